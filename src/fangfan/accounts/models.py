@@ -1,0 +1,84 @@
+"""People who use the system: one role each, bound to one region."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fangfan.regions.codes import code_range
+
+from .roles import ADMIN_ROLES, Department, Role, actions_for
+
+
+class FangfanUserManager(UserManager):
+    def cli_account(self, os_user: str):
+        """The account that stands for an operating-system user running commands (no web login)."""
+        user, _created = self.get_or_create(
+            username=f"cli-{os_user}"[:150],
+            defaults={"role": Role.SYSTEM, "full_name": f"命令行（{os_user}）", "is_active": True},
+        )
+        if _created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        return user
+
+
+class User(AbstractUser):
+    """A user of the system: a role and the region that role works in (its jurisdiction is that subtree)."""
+
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    department = models.CharField(_("所属部门"), max_length=20, choices=Department.choices, blank=True)
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="users",
+    )
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+
+    objects = FangfanUserManager()
+    region_field = "region_id"
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="department") | ~models.Q(department=""),
+                name="department_user_has_department",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def audit_label(self) -> str:
+        return self.username
+
+    @property
+    def region_code(self) -> str:
+        return self.region_id or ""
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    def can(self, action: str) -> bool:
+        return self.is_active and action in actions_for(self.role)
+
+    def jurisdiction_range(self) -> tuple[str, str] | None:
+        """The code range of the user's region subtree; the command-line account sees everything."""
+        if self.role == Role.SYSTEM:
+            return ("000000000000", "999999999999~")
+        if not self.region_id:
+            return None
+        return code_range(self.region_id)
+
+    @property
+    def role_label(self) -> str:
+        label = self.get_role_display()
+        if self.role == Role.DEPARTMENT and self.department:
+            label = f"{self.get_department_display()}部门"
+        return label

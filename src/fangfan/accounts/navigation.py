@@ -1,0 +1,43 @@
+"""The navigation each role sees: one entry per page, shown only to roles whose actions allow it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    action: str
+    group: str = ""
+
+
+NAV: list[NavItem] = [
+    NavItem("工作台", "home", "dashboard.view"),
+    NavItem("农户档案", "registry:household_list", "household.view", "监测对象"),
+    NavItem("导入农户", "registry:import", "household.import", "监测对象"),
+    NavItem("预警", "monitoring:warning_list", "warning.view", "监测预警"),
+    NavItem("部门数据", "monitoring:batch_list", "department.import", "监测预警"),
+    NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
+    NavItem("后台任务", "core:job_list", "job.view", "设置"),
+    NavItem("行政区划", "regions:region_list", "region.manage", "系统管理"),
+    NavItem("用户管理", "accounts:user_list", "user.manage", "系统管理"),
+    NavItem("账号安全", "accounts:security", "security.manage", "安全管理"),
+    NavItem("审计日志", "core:audit_list", "audit.view", "审计"),
+]
+
+
+def items_for(user) -> list[dict]:
+    items = []
+    for item in NAV:
+        if not user.can(item.action):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue  # the page belongs to a capability not installed yet
+        items.append({"label": item.label, "url": url, "group": item.group})
+    return items

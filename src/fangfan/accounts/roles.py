@@ -1,0 +1,87 @@
+"""Roles, the actions each may take, and the level of region each is bound to.
+
+One user, one role: the three administrators of 三员分立 are separate accounts by construction, and none of them
+sees household data. Actions are plain strings (``<area>.<verb>``) checked by ``User.can``; the matrix below is
+the single place that grants them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fangfan.regions.codes import Level
+
+
+class Role(models.TextChoices):
+    VILLAGE_CLERK = "village_clerk", _("村级经办")
+    HELPER = "helper", _("帮扶责任人/联系人")
+    TOWN_STATION = "town_station", _("镇扶贫工作站")
+    TOWN_LEADER = "town_leader", _("镇领导小组")
+    DEPARTMENT = "department", _("部门")
+    COUNTY_REVIEW = "county_review", _("市县审核")
+    PROVINCE_RECORD = "province_record", _("省级备案")
+    SYS_ADMIN = "sys_admin", _("系统管理员")
+    SEC_ADMIN = "sec_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
+    SYSTEM = "system", _("系统（命令行）")
+
+
+class Department(models.TextChoices):
+    CIVIL = "civil", _("民政")
+    MEDICAL = "medical", _("医保")
+    EDUCATION = "education", _("教育")
+    HOUSING = "housing", _("住建")
+    WATER = "water", _("水利")
+    EMPLOYMENT = "employment", _("人社")
+    DISABILITY = "disability", _("残联")
+    DISASTER = "disaster", _("应急")
+    REGISTRY = "registry", _("公安")
+
+
+ADMIN_ROLES = frozenset({Role.SYS_ADMIN, Role.SEC_ADMIN, Role.AUDIT_ADMIN})
+
+_READ_HOUSEHOLDS = {"region.view", "household.view", "dashboard.view", "warning.view"}
+_TOWN_WORK = _READ_HOUSEHOLDS | {
+    "household.edit", "household.import", "household.export", "household.view_id", "policy.view",
+    "warning.review", "screen.run", "department.import", "job.view",
+}
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.VILLAGE_CLERK: frozenset(
+        _READ_HOUSEHOLDS | {"household.edit", "household.export", "household.import", "warning.verify", "job.view"}
+    ),
+    Role.HELPER: frozenset(_READ_HOUSEHOLDS | {"warning.verify"}),
+    Role.TOWN_STATION: frozenset(_TOWN_WORK | {"policy.edit"}),
+    Role.TOWN_LEADER: frozenset(_READ_HOUSEHOLDS | {"household.export", "policy.view", "warning.review", "job.view"}),
+    Role.DEPARTMENT: frozenset({"region.view", "department.import", "department.view", "warning.view", "job.view"}),
+    Role.COUNTY_REVIEW: frozenset(
+        _READ_HOUSEHOLDS | {"household.export", "policy.view", "policy.edit", "warning.review", "screen.run", "job.view"}
+    ),
+    Role.PROVINCE_RECORD: frozenset(_READ_HOUSEHOLDS | {"household.export", "policy.view", "policy.edit", "job.view"}),
+    Role.SYS_ADMIN: frozenset({"region.view", "region.manage", "user.manage", "job.view"}),
+    Role.SEC_ADMIN: frozenset({"region.view", "security.manage", "user.unlock"}),
+    Role.AUDIT_ADMIN: frozenset({"region.view", "audit.view", "audit.export"}),
+    Role.SYSTEM: frozenset(),  # command-line operator: services trust the operator; no web login
+}
+
+# The levels of region each role may be bound to.
+ROLE_LEVELS: dict[str, frozenset[Level]] = {
+    Role.VILLAGE_CLERK: frozenset({Level.VILLAGE}),
+    Role.HELPER: frozenset({Level.VILLAGE, Level.TOWN}),
+    Role.TOWN_STATION: frozenset({Level.TOWN}),
+    Role.TOWN_LEADER: frozenset({Level.TOWN}),
+    Role.DEPARTMENT: frozenset({Level.TOWN, Level.COUNTY, Level.CITY, Level.PROVINCE}),
+    Role.COUNTY_REVIEW: frozenset({Level.COUNTY, Level.CITY}),
+    Role.PROVINCE_RECORD: frozenset({Level.PROVINCE}),
+    Role.SYS_ADMIN: frozenset(Level),
+    Role.SEC_ADMIN: frozenset(Level),
+    Role.AUDIT_ADMIN: frozenset(Level),
+    Role.SYSTEM: frozenset(Level),
+}
+
+ALL_ACTIONS = frozenset().union(*ROLE_ACTIONS.values())
+
+
+def actions_for(role: str) -> frozenset[str]:
+    return ROLE_ACTIONS.get(role, frozenset())

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import admin_views, views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("users/", admin_views.user_list, name="user_list"),
+    path("users/new/", admin_views.user_create, name="user_create"),
+    path("users/<int:pk>/", admin_views.user_edit, name="user_edit"),
+    path("security/", admin_views.security, name="security"),
+]

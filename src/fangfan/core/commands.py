@@ -1,0 +1,54 @@
+"""Base for our management commands: Chinese errors on stderr and a non-zero exit, never a traceback for bad
+input; ``--user`` names who ran it for the audit log (default: the operating-system user's system account)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from .errors import DomainError, ValidationFailed
+
+MAX_PROBLEMS_SHOWN = 200
+
+
+class DomainCommand(BaseCommand):
+    def add_user_argument(self, parser) -> None:
+        parser.add_argument("--user", help="以哪个系统账号的名义执行（记入审计日志），默认为当前操作系统用户对应的命令行账号")
+
+    def actor(self, options):
+        User = get_user_model()
+        username = options.get("user")
+        if username:
+            try:
+                return User.objects.get(username=username, is_active=True)
+            except User.DoesNotExist:
+                raise CommandError(f"账号“{username}”不存在或已停用") from None
+        return User.objects.cli_account(getpass.getuser())
+
+    def existing_file(self, name: str) -> Path:
+        path = Path(name)
+        if not path.exists():
+            raise CommandError(f"文件不存在：{name}")
+        return path
+
+    def show_progress(self) -> bool:
+        return sys.stderr.isatty()
+
+    def handle(self, *args, **options):
+        try:
+            self.run(*args, **options)
+        except ValidationFailed as exc:
+            for problem in exc.problems[:MAX_PROBLEMS_SHOWN]:
+                self.stderr.write(f"  {problem}")
+            if len(exc.problems) > MAX_PROBLEMS_SHOWN:
+                self.stderr.write(f"  ……另有 {len(exc.problems) - MAX_PROBLEMS_SHOWN} 处错误未列出")
+            raise CommandError(exc.message) from None
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+
+    def run(self, *args, **options):  # pragma: no cover - overridden
+        raise NotImplementedError

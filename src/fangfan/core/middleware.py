@@ -1,0 +1,41 @@
+"""Request id and client IP for the audit trail; the deny-by-default door for undeclared views."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpResponseForbidden
+
+from . import context
+from .permissions import declared_permission
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        ip = request.META.get("REMOTE_ADDR", "")
+        token = context.bind(context.RequestContext(request_id=request_id, ip=ip))
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset(token)
+        response["X-Request-Id"] = request_id
+        return response
+
+
+class DeclaredPermissionMiddleware:
+    """Closes every view that has not declared its permission (CommCare's LocationAccessMiddleware)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if declared_permission(view_func) is None:
+            return HttpResponseForbidden("此页面未声明访问权限，已关闭。".encode())
+        return None

@@ -1,0 +1,47 @@
+"""Views are closed unless they declare what they need (deny by default).
+
+``@requires("household.view")`` declares the action a view needs; ``@public`` marks the few views anybody may
+open (login, public self-report). ``DeclaredPermissionMiddleware`` refuses any view that declares neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+PUBLIC = "__public__"
+
+
+def declared_permission(view_func: Callable) -> str | None:
+    for candidate in (view_func, getattr(view_func, "view_class", None), getattr(view_func, "__wrapped__", None)):
+        perm = getattr(candidate, "fangfan_permission", None)
+        if perm:
+            return perm
+    return None
+
+
+def public(view_func: Callable) -> Callable:
+    view_func.fangfan_permission = PUBLIC
+    return view_func
+
+
+def requires(action: str) -> Callable[[Callable], Callable]:
+    """The view needs a signed-in, active user whose role allows ``action``."""
+
+    def decorator(view_func: Callable) -> Callable:
+        @wraps(view_func)
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not user.can(action):
+                raise PermissionDenied(action)
+            return view_func(request, *args, **kwargs)
+
+        wrapper.fangfan_permission = action
+        return wrapper
+
+    return decorator

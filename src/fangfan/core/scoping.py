@@ -1,0 +1,41 @@
+"""Jurisdiction: every query that reads data of a place goes through ``for_user`` (deny by default).
+
+A model that belongs to a place names its region column in ``region_field`` (a 12-digit code, or a path such as
+``household__region_code``). The user's jurisdiction is a code range ``[lo, hi)`` — an indexable range on SQLite
+and PostgreSQL alike, unlike ``LIKE 'prefix%'``. The user object provides ``can(action)`` and
+``jurisdiction_range()``; a model may narrow further with a classmethod ``narrow_for_user(qs, user, action)``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.http import Http404
+
+
+class ScopedQuerySet(models.QuerySet):
+    def for_user(self, user, action: str):
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if not user.can(action):
+            return self.none()
+        span = user.jurisdiction_range()
+        if span is None:
+            return self.none()
+        lo, hi = span
+        field = self.model.region_field
+        qs = self.filter(**{f"{field}__gte": lo, f"{field}__lt": hi})
+        narrow = getattr(self.model, "narrow_for_user", None)
+        if narrow is not None:
+            qs = narrow(qs, user, action)
+        return qs
+
+
+ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+
+
+def get_for_user_or_404(queryset, user, action: str, **lookup):
+    """One object inside the user's jurisdiction, or 404 — never a 403 that confirms it exists."""
+    try:
+        return queryset.for_user(user, action).get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404 from exc

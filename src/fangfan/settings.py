@@ -1,0 +1,244 @@
+"""Settings driven by the environment.
+
+Development (the default) keeps its own secrets under the data directory so that one command brings the system
+up; production (``FANGFAN_ENV=production``) refuses to start without every secret given explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+ENV = os.environ.get("FANGFAN_ENV", "development").strip().lower()
+PRODUCTION = ENV == "production"
+TESTING = os.environ.get("FANGFAN_TESTING") == "1"
+
+DATA_DIR = Path(os.environ.get("FANGFAN_DATA_DIR") or (Path.cwd() / "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = DATA_DIR / "files"
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"生产环境（FANGFAN_ENV=production）必须设置环境变量 {name}；请在启动前配置它。"
+        )
+    return value
+
+
+def _dev_secrets() -> dict:
+    """Secrets a development or demo instance generates once and keeps in its data directory."""
+    path = DATA_DIR / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "secret_key": secrets.token_urlsafe(50),
+        "field_keys": {"k1": secrets.token_hex(32)},
+        "blind_index_key": secrets.token_hex(32),
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+if PRODUCTION:
+    SECRET_KEY = _required("FANGFAN_SECRET_KEY")
+    FIELD_ENCRYPTION_KEYS = json.loads(_required("FANGFAN_FIELD_KEYS"))
+    BLIND_INDEX_KEY = _required("FANGFAN_BLIND_INDEX_KEY")
+    ALLOWED_HOSTS = [h.strip() for h in _required("FANGFAN_ALLOWED_HOSTS").split(",") if h.strip()]
+else:
+    _s = _dev_secrets()
+    SECRET_KEY = os.environ.get("FANGFAN_SECRET_KEY") or _s["secret_key"]
+    FIELD_ENCRYPTION_KEYS = (
+        json.loads(os.environ["FANGFAN_FIELD_KEYS"]) if os.environ.get("FANGFAN_FIELD_KEYS") else _s["field_keys"]
+    )
+    BLIND_INDEX_KEY = os.environ.get("FANGFAN_BLIND_INDEX_KEY") or _s["blind_index_key"]
+    ALLOWED_HOSTS = [
+        h.strip() for h in os.environ.get("FANGFAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
+    ]
+# The newest key encrypts; older ones still decrypt (rotation).
+FIELD_ENCRYPTION_ACTIVE_KEY = os.environ.get("FANGFAN_FIELD_ACTIVE_KEY") or sorted(FIELD_ENCRYPTION_KEYS)[-1]
+FIELD_ENCRYPTION_ALGORITHM = os.environ.get("FANGFAN_FIELD_ALGORITHM", "aesgcm")
+
+DEBUG = os.environ.get("FANGFAN_DEBUG") == "1" and not PRODUCTION
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",
+    "django_tasks_db",
+    "fangfan.core",
+    "fangfan.regions",
+    "fangfan.accounts",
+    "fangfan.policy",
+    "fangfan.registry",
+    "fangfan.monitoring",
+    "fangfan.reports",
+    "fangfan.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "fangfan.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "fangfan.core.middleware.DeclaredPermissionMiddleware",
+]
+
+ROOT_URLCONF = "fangfan.urls"
+WSGI_APPLICATION = "fangfan.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "fangfan.accounts.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- database --------------------------------------------------------------------------------------------
+_db_url = os.environ.get("DATABASE_URL", "").strip()
+if _db_url:
+    DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60)}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "fangfan.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # WAL + NORMAL: per-row writes ~8x cheaper (DESIGN.md, measured); IMMEDIATE avoids lock upgrades.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            " PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+            "transaction_mode": "IMMEDIATE",
+        }
+    )
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- accounts and login security --------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "fangfan.accounts.passwords.ComplexityValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("FANGFAN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# Idle timeout: a session ends after 30 minutes without a request.
+SESSION_COOKIE_AGE = int(os.environ.get("FANGFAN_IDLE_MINUTES", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = os.environ.get("FANGFAN_HTTPS", "1") == "1"
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+# --- i18n ---------------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+USE_THOUSAND_SEPARATOR = False
+
+# --- static and files -------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- background work --------------------------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django.tasks.backends.immediate.ImmediateBackend" if TESTING else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
+
+# --- logging: never names, ID numbers or phones -------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("FANGFAN_LOG_LEVEL", "WARNING")},
+}
+
+# Lock-out is per account, not per IP: a village office shares one IP among all its clerks.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -1,0 +1,27 @@
+// Small behaviours shared by every page; no inline scripts (CSP forbids them).
+(function () {
+  "use strict";
+  // Charts: any element with data-chart="<id of a json_script>" gets an ECharts option from that JSON.
+  function drawCharts(root) {
+    if (!window.echarts) return;
+    root.querySelectorAll("[data-chart]").forEach(function (el) {
+      var source = document.getElementById(el.dataset.chart);
+      if (!source) return;
+      var chart = window.echarts.getInstanceByDom(el) || window.echarts.init(el);
+      chart.setOption(JSON.parse(source.textContent));
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  }
+  // Confirm dangerous actions: <button data-confirm="确定吗？">
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest("[data-confirm]");
+    if (el && !window.confirm(el.dataset.confirm)) { event.preventDefault(); }
+  });
+  // Auto-submit filter forms on change: <form data-autosubmit>
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-autosubmit]");
+    if (form) { if (form.requestSubmit) form.requestSubmit(); else form.submit(); }
+  });
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.target); });
+})();

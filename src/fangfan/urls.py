@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from fangfan.reports import views as report_views
+
+urlpatterns = [
+    path("", report_views.home, name="home"),
+    path("accounts/", include("fangfan.accounts.urls")),
+    path("regions/", include("fangfan.regions.urls")),
+    path("system/", include("fangfan.core.urls")),
+]
+
+handler403 = "fangfan.core.views.forbidden"
+handler404 = "fangfan.core.views.not_found"

@@ -1,0 +1,69 @@
+"""Shared fixtures: the demo region tree and one user per role, including a user of the neighbouring town."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("FANGFAN_TESTING", "1")
+
+REGIONS_CSV = Path(__file__).resolve().parents[1] / "src/fangfan/regions/fixtures/demo_regions.csv"
+PASSWORD = "Fangfan-Test-2026!"
+
+TOWN = "341523104000"  # 桃溪镇
+VILLAGE = "341523104201"  # 东风村
+OTHER_VILLAGE = "341523104202"  # 新河村 (same town)
+NEIGHBOUR_TOWN = "341523105000"  # 千人桥镇
+NEIGHBOUR_VILLAGE = "341523105201"  # 复元村
+COUNTY = "341523000000"
+PROVINCE = "340000000000"
+
+
+@pytest.fixture
+def regions(db):
+    from fangfan.regions.models import Region
+    from fangfan.regions.services import regions_import
+
+    regions_import(path=REGIONS_CSV, actor=None)
+    return {r.code: r for r in Region.objects.all()}
+
+
+@pytest.fixture
+def make_user(db, regions):
+    from fangfan.accounts.models import User
+
+    def make(role: str, region: str, *, username: str | None = None, department: str = "", **extra) -> User:
+        user = User.objects.create_user(
+            username=username or f"{role}-{region}-{department}".strip("-"),
+            password=PASSWORD,
+            role=role,
+            region_id=region,
+            department=department,
+            full_name=extra.pop("full_name", "测试用户"),
+            **extra,
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def users(make_user):
+    """One user per role, in 桃溪镇 / 东风村 (or the county/province above), plus neighbours in 千人桥镇."""
+    return {
+        "village_clerk": make_user("village_clerk", VILLAGE),
+        "other_village_clerk": make_user("village_clerk", OTHER_VILLAGE),
+        "helper": make_user("helper", VILLAGE),
+        "town_station": make_user("town_station", TOWN),
+        "town_leader": make_user("town_leader", TOWN),
+        "department": make_user("department", TOWN, department="medical"),
+        "county_review": make_user("county_review", COUNTY),
+        "province_record": make_user("province_record", PROVINCE),
+        "sys_admin": make_user("sys_admin", COUNTY),
+        "sec_admin": make_user("sec_admin", COUNTY),
+        "audit_admin": make_user("audit_admin", COUNTY),
+        "neighbour_station": make_user("town_station", NEIGHBOUR_TOWN),
+        "neighbour_clerk": make_user("village_clerk", NEIGHBOUR_VILLAGE),
+    }
