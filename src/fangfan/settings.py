@@ -58,11 +58,15 @@ else:
     _s = _dev_secrets()
     SECRET_KEY = os.environ.get("FANGFAN_SECRET_KEY") or _s["secret_key"]
     FIELD_ENCRYPTION_KEYS = (
-        json.loads(os.environ["FANGFAN_FIELD_KEYS"]) if os.environ.get("FANGFAN_FIELD_KEYS") else _s["field_keys"]
+        json.loads(os.environ["FANGFAN_FIELD_KEYS"])
+        if os.environ.get("FANGFAN_FIELD_KEYS")
+        else _s["field_keys"]
     )
     BLIND_INDEX_KEY = os.environ.get("FANGFAN_BLIND_INDEX_KEY") or _s["blind_index_key"]
     ALLOWED_HOSTS = [
-        h.strip() for h in os.environ.get("FANGFAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
+        h.strip()
+        for h in os.environ.get("FANGFAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+        if h.strip()
     ]
 # The newest key encrypts; older ones still decrypt (rotation).
 FIELD_ENCRYPTION_ACTIVE_KEY = os.environ.get("FANGFAN_FIELD_ACTIVE_KEY") or sorted(FIELD_ENCRYPTION_KEYS)[-1]
@@ -225,7 +229,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 TASKS = {
     "default": {
         "BACKEND": (
-            "django.tasks.backends.immediate.ImmediateBackend" if TESTING else "django_tasks_db.DatabaseBackend"
+            "django.tasks.backends.immediate.ImmediateBackend"
+            if TESTING
+            else "django_tasks_db.DatabaseBackend"
         ),
         "QUEUES": ["default"],
     }

@@ -6,12 +6,15 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangfan.core.scoping import ScopedQuerySet
 from fangfan.regions.codes import code_range
 
 from .roles import ADMIN_ROLES, Department, Role, actions_for
 
 
-class FangfanUserManager(UserManager):
+class FangfanUserManager(UserManager.from_queryset(ScopedQuerySet)):
+    """Django's user manager with the jurisdiction door: ``User.objects.for_user(admin, "user.manage")``."""
+
     def cli_account(self, os_user: str):
         """The account that stands for an operating-system user running commands (no web login)."""
         user, _created = self.get_or_create(
@@ -31,7 +34,11 @@ class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     department = models.CharField(_("所属部门"), max_length=20, choices=Department.choices, blank=True)
     region = models.ForeignKey(
-        "regions.Region", verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT,
+        "regions.Region",
+        verbose_name=_("所属区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="users",
     )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)

@@ -12,7 +12,9 @@ class ComplexityValidator:
             any(not c.isalnum() for c in password),
         ]
         if sum(classes) < 3:
-            raise ValidationError("密码须包含大写字母、小写字母、数字、符号中的至少三类。", code="password_too_simple")
+            raise ValidationError(
+                "密码须包含大写字母、小写字母、数字、符号中的至少三类。", code="password_too_simple"
+            )
 
     def get_help_text(self):
         return "密码须包含大写字母、小写字母、数字、符号中的至少三类。"

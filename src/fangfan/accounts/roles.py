@@ -43,22 +43,37 @@ ADMIN_ROLES = frozenset({Role.SYS_ADMIN, Role.SEC_ADMIN, Role.AUDIT_ADMIN})
 
 _READ_HOUSEHOLDS = {"region.view", "household.view", "dashboard.view", "warning.view"}
 _TOWN_WORK = _READ_HOUSEHOLDS | {
-    "household.edit", "household.import", "household.export", "household.view_id", "policy.view",
-    "warning.review", "screen.run", "department.import", "job.view",
+    "household.edit",
+    "household.import",
+    "household.export",
+    "household.view_id",
+    "policy.view",
+    "warning.review",
+    "screen.run",
+    "department.import",
+    "job.view",
 }
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.VILLAGE_CLERK: frozenset(
-        _READ_HOUSEHOLDS | {"household.edit", "household.export", "household.import", "warning.verify", "job.view"}
+        _READ_HOUSEHOLDS
+        | {"household.edit", "household.export", "household.import", "warning.verify", "job.view"}
     ),
     Role.HELPER: frozenset(_READ_HOUSEHOLDS | {"warning.verify"}),
     Role.TOWN_STATION: frozenset(_TOWN_WORK | {"policy.edit"}),
-    Role.TOWN_LEADER: frozenset(_READ_HOUSEHOLDS | {"household.export", "policy.view", "warning.review", "job.view"}),
-    Role.DEPARTMENT: frozenset({"region.view", "department.import", "department.view", "warning.view", "job.view"}),
-    Role.COUNTY_REVIEW: frozenset(
-        _READ_HOUSEHOLDS | {"household.export", "policy.view", "policy.edit", "warning.review", "screen.run", "job.view"}
+    Role.TOWN_LEADER: frozenset(
+        _READ_HOUSEHOLDS | {"household.export", "policy.view", "warning.review", "job.view"}
     ),
-    Role.PROVINCE_RECORD: frozenset(_READ_HOUSEHOLDS | {"household.export", "policy.view", "policy.edit", "job.view"}),
+    Role.DEPARTMENT: frozenset(
+        {"region.view", "department.import", "department.view", "warning.view", "job.view"}
+    ),
+    Role.COUNTY_REVIEW: frozenset(
+        _READ_HOUSEHOLDS
+        | {"household.export", "policy.view", "policy.edit", "warning.review", "screen.run", "job.view"}
+    ),
+    Role.PROVINCE_RECORD: frozenset(
+        _READ_HOUSEHOLDS | {"household.export", "policy.view", "policy.edit", "job.view"}
+    ),
     Role.SYS_ADMIN: frozenset({"region.view", "region.manage", "user.manage", "job.view"}),
     Role.SEC_ADMIN: frozenset({"region.view", "security.manage", "user.unlock"}),
     Role.AUDIT_ADMIN: frozenset({"region.view", "audit.view", "audit.export"}),

@@ -21,7 +21,9 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].label = "账号"
         self.fields["password"].label = "密码"
         self.fields["username"].widget.attrs.update({"class": "form-control", "autocomplete": "username"})
-        self.fields["password"].widget.attrs.update({"class": "form-control", "autocomplete": "current-password"})
+        self.fields["password"].widget.attrs.update(
+            {"class": "form-control", "autocomplete": "current-password"}
+        )
 
 
 @method_decorator(never_cache, name="dispatch")

@@ -26,8 +26,21 @@ MASK = "***"
 # Keys whose values never reach the audit table in clear (PIPL §28: IDs, phones, bank accounts, health).
 SENSITIVE_KEYS = frozenset(
     {
-        "id_number", "id_number_enc", "证件号码", "phone", "phone_enc", "联系电话", "bank_account", "银行账号",
-        "password", "health", "健康状况", "name", "姓名", "head_name", "户主姓名",
+        "id_number",
+        "id_number_enc",
+        "证件号码",
+        "phone",
+        "phone_enc",
+        "联系电话",
+        "bank_account",
+        "银行账号",
+        "password",
+        "health",
+        "健康状况",
+        "name",
+        "姓名",
+        "head_name",
+        "户主姓名",
     }
 )
 _PG_LOCK_KEY = 7_301_730
@@ -36,7 +49,9 @@ _PG_LOCK_KEY = 7_301_730
 def mask(data: Any) -> Any:
     """A copy of ``data`` with sensitive keys masked, recursively."""
     if isinstance(data, dict):
-        return {k: (MASK if k in SENSITIVE_KEYS and v not in (None, "") else mask(v)) for k, v in data.items()}
+        return {
+            k: (MASK if k in SENSITIVE_KEYS and v not in (None, "") else mask(v)) for k, v in data.items()
+        }
     if isinstance(data, list):
         return [mask(v) for v in data]
     return _jsonable(data)
@@ -143,7 +158,9 @@ class ChainBreak:
     reason: str
 
 
-def verify_chain(events: Iterable[AuditEvent] | None = None, *, chunk: int = 5000) -> tuple[int, ChainBreak | None]:
+def verify_chain(
+    events: Iterable[AuditEvent] | None = None, *, chunk: int = 5000
+) -> tuple[int, ChainBreak | None]:
     """Walk the chain in id order; return (events checked, first break or None)."""
     checked = 0
     expected_prev = GENESIS

@@ -17,7 +17,9 @@ MAX_PROBLEMS_SHOWN = 200
 
 class DomainCommand(BaseCommand):
     def add_user_argument(self, parser) -> None:
-        parser.add_argument("--user", help="以哪个系统账号的名义执行（记入审计日志），默认为当前操作系统用户对应的命令行账号")
+        parser.add_argument(
+            "--user", help="以哪个系统账号的名义执行（记入审计日志），默认为当前操作系统用户对应的命令行账号"
+        )
 
     def actor(self, options):
         User = get_user_model()

@@ -12,11 +12,12 @@ class RequestContext:
     ip: str = ""
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("fangfan_request", default=RequestContext())
+_EMPTY = RequestContext()
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("fangfan_request", default=None)
 
 
 def current() -> RequestContext:
-    return _current.get()
+    return _current.get() or _EMPTY
 
 
 def bind(ctx: RequestContext) -> contextvars.Token:

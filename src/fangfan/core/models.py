@@ -13,8 +13,13 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", db_constraint=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     actor_username = models.CharField(_("操作账号"), max_length=150, blank=True)
     actor_role = models.CharField(_("角色"), max_length=40, blank=True)
@@ -64,7 +69,11 @@ class Job(models.Model):
     output_file = models.CharField(_("输出文件"), max_length=500, blank=True)
     region_code = models.CharField(_("行政区划代码"), max_length=12, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="jobs",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

@@ -16,7 +16,11 @@ PUBLIC = "__public__"
 
 
 def declared_permission(view_func: Callable) -> str | None:
-    for candidate in (view_func, getattr(view_func, "view_class", None), getattr(view_func, "__wrapped__", None)):
+    for candidate in (
+        view_func,
+        getattr(view_func, "view_class", None),
+        getattr(view_func, "__wrapped__", None),
+    ):
         perm = getattr(candidate, "fangfan_permission", None)
         if perm:
             return perm

@@ -75,7 +75,9 @@ def read_csv(path: Path, *, display_name: str | None = None) -> Sheet:
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
-        sheet.rows.append((number, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(headers) if h}))
+        sheet.rows.append(
+            (number, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(headers) if h})
+        )
     return sheet
 
 
@@ -86,7 +88,9 @@ def read_xlsx(path: Path, *, display_name: str | None = None) -> list[Sheet]:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:
-        raise ValidationFailed(f"{name}：无法读取 Excel 文件（{type(exc).__name__}），请确认它是 .xlsx 格式") from exc
+        raise ValidationFailed(
+            f"{name}：无法读取 Excel 文件（{type(exc).__name__}），请确认它是 .xlsx 格式"
+        ) from exc
     sheets = []
     for sheet_name in workbook.sheet_names:
         data = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
@@ -116,7 +120,9 @@ def read_tables(path: Path, *, display_name: str | None = None) -> list[Sheet]:
 def missing_headers(sheet: Sheet, required: list[str]) -> list[Problem]:
     present = set(sheet.headers)
     return [
-        Problem(sheet.file, sheet.name, 1, h, "", "缺少必需的列（表头）") for h in required if h not in present
+        Problem(sheet.file, sheet.name, 1, h, "", "缺少必需的列（表头）")
+        for h in required
+        if h not in present
     ]
 
 
@@ -160,7 +166,11 @@ def money(value: object, *, required: bool = False) -> Decimal | None:
             raise CellError("必填，请填写金额（元），没有请填 0")
         return None
     try:
-        amount = Decimal(str(value).replace(",", "").strip()) if not isinstance(value, float) else Decimal(repr(value))
+        amount = (
+            Decimal(str(value).replace(",", "").strip())
+            if not isinstance(value, float)
+            else Decimal(repr(value))
+        )
     except InvalidOperation:
         raise CellError("应为金额数字（元）") from None
     if not amount.is_finite():

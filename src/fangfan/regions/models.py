@@ -16,15 +16,27 @@ class Region(models.Model):
 
     code = models.CharField(_("区划代码"), max_length=12, primary_key=True)
     name = models.CharField(_("名称"), max_length=100)
-    level = models.PositiveSmallIntegerField(_("级别"), choices=[(int(k), v) for k, v in LEVEL_LABELS.items()])
+    level = models.PositiveSmallIntegerField(
+        _("级别"), choices=[(int(k), v) for k, v in LEVEL_LABELS.items()]
+    )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
         db_constraint=False,
     )
     valid_from = models.DateField(_("启用日期"), null=True, blank=True)
     valid_to = models.DateField(_("停用日期"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("并入"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "self",
+        verbose_name=_("并入"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_constraint=False,
     )
 

@@ -25,7 +25,9 @@ class RegionImportSummary:
     unchanged: int
 
 
-def regions_import(*, path: Path, actor, dry_run: bool = False, display_name: str | None = None) -> RegionImportSummary:
+def regions_import(
+    *, path: Path, actor, dry_run: bool = False, display_name: str | None = None
+) -> RegionImportSummary:
     """Load or update regions from a 区划代码表 (DATA-FORMATS §1). All-or-nothing; re-import changes nothing."""
     tables = read_tables(path, display_name=display_name)
     sheet = tables[0]
@@ -38,7 +40,9 @@ def regions_import(*, path: Path, actor, dry_run: bool = False, display_name: st
         code = text(raw_code)
         name = text(row.get("名称"))
         if isinstance(raw_code, float):
-            problems.append(Problem(sheet.file, sheet.name, row_number, "区划代码", code, "区划代码应设为文本格式"))
+            problems.append(
+                Problem(sheet.file, sheet.name, row_number, "区划代码", code, "区划代码应设为文本格式")
+            )
         try:
             validate_code(code)
         except RegionCodeError as exc:
@@ -47,21 +51,34 @@ def regions_import(*, path: Path, actor, dry_run: bool = False, display_name: st
         if not name:
             problems.append(Problem(sheet.file, sheet.name, row_number, "名称", "", "名称不能为空"))
         elif len(name) > 100:
-            problems.append(Problem(sheet.file, sheet.name, row_number, "名称", name[:20], "名称过长（最多100字）"))
+            problems.append(
+                Problem(sheet.file, sheet.name, row_number, "名称", name[:20], "名称过长（最多100字）")
+            )
         if code in incoming:
             problems.append(
-                Problem(sheet.file, sheet.name, row_number, "区划代码", code, f"与第{incoming[code][0]}行重复")
+                Problem(
+                    sheet.file, sheet.name, row_number, "区划代码", code, f"与第{incoming[code][0]}行重复"
+                )
             )
         incoming[code] = (row_number, name)
     existing = {r.code: r for r in Region.objects.filter(code__in=list(incoming))}
     known_parents = set(incoming) | set(
-        Region.objects.filter(code__in={parent_of(c) for c in incoming if parent_of(c)}).values_list("code", flat=True)
+        Region.objects.filter(code__in={parent_of(c) for c in incoming if parent_of(c)}).values_list(
+            "code", flat=True
+        )
     )
     for code, (row_number, _name) in incoming.items():
         parent = parent_of(code)
         if parent and parent not in known_parents:
             problems.append(
-                Problem(sheet.file, sheet.name, row_number, "区划代码", code, f"上级区划 {parent} 不存在，请先导入上级")
+                Problem(
+                    sheet.file,
+                    sheet.name,
+                    row_number,
+                    "区划代码",
+                    code,
+                    f"上级区划 {parent} 不存在，请先导入上级",
+                )
             )
     if problems:
         raise ValidationFailed(f"区划代码表有 {len(problems)} 处错误，未导入任何数据", problems)
@@ -73,7 +90,9 @@ def regions_import(*, path: Path, actor, dry_run: bool = False, display_name: st
         name = incoming[code][1]
         region = existing.get(code)
         if region is None:
-            to_create.append(Region(code=code, name=name, level=int(level_of(code)), parent_id=parent_of(code)))
+            to_create.append(
+                Region(code=code, name=name, level=int(level_of(code)), parent_id=parent_of(code))
+            )
             created += 1
         elif region.name != name:
             region.name = name
@@ -92,6 +111,10 @@ def regions_import(*, path: Path, actor, dry_run: bool = False, display_name: st
             "region.imported",
             object_type="regions.region",
             object_label=sheet.file,
-            after={"created": created, "updated": updated, "codes": sorted(r.code for r in to_create + to_update)[:500]},
+            after={
+                "created": created,
+                "updated": updated,
+                "codes": sorted(r.code for r in to_create + to_update)[:500],
+            },
         )
     return summary

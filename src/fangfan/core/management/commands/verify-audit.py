@@ -11,5 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         checked, broken = verify_chain()
         if broken is not None:
-            raise CommandError(f"审计日志在第 {broken.event_id} 号记录处断裂：{broken.reason}（此前 {checked} 条完好）")
+            raise CommandError(
+                f"审计日志在第 {broken.event_id} 号记录处断裂：{broken.reason}（此前 {checked} 条完好）"
+            )
         self.stdout.write(f"审计日志完好：共 {checked} 条，哈希链连续。")

@@ -1,0 +1,259 @@
+"""Households and members: every rural household the town watches, with the indicators the policy names.
+
+Derived figures (家庭人口, 家庭纯收入, 年人均纯收入, 三保障 flags, the classification suggestion) are stored, computed
+by ``services.households_recompute`` at write time, so that a list of 250 000 households filters and sorts on them
+with an index.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fangfan.core.crypto import EncryptedTextField
+from fangfan.core.scoping import ScopedManager
+
+from .choices import ExitedClass, HouseholdType, HousingGrade, MonitoringState, MonitoringType, Suggestion
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Household(models.Model):
+    """A rural household (户) as the national system records it: type, exited-household class, monitoring-object
+    type and monitoring state are separate fields (DOMAIN.md §1)."""
+
+    number = models.CharField(_("户编号"), max_length=40, unique=True)
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="households"
+    )
+    household_type = models.CharField(_("户类型"), max_length=10, choices=HouseholdType.choices)
+    exit_year = models.PositiveSmallIntegerField(_("脱贫年度"), null=True, blank=True)
+    exited_class = models.CharField(_("脱贫户分类"), max_length=20, choices=ExitedClass.choices, blank=True)
+    monitoring_type = models.CharField(
+        _("监测对象类型"), max_length=20, choices=MonitoringType.choices, blank=True
+    )
+    monitoring_state = models.CharField(
+        _("监测状态"), max_length=20, choices=MonitoringState.choices, blank=True
+    )
+    identified_month = models.CharField(_("识别监测时间"), max_length=6, blank=True)
+    eliminated_month = models.CharField(_("风险消除时间"), max_length=6, blank=True)
+    grade = models.CharField(_("分类定级"), max_length=30, blank=True)
+    phone = EncryptedTextField(_("联系电话"), blank=True)
+
+    wage_income = models.DecimalField(_("工资性收入"), default=0, **MONEY)
+    business_income = models.DecimalField(_("生产经营性收入"), default=0, **MONEY)
+    business_expense = models.DecimalField(_("生产经营性支出"), default=0, **MONEY)
+    property_income = models.DecimalField(_("财产性收入"), default=0, **MONEY)
+    transfer_income = models.DecimalField(_("转移性收入"), default=0, **MONEY)
+    compliant_self_paid = models.DecimalField(_("合规自付支出"), default=0, **MONEY)
+
+    food_clothing_secure = models.BooleanField(_("吃穿不愁"), null=True, blank=True)
+    housing_grade = models.CharField(
+        _("住房安全等级"), max_length=1, choices=HousingGrade.choices, blank=True
+    )
+    water_safe = models.BooleanField(_("饮水安全"), null=True, blank=True)
+
+    # Derived at write time (services.households_recompute).
+    size = models.PositiveSmallIntegerField(_("家庭人口"), default=0)
+    net_income = models.DecimalField(_("家庭纯收入"), default=0, **MONEY)
+    per_capita_income = models.DecimalField(_("年人均纯收入"), null=True, blank=True, **MONEY)
+    education_secure = models.BooleanField(_("义务教育有保障"), null=True, blank=True)
+    medical_secure = models.BooleanField(_("基本医疗有保障"), null=True, blank=True)
+    has_labour = models.BooleanField(_("有劳动能力"), default=True)
+    head_name = models.CharField(_("户主姓名"), max_length=50, blank=True)
+    head_initials = models.CharField(_("户主拼音首字母"), max_length=20, blank=True)
+    suggestion = models.CharField(_("系统建议分类"), max_length=20, choices=Suggestion.choices, blank=True)
+    suggestion_reason = models.CharField(_("建议理由"), max_length=300, blank=True)
+
+    cancelled = models.BooleanField(_("已注销"), default=False)
+    cancelled_reason = models.CharField(_("注销原因"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = ScopedManager()
+    region_field = "region_id"
+
+    class Meta:
+        verbose_name = _("农户")
+        verbose_name_plural = _("农户")
+        # Composite indexes led by the region code: the list filters by a code range, then sorts or counts.
+        indexes = [
+            models.Index(fields=["region", "household_type", "exited_class"], name="hh_region_type_idx"),
+            models.Index(fields=["region", "monitoring_type"], name="hh_region_montype_idx"),
+            models.Index(fields=["region", "suggestion"], name="hh_region_suggest_idx"),
+            models.Index(fields=["region", "per_capita_income"], name="hh_region_income_idx"),
+            models.Index(fields=["region", "number"], name="hh_region_number_idx"),
+            models.Index(fields=["head_initials"], name="hh_initials_idx"),
+            models.Index(fields=["head_name"], name="hh_head_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def audit_label(self) -> str:
+        return f"户 {self.number}"
+
+    @property
+    def region_code(self) -> str:
+        return self.region_id
+
+
+class Member(models.Model):
+    """A household member. The ID number is stored encrypted with a blind index (one person, one row, in the
+    whole system); birth date and sex are derived from it. A member who leaves keeps the row (status 已减少)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("在册")
+        REMOVED = "removed", _("已减少")
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("所属农户"), on_delete=models.PROTECT, related_name="members"
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    name_initials = models.CharField(_("拼音首字母"), max_length=20, blank=True)
+    id_number = EncryptedTextField(_("证件号码"))
+    id_index = models.CharField(_("证件号码索引"), max_length=64, unique=True)
+    id_masked = models.CharField(_("证件号码（脱敏）"), max_length=24)
+    id_last4 = models.CharField(_("证件号码后四位"), max_length=4, db_index=True)
+    birth_date = models.DateField(_("出生日期"))
+    sex = models.CharField(_("性别"), max_length=1)
+    relation = models.CharField(_("与户主关系"), max_length=10)
+    is_head = models.BooleanField(_("是否户主"), default=False)
+    education = models.CharField(_("文化程度"), max_length=20, blank=True)
+    school_status = models.CharField(_("在校生状况"), max_length=20, blank=True)
+    not_in_school_reason = models.CharField(_("义务教育阶段未上学原因"), max_length=100, blank=True)
+    health = models.CharField(_("健康状况"), max_length=50, blank=True)
+    serious_illness = models.BooleanField(_("患有大病"), default=False)
+    chronic_illness = models.BooleanField(_("长期慢性病"), default=False)
+    disabled = models.BooleanField(_("残疾"), default=False)
+    disability_category = models.CharField(_("残疾类别"), max_length=10, blank=True)
+    disability_grade = models.CharField(_("残疾等级"), max_length=10, blank=True)
+    labour_skill = models.CharField(_("劳动技能"), max_length=20, blank=True)
+    migrant_months = models.PositiveSmallIntegerField(_("务工时间（月）"), null=True, blank=True)
+    migrant_place = models.CharField(_("务工地"), max_length=100, blank=True)
+    resident_medical = models.BooleanField(_("参加城乡居民基本医疗保险"), null=True, blank=True)
+    employee_medical = models.BooleanField(_("参加职工基本医疗保险"), null=True, blank=True)
+    resident_pension = models.BooleanField(_("参加城乡居民基本养老保险"), null=True, blank=True)
+    dibao = models.BooleanField(_("享受低保"), null=True, blank=True)
+    tekun = models.BooleanField(_("特困供养"), null=True, blank=True)
+    phone = EncryptedTextField(_("联系电话"), blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    joined_reason = models.CharField(_("增加原因"), max_length=20, blank=True)
+    joined_date = models.DateField(_("增加日期"), null=True, blank=True)
+    left_reason = models.CharField(_("减少原因"), max_length=20, blank=True)
+    left_date = models.DateField(_("减少日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = ScopedManager()
+    region_field = "household__region_id"
+
+    class Meta:
+        verbose_name = _("家庭成员")
+        verbose_name_plural = _("家庭成员")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(is_head=True, status="active"),
+                name="one_head_per_household",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["household", "status"], name="member_household_idx"),
+            models.Index(fields=["name"], name="member_name_idx"),
+            models.Index(fields=["name_initials"], name="member_initials_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_label(self) -> str:
+        return f"成员 {self.id_masked}"
+
+    @property
+    def region_code(self) -> str:
+        return self.household.region_id
+
+
+class CompositionChange(models.Model):
+    """A change of household composition as the national system records it: a member added (birth, marriage-in),
+    removed (death, marriage-out, moving away), a new head, a split or a merge. The member's history stays."""
+
+    class Kind(models.TextChoices):
+        ADD = "add", _("增加成员")
+        REMOVE = "remove", _("减少成员")
+        HEAD = "head", _("变更户主")
+        SPLIT = "split", _("分户")
+        MERGE = "merge", _("合户")
+        MOVE = "move", _("成员转户")
+
+    kind = models.CharField(_("变更类型"), max_length=10, choices=Kind.choices)
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="changes"
+    )
+    member = models.ForeignKey(
+        Member,
+        verbose_name=_("成员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="changes",
+    )
+    other_household = models.ForeignKey(
+        Household,
+        verbose_name=_("相关农户"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField(_("原因"), max_length=50, blank=True)
+    date = models.DateField(_("变更日期"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    objects = ScopedManager()
+    region_field = "household__region_id"
+
+    class Meta:
+        verbose_name = _("家庭成员变更")
+        verbose_name_plural = _("家庭成员变更")
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date}"
+
+
+class HouseholdSnapshot(models.Model):
+    """Income and 三保障 status at a moment that matters (identification, elimination, a yearly check), so that a
+    later comparison ("income fell sharply against the last snapshot") has something to compare with."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="snapshots"
+    )
+    taken_on = models.DateField(_("日期"))
+    reason = models.CharField(_("原因"), max_length=30)
+    size = models.PositiveSmallIntegerField(_("家庭人口"))
+    net_income = models.DecimalField(_("家庭纯收入"), **MONEY)
+    per_capita_income = models.DecimalField(_("年人均纯收入"), null=True, **MONEY)
+    data = models.JSONField(_("明细"), default=dict)
+
+    objects = ScopedManager()
+    region_field = "household__region_id"
+
+    class Meta:
+        verbose_name = _("农户快照")
+        verbose_name_plural = _("农户快照")
+        indexes = [models.Index(fields=["household", "-taken_on"], name="snapshot_household_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.taken_on} {self.reason}"

@@ -1,0 +1,327 @@
+"""Writes to the registry: edits, household composition changes, seeing an ID whole. Each validates, runs in one
+transaction, recomputes the household's derived figures and records an audit event."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from fangfan.core import audit
+from fangfan.core.crypto import blind_index
+from fangfan.core.errors import DomainError
+from fangfan.policy.services import policy_values
+
+from .choices import JOIN_REASONS, LEAVE_REASONS
+from .derive import derive, member_facts, name_initials
+from .idnumber import IdNumberError, mask_id, parse_id
+from .models import CompositionChange, Household, Member
+
+HOUSEHOLD_EDITABLE = [
+    "household_type",
+    "exit_year",
+    "grade",
+    "wage_income",
+    "business_income",
+    "business_expense",
+    "property_income",
+    "transfer_income",
+    "compliant_self_paid",
+    "food_clothing_secure",
+    "housing_grade",
+    "water_safe",
+]
+MEMBER_EDITABLE = [
+    "name",
+    "relation",
+    "education",
+    "school_status",
+    "not_in_school_reason",
+    "health",
+    "disability_category",
+    "disability_grade",
+    "labour_skill",
+    "migrant_months",
+    "migrant_place",
+    "resident_medical",
+    "employee_medical",
+    "resident_pension",
+    "dibao",
+    "tekun",
+]
+
+
+def id_fields(raw: str) -> dict:
+    """The stored forms of an ID number: encrypted value, blind index, masked form, and what derives from it."""
+    try:
+        info = parse_id(raw)
+    except IdNumberError as exc:
+        raise DomainError(f"证件号码无效：{exc}") from None
+    return {
+        "id_number": info.original if info.is_disability_card else info.id18,
+        "id_index": id_index(info.id18),
+        "id_masked": mask_id(info.id18),
+        "id_last4": info.id18[-4:],
+        "birth_date": info.birth_date,
+        "sex": info.sex,
+        "disability_from_card": (info.disability_category_label, info.disability_grade_label)
+        if info.is_disability_card
+        else None,
+    }
+
+
+def id_index(id18: str) -> str:
+    """The blind index that finds a person by ID number (department matching uses the same)."""
+    return blind_index(id18, purpose="id")
+
+
+def health_flags(health: str) -> dict:
+    parts = {
+        p.strip() for p in (health or "").replace("，", "、").replace(",", "、").split("、") if p.strip()
+    }
+    return {
+        "serious_illness": "患有大病" in parts,
+        "chronic_illness": "长期慢性病" in parts,
+        "disabled": "残疾" in parts,
+    }
+
+
+def _snapshot(obj, fields) -> dict:
+    return {f: getattr(obj, f) for f in fields}
+
+
+def household_recompute(household: Household, *, values: dict[str, Decimal] | None = None) -> Household:
+    """Recompute and save a household's derived figures from its active members."""
+    values = values or policy_values(region_code=household.region_id)
+    members = [member_facts(m) for m in household.members.filter(status=Member.Status.ACTIVE)]
+    derived = derive(household, members, values)
+    for key, value in derived.items():
+        setattr(household, key, value)
+    household.save(update_fields=[*derived, "updated_at"])
+    return household
+
+
+def _ensure(actor, action: str, household: Household) -> None:
+    if actor is None or not actor.can(action):
+        raise DomainError("您的角色无权进行此操作")
+    span = actor.jurisdiction_range()
+    if span is None or not (span[0] <= household.region_id < span[1]):
+        raise DomainError("该农户不在您的管辖范围内")
+
+
+def household_update(*, household: Household, actor, data: dict, note: str = "") -> Household:
+    """Change a household's basic information, income items or indicators; derived figures follow."""
+    _ensure(actor, "household.edit", household)
+    unknown = set(data) - set(HOUSEHOLD_EDITABLE)
+    if unknown:
+        raise DomainError(f"不可修改的字段：{'、'.join(sorted(unknown))}")
+    if data.get("household_type", household.household_type) == "exited" and not data.get(
+        "exit_year", household.exit_year
+    ):
+        raise DomainError("脱贫户须填写脱贫年度")
+    before = _snapshot(household, [*data, "per_capita_income", "suggestion"])
+    with transaction.atomic():
+        for key, value in data.items():
+            setattr(household, key, value)
+        household.save()
+        household_recompute(household)
+        after = _snapshot(household, [*data, "per_capita_income", "suggestion"])
+        old, new = audit.changes(before, after)
+        if new:
+            audit.record(actor, "household.updated", household, before=old, after=new, note=note)
+    return household
+
+
+def member_update(*, member: Member, actor, data: dict, note: str = "") -> Member:
+    household = member.household
+    _ensure(actor, "household.edit", household)
+    unknown = set(data) - set(MEMBER_EDITABLE)
+    if unknown:
+        raise DomainError(f"不可修改的字段：{'、'.join(sorted(unknown))}")
+    if "relation" in data and (data["relation"] == "户主") != member.is_head:
+        raise DomainError("变更户主请使用“变更户主”功能")
+    before = _snapshot(member, data)
+    with transaction.atomic():
+        for key, value in data.items():
+            setattr(member, key, value)
+        if "name" in data:
+            member.name_initials = name_initials(member.name)
+        if "health" in data:
+            for key, value in health_flags(member.health).items():
+                setattr(member, key, value)
+        member.save()
+        household_recompute(household)
+        old, new = audit.changes(before, _snapshot(member, data))
+        if new:
+            audit.record(
+                actor,
+                "member.updated",
+                member,
+                before=old,
+                after=new,
+                note=note,
+                region_code=household.region_id,
+            )
+    return member
+
+
+def member_add(*, household: Household, actor, data: dict, reason: str, on: date) -> Member:
+    """Add a member (birth, marriage-in, moving in); the ID must not exist anywhere in the system."""
+    _ensure(actor, "household.edit", household)
+    if reason not in JOIN_REASONS:
+        raise DomainError(f"增加原因应为：{'、'.join(JOIN_REASONS)}")
+    if data.get("relation") == "户主":
+        raise DomainError("新增成员不能直接作为户主，请增加后使用“变更户主”")
+    ids = id_fields(data.pop("id_number", ""))
+    if Member.objects.filter(id_index=ids["id_index"]).exists():
+        raise DomainError("该证件号码已在系统中登记，同一人只能属于一户；如是迁入，请在原户办理转出")
+    card = ids.pop("disability_from_card")
+    with transaction.atomic():
+        member = Member(household=household, **ids, **{k: v for k, v in data.items() if k in MEMBER_EDITABLE})
+        member.name_initials = name_initials(member.name)
+        for key, value in health_flags(member.health).items():
+            setattr(member, key, value)
+        if card:
+            member.disabled = True
+            member.disability_category, member.disability_grade = card
+        member.joined_reason, member.joined_date = reason, on
+        member.save()
+        CompositionChange.objects.create(
+            kind="add", household=household, member=member, reason=reason, date=on, actor=actor
+        )
+        household_recompute(household)
+        audit.record(
+            actor,
+            "member.added",
+            member,
+            after={"reason": reason, "date": on},
+            region_code=household.region_id,
+        )
+    return member
+
+
+def member_remove(*, member: Member, actor, reason: str, on: date) -> Member:
+    """Remove a member (death, marriage-out, moving away). The row stays, marked 已减少, with reason and date."""
+    household = member.household
+    _ensure(actor, "household.edit", household)
+    if reason not in LEAVE_REASONS:
+        raise DomainError(f"减少原因应为：{'、'.join(LEAVE_REASONS)}")
+    if member.status != Member.Status.ACTIVE:
+        raise DomainError("该成员已减少")
+    if member.is_head and household.members.filter(status=Member.Status.ACTIVE).count() > 1:
+        raise DomainError("户主不能直接减少：请先变更户主")
+    with transaction.atomic():
+        member.status, member.left_reason, member.left_date = Member.Status.REMOVED, reason, on
+        member.is_head = False
+        member.save(update_fields=["status", "left_reason", "left_date", "is_head", "updated_at"])
+        CompositionChange.objects.create(
+            kind="remove", household=household, member=member, reason=reason, date=on, actor=actor
+        )
+        household_recompute(household)
+        audit.record(
+            actor,
+            "member.removed",
+            member,
+            after={"reason": reason, "date": on},
+            region_code=household.region_id,
+        )
+    return member
+
+
+def head_change(
+    *, household: Household, new_head: Member, actor, on: date, old_head_relation: str = "其他"
+) -> None:
+    """Make another active member the head of household (e.g. after the head's death)."""
+    _ensure(actor, "household.edit", household)
+    if new_head.household_id != household.pk or new_head.status != Member.Status.ACTIVE:
+        raise DomainError("新户主须是本户在册成员")
+    with transaction.atomic():
+        old = household.members.filter(is_head=True, status=Member.Status.ACTIVE).first()
+        if old is not None:
+            old.is_head, old.relation = False, old_head_relation
+            old.save(update_fields=["is_head", "relation", "updated_at"])
+        new_head.is_head, new_head.relation = True, "户主"
+        new_head.save(update_fields=["is_head", "relation", "updated_at"])
+        CompositionChange.objects.create(
+            kind="head", household=household, member=new_head, date=on, actor=actor
+        )
+        household_recompute(household)
+        audit.record(
+            actor,
+            "household.head_changed",
+            household,
+            after={"new_head": new_head.id_masked, "old_head": old.id_masked if old else ""},
+        )
+
+
+def household_split(
+    *, household: Household, members: list[Member], new_number: str, actor, on: date
+) -> Household:
+    """Split members off into a new household in the same village; the first listed member becomes its head."""
+    _ensure(actor, "household.edit", household)
+    if not members:
+        raise DomainError("请选择要分出的成员")
+    if Household.objects.filter(number=new_number).exists():
+        raise DomainError(f"户编号 {new_number} 已存在")
+    if any(m.household_id != household.pk or m.status != Member.Status.ACTIVE for m in members):
+        raise DomainError("分出的成员须是本户在册成员")
+    remaining = household.members.filter(status=Member.Status.ACTIVE).exclude(pk__in=[m.pk for m in members])
+    if not remaining.exists():
+        raise DomainError("分户后原户不能没有成员")
+    with transaction.atomic():
+        new = Household.objects.create(
+            number=new_number,
+            region_id=household.region_id,
+            household_type=household.household_type,
+            exit_year=household.exit_year,
+        )
+        for i, member in enumerate(members):
+            member.household = new
+            member.is_head = i == 0
+            member.relation = "户主" if i == 0 else ("其他" if member.relation == "户主" else member.relation)
+            member.save(update_fields=["household", "is_head", "relation", "updated_at"])
+            CompositionChange.objects.create(
+                kind="split", household=household, other_household=new, member=member, date=on, actor=actor
+            )
+        if not remaining.filter(is_head=True).exists():
+            first = remaining.first()
+            first.is_head, first.relation = True, "户主"
+            first.save(update_fields=["is_head", "relation", "updated_at"])
+        household_recompute(household)
+        household_recompute(new)
+        audit.record(
+            actor, "household.split", household, after={"new_household": new.number, "members": len(members)}
+        )
+        audit.record(actor, "household.created", new, after={"split_from": household.number})
+    return new
+
+
+def household_merge(*, source: Household, target: Household, actor, on: date) -> Household:
+    """Merge all active members of ``source`` into ``target``; the source household is marked cancelled."""
+    _ensure(actor, "household.edit", source)
+    _ensure(actor, "household.edit", target)
+    if source.pk == target.pk:
+        raise DomainError("不能与自身合户")
+    with transaction.atomic():
+        for member in source.members.filter(status=Member.Status.ACTIVE):
+            member.household = target
+            if member.is_head:
+                member.is_head, member.relation = False, "其他"
+            member.save(update_fields=["household", "is_head", "relation", "updated_at"])
+            CompositionChange.objects.create(
+                kind="merge", household=target, other_household=source, member=member, date=on, actor=actor
+            )
+        source.cancelled, source.cancelled_reason = True, f"并入 {target.number}"
+        source.save(update_fields=["cancelled", "cancelled_reason", "updated_at"])
+        household_recompute(source)
+        household_recompute(target)
+        audit.record(actor, "household.merged", target, after={"merged_from": source.number})
+    return target
+
+
+def member_reveal_id(*, member: Member, actor) -> str:
+    """See an ID number whole: a permitted, audited act (DOMAIN.md §8)."""
+    _ensure(actor, "household.view_id", member.household)
+    audit.record(actor, "member.id_viewed", member, region_code=member.household.region_id)
+    return member.id_number
