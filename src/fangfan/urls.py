@@ -7,6 +7,9 @@ urlpatterns = [
     path("accounts/", include("fangfan.accounts.urls")),
     path("regions/", include("fangfan.regions.urls")),
     path("system/", include("fangfan.core.urls")),
+    path("households/", include("fangfan.registry.urls")),
+    path("transfer/", include("fangfan.registry.transfer_urls")),
+    path("policy/", include("fangfan.policy.urls")),
 ]
 
 handler403 = "fangfan.core.views.forbidden"
