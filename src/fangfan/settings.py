@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent
 ENV = os.environ.get("FANGFAN_ENV", "development").strip().lower()
 PRODUCTION = ENV == "production"
-TESTING = os.environ.get("FANGFAN_TESTING") == "1"
+# Under pytest: tasks run immediately and test databases get per-process names (several runs may share a machine).
+TESTING = os.environ.get("FANGFAN_TESTING") == "1" or "pytest" in sys.modules
 
 DATA_DIR = Path(os.environ.get("FANGFAN_DATA_DIR") or (Path.cwd() / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -144,7 +146,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
         }
     )
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+elif TESTING:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_fangfan_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- accounts and login security --------------------------------------------------------------------------
