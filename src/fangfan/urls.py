@@ -10,6 +10,10 @@ urlpatterns = [
     path("households/", include("fangfan.registry.urls")),
     path("transfer/", include("fangfan.registry.transfer_urls")),
     path("policy/", include("fangfan.policy.urls")),
+    path("monitoring/", include("fangfan.monitoring.urls")),
+    path("department/", include("fangfan.monitoring.department_urls")),
+    path("report/", include("fangfan.monitoring.public_urls")),
+    path("api/v1/", include("fangfan.api.urls")),
 ]
 
 handler403 = "fangfan.core.views.forbidden"

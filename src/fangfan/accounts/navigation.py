@@ -20,7 +20,7 @@ NAV: list[NavItem] = [
     NavItem("农户档案", "registry:household_list", "household.view", "监测对象"),
     NavItem("导入农户", "transfer:import", "household.import", "监测对象"),
     NavItem("预警", "monitoring:warning_list", "warning.view", "监测预警"),
-    NavItem("部门数据", "monitoring:batch_list", "department.import", "监测预警"),
+    NavItem("部门数据", "department:batch_list", "department.import", "监测预警"),
     NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
     NavItem("后台任务", "core:job_list", "job.view", "设置"),
     NavItem("行政区划", "regions:region_list", "region.manage", "系统管理"),
