@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Lint and run the whole test suite.
+#   bash scripts/test.sh                      SQLite, in a fresh temporary data directory
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bash scripts/test.sh
+#                                             PostgreSQL (pytest-django makes and drops its own test_ database)
+# Arguments go to pytest, e.g. `bash scripts/test.sh -x -k import`.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$root/scripts/bootstrap.sh" || exit 1
+cd "$root" || exit 1
+
+if [ -z "${FANGFAN_DATA_DIR:-}" ]; then
+  FANGFAN_DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/fangfan-test.XXXXXX")
+  export FANGFAN_DATA_DIR
+  trap 'rm -rf "$FANGFAN_DATA_DIR"' EXIT
+fi
+if [ -n "${DATABASE_URL:-}" ]; then
+  # Show where the tests go, without a password that the URL may carry.
+  echo "test.sh: database $(printf '%s' "$DATABASE_URL" | sed -E 's#(//[^:/@]*):[^@/]*@#\1:***@#'), data dir $FANGFAN_DATA_DIR"
+else
+  echo "test.sh: database SQLite, data dir $FANGFAN_DATA_DIR"
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test.sh: warning: /usr/bin/chromium is missing, so the browser tests will skip; install it with: apt-get install -y chromium fonts-noto-cjk" >&2
+fi
+
+lint_failed=0
+.venv/bin/ruff check . || lint_failed=1
+.venv/bin/ruff format --check . || lint_failed=1
+if [ "$lint_failed" -ne 0 ]; then
+  echo "test.sh: lint failed (fix with: .venv/bin/ruff check --fix . && .venv/bin/ruff format .); running the tests anyway" >&2
+fi
+
+.venv/bin/pytest "$@"
+rc=$?
+if [ "$rc" -eq 5 ]; then
+  echo "test.sh: FAILED: pytest collected no tests (exit 5) — there should be tests under tests/, and the arguments must select some" >&2
+  exit 1
+fi
+if [ "$rc" -eq 0 ] && [ "$lint_failed" -ne 0 ]; then
+  echo "test.sh: FAILED: the tests passed but ruff did not (see its output above)" >&2
+  exit 1
+fi
+exit "$rc"
