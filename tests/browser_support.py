@@ -1,0 +1,122 @@
+"""Driving the real system in Chromium: a server subprocess on its own SQLite data directory, and a browser.
+
+pytest-django's ``live_server`` is not used: its table flush DELETEs rows, which the append-only audit table
+refuses. Each browser module starts ``fangfan runserver`` on a fresh data directory prepared by a setup script.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+requires_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="需要 /usr/bin/chromium（apt-get install chromium）"
+)
+
+
+def _server_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FANGFAN_TESTING")}
+    env.update({"FANGFAN_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "fangfan.settings"})
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_setup(data_dir: Path, script: str) -> None:
+    """Migrate the data directory's database, then run ``script`` (Python source, Django set up) against it."""
+    env = _server_env(data_dir)
+    subprocess.run([sys.executable, "-m", "fangfan.cli", "migrate", "-v0"], env=env, check=True, timeout=300)
+    prelude = "import django\ndjango.setup()\n"
+    subprocess.run([sys.executable, "-c", prelude + script], env=env, check=True, timeout=600)
+
+
+def start_server(data_dir: Path, setup_script: str = "") -> tuple[str, Callable[[], None]]:
+    """Prepare ``data_dir`` and serve it; returns the base URL and a function that stops the server."""
+    run_setup(data_dir, setup_script or "pass")
+    port = _free_port()
+    env = _server_env(data_dir)
+    log = open(data_dir / "server.log", "w")  # noqa: SIM115 - closed in stop()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fangfan.cli", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/accounts/login/", timeout=2)  # noqa: S310 - localhost only
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log.close()
+                raise RuntimeError(
+                    "测试服务器未能启动：" + (data_dir / "server.log").read_text()[-2000:]
+                ) from None
+            time.sleep(0.3)
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+    return url, stop
+
+
+def launch_browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def watch_requests(page, base_url: str) -> list[str]:
+    """Collect every request that leaves the test server (there must be none: pages load nothing external)."""
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda req: outside.append(req.url) if not req.url.startswith((base_url, "data:")) else None,
+    )
+    return outside
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def login(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
