@@ -237,10 +237,16 @@ class EarlyWarning(models.Model):
     OPEN_STATES = (State.PENDING, State.VERIFYING)
 
     household = models.ForeignKey(
-        "registry.Household", verbose_name=_("农户"), on_delete=models.PROTECT, related_name="warnings"
+        "registry.Household",
+        verbose_name=_("农户"),
+        on_delete=models.PROTECT,
+        related_name="warnings",
+        db_index=False,  # covered by warning_household_idx
     )
     region_code = models.CharField(_("行政区划代码"), max_length=12)
-    rule = models.ForeignKey(Rule, verbose_name=_("规则"), null=True, blank=True, on_delete=models.PROTECT)
+    rule = models.ForeignKey(
+        Rule, verbose_name=_("规则"), null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     rule_code = models.CharField(_("规则编码"), max_length=40, blank=True)
     risk_type = models.CharField(_("风险类型"), max_length=20, choices=RiskType.choices)
     kind = models.CharField(_("类别"), max_length=10, choices=Rule.Kind.choices, default=Rule.Kind.RISK)
@@ -250,6 +256,7 @@ class EarlyWarning(models.Model):
     )  # department source when from its data
     record = models.ForeignKey(
         DepartmentRecord,
+        db_index=False,
         verbose_name=_("部门数据"),
         null=True,
         blank=True,
@@ -272,6 +279,7 @@ class EarlyWarning(models.Model):
     created_at = models.DateTimeField(_("产生时间"), db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,
         verbose_name=_("登记人"),
         null=True,
         blank=True,
@@ -281,6 +289,7 @@ class EarlyWarning(models.Model):
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,
         verbose_name=_("处理人"),
         null=True,
         blank=True,
