@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -21,6 +22,13 @@ COUNTY = "341523000000"
 PROVINCE = "340000000000"
 
 
+@functools.cache
+def _hashed_password() -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(PASSWORD)
+
+
 @pytest.fixture
 def regions(db):
     from fangfan.regions.models import Region
@@ -35,9 +43,10 @@ def make_user(db, regions):
     from fangfan.accounts.models import User
 
     def make(role: str, region: str, *, username: str | None = None, department: str = "", **extra) -> User:
-        user = User.objects.create_user(
+        # Argon2 is slow on purpose: hash the shared test password once per session, not once per user.
+        user = User.objects.create(
             username=username or f"{role}-{region}-{department}".strip("-"),
-            password=PASSWORD,
+            password=_hashed_password(),
             role=role,
             region_id=region,
             department=department,

@@ -1,18 +1,150 @@
-"""User administration (系统管理员) and account security (安全管理员). Placeholder until written."""
+"""User administration (系统管理员) and account security (安全管理员). Thin: parse, call a service, render."""
 
-from django.http import HttpResponse
+from __future__ import annotations
 
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires
+from fangfan.core.scoping import get_for_user_or_404
+
+from . import selectors, services
+from .forms import PasswordResetForm, UserCreateForm, UserEditForm, UserFilterForm
+from .models import User
+
+PAGE_SIZE = 50
 
 
 @requires("user.manage")
+@require_http_methods(["GET", "HEAD"])
 def user_list(request):
-    return HttpResponse("")
+    filters = UserFilterForm(request.GET or None, admin=request.user)
+    values = filters.cleaned_data if filters.is_valid() else {}
+    users = selectors.users_for_admin(
+        request.user,
+        role=values.get("role", ""),
+        region=values.get("region", ""),
+        q=values.get("q", ""),
+        active=values.get("active", ""),
+    )
+    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/user_list.html",
+        {"filters": filters, "page": page, "query": query.urlencode()},
+    )
 
 
-user_create = user_edit = user_list
+@requires("user.manage")
+@require_http_methods(["GET", "HEAD", "POST"])
+def user_create(request):
+    form = UserCreateForm(request.POST or None, admin=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.user_create(
+                actor=request.user,
+                username=data["username"],
+                password=data["password1"],
+                role=data["role"],
+                department=data["department"],
+                region=data["region"],
+                full_name=data["full_name"],
+                phone=data["phone"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已创建账号“{user.username}”。")
+            return redirect("accounts:user_edit", pk=user.pk)
+    return render(request, "accounts/user_form.html", {"form": form})
+
+
+@requires("user.manage")
+@require_http_methods(["GET", "HEAD", "POST"])
+def user_edit(request, pk: int):
+    user = get_for_user_or_404(User.objects.select_related("region"), request.user, "user.manage", pk=pk)
+    initial = {
+        "full_name": user.full_name,
+        "phone": user.phone,
+        "role": user.role,
+        "department": user.department,
+        "region": user.region_id,
+        "is_active": user.is_active,
+    }
+    is_password = request.method == "POST" and request.POST.get("form") == "password"
+    form = UserEditForm(
+        request.POST if request.method == "POST" and not is_password else None,
+        initial=initial,
+        admin=request.user,
+    )
+    password_form = PasswordResetForm(request.POST if is_password else None)
+    if is_password and password_form.is_valid():
+        try:
+            services.user_set_password(
+                actor=request.user, user=user, password=password_form.cleaned_data["password1"]
+            )
+        except DomainError as exc:
+            password_form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, f"已重置“{user.username}”的密码，请当面或电话告知本人并提醒其尽快修改。"
+            )
+            return redirect("accounts:user_edit", pk=user.pk)
+    elif request.method == "POST" and not is_password and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.user_update(
+                actor=request.user,
+                user=user,
+                role=data["role"],
+                department=data["department"],
+                region=data["region"],
+                is_active=data["is_active"],
+                full_name=data["full_name"],
+                phone=data["phone"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            user.refresh_from_db()
+        else:
+            messages.success(request, f"已保存“{user.username}”的修改。")
+            return redirect("accounts:user_edit", pk=user.pk)
+    return render(
+        request,
+        "accounts/user_edit.html",
+        {
+            "account": user,
+            "form": form,
+            "password_form": password_form,
+            "is_self": user.pk == request.user.pk,
+        },
+    )
 
 
 @requires("security.manage")
+@require_http_methods(["GET", "HEAD", "POST"])
 def security(request):
-    return HttpResponse("")
+    if request.method == "POST":
+        username = request.POST.get("username", "")
+        try:
+            cleared = services.user_unlock(actor=request.user, username=username)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已解锁账号“{username}”（清除 {cleared} 条失败记录）。")
+        return redirect("accounts:security")
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "locked": selectors.locked_accounts(request.user),
+            "failures": selectors.recent_login_failures(request.user),
+            "failure_limit": selectors.failure_limit(),
+        },
+    )

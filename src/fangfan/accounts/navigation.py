@@ -16,7 +16,7 @@ class NavItem:
 
 
 NAV: list[NavItem] = [
-    NavItem("工作台", "home", "dashboard.view"),
+    NavItem("工作台", "home", "region.view"),
     NavItem("农户档案", "registry:household_list", "household.view", "监测对象"),
     NavItem("导入农户", "transfer:import", "household.import", "监测对象"),
     NavItem("预警", "monitoring:warning_list", "warning.view", "监测预警"),

@@ -42,7 +42,7 @@ def regions_for_admin(admin, action: str = "region.view") -> QuerySet[Region]:
 # --- login security (安全管理员) ------------------------------------------------------------------------------
 
 
-def _failure_limit() -> int:
+def failure_limit() -> int:
     limit = getattr(settings, "AXES_FAILURE_LIMIT", 5)
     return limit if isinstance(limit, int) else 5
 
@@ -74,7 +74,7 @@ def locked_accounts(admin) -> list[LockedAccount]:
         )
         .values("username")
         .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
-        .filter(failures__gte=_failure_limit())
+        .filter(failures__gte=failure_limit())
         .order_by("-last")
     )
     rows = list(rows)

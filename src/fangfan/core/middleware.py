@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.http import HttpResponseForbidden
+from django.template.loader import render_to_string
 
 from . import context
 from .permissions import declared_permission
@@ -37,5 +38,5 @@ class DeclaredPermissionMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if declared_permission(view_func) is None:
-            return HttpResponseForbidden("此页面未声明访问权限，已关闭。".encode())
+            return HttpResponseForbidden(render_to_string("403.html", {"reason": "此页面未声明访问权限，已关闭。"}, request))
         return None

@@ -8,13 +8,22 @@ from pathlib import Path
 from django.db import transaction
 
 from fangfan.core import audit
-from fangfan.core.errors import ValidationFailed
+from fangfan.core.errors import DomainError, ValidationFailed
 from fangfan.core.tabular import Problem, missing_headers, read_tables, text
 
 from .codes import RegionCodeError, level_of, parent_of, validate_code
 from .models import Region
 
 HEADERS = ["区划代码", "名称"]
+EVERYTHING = ("000000000000", "999999999999~")
+
+
+def _allowed_span(actor) -> tuple[str, str]:
+    if actor is None or getattr(actor, "role", "") == "system":
+        return EVERYTHING
+    if not actor.can("region.manage"):
+        raise DomainError("您的角色无权维护行政区划")
+    return actor.jurisdiction_range() or ("", "")
 
 
 @dataclass
@@ -28,7 +37,11 @@ class RegionImportSummary:
 def regions_import(
     *, path: Path, actor, dry_run: bool = False, display_name: str | None = None
 ) -> RegionImportSummary:
-    """Load or update regions from a 区划代码表 (DATA-FORMATS §1). All-or-nothing; re-import changes nothing."""
+    """Load or update regions from a 区划代码表 (DATA-FORMATS §1). All-or-nothing; re-import changes nothing.
+
+    ``actor`` None is the installation itself (fixtures, the demo); the command-line account may load anything;
+    a web administrator needs ``region.manage`` and may only touch codes inside their own jurisdiction."""
+    span = _allowed_span(actor)
     tables = read_tables(path, display_name=display_name)
     sheet = tables[0]
     problems = missing_headers(sheet, HEADERS)
@@ -54,6 +67,9 @@ def regions_import(
             problems.append(
                 Problem(sheet.file, sheet.name, row_number, "名称", name[:20], "名称过长（最多100字）")
             )
+        if not (span[0] <= code < span[1]):
+            problems.append(Problem(sheet.file, sheet.name, row_number, "区划代码", code, "不在您的管辖范围内"))
+            continue
         if code in incoming:
             problems.append(
                 Problem(

@@ -1,12 +1,136 @@
-"""The start page: what a person of this role should look at first."""
+"""The start page: what a person of this role should look at first.
+
+The page is a list of panels. Each panel is a function ``(request) -> dict | None`` returning the template to
+include and its context, or None when it does not apply to this user. Capabilities that arrive later (the
+household registry's counts, warnings waiting for review) add their panel to ``HOME_PANELS``.
+"""
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from collections.abc import Callable
+from datetime import datetime, time
 
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from fangfan.accounts import selectors as account_selectors
+from fangfan.core import selectors as core_selectors
 from fangfan.core.permissions import requires
+from fangfan.regions.codes import Level, code_range
+from fangfan.regions.models import Region
+
+Panel = Callable[..., dict | None]
+MAX_PLACES = 40
+
+
+def _url(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+def places_panel(request) -> dict | None:
+    """Working roles: the places under the user's region — the villages of a town (or the user's own village),
+    the towns of a county with their number of villages, and so on up."""
+    user = request.user
+    if user.is_admin_role or not user.region_id:
+        return None
+    region = user.region
+    regions = Region.objects.for_user(user, "region.view")
+    child_label = None
+    if region.level >= Level.TOWN:
+        places = list(regions.filter(level=Level.VILLAGE).order_by("code")[: MAX_PLACES + 1])
+        title = f"{region.name}的村（社区）" if region.level == Level.TOWN else "我的村"
+    else:
+        child_level = Level(region.level + 1)
+        places = list(regions.filter(parent_id=region.code).order_by("code")[: MAX_PLACES + 1])
+        for place in places[:MAX_PLACES]:
+            lo, hi = code_range(place.code)
+            place.villages = regions.filter(level=Level.VILLAGE, code__gte=lo, code__lt=hi).count()
+        title = f"{region.name}下辖{child_level.label}"
+        child_label = "村（社区）"
+    return {
+        "template": "reports/panels/places.html",
+        "title": title,
+        "places": places[:MAX_PLACES],
+        "truncated": len(places) > MAX_PLACES,
+        "child_label": child_label,
+    }
+
+
+def admin_panel(request) -> dict | None:
+    """Administrators: one card per page of theirs, with a live count."""
+    user = request.user
+    if not user.is_admin_role:
+        return None
+    cards = []
+    if user.can("user.manage"):
+        users = account_selectors.users_for_admin(user)
+        cards.append(
+            {
+                "label": "用户管理",
+                "url": _url("accounts:user_list"),
+                "value": users.count(),
+                "unit": "个账号",
+                "note": f"其中停用 {users.filter(is_active=False).count()} 个",
+                "testid": "card-users",
+            }
+        )
+    if user.can("region.manage"):
+        cards.append(
+            {
+                "label": "行政区划",
+                "url": _url("regions:region_list"),
+                "value": Region.objects.for_user(user, "region.manage").count(),
+                "unit": "个区划",
+                "note": "含本级及下辖各级",
+                "testid": "card-regions",
+            }
+        )
+    if user.can("security.manage"):
+        today = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+        cards.append(
+            {
+                "label": "账号安全",
+                "url": _url("accounts:security"),
+                "value": len(account_selectors.locked_accounts(user)),
+                "unit": "个账号被锁定",
+                "note": f"今日登录失败 {account_selectors.login_failures_since(user, today)} 次",
+                "testid": "card-locked",
+            }
+        )
+    if user.can("audit.view"):
+        cards.append(
+            {
+                "label": "审计日志",
+                "url": _url("core:audit_list"),
+                "value": core_selectors.audit_events_today(user),
+                "unit": "条今日记录",
+                "note": "可校验哈希链、导出 Excel",
+                "testid": "card-audit",
+            }
+        )
+    if user.can("job.view"):
+        running = core_selectors.jobs_for_user(user).filter(state__in=["queued", "running"]).count()
+        cards.append(
+            {
+                "label": "后台任务",
+                "url": _url("core:job_list"),
+                "value": running,
+                "unit": "个进行中",
+                "note": "导入、导出等耗时工作",
+                "testid": "card-jobs",
+            }
+        )
+    return {"template": "reports/panels/admin_cards.html", "cards": cards}
+
+
+HOME_PANELS: list[Panel] = [admin_panel, places_panel]
 
 
 @requires("region.view")
 def home(request):
-    return render(request, "reports/home.html", {})
+    panels = [panel for build in HOME_PANELS if (panel := build(request))]
+    return render(request, "reports/home.html", {"panels": panels})

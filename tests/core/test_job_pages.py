@@ -1,0 +1,90 @@
+"""Background jobs: a user sees the jobs they started and those of their jurisdiction; the detail page polls
+its progress fragment with htmx every second while the job runs, and stops when it is done."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import NEIGHBOUR_TOWN, TOWN, VILLAGE
+from django.urls import reverse
+
+from fangfan.core.models import Job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jobs(users):
+    return {
+        "village": Job.objects.create(
+            kind="import",
+            title="东风村导入",
+            region_code=VILLAGE,
+            created_by=users["village_clerk"],
+            state=Job.State.RUNNING,
+            progress=30,
+            total=120,
+        ),
+        "town": Job.objects.create(
+            kind="export",
+            title="桃溪镇导出",
+            region_code=TOWN,
+            created_by=users["town_station"],
+            state=Job.State.DONE,
+        ),
+        "neighbour": Job.objects.create(
+            kind="export",
+            title="千人桥镇导出",
+            region_code=NEIGHBOUR_TOWN,
+            created_by=users["neighbour_station"],
+        ),
+        "mine_elsewhere": Job.objects.create(
+            kind="export", title="我发起的县级任务", region_code="", created_by=users["village_clerk"]
+        ),
+    }
+
+
+def _titles(client) -> str:
+    return client.get(reverse("core:job_list")).content.decode()
+
+
+def test_job_list_is_scoped(client, users, jobs):
+    client.force_login(users["town_station"])
+    html = _titles(client)
+    assert "东风村导入" in html and "桃溪镇导出" in html and "千人桥镇导出" not in html
+    assert "我发起的县级任务" not in html
+    client.force_login(users["village_clerk"])
+    html = _titles(client)
+    assert "东风村导入" in html and "我发起的县级任务" in html  # started by them
+    assert "桃溪镇导出" not in html  # the town's job lies above the village
+    client.force_login(users["county_review"])
+    html = _titles(client)
+    assert "千人桥镇导出" in html and "东风村导入" in html
+
+
+def test_job_list_filter_by_state(client, users, jobs):
+    client.force_login(users["town_station"])
+    html = client.get(reverse("core:job_list"), {"state": "done"}).content.decode()
+    assert "桃溪镇导出" in html and "东风村导入" not in html
+
+
+def test_job_detail_polls_while_running_and_stops_when_done(client, users, jobs):
+    client.force_login(users["town_station"])
+    job = jobs["village"]
+    url = reverse("core:job_detail", args=[job.pk])
+    html = client.get(url).content.decode()
+    assert "东风村导入" in html and "25%" in html
+    assert f'hx-get="{url}"' in html and 'hx-trigger="every 1s"' in html
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in fragment and 'hx-trigger="every 1s"' in fragment
+    Job.objects.filter(pk=job.pk).update(state=Job.State.DONE, progress=120)
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "100%" in fragment and "已完成" in fragment
+    assert "hx-trigger" not in fragment  # polling stops
+
+
+def test_job_detail_outside_jurisdiction_is_404(client, users, jobs):
+    client.force_login(users["neighbour_station"])
+    assert client.get(reverse("core:job_detail", args=[jobs["village"].pk])).status_code == 404
+    client.force_login(users["village_clerk"])
+    assert client.get(reverse("core:job_detail", args=[jobs["town"].pk])).status_code == 404
+    assert client.get(reverse("core:job_detail", args=[jobs["mine_elsewhere"].pk])).status_code == 200
