@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import public_views
+
 app_name = "public"
-urlpatterns: list = []
+urlpatterns = [
+    path("", public_views.self_report, name="self_report"),
+    path("thanks/", public_views.thanks, name="thanks"),
+]

@@ -1,0 +1,535 @@
+"""Warnings, verification tasks, risk points and clues: the writes of early warning (plan M4, M5, M14).
+
+One visit settles every open warning of a household: ``tasks_bundle`` attaches all pending warnings of each
+household to that household's one open verification task (created when there is none), set-based, so the
+screening engine can call it for 20 000 households after a department batch. ``task_complete`` records the
+visit and decides each warning: confirmed warnings become risk points (``risk_confirm``), excluded ones keep
+their reason. Manual channels (农户自主申报, 基层干部排查, 督查暗访反馈, 市级反馈预警) create warnings through
+``warning_report``; the public self-report page stores a clue (``clue_submit_public``) that the town station
+links to a household or closes.
+
+Deadlines come from the policy table (入户核查 ``verify_days``, clue to decision ``decide_days``, risk removal
+``risk_deadline_days``), resolved per village.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from fangfan.core import audit
+from fangfan.core.errors import DomainError
+from fangfan.policy.models import PolicyValue
+from fangfan.policy.parameters import PARAMETERS
+from fangfan.regions.codes import Level, ancestors_of, code_range, level_of
+from fangfan.regions.models import Region
+from fangfan.registry.idnumber import IdNumberError, mask_id, parse_id
+from fangfan.registry.models import Household, Member
+from fangfan.registry.services import id_index
+
+from .choices import Channel, RiskType
+from .models import Clue, EarlyWarning, RiskPoint, Rule, VerificationTask
+
+State = EarlyWarning.State
+
+# How a verification visit was made (核查方式); stored as the Chinese word.
+VISIT_WAYS: tuple[str, ...] = ("入户", "电话", "微信", "视频")
+# Channels a person records by hand; 部门筛查预警 comes only from the screening engine.
+MANUAL_CHANNELS: tuple[str, ...] = (Channel.SELF_REPORT, Channel.CADRE, Channel.INSPECTION, Channel.CITY)
+CONFIRM, EXCLUDE = "confirm", "exclude"
+DEADLINE_KEYS = ("verify_days", "decide_days", "risk_deadline_days")
+# Rows per INSERT when staging many household ids (SQLite allows 32 766 parameters per statement).
+_CHUNK = 2000
+
+
+# --- permissions and jurisdiction ----------------------------------------------------------------------------
+
+
+def _is_operator(actor) -> bool:
+    """The command-line account: services trust the operator (it has no web actions)."""
+    return getattr(actor, "role", "") == "system"
+
+
+def _ensure_can(actor, *actions: str, message: str) -> None:
+    if actor is None or _is_operator(actor):
+        return
+    if not any(actor.can(action) for action in actions):
+        raise DomainError(message)
+
+
+def _ensure_in_jurisdiction(actor, region_code: str, message: str = "该农户不在您的管辖范围内") -> None:
+    if actor is None:
+        return
+    span = actor.jurisdiction_range()
+    if span is None or not (span[0] <= region_code < span[1]):
+        raise DomainError(message)
+
+
+# --- deadlines from the policy table ---------------------------------------------------------------------------
+
+
+def policy_days(region_codes: Iterable[str], *, year: int | None = None) -> dict[str, dict[str, int]]:
+    """The deadline parameters (days) for each region code, in one query for all of them: the nearest ancestor's
+    latest value for a year ≤ ``year`` applies, else the catalogue default (the same rule as
+    ``policy.services.policy_values``)."""
+    year = year or timezone.localdate().year
+    chains = {code: [*ancestors_of(code), code] for code in set(region_codes)}
+    if not chains:
+        return {}
+    every = set().union(*chains.values())
+    rows: dict[str, list[tuple[str, int, Decimal]]] = defaultdict(list)
+    for key, code, y, value in PolicyValue.objects.filter(
+        key__in=DEADLINE_KEYS, region_id__in=every, year__lte=year
+    ).values_list("key", "region_id", "year", "value"):
+        rows[code].append((key, y, value))
+    result: dict[str, dict[str, int]] = {}
+    for code, chain in chains.items():
+        best: dict[str, tuple[int, int, Decimal]] = {}
+        for depth, ancestor in enumerate(chain):
+            for key, y, value in rows.get(ancestor, ()):
+                if key not in best or (depth, y) > best[key][:2]:
+                    best[key] = (depth, y, value)
+        result[code] = {
+            key: int(best[key][2] if key in best else PARAMETERS[key].default) for key in DEADLINE_KEYS
+        }
+    return result
+
+
+def _days(region_code: str, key: str) -> int:
+    return policy_days([region_code])[region_code][key]
+
+
+# --- bundling warnings into verification tasks ----------------------------------------------------------------
+
+
+_IDS_TABLE = "ff_bundle_households"
+# Above this many households the ids go to a temporary table instead of an IN list.
+_INLINE_IDS = 500
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "w": EarlyWarning._meta.db_table,
+        "t": VerificationTask._meta.db_table,
+        "h": Household._meta.db_table,
+    }
+
+
+def _stage_ids(cur, ids: list[int]) -> str:
+    """Put many household ids in a per-connection temporary table (both databases); return the SQL that selects
+    them. A temporary table keeps each statement small whatever the number of households."""
+    cur.execute(f"DROP TABLE IF EXISTS {_IDS_TABLE}")
+    cur.execute(f"CREATE TEMPORARY TABLE {_IDS_TABLE} (id BIGINT PRIMARY KEY)")
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        cur.execute(f"INSERT INTO {_IDS_TABLE} (id) VALUES {', '.join(['(%s)'] * len(chunk))}", chunk)
+    return f"SELECT id FROM {_IDS_TABLE}"
+
+
+def tasks_bundle(
+    *, household_ids: Iterable[int] | None = None, region_code: str | None = None, actor=None
+) -> int:
+    """Attach every pending warning of each household to that household's one open verification task, creating
+    the task where there is none (due in ``verify_days``, decision by ``decide_days``, for the household's
+    village); attached warnings move to 核查中. Set-based: a handful of statements whatever the number of
+    households (the screening engine calls it for a whole batch). ``household_ids`` and ``region_code`` narrow
+    the set (both None: every pending warning). Returns the number of warnings attached."""
+    tables = _tables()
+    scope_sql, scope_params = "", []
+    ids: list[int] | None = None
+    if household_ids is not None:
+        ids = sorted({int(i) for i in household_ids})
+        if not ids:
+            return 0
+    if region_code:
+        lo, hi = code_range(region_code)
+        scope_sql += " AND w.region_code >= %s AND w.region_code < %s"
+        scope_params += [lo, hi]
+    pending, verifying = EarlyWarning.State.PENDING.value, EarlyWarning.State.VERIFYING.value
+    open_ = VerificationTask.State.OPEN.value
+    with transaction.atomic(), connection.cursor() as cur:
+        staged = ids is not None and len(ids) > _INLINE_IDS
+        if ids is not None:
+            if staged:
+                scope_sql += f" AND w.household_id IN ({_stage_ids(cur, ids)})"
+            else:
+                scope_sql += f" AND w.household_id IN ({', '.join(['%s'] * len(ids))})"
+                scope_params += ids
+        pending_households = f"SELECT w.household_id FROM {tables['w']} w WHERE w.state = %s{scope_sql}"
+        pending_params = [pending, *scope_params]
+        cur.execute(
+            f"SELECT DISTINCT h.region_id FROM {tables['h']} h WHERE h.id IN ({pending_households})",
+            pending_params,
+        )
+        villages = sorted(row[0] for row in cur.fetchall())
+        attached = created = 0
+        if villages:
+            days = policy_days(villages)
+            groups: dict[tuple[int, int], list[str]] = defaultdict(list)
+            for village in villages:
+                groups[(days[village]["verify_days"], days[village]["decide_days"])].append(village)
+            today = timezone.localdate()
+            opened_at = connection.ops.adapt_datetimefield_value(timezone.now())
+            for (verify, decide), group in groups.items():
+                # One statement per distinct pair of deadlines (normally one for the whole set).
+                village_lists: list[list[str] | None] = (
+                    [None] if len(groups) == 1 else [group[i : i + 500] for i in range(0, len(group), 500)]
+                )
+                for village_list in village_lists:
+                    village_sql = ""
+                    if village_list is not None:
+                        village_sql = f" AND h.region_id IN ({', '.join(['%s'] * len(village_list))})"
+                    cur.execute(
+                        f"INSERT INTO {tables['t']}"
+                        " (household_id, region_code, state, opened_at, due_date, decide_by, visit_way, finding)"
+                        " SELECT h.id, h.region_id, %s, %s, %s, %s, '', ''"
+                        f" FROM {tables['h']} h WHERE h.id IN ({pending_households}){village_sql}"
+                        f" AND NOT EXISTS (SELECT 1 FROM {tables['t']} t WHERE t.household_id = h.id AND t.state = %s)"
+                        " ON CONFLICT DO NOTHING",
+                        [
+                            open_,
+                            opened_at,
+                            connection.ops.adapt_datefield_value(today + timedelta(days=verify)),
+                            connection.ops.adapt_datefield_value(today + timedelta(days=decide)),
+                            *pending_params,
+                            *(village_list or []),
+                            open_,
+                        ],
+                    )
+                    created += max(cur.rowcount, 0)
+            open_task = (
+                f"FROM {tables['t']} t WHERE t.household_id = {tables['w']}.household_id AND t.state = %s"
+            )
+            cur.execute(
+                f"UPDATE {tables['w']} SET state = %s, task_id = (SELECT t.id {open_task})"
+                f" WHERE id IN (SELECT w.id FROM {tables['w']} w WHERE w.state = %s{scope_sql})"
+                f" AND EXISTS (SELECT 1 {open_task})",
+                [verifying, open_, *pending_params, open_],
+            )
+            attached = max(cur.rowcount, 0)
+        if staged:
+            cur.execute(f"DROP TABLE IF EXISTS {_IDS_TABLE}")
+        if attached:
+            audit.record(
+                actor,
+                "warning.bundled",
+                object_type="monitoring.verificationtask",
+                region_code=region_code or "",
+                after={
+                    "warnings": attached,
+                    "tasks_created": created,
+                    "households": len(ids) if ids else None,
+                },
+                note="预警归并到核查任务",
+            )
+    return attached
+
+
+# --- one visit settles all warnings of a task -----------------------------------------------------------------
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def risk_confirm(*, warning: EarlyWarning, actor, found_on: date, finding: str = "") -> RiskPoint:
+    """Record a confirmed warning as a risk point on its household: its type and source, found on the visit
+    date, to be removed within ``risk_deadline_days`` (限期消除), with the warning's explanation and evidence.
+    Called by ``task_complete`` inside its transaction (the caller checks permission and jurisdiction)."""
+    deadline_days = _days(warning.region_code, "risk_deadline_days")
+    evidence = dict(warning.evidence or {})
+    if finding:
+        evidence.setdefault("核查情况", finding)
+    risk = RiskPoint.objects.create(
+        household_id=warning.household_id,
+        region_code=warning.region_code,
+        warning=warning,
+        risk_type=warning.risk_type,
+        channel=warning.channel,
+        found_on=found_on,
+        deadline=timezone.localdate() + timedelta(days=deadline_days),
+        evidence=_jsonable(evidence),
+        description=warning.explanation[:500],
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        actor,
+        "risk.created",
+        risk,
+        after={
+            "warning": warning.pk,
+            "risk_type": warning.risk_type,
+            "channel": warning.channel,
+            "found_on": found_on,
+            "deadline": risk.deadline,
+        },
+    )
+    return risk
+
+
+def task_complete(
+    *,
+    task: VerificationTask,
+    actor,
+    visited_on: date,
+    visit_way: str,
+    finding: str,
+    decisions: Mapping[int, tuple[str, str | None]],
+) -> VerificationTask:
+    """One visit settles every warning of the task: each is confirmed (a risk point is recorded) or excluded
+    (a reason is required); the task is done. The village clerk or helper of that village, or the town station,
+    may do it. A confirmed data doubt (疑点) is recorded as 已确认 but is not a poverty risk: no risk point."""
+    _ensure_can(actor, "warning.verify", "warning.review", message="您的角色无权核查预警")
+    _ensure_in_jurisdiction(actor, task.region_code, "该核查任务不在您的管辖范围内")
+    finding = (finding or "").strip()
+    if visit_way not in VISIT_WAYS:
+        raise DomainError(f"核查方式应为：{'、'.join(VISIT_WAYS)}")
+    if visited_on is None:
+        raise DomainError("请填写核查日期")
+    if visited_on > timezone.localdate():
+        raise DomainError("核查日期不能晚于今天")
+    if not finding:
+        raise DomainError("请填写核查情况")
+    decisions = {int(k): v for k, v in decisions.items()}
+    with transaction.atomic():
+        task = VerificationTask.objects.select_for_update().get(pk=task.pk)
+        if task.state != VerificationTask.State.OPEN:
+            raise DomainError("该核查任务已经完成，不能重复核查")
+        warnings = list(task.warnings.filter(state__in=EarlyWarning.OPEN_STATES).order_by("pk"))
+        expected = {w.pk for w in warnings}
+        missing = expected - decisions.keys()
+        if missing:
+            raise DomainError(
+                f"还有 {len(missing)} 条预警没有核查结论（可能有新预警刚并入本任务），请刷新页面后逐条确认或排除"
+            )
+        extra = decisions.keys() - expected
+        if extra:
+            raise DomainError("核查结论中包含不属于本任务的预警，请刷新页面后重试")
+        now = timezone.now()
+        outcome: dict[str, str] = {}
+        for warning in warnings:
+            verdict, reason = decisions[warning.pk]
+            reason = (reason or "").strip()
+            if verdict == CONFIRM:
+                warning.state = State.CONFIRMED
+                warning.exclude_reason = ""
+            elif verdict == EXCLUDE:
+                if not reason:
+                    raise DomainError(f"排除预警必须填写排除理由（{warning.get_risk_type_display()}）")
+                warning.state = State.EXCLUDED
+                warning.exclude_reason = reason[:300]
+            else:
+                raise DomainError("每条预警的核查结论应为“确认”或“排除”")
+            warning.decided_at, warning.decided_by = now, actor if getattr(actor, "pk", None) else None
+            outcome[str(warning.pk)] = warning.state
+        EarlyWarning.objects.bulk_update(warnings, ["state", "exclude_reason", "decided_at", "decided_by"])
+        task.state = VerificationTask.State.DONE
+        task.visited_on, task.visit_way, task.finding = visited_on, visit_way, finding
+        task.done_by = actor if getattr(actor, "pk", None) else None
+        task.done_at = now
+        task.save(update_fields=["state", "visited_on", "visit_way", "finding", "done_by", "done_at"])
+        audit.record(
+            actor,
+            "task.verified",
+            task,
+            after={"visited_on": visited_on, "visit_way": visit_way, "warnings": outcome},
+            note=finding[:200],
+        )
+        for warning in warnings:
+            if warning.state == State.CONFIRMED and warning.kind == Rule.Kind.RISK:
+                risk_confirm(warning=warning, actor=actor, found_on=visited_on, finding=finding)
+    return task
+
+
+# --- warnings from people: the manual channels -----------------------------------------------------------------
+
+
+def _new_manual_warning(
+    *, household: Household, actor, channel: str, risk_type: str, explanation: str, evidence: dict
+) -> EarlyWarning:
+    warning = EarlyWarning.objects.create(
+        household=household,
+        region_code=household.region_id,
+        rule=None,
+        rule_code="",
+        risk_type=risk_type,
+        kind=Rule.Kind.RISK,
+        channel=channel,
+        source="",
+        dedupe_key=uuid.uuid4().hex,
+        explanation=explanation[:500],
+        evidence=evidence,
+        state=State.PENDING,
+        created_at=timezone.now(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    return warning
+
+
+def warning_report(
+    *, household: Household, actor, channel: str, risk_type: str, description: str
+) -> EarlyWarning:
+    """Record a warning a person raised for a household — 农户自主申报 (a clerk fills it in for the farmer),
+    基层干部排查, 督查暗访反馈 or 市级反馈预警 — and bundle it into the household's verification task."""
+    _ensure_can(actor, "warning.verify", "warning.review", message="您的角色无权登记预警")
+    _ensure_in_jurisdiction(actor, household.region_id)
+    if channel not in MANUAL_CHANNELS:
+        raise DomainError("预警来源应为：农户自主申报、基层干部排查、督查暗访反馈或市级反馈预警")
+    if risk_type not in RiskType.values or risk_type == RiskType.DOUBT:
+        raise DomainError("请选择风险类型")
+    description = (description or "").strip()
+    if not description:
+        raise DomainError("请填写情况说明")
+    if len(description) > 500:
+        raise DomainError("情况说明不能超过500字")
+    if household.cancelled:
+        raise DomainError("该户已注销，不能登记预警")
+    with transaction.atomic():
+        warning = _new_manual_warning(
+            household=household,
+            actor=actor,
+            channel=channel,
+            risk_type=risk_type,
+            explanation=description,
+            evidence={
+                "登记人": getattr(actor, "username", "") or "system",
+                "登记日期": timezone.localdate().isoformat(),
+            },
+        )
+        audit.record(actor, "warning.created", warning, after={"channel": channel, "risk_type": risk_type})
+        tasks_bundle(household_ids=[household.pk], actor=actor)
+    warning.refresh_from_db()
+    return warning
+
+
+# --- clues: the public self-report page and the town station's handling ---------------------------------------
+
+
+def _village(village_code: str) -> Region:
+    village = Region.objects.filter(pk=(village_code or "").strip(), level=Level.VILLAGE).first()
+    if village is None or level_of(village.code) != Level.VILLAGE:
+        raise DomainError("请选择所在村（社区）")
+    return village
+
+
+def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: str, description: str) -> Clue:
+    """Store a self-report from the public page (no login). When the ID number belongs to a member of a
+    household of that village, a 农户自主申报 warning is raised on the household as well. The caller shows the
+    same answer either way: nothing here may tell the public who is registered."""
+    village = _village(village_code)
+    name, phone, description = (name or "").strip(), (phone or "").strip(), (description or "").strip()
+    if not name:
+        raise DomainError("请填写姓名")
+    if not description:
+        raise DomainError("请填写情况说明")
+    id18, index = "", ""
+    if (id_number or "").strip():
+        try:
+            info = parse_id(id_number)
+        except IdNumberError:
+            raise DomainError("证件号码格式不正确，请核对后重新填写") from None
+        id18, index = info.id18, id_index(info.id18)
+    with transaction.atomic():
+        clue = Clue.objects.create(
+            channel=Channel.SELF_REPORT,
+            region_code=village.code,
+            name=name[:50],
+            id_number=id18,
+            id_index=index,
+            phone=phone[:30],
+            description=description[:2000],
+            risk_type=RiskType.OTHER,
+        )
+        audit.record(None, "clue.created", clue, after={"channel": clue.channel}, note="公开申报页面")
+        member = None
+        if index:
+            member = (
+                Member.objects.filter(
+                    id_index=index,
+                    status=Member.Status.ACTIVE,
+                    household__region_id=village.code,
+                    household__cancelled=False,
+                )
+                .select_related("household")
+                .first()
+            )
+        if member is not None:
+            warning = _new_manual_warning(
+                household=member.household,
+                actor=None,
+                channel=Channel.SELF_REPORT,
+                risk_type=RiskType.OTHER,
+                explanation=f"农户自主申报（公开申报页面）：{description}",
+                evidence={"线索": clue.pk, "申报人": mask_id(id18)},
+            )
+            clue.household, clue.warning, clue.state = member.household, warning, Clue.State.LINKED
+            clue.save(update_fields=["household", "warning", "state"])
+            audit.record(
+                None, "warning.created", warning, after={"channel": warning.channel, "clue": clue.pk}
+            )
+            tasks_bundle(household_ids=[member.household_id])
+    return clue
+
+
+def _open_clue(clue: Clue, actor) -> Clue:
+    _ensure_can(actor, "warning.review", message="只有乡镇扶贫工作站可以处理线索")
+    _ensure_in_jurisdiction(actor, clue.region_code, "该线索不在您的管辖范围内")
+    clue = Clue.objects.select_for_update().get(pk=clue.pk)
+    if clue.state != Clue.State.NEW:
+        raise DomainError("该线索已经处理过了")
+    return clue
+
+
+def clue_link(*, clue: Clue, household: Household, actor, risk_type: str | None = None) -> EarlyWarning:
+    """The town station links a clue to a household: a warning with the clue's source is raised on it and
+    bundled into the household's verification task."""
+    _ensure_in_jurisdiction(actor, household.region_id)
+    if household.cancelled:
+        raise DomainError("该户已注销，不能关联线索")
+    risk_type = risk_type or None
+    if risk_type is not None and (risk_type not in RiskType.values or risk_type == RiskType.DOUBT):
+        raise DomainError("请选择风险类型")
+    with transaction.atomic():
+        clue = _open_clue(clue, actor)
+        warning = _new_manual_warning(
+            household=household,
+            actor=actor,
+            channel=clue.channel,
+            risk_type=risk_type or clue.risk_type,
+            explanation=f"{clue.get_channel_display()}：{clue.description}",
+            evidence={"线索": clue.pk},
+        )
+        clue.household, clue.warning, clue.state = household, warning, Clue.State.LINKED
+        clue.save(update_fields=["household", "warning", "state"])
+        audit.record(actor, "clue.linked", clue, after={"household": household.number, "warning": warning.pk})
+        audit.record(actor, "warning.created", warning, after={"channel": warning.channel, "clue": clue.pk})
+        tasks_bundle(household_ids=[household.pk], actor=actor)
+    warning.refresh_from_db()
+    return warning
+
+
+def clue_close(*, clue: Clue, actor, reason: str) -> Clue:
+    """The town station closes a clue without a warning (not a rural household of ours, already handled…)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("办结线索必须填写办结说明")
+    with transaction.atomic():
+        clue = _open_clue(clue, actor)
+        clue.state, clue.close_reason = Clue.State.CLOSED, reason[:300]
+        clue.save(update_fields=["state", "close_reason"])
+        audit.record(actor, "clue.closed", clue, note=reason[:200])
+    return clue
