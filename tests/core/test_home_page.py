@@ -23,23 +23,32 @@ def _card_value(html: str, testid: str) -> int:
     return int(html.split(f'data-testid="{testid}-value">')[1].split("<")[0])
 
 
-def test_town_user_sees_the_towns_villages(client, users):
+def _dashboard_rows(html: str) -> list[str]:
+    return [part.split('"')[0] for part in html.split('data-testid="dashboard-row" data-code="')[1:]]
+
+
+def test_town_user_sees_the_towns_villages_on_the_dashboard(client, users):
     html = _home(client, users["town_station"])
-    assert "桃溪镇的村（社区）" in html
+    rows = _dashboard_rows(html)
+    assert len(rows) == 7 and all(code.startswith("341523104") for code in rows)
     assert "东风村" in html and "金桥村" in html and "复元村" not in html
-    assert "工作台" in html
+    assert "工作台" in html and 'data-testid="card-tasks"' in html
 
 
 def test_village_user_sees_their_village(client, users):
     html = _home(client, users["village_clerk"])
-    assert "我的村" in html and "东风村" in html and "新河村" not in html
+    assert _dashboard_rows(html) == [users["village_clerk"].region_id]
+    assert "东风村" in html and "新河村" not in html
 
 
-def test_county_user_sees_towns_with_village_counts(client, users):
+def test_county_user_sees_towns(client, users):
     html = _home(client, users["county_review"])
-    places = html.split('data-testid="places"')[1]
-    assert "桃溪镇" in places and "千人桥镇" in places
-    assert places.count('<td class="text-end">7</td>') == 2
+    assert _dashboard_rows(html) == ["341523104000", "341523105000"]
+
+
+def test_a_role_without_the_dashboard_gets_the_list_of_places(client, users):
+    html = _home(client, users["department"])
+    assert "桃溪镇的村（社区）" in html and "registry-dashboard" not in html
 
 
 def test_sys_admin_cards_count_the_jurisdiction(client, users, make_user):

@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "policy"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.parameter_list, name="parameter_list"),
+]

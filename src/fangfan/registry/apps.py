@@ -5,3 +5,7 @@ class RegistryConfig(AppConfig):
     name = "fangfan.registry"
     label = "registry"
     verbose_name = "农户档案"
+
+    def ready(self) -> None:
+        # Job handlers must be registered in every process, the task worker included (it never loads the URLs).
+        from . import recompute  # noqa: F401

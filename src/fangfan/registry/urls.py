@@ -1,2 +1,18 @@
+from django.urls import path
+
+from . import views
+
 app_name = "registry"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.household_list, name="household_list"),
+    path("count/", views.household_count, name="household_count"),
+    path("<int:pk>/", views.household_detail, name="household_detail"),
+    path("<int:pk>/edit/", views.household_edit, name="household_edit"),
+    path("<int:pk>/members/add/", views.member_add, name="member_add"),
+    path("<int:pk>/members/<int:member_pk>/edit/", views.member_edit, name="member_edit"),
+    path("<int:pk>/members/<int:member_pk>/remove/", views.member_remove, name="member_remove"),
+    path("<int:pk>/head/", views.head_change, name="head_change"),
+    path("<int:pk>/split/", views.household_split, name="household_split"),
+    path("<int:pk>/merge/", views.household_merge, name="household_merge"),
+    path("members/<int:pk>/reveal-id/", views.member_reveal_id, name="member_reveal_id"),
+]

@@ -17,8 +17,10 @@ from django.utils import timezone
 from fangfan.accounts import selectors as account_selectors
 from fangfan.core import selectors as core_selectors
 from fangfan.core.permissions import requires
+from fangfan.monitoring import selectors as monitoring_selectors
 from fangfan.regions.codes import Level, code_range
 from fangfan.regions.models import Region
+from fangfan.reports.dashboard import registry_dashboard_panel
 
 Panel = Callable[..., dict | None]
 MAX_PLACES = 40
@@ -127,7 +129,58 @@ def admin_panel(request) -> dict | None:
     return {"template": "reports/panels/admin_cards.html", "cards": cards}
 
 
-HOME_PANELS: list[Panel] = [admin_panel, places_panel]
+def warnings_panel(request) -> dict | None:
+    """Early warning at a glance: what waits for a visit or a decision, and what is late."""
+    user = request.user
+    if not user.can("warning.view"):
+        return None
+    counts = monitoring_selectors.inbox_counts(user)
+    cards = [
+        {
+            "label": "待核查任务",
+            "url": _url("monitoring:task_list"),
+            "value": counts["tasks_open"],
+            "unit": "户",
+            "note": f"其中逾期 {counts['tasks_overdue']} 户（入户核查时限）",
+            "testid": "card-tasks",
+        },
+        {
+            "label": "未处理预警",
+            "url": _url("monitoring:warning_list"),
+            "value": counts["warnings_open"],
+            "unit": "条",
+            "note": f"超过认定时限 {counts['warnings_overdue']} 条",
+            "testid": "card-warnings",
+        },
+        {
+            "label": "未消除风险点",
+            "url": _url("monitoring:risk_list"),
+            "value": counts["risks_open"],
+            "unit": "个",
+            "note": f"超过限期 {counts['risks_overdue']} 个",
+            "testid": "card-risks",
+        },
+    ]
+    if user.can("warning.review"):
+        cards.append(
+            {
+                "label": "待处理线索",
+                "url": _url("monitoring:clue_list"),
+                "value": counts["clues_open"],
+                "unit": "条",
+                "note": "农户自主申报、督查反馈等",
+                "testid": "card-clues",
+            }
+        )
+    return {"template": "reports/panels/admin_cards.html", "cards": cards}
+
+
+def _places_unless_dashboard(request) -> dict | None:
+    """The plain list of places, for roles that do not get the registry dashboard (which lists them itself)."""
+    return None if request.user.can("dashboard.view") else places_panel(request)
+
+
+HOME_PANELS: list[Panel] = [admin_panel, warnings_panel, registry_dashboard_panel, _places_unless_dashboard]
 
 
 @requires("region.view")

@@ -1,0 +1,132 @@
+"""Reads for the policy page: each parameter's effective value for a region and year, and where it comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from fangfan.core.models import AuditEvent
+from fangfan.regions.codes import Level, ancestors_of
+from fangfan.regions.models import Region
+
+from .models import PolicyValue
+from .parameters import PARAMETERS, ParameterSpec
+
+
+def plain(value: Decimal) -> str:
+    """5000.0000 → "5000", 0.9000 → "0.9" (no exponent, no trailing zeros)."""
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
+@dataclass
+class EffectiveValue:
+    spec: ParameterSpec
+    value: Decimal
+    source: PolicyValue | None  # None: the catalogue default
+
+    @property
+    def display(self) -> str:
+        return plain(self.value)
+
+    @property
+    def source_label(self) -> str:
+        if self.source is None:
+            return "系统默认值"
+        return f"{self.source.region.name} {self.source.year}年起"
+
+
+def effective_values(*, region_code: str, year: int | None = None) -> list[EffectiveValue]:
+    """Every catalogue parameter for the region and year, resolved like ``policy_values`` (the nearest ancestor
+    region's latest value for a year ≤ ``year``), with the row it came from."""
+    year = year or date.today().year
+    chain = [*ancestors_of(region_code), region_code]
+    depth = {code: i for i, code in enumerate(chain)}
+    best: dict[str, PolicyValue] = {}
+    for row in PolicyValue.objects.filter(region_id__in=chain, year__lte=year).select_related("region"):
+        current = best.get(row.key)
+        if current is None or (depth[row.region_id], row.year) > (depth[current.region_id], current.year):
+            best[row.key] = row
+    return [
+        EffectiveValue(
+            spec=spec, value=best[key].value if key in best else spec.default, source=best.get(key)
+        )
+        for key, spec in PARAMETERS.items()
+    ]
+
+
+def overrides_in_scope(user):
+    """The values set for regions in the user's jurisdiction (newest first)."""
+    rows = list(
+        PolicyValue.objects.for_user(user, "policy.view")
+        .select_related("region", "updated_by")
+        .order_by("region_id", "key", "-year")[:500]
+    )
+    for row in rows:
+        spec = PARAMETERS.get(row.key)
+        row.label = spec.label if spec else row.key
+        row.display = plain(row.value)
+    return rows
+
+
+def editable_regions(user) -> list[tuple[str, str]]:
+    """Regions a policy editor may set values for: their own region and the regions under it down to towns."""
+    span = user.jurisdiction_range()
+    if span is None or not user.region_id:
+        return []
+    regions = Region.objects.filter(code__gte=span[0], code__lt=span[1], level__lte=Level.TOWN).order_by(
+        "code"
+    )
+    return [(r.code, f"{r.name}（{r.code}）") for r in regions]
+
+
+@dataclass
+class PolicyChange:
+    at: object
+    actor: str
+    label: str
+    region: str
+    year: str
+    before: str
+    after: str
+    note: str
+
+
+def policy_history(user, *, limit: int = 50) -> list[PolicyChange]:
+    """Changes of policy values in the user's jurisdiction, newest first, from the audit log."""
+    span = user.jurisdiction_range()
+    if span is None:
+        return []
+    lo, hi = span
+    events = list(
+        AuditEvent.objects.filter(action="policy.set", region_code__gte=lo, region_code__lt=hi).order_by(
+            "-id"
+        )[:limit]
+    )
+    names = dict(Region.objects.filter(code__in={e.region_code for e in events}).values_list("code", "name"))
+    changes = []
+    for event in events:
+        key, _, rest = event.object_label.partition("@")
+        _code, _, year = rest.partition("/")
+        spec = PARAMETERS.get(key)
+        changes.append(
+            PolicyChange(
+                at=event.at,
+                actor=event.actor_username,
+                label=spec.label if spec else key,
+                region=names.get(event.region_code, event.region_code),
+                year=year,
+                before=_plain_text((event.before or {}).get("value", "")),
+                after=_plain_text((event.after or {}).get("value", "")),
+                note=(event.after or {}).get("note", "") or event.note,
+            )
+        )
+    return changes
+
+
+def _plain_text(value) -> str:
+    try:
+        return plain(Decimal(str(value)))
+    except Exception:
+        return str(value or "")

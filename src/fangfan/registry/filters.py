@@ -1,0 +1,116 @@
+"""The household list's filters, search and sort keys — defined once, used by the list page, its count, and the
+list-page export, so that what a user sees is what they export.
+
+``household_filter(qs, params) -> (qs, cleaned)`` takes a queryset already restricted by ``for_user`` and the
+request's query parameters; invalid values are ignored (a stale bookmark still opens), and ``cleaned`` holds the
+values that were applied, as strings:
+
+- ``village`` — a 12-digit village code (the jurisdiction has already limited the rows);
+- ``household_type``, ``exited_class``, ``monitoring_type``, ``monitoring_state``, ``suggestion`` — codes of
+  ``registry.choices``; ``suggestion=none`` selects households without a suggestion;
+- ``differs=1`` — the system suggestion differs from the current class;
+- ``cancelled=1`` — cancelled households only (by default they are left out);
+- ``q`` — a search: four characters of digits (or three and X) find the last four digits of a member's ID;
+  Latin letters find pinyin initials (``zs`` → 张三); anything else finds the start of the head's or a member's
+  name. Each is an indexable range or equality on both databases (``LIKE '%…%'`` would scan);
+- ``sort`` — ``number`` (by village, then 户编号), ``per_capita_income`` or ``size``, with ``-`` for descending
+  (default ``number``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Exists, F, OuterRef, Q
+
+from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
+from .models import Member
+from .selectors import suggestion_differs_q
+
+CHOICE_FILTERS = {
+    "household_type": HouseholdType.values,
+    "exited_class": ExitedClass.values,
+    "monitoring_type": MonitoringType.values,
+    "monitoring_state": MonitoringState.values,
+    "suggestion": [*Suggestion.values, "none"],
+}
+SORT_KEYS = ("number", "per_capita_income", "size")
+DEFAULT_SORT = "number"
+_LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
+_INITIALS = re.compile(r"^[A-Za-z]{1,20}$")
+_VILLAGE = re.compile(r"^[0-9]{12}$")
+_TOP = "\U0010ffff"
+
+
+def _get(params, name: str) -> str:
+    value = params.get(name, "")
+    if isinstance(value, list | tuple):
+        value = value[0] if value else ""
+    return str(value or "").strip()
+
+
+def _prefix(field: str, text: str) -> dict:
+    return {f"{field}__gte": text, f"{field}__lt": text + _TOP}
+
+
+def _matching(members, broad: bool, **lookup):
+    """Households with an active member matching ``lookup`` (the head is a member too).
+
+    A short search term (a surname, two initials) matches many people: probing each listed household's members
+    (EXISTS, by the household index) is then cheaper than collecting every matching person of the county. A longer
+    term matches few people: their households are looked up from the name index (IN)."""
+    if broad:
+        return Exists(members.filter(household_id=OuterRef("pk"), **lookup))
+    return Q(pk__in=members.filter(**lookup).values("household_id"))
+
+
+def household_search(qs, q: str):
+    """Households matching ``q`` (see the module docstring)."""
+    members = Member.objects.filter(status=Member.Status.ACTIVE)
+    if _LAST4.match(q):
+        return qs.filter(_matching(members, False, id_last4=q.upper()))
+    if _INITIALS.match(q):
+        initials = q.lower()
+        return qs.filter(_matching(members, len(initials) <= 2, **_prefix("name_initials", initials)))
+    return qs.filter(_matching(members, len(q) <= 1, **_prefix("name", q)))
+
+
+def household_filter(qs, params) -> tuple:
+    """Apply the list's filters, search and sort to ``qs``; returns (queryset, applied values)."""
+    cleaned: dict[str, str] = {}
+    village = _get(params, "village")
+    if _VILLAGE.match(village):
+        qs = qs.filter(region_id=village)
+        cleaned["village"] = village
+    for name, allowed in CHOICE_FILTERS.items():
+        value = _get(params, name)
+        if value in allowed:
+            qs = qs.filter(**{name: "" if value == "none" else value})
+            cleaned[name] = value
+    if _get(params, "differs") == "1":
+        qs = qs.filter(suggestion_differs_q())
+        cleaned["differs"] = "1"
+    if _get(params, "cancelled") == "1":
+        qs = qs.filter(cancelled=True)
+        cleaned["cancelled"] = "1"
+    else:
+        qs = qs.filter(cancelled=False)
+    q = _get(params, "q")[:50]
+    if q:
+        qs = household_search(qs, q)
+        cleaned["q"] = q
+    sort = _get(params, "sort")
+    if sort.lstrip("-") not in SORT_KEYS:
+        sort = DEFAULT_SORT
+    key = sort.lstrip("-")
+    descending = sort.startswith("-")
+    if key == "per_capita_income":  # NULL (no member) last either way, on both databases
+        qs = qs.order_by(F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True), "pk")
+    elif key == "number":
+        # 户编号 begins with the village code; ordering by (village, 户编号) reads the (region, number) index in
+        # order, so a page of a county is found without sorting 250 000 rows.
+        qs = qs.order_by(*(("-region_id", "-number", "-pk") if descending else ("region_id", "number", "pk")))
+    else:
+        qs = qs.order_by(sort, "-pk" if descending else "pk")
+    cleaned["sort"] = sort
+    return qs, cleaned

@@ -1,0 +1,381 @@
+"""Reads of the registry that need scoping or care at scale: the household list page (paging without a full
+COUNT per page), the household page (members, composition changes, change history from the audit log)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.http import QueryDict
+
+from fangfan.accounts.roles import Role
+from fangfan.core.models import AuditEvent
+from fangfan.regions.models import Region
+
+from .choices import ExitedClass, HouseholdType, HousingGrade, MonitoringState, MonitoringType, Suggestion
+from .models import CompositionChange, Household, Member
+
+PAGE_SIZE = 50
+# The page counts at most this many rows itself (≈ 1 ms); beyond, it says "2000 户以上" and fetches the exact total
+# in a second, cached request (a county's full COUNT costs 30–150 ms: DESIGN.md).
+COUNT_CAP = 2_000
+COUNT_CACHE_SECONDS = 120
+
+LIST_COLUMNS = [
+    "id",
+    "number",
+    "region_id",
+    "head_name",
+    "household_type",
+    "exited_class",
+    "monitoring_type",
+    "monitoring_state",
+    "size",
+    "per_capita_income",
+    "suggestion",
+    "cancelled",
+]
+
+
+def suggestion_differs_q() -> Q:
+    """Households whose system suggestion is not their current class: an exited household suggested another
+    脱贫户分类, or any household suggested 边缘易致贫户 / 突发严重困难户 without being that monitoring object."""
+    exited_classes = [ExitedClass.NOT_ENJOYING, ExitedClass.ENJOYING, ExitedClass.MONITORED]
+    return (
+        (
+            Q(household_type=HouseholdType.EXITED, suggestion__in=exited_classes)
+            & ~Q(suggestion=F("exited_class"))
+        )
+        | (Q(suggestion=Suggestion.MARGINAL) & ~Q(monitoring_type=MonitoringType.MARGINAL))
+        | (Q(suggestion=Suggestion.SUDDEN) & ~Q(monitoring_type=MonitoringType.SUDDEN))
+    )
+
+
+# --- the list -------------------------------------------------------------------------------------------------
+
+
+def village_names(user) -> dict[str, str]:
+    """Villages in the user's jurisdiction, code → name, for the filter dropdown and the table's 村 column."""
+    return dict(
+        Region.objects.for_user(user, "region.view")
+        .filter(level=5)
+        .order_by("code")
+        .values_list("code", "name")
+    )
+
+
+@dataclass
+class HouseholdPage:
+    """One page of the household list. ``count`` is exact when ``capped`` is False; otherwise it is a floor and
+    the exact total is fetched separately (``household_count``)."""
+
+    rows: list
+    number: int
+    per_page: int
+    has_next: bool
+    count: int
+    capped: bool
+    start_index: int = 0
+    end_index: int = 0
+    page_numbers: list = field(default_factory=list)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def num_pages(self) -> int | None:
+        if self.capped:
+            return None
+        return max(1, -(-self.count // self.per_page))
+
+
+def _page_number(raw) -> int:
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return 1
+    return max(1, min(number, 1_000_000))
+
+
+def household_page(qs, *, page=1, per_page: int = PAGE_SIZE) -> HouseholdPage:
+    """Rows of one page plus a count that never scans more than ``COUNT_CAP`` rows.
+
+    The rows come with one query (``per_page + 1`` rows tell whether a next page exists). On page 1 with fewer
+    rows than a page no count is needed at all; otherwise the count is ``SELECT COUNT(*) FROM (… LIMIT cap+1)``.
+    """
+    number = _page_number(page)
+    listed = qs.only(*LIST_COLUMNS).annotate(
+        suggestion_differs=Case(
+            When(suggestion_differs_q(), then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+    )
+    offset = (number - 1) * per_page
+    rows = list(listed[offset : offset + per_page + 1])
+    if number == 1 and len(rows) <= per_page:
+        count, capped = len(rows), False
+    else:
+        counted = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+        count, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
+        if not rows and number > 1 and not capped and count:
+            # Past the end (a stale link): show the last page instead.
+            number = -(-count // per_page)
+            offset = (number - 1) * per_page
+            rows = list(listed[offset : offset + per_page + 1])
+    has_next = len(rows) > per_page
+    rows = rows[:per_page]
+    result = HouseholdPage(
+        rows=rows, number=number, per_page=per_page, has_next=has_next, count=count, capped=capped
+    )
+    result.start_index = offset + 1 if rows else 0
+    result.end_index = offset + len(rows)
+    result.page_numbers = _page_window(number, result.num_pages)
+    return result
+
+
+def _page_window(number: int, num_pages: int | None) -> list[int | None]:
+    """Page links around the current page: 1 … 4 5 [6] 7 8 … 20 (None marks a gap)."""
+    last = num_pages or number + 2
+    wanted = {1, last, *range(number - 2, number + 3)} if num_pages else {1, *range(number - 2, number + 3)}
+    pages = sorted(p for p in wanted if 1 <= p <= last)
+    window: list[int | None] = []
+    for p in pages:
+        if window and p - window[-1] > 1:
+            window.append(None)
+        window.append(p)
+    return window
+
+
+def _count_key(user, params: dict) -> str:
+    span = user.jurisdiction_range() or ("", "")
+    blob = json.dumps(
+        [user.role, span, sorted((k, str(v)) for k, v in params.items() if v not in ("", None))]
+    )
+    return "registry:count:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def household_count(qs, *, user, params: dict) -> int:
+    """The exact number of households a filtered list holds; cached briefly per jurisdiction and filter, so that
+    paging through a county does not count 250 000 rows on every page. ``params`` are the cleaned filters."""
+    key = _count_key(user, params)
+    count = cache.get(key)
+    if count is None:
+        count = qs.order_by().count()
+        cache.set(key, count, COUNT_CACHE_SECONDS)
+    return count
+
+
+def query_without(params: QueryDict, *names: str) -> str:
+    """The query string without ``names`` and without empty values (a submitted filter form sends them all)."""
+    query = QueryDict(mutable=True)
+    for key, values in params.lists():
+        kept = [v for v in values if v != ""]
+        if key not in names and kept:
+            query.setlist(key, kept)
+    return query.urlencode()
+
+
+# --- the household page ----------------------------------------------------------------------------------------
+
+AUDIT_ACTIONS = {
+    "household.created": "建立农户档案",
+    "household.imported": "导入农户档案",
+    "household.updated": "修改农户信息",
+    "household.head_changed": "变更户主",
+    "household.split": "分户",
+    "household.merged": "合户",
+    "household.cancelled": "注销农户",
+    "member.created": "登记成员",
+    "member.imported": "导入成员信息",
+    "member.updated": "修改成员信息",
+    "member.added": "增加成员",
+    "member.removed": "减少成员",
+    "member.id_viewed": "查看完整证件号",
+}
+# Keys in before/after that are not model fields.
+EXTRA_LABELS = {
+    "reason": "原因",
+    "date": "日期",
+    "new_head": "新户主证件号",
+    "old_head": "原户主证件号",
+    "new_household": "新户编号",
+    "members": "分出人数",
+    "merged_from": "并入的原户",
+    "split_from": "分自原户",
+    "note": "说明",
+}
+_CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "household_type": dict(HouseholdType.choices),
+    "exited_class": dict(ExitedClass.choices),
+    "monitoring_type": dict(MonitoringType.choices),
+    "monitoring_state": dict(MonitoringState.choices),
+    "suggestion": dict(Suggestion.choices),
+    "housing_grade": dict(HousingGrade.choices),
+    "status": dict(Member.Status.choices),
+}
+
+
+def tri_state(value: bool | None) -> str:
+    return "未核实" if value is None else ("是" if value else "否")
+
+
+def _field_label(model, key: str) -> str:
+    try:
+        return str(model._meta.get_field(key).verbose_name)
+    except FieldDoesNotExist:
+        return EXTRA_LABELS.get(key, key)
+
+
+def _display(model, key: str, value) -> str:
+    if value is None:
+        try:
+            is_bool = model._meta.get_field(key).get_internal_type() == "BooleanField"
+        except FieldDoesNotExist:
+            is_bool = False
+        return "未核实" if is_bool else "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if _is_money(model, key):
+        try:
+            return f"{Decimal(str(value)):,.2f}"
+        except (ArithmeticError, ValueError):
+            return str(value)
+    if key in _CHOICE_LABELS and value in _CHOICE_LABELS[key]:
+        return _CHOICE_LABELS[key][value]
+    if value == "":
+        return "（空）"
+    return str(value)
+
+
+def _is_money(model, key: str) -> bool:
+    try:
+        return model._meta.get_field(key).get_internal_type() == "DecimalField"
+    except FieldDoesNotExist:
+        return False
+
+
+@dataclass
+class HistoryEntry:
+    at: object
+    actor: str
+    role: str
+    action: str
+    subject: str
+    changes: list[tuple[str, str, str]]
+    note: str
+
+
+def household_history(household: Household, members: list[Member], *, limit: int = 200) -> list[HistoryEntry]:
+    """Audit events about the household and its members (present and past), newest first, with the changed
+    fields in Chinese. Values were masked when recorded, so names and ID numbers show as ***."""
+    member_label = {str(m.pk): m.id_masked for m in members}
+    events = AuditEvent.objects.filter(
+        Q(object_type="registry.household", object_id=str(household.pk))
+        | Q(object_type="registry.member", object_id__in=list(member_label))
+    ).order_by("-id")[:limit]
+    role_labels = dict(Role.choices)
+    entries = []
+    for event in events:
+        model = Member if event.object_type == "registry.member" else Household
+        before, after = event.before or {}, event.after or {}
+        keys = list(dict.fromkeys([*before, *after]))
+        changes = [
+            (
+                _field_label(model, key),
+                _display(model, key, before.get(key)) if key in before else "",
+                _display(model, key, after.get(key)) if key in after else "",
+            )
+            for key in keys
+        ]
+        subject = f"成员 {member_label.get(event.object_id, '')}" if model is Member else "本户"
+        entries.append(
+            HistoryEntry(
+                at=event.at,
+                actor=event.actor_username,
+                role=str(role_labels.get(event.actor_role, event.actor_role)),
+                action=AUDIT_ACTIONS.get(event.action, event.action),
+                subject=subject,
+                changes=changes,
+                note=event.note,
+            )
+        )
+    return entries
+
+
+@dataclass
+class IncomeLine:
+    label: str
+    amount: Decimal
+    sign: str
+
+
+def income_lines(household: Household) -> list[IncomeLine]:
+    return [
+        IncomeLine("工资性收入", household.wage_income, "+"),
+        IncomeLine("生产经营性收入", household.business_income, "+"),
+        IncomeLine("生产经营性支出", household.business_expense, "−"),
+        IncomeLine("财产性收入", household.property_income, "+"),
+        IncomeLine("转移性收入", household.transfer_income, "+"),
+    ]
+
+
+def indicator_rows(household: Household) -> list[tuple[str, bool | None, str]]:
+    """两不愁三保障 and drinking water, each 是 / 否 / 未核实 with a short note."""
+    grade = household.housing_grade
+    housing = None if not grade else grade in ("A", "B")
+    return [
+        ("吃穿不愁", household.food_clothing_secure, ""),
+        ("义务教育有保障", household.education_secure, "由成员在校情况计算"),
+        ("基本医疗有保障", household.medical_secure, "由成员参保情况计算"),
+        ("住房安全有保障", housing, household.get_housing_grade_display() if grade else "未鉴定"),
+        ("饮水安全有保障", household.water_safe, ""),
+    ]
+
+
+def household_members(household: Household) -> tuple[list[Member], list[Member]]:
+    """(active members, removed members); the encrypted ID and phone are not decrypted for display."""
+    members = list(
+        Member.objects.filter(household=household)
+        .defer("id_number", "phone")
+        .order_by("-is_head", "birth_date", "pk")
+    )
+    today = date.today()
+    for m in members:
+        m.age = (
+            today.year
+            - m.birth_date.year
+            - ((today.month, today.day) < (m.birth_date.month, m.birth_date.day))
+        )
+    active = [m for m in members if m.status == Member.Status.ACTIVE]
+    removed = [m for m in members if m.status != Member.Status.ACTIVE]
+    return active, removed
+
+
+def household_changes(household: Household) -> list[CompositionChange]:
+    return list(
+        CompositionChange.objects.filter(Q(household=household) | Q(other_household=household))
+        .select_related("member", "household", "other_household", "actor")
+        .defer("member__id_number", "member__phone", "household__phone", "other_household__phone")
+        .order_by("-date", "-id")[:100]
+    )
+
+
+def mask_phone(phone: str) -> str:
+    phone = (phone or "").strip()
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return f"{phone[:3]}****{phone[-4:]}"

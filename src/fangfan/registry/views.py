@@ -1,0 +1,327 @@
+"""Household pages: the list (filter, search, sort, page; one view serves the page and its htmx fragment), the
+household page, and the edit forms a village clerk uses. Thin: parse, call a selector or a service, render.
+
+Every household is fetched through ``for_user``: outside the user's jurisdiction it answers 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from fangfan.core.errors import DomainError
+from fangfan.core.permissions import requires
+from fangfan.core.scoping import get_for_user_or_404
+
+from . import selectors, services
+from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
+from .filters import household_filter
+from .forms import (
+    HeadChangeForm,
+    HouseholdForm,
+    MemberAddForm,
+    MemberForm,
+    MemberRemoveForm,
+    MergeForm,
+    SplitForm,
+)
+from .models import Household, Member
+
+FILTERS = [
+    ("household_type", "户类型", HouseholdType.choices),
+    ("exited_class", "脱贫户分类", ExitedClass.choices),
+    ("monitoring_type", "监测对象类型", MonitoringType.choices),
+    ("monitoring_state", "监测状态", MonitoringState.choices),
+    ("suggestion", "系统建议分类", Suggestion.choices),
+]
+SORTS = [("number", "户编号"), ("per_capita_income", "年人均纯收入"), ("size", "家庭人口")]
+
+
+def _is_htmx(request) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _list_queryset(request):
+    base = Household.objects.for_user(request.user, "household.view")
+    return household_filter(base, request.GET)
+
+
+@requires("household.view")
+@require_http_methods(["GET", "HEAD"])
+def household_list(request):
+    villages = selectors.village_names(request.user)
+    qs, cleaned = _list_queryset(request)
+    page = selectors.household_page(qs, page=request.GET.get("page"))
+    sort = cleaned.get("sort") or "number"
+    context = {
+        "page": page,
+        "cleaned": cleaned,
+        "villages": villages,
+        "village_options": [(code, name, code == cleaned.get("village")) for code, name in villages.items()],
+        "q": cleaned.get("q", ""),
+        "query": selectors.query_without(request.GET, "page"),
+        "sort_query": selectors.query_without(request.GET, "page", "sort"),
+        "count_query": selectors.query_without(request.GET, "page"),
+        "sort": sort,
+        "sort_links": [
+            {
+                "key": key,
+                "label": label,
+                "active": sort.lstrip("-") == key,
+                "descending": sort == f"-{key}",
+                "next": f"-{key}" if sort == key else key,
+            }
+            for key, label in SORTS
+        ],
+        "filter_fields": [
+            {
+                "name": name,
+                "label": label,
+                "choices": [(value, text, str(cleaned.get(name) or "") == value) for value, text in choices],
+            }
+            for name, label, choices in FILTERS
+        ],
+        "can_export": request.user.can("household.export"),
+    }
+    for row in page.rows:
+        row.village_name = villages.get(row.region_id, row.region_id)
+    if not _is_htmx(request):
+        return render(request, "registry/household_list.html", context)
+    response = render(request, "registry/household_list.html#results", context)
+    # The address bar shows the filters in force, not every empty field of the form.
+    query = selectors.query_without(request.GET)
+    response["HX-Push-Url"] = request.path + (f"?{query}" if query else "")
+    return response
+
+
+@requires("household.view")
+@require_http_methods(["GET", "HEAD"])
+def household_count(request):
+    """The exact total of a large filtered list, loaded after the page (htmx), cached briefly."""
+    qs, cleaned = _list_queryset(request)
+    count = selectors.household_count(qs, user=request.user, params=cleaned)
+    return render(request, "registry/household_list.html#exact_count", {"exact_count": count})
+
+
+@requires("household.view")
+@require_http_methods(["GET", "HEAD"])
+def household_detail(request, pk: int):
+    household = get_for_user_or_404(
+        Household.objects.select_related("region"), request.user, "household.view", pk=pk
+    )
+    active, removed = selectors.household_members(household)
+    context = {
+        "household": household,
+        "members": active,
+        "removed_members": removed,
+        "changes": selectors.household_changes(household),
+        "history": selectors.household_history(household, [*active, *removed]),
+        "income_lines": selectors.income_lines(household),
+        "indicators": selectors.indicator_rows(household),
+        "phone_masked": selectors.mask_phone(household.phone),
+        "can_edit": request.user.can("household.edit") and not household.cancelled,
+        "can_view_id": request.user.can("household.view_id"),
+    }
+    return render(request, "registry/household_detail.html", context)
+
+
+@requires("household.view_id")
+@require_POST
+@never_cache
+def member_reveal_id(request, pk: int):
+    """Show one member's ID number whole, once; the service records that it was seen."""
+    member = get_for_user_or_404(
+        Member.objects.select_related("household"), request.user, "household.view_id", pk=pk
+    )
+    try:
+        number = services.member_reveal_id(member=member, actor=request.user)
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+    response = render(request, "registry/_id_revealed.html", {"number": number, "member": member})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- edits -------------------------------------------------------------------------------------------------------
+
+
+def _editable(request, pk: int) -> Household:
+    household = get_for_user_or_404(
+        Household.objects.select_related("region"), request.user, "household.edit", pk=pk
+    )
+    if household.cancelled:
+        raise Http404("该户已注销")
+    return household
+
+
+def _render_form(
+    request, household, form, *, title: str, template: str = "registry/household_form.html", **extra
+):
+    return render(request, template, {"household": household, "form": form, "title": title, **extra})
+
+
+def _done(request, household: Household, message: str):
+    messages.success(request, message)
+    return redirect("registry:household_detail", pk=household.pk)
+
+
+@requires("household.edit")
+@require_http_methods(["GET", "HEAD", "POST"])
+def household_edit(request, pk: int):
+    household = _editable(request, pk)
+    form = HouseholdForm(request.POST or None, initial=HouseholdForm.initial_for(household))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.household_update(
+                household=household, actor=request.user, data=form.changes(), note=form.cleaned_data["note"]
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            income = household.per_capita_income
+            shown = f"{income:,.2f} 元" if income is not None else "—（无在册成员）"
+            return _done(request, household, f"已保存。年人均纯收入 {shown}。")
+    return _render_form(
+        request, household, form, title="修改农户信息", template="registry/household_edit.html"
+    )
+
+
+def _member(household: Household, pk: int, *, active: bool = True) -> Member:
+    qs = Member.objects.filter(household=household).defer("id_number", "phone")
+    if active:
+        qs = qs.filter(status=Member.Status.ACTIVE)
+    member = get_object_or_404(qs, pk=pk)
+    member.household = household
+    return member
+
+
+@requires("household.edit")
+@require_http_methods(["GET", "HEAD", "POST"])
+def member_edit(request, pk: int, member_pk: int):
+    household = _editable(request, pk)
+    member = _member(household, member_pk)
+    form = MemberForm(request.POST or None, initial=MemberForm.initial_for(member), is_head=member.is_head)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(member=member, actor=request.user, data=form.changes())
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _done(request, household, f"已保存成员 {member.name} 的信息。")
+    return _render_form(request, household, form, title=f"修改成员信息：{member.name}", member=member)
+
+
+@requires("household.edit")
+@require_http_methods(["GET", "HEAD", "POST"])
+def member_add(request, pk: int):
+    household = _editable(request, pk)
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.changes()
+        data["id_number"] = form.cleaned_data["id_number"]
+        try:
+            member = services.member_add(
+                household=household,
+                actor=request.user,
+                data=data,
+                reason=form.cleaned_data["reason"],
+                on=form.cleaned_data["on"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _done(request, household, f"已增加成员 {member.name}（{member.joined_reason}）。")
+    return _render_form(request, household, form, title="增加成员")
+
+
+@requires("household.edit")
+@require_http_methods(["GET", "HEAD", "POST"])
+def member_remove(request, pk: int, member_pk: int):
+    household = _editable(request, pk)
+    member = _member(household, member_pk)
+    form = MemberRemoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_remove(
+                member=member,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                on=form.cleaned_data["on"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _done(
+                request, household, f"已减少成员 {member.name}（{member.left_reason}），其历史记录保留。"
+            )
+    return _render_form(request, household, form, title=f"减少成员：{member.name}", member=member)
+
+
+@requires("household.edit")
+@require_http_methods(["GET", "HEAD", "POST"])
+def head_change(request, pk: int):
+    household = _editable(request, pk)
+    active, _removed = selectors.household_members(household)
+    form = HeadChangeForm(request.POST or None, members=active)
+    if request.method == "POST" and form.is_valid():
+        new_head = form.cleaned_data["new_head"]
+        new_head.household = household
+        try:
+            services.head_change(
+                household=household,
+                new_head=new_head,
+                actor=request.user,
+                on=form.cleaned_data["on"],
+                old_head_relation=form.cleaned_data["old_head_relation"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _done(request, household, f"户主已变更为 {new_head.name}。")
+    return _render_form(request, household, form, title="变更户主")
+
+
+@requires("household.edit")
+@require_http_methods(["GET", "HEAD", "POST"])
+def household_split(request, pk: int):
+    household = _editable(request, pk)
+    active, _removed = selectors.household_members(household)
+    form = SplitForm(request.POST or None, members=active)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.household_split(
+                household=household,
+                members=form.cleaned_data["split_members"],
+                new_number=form.cleaned_data["new_number"],
+                actor=request.user,
+                on=form.cleaned_data["on"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _done(request, household, f"已分户：新户 {new.number}，{new.size} 人。")
+    return _render_form(request, household, form, title="分户")
+
+
+@requires("household.edit")
+@require_http_methods(["GET", "HEAD", "POST"])
+def household_merge(request, pk: int):
+    household = _editable(request, pk)
+    form = MergeForm(request.POST or None, household=household, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        target = form.cleaned_data["target_number"]
+        try:
+            services.household_merge(
+                source=household, target=target, actor=request.user, on=form.cleaned_data["on"]
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _done(request, target, f"户 {household.number} 已并入本户，原户已注销。")
+    return _render_form(request, household, form, title="合户")

@@ -1,0 +1,83 @@
+"""The registry's panel on the start page: households per place and category, a stacked bar chart and totals.
+
+``registry_dashboard_context(user)`` builds the context of ``reports/_registry_dashboard.html`` (the partial reads
+it as ``panel``); ``registry_dashboard_panel(request)`` fits the start page's ``HOME_PANELS`` list.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from fangfan.regions.codes import Level
+
+from .selectors import CATEGORIES, registry_counts
+
+TEMPLATE = "reports/_registry_dashboard.html"
+CHART_ID = "registry-dashboard-chart"
+# The chart stacks the classes that need attention; 一般农户 (most households) would flatten every other bar.
+CHART_CATEGORIES = [c for c in CATEGORIES if c[0] != "general"]
+CHART_COLOURS = {
+    "not_enjoying": "#2fb344",
+    "enjoying": "#206bc4",
+    "monitored": "#d63939",
+    "exited_unclassified": "#9aa0ac",
+    "marginal": "#f76707",
+    "sudden": "#ae3ec9",
+}
+
+
+def registry_dashboard_context(user) -> dict:
+    """Counts for the user's jurisdiction; an empty dict for users who may not see household figures."""
+    if not (user.can("dashboard.view") and user.can("household.view")):
+        return {}
+    counts = registry_counts(user)
+    if counts is None:
+        return {}
+    place_label = Level(counts.level).label
+    names = [row.name for row in counts.rows]
+    chart = {
+        "color": [CHART_COLOURS[key] for key, _label in CHART_CATEGORIES],
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"top": 0, "type": "scroll"},
+        "grid": {"left": 8, "right": 8, "bottom": 8, "top": 40, "containLabel": True},
+        "xAxis": {
+            "type": "category",
+            "data": names,
+            "axisLabel": {"interval": 0, "rotate": 30 if len(names) > 6 else 0},
+        },
+        "yAxis": {"type": "value", "name": "户", "minInterval": 1},
+        "series": [
+            {
+                "name": label,
+                "type": "bar",
+                "stack": "total",
+                "barMaxWidth": 48,
+                "emphasis": {"focus": "series"},
+                "data": [row.counts.get(key, 0) for row in counts.rows],
+            }
+            for key, label in CHART_CATEGORIES
+        ],
+    }
+    return {
+        "title": f"各{place_label}农户分类统计",
+        "place_label": place_label,
+        "link_villages": counts.level == Level.VILLAGE,
+        "list_url": reverse("registry:household_list"),
+        "categories": CATEGORIES,
+        "rows": counts.rows,
+        "column_totals": [counts.by_category.get(key, 0) for key, _label in CATEGORIES],
+        "households": counts.households,
+        "members": counts.members,
+        "monitoring": counts.monitoring,
+        "below_line": counts.below_line,
+        "differs": counts.differs,
+        "line": counts.line,
+        "chart": chart,
+        "chart_id": CHART_ID,
+    }
+
+
+def registry_dashboard_panel(request) -> dict | None:
+    """A start-page panel (``reports.views.HOME_PANELS``)."""
+    context = registry_dashboard_context(request.user)
+    return {"template": TEMPLATE, **context} if context else None

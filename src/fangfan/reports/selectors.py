@@ -1,0 +1,180 @@
+"""Statistics over the registry: counts per place and category in one GROUP BY over the user's jurisdiction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Case, Count, DecimalField, IntegerField, Sum, Value, When
+
+from fangfan.policy.models import PolicyValue
+from fangfan.policy.services import policy_values
+from fangfan.regions.codes import CODE_LENGTH, PREFIX, Level, code_range, level_of
+from fangfan.regions.models import Region
+from fangfan.registry.choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
+from fangfan.registry.models import Household
+
+# Categories partition the households: an exited household counts under its class, a general household under its
+# monitoring-object type if it has one, else as 一般农户.
+CATEGORIES: list[tuple[str, str]] = [
+    (ExitedClass.NOT_ENJOYING, "不享受政策脱贫户"),
+    (ExitedClass.ENJOYING, "享受政策脱贫户"),
+    (ExitedClass.MONITORED, "脱贫监测户"),
+    ("exited_unclassified", "脱贫户（未分类）"),
+    (MonitoringType.MARGINAL, "边缘易致贫户"),
+    (MonitoringType.SUDDEN, "突发严重困难户"),
+    ("general", "一般农户"),
+]
+
+
+def monitoring_line_expression(region_code: str, year: int | None = None):
+    """The monitoring line in force for each household's village: one value when no region inside the scope
+    overrides it, else a CASE over the overriding subtrees, deepest first (nearest ancestor wins)."""
+    line = policy_values(region_code=region_code, year=year)["monitoring_line"]
+    lo, hi = code_range(region_code)
+    inside = set(
+        PolicyValue.objects.filter(key="monitoring_line", region_id__gte=lo, region_id__lt=hi)
+        .exclude(region_id=region_code)
+        .values_list("region_id", flat=True)
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    if not inside:
+        return Value(line, output_field=money), line
+    whens = []
+    for code in sorted(inside, key=lambda c: (-level_of(c), c)):
+        sub_lo, sub_hi = code_range(code)
+        value = policy_values(region_code=code, year=year)["monitoring_line"]
+        whens.append(When(region_id__gte=sub_lo, region_id__lt=sub_hi, then=Value(value, output_field=money)))
+    return Case(*whens, default=Value(line, output_field=money), output_field=money), line
+
+
+def child_code(village: str, level: Level) -> str:
+    """The code of the region at ``level`` that contains ``village``."""
+    return village[: PREFIX[level]].ljust(CODE_LENGTH, "0")
+
+
+@dataclass
+class PlaceRow:
+    code: str
+    name: str
+    counts: dict[str, int] = field(default_factory=dict)
+    differs: int = 0
+    total: int = 0
+
+    @property
+    def cells(self) -> list[int]:
+        return [self.counts.get(key, 0) for key, _label in CATEGORIES]
+
+
+@dataclass
+class RegistryCounts:
+    level: Level
+    rows: list[PlaceRow]
+    households: int = 0
+    members: int = 0
+    monitoring: int = 0
+    below_line: int = 0
+    differs: int = 0
+    line: Decimal = Decimal(0)
+    by_category: dict[str, int] = field(default_factory=dict)
+
+
+def category_of(household_type: str, exited_class: str, monitoring_type: str) -> str:
+    """The dashboard category of one household (categories partition the households)."""
+    if household_type == HouseholdType.EXITED:
+        return exited_class or "exited_unclassified"
+    if monitoring_type in (MonitoringType.MARGINAL, MonitoringType.SUDDEN):
+        return monitoring_type
+    return "general"
+
+
+def suggestion_differs(household_type: str, exited_class: str, monitoring_type: str, suggestion: str) -> bool:
+    """The Python twin of ``registry.selectors.suggestion_differs_q``."""
+    if household_type == HouseholdType.EXITED and suggestion in ExitedClass.values:
+        return suggestion != exited_class
+    if suggestion == Suggestion.MARGINAL:
+        return monitoring_type != MonitoringType.MARGINAL
+    if suggestion == Suggestion.SUDDEN:
+        return monitoring_type != MonitoringType.SUDDEN
+    return False
+
+
+def registry_counts(user) -> RegistryCounts | None:
+    """Households per place (the level below the user's region; a village clerk's own village) and category,
+    with totals — one GROUP BY over the jurisdiction (cancelled households excluded).
+
+    The query groups by the raw columns, in the order of a covering index led by the region code, and the
+    categories are summed up here from a few thousand groups: per-row CASE expressions in SQL cost more than the
+    scan itself (measured on 250 000 households)."""
+    if not user.region_id:
+        return None
+    region_level = level_of(user.region_id)
+    row_level = Level.VILLAGE if region_level >= Level.TOWN else Level(region_level + 1)
+    line_expr, line = monitoring_line_expression(user.region_id)
+    grouped = (
+        Household.objects.for_user(user, "dashboard.view")
+        .filter(cancelled=False)
+        .values_list(
+            "region_id", "household_type", "exited_class", "monitoring_type", "monitoring_state", "suggestion"
+        )
+        .annotate(
+            n=Count("id"),
+            people=Sum("size"),
+            below=Sum(
+                Case(
+                    When(per_capita_income__lt=line_expr, then=Value(1)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            ),
+        )
+        .order_by()
+    )
+    rows = []
+    for (
+        region_id,
+        household_type,
+        exited_class,
+        monitoring_type,
+        state,
+        suggestion,
+        n,
+        people,
+        below,
+    ) in grouped:
+        rows.append(
+            {
+                "region_id": region_id,
+                "category": category_of(household_type, exited_class, monitoring_type),
+                "differs": suggestion_differs(household_type, exited_class, monitoring_type, suggestion),
+                "n": n,
+                "people": people,
+                "monitoring": n if monitoring_type and state != MonitoringState.ELIMINATED else 0,
+                "below": below,
+            }
+        )
+    places: dict[str, PlaceRow] = {}
+    result = RegistryCounts(level=row_level, rows=[], line=line)
+    for row in rows:
+        code = child_code(row["region_id"], row_level)
+        place = places.setdefault(code, PlaceRow(code=code, name=code))
+        n = row["n"]
+        place.counts[row["category"]] = place.counts.get(row["category"], 0) + n
+        place.total += n
+        result.by_category[row["category"]] = result.by_category.get(row["category"], 0) + n
+        if row["differs"]:
+            place.differs += n
+            result.differs += n
+        result.households += n
+        result.members += row["people"] or 0
+        result.monitoring += row["monitoring"] or 0
+        result.below_line += row["below"] or 0
+    # Every place of the jurisdiction gets a row, with zeros where nobody is registered yet.
+    names = dict(
+        Region.objects.for_user(user, "region.view").filter(level=row_level).values_list("code", "name")
+    )
+    for code in sorted(set(places) | set(names)):
+        place = places.get(code) or PlaceRow(code=code, name=code)
+        place.name = names.get(code, code)
+        result.rows.append(place)
+    return result

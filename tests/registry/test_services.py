@@ -1,0 +1,316 @@
+"""Registry services (DOMAIN.md §1–2, §7–8; DATA-FORMATS §2): exactly one 户主 per household, an ID number exists
+once in the system, a removed member keeps their history, split and merge, every change audited with sensitive
+values masked, seeing an ID whole is audited, and nobody acts outside their jurisdiction."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from registry_factory import make_household, make_id
+
+from fangfan.core.errors import DomainError
+from fangfan.core.models import AuditEvent
+from fangfan.registry import services
+from fangfan.registry.models import CompositionChange, Household, Member
+
+VILLAGE = "341523104201"
+OTHER_VILLAGE = "341523104202"
+NEIGHBOUR_VILLAGE = "341523105201"
+DAY = date(2025, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clerk(users):
+    return users["village_clerk"]
+
+
+@pytest.fixture
+def home(users):
+    return make_household(
+        "H-S-001",
+        VILLAGE,
+        members=[
+            ("赵铁柱", date(1958, 1, 1), "户主"),
+            ("孙梅", date(1960, 2, 2), "配偶", {"female": True}),
+            ("赵强", date(1985, 3, 3), "之子"),
+        ],
+        income={
+            "wage_income": Decimal("10000"),
+            "business_income": Decimal("6000"),
+            "business_expense": Decimal("2000"),
+            "property_income": Decimal("500"),
+            "transfer_income": Decimal("1500"),
+        },
+    )
+
+
+def events(action: str):
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+# --- income ------------------------------------------------------------------------------------------------------
+
+
+def test_national_income_formula_is_stored(home):
+    """家庭纯收入 = 工资性 + 生产经营性收入 − 生产经营性支出 + 财产性 + 转移性; 年人均纯收入 = 家庭纯收入 ÷ 家庭人口."""
+    assert home.net_income == Decimal("16000.00")
+    assert home.size == 3
+    assert home.per_capita_income == Decimal("5333.33")
+    # Stored, so the list filters and sorts on it in SQL.
+    assert list(Household.objects.filter(per_capita_income__gt=5000)) == [home]
+
+
+def test_household_update_recomputes_and_audits_changes_only(home, clerk):
+    services.household_update(household=home, actor=clerk, data={"wage_income": Decimal("1000")}, note="核实")
+    home.refresh_from_db()
+    assert home.per_capita_income == Decimal("2333.33")
+    (event,) = events("household.updated")
+    assert set(event.after) == {"wage_income", "per_capita_income"}
+    assert event.before["per_capita_income"] == "5333.33" and event.after["per_capita_income"] == "2333.33"
+    assert event.actor_username == clerk.username and event.region_code == VILLAGE
+    # Saving the same values again records nothing.
+    services.household_update(household=home, actor=clerk, data={"wage_income": Decimal("1000")})
+    assert len(events("household.updated")) == 1
+
+
+def test_household_update_refuses_official_fields(home, clerk):
+    with pytest.raises(DomainError, match="不可修改的字段"):
+        services.household_update(household=home, actor=clerk, data={"exited_class": "monitored"})
+
+
+def test_exited_household_needs_exit_year(home, clerk):
+    with pytest.raises(DomainError, match="脱贫户须填写脱贫年度"):
+        services.household_update(household=home, actor=clerk, data={"household_type": "exited"})
+
+
+# --- members -----------------------------------------------------------------------------------------------------
+
+
+def test_member_update_masks_name_in_audit(home, clerk):
+    son = home.members.get(name="赵强")
+    services.member_update(member=son, actor=clerk, data={"name": "赵小强", "health": "残疾"})
+    son.refresh_from_db()
+    assert son.name_initials == "zxq" and son.disabled
+    (event,) = events("member.updated")
+    assert event.before == {"name": "***", "health": ""} and event.after == {"name": "***", "health": "***"}
+    assert "赵" not in str(event.before) + str(event.after) + event.object_label
+
+
+def test_member_update_cannot_make_a_second_head(home, clerk):
+    son = home.members.get(name="赵强")
+    with pytest.raises(DomainError, match="变更户主"):
+        services.member_update(member=son, actor=clerk, data={"relation": "户主"})
+
+
+def test_exactly_one_head_is_enforced_by_the_database(home):
+    son = home.members.get(name="赵强")
+    son.is_head = True
+    with pytest.raises(IntegrityError), transaction.atomic():
+        son.save()
+
+
+def test_member_add_and_id_exists_once_in_the_system(home, clerk, users):
+    baby_id = make_id(date(2025, 1, 5))
+    member = services.member_add(
+        household=home,
+        actor=clerk,
+        data={"name": "赵宝", "id_number": baby_id, "relation": "之孙子"},
+        reason="出生",
+        on=DAY,
+    )
+    assert member.birth_date == date(2025, 1, 5) and member.sex == "男" and member.id_masked != baby_id
+    home.refresh_from_db()
+    assert home.size == 4
+    change = CompositionChange.objects.get(kind="add")
+    assert change.member == member and change.reason == "出生" and change.actor == clerk
+    (event,) = events("member.added")
+    assert event.after == {"reason": "出生", "date": "2025-06-01"}
+    # The same person cannot be added to another household — anywhere in the system.
+    other = make_household("H-S-002", OTHER_VILLAGE)
+    with pytest.raises(DomainError, match="该证件号码已在系统中登记"):
+        services.member_add(
+            household=other,
+            actor=users["town_station"],
+            data={"name": "赵宝", "id_number": baby_id.lower(), "relation": "之子"},
+            reason="迁入",
+            on=DAY,
+        )
+    # A 15-digit legacy form of an existing number is the same person too.
+    head = home.members.get(is_head=True)
+    id15 = head.id_number[:6] + head.id_number[8:17]
+    with pytest.raises(DomainError, match="已在系统中登记"):
+        services.member_add(
+            household=other,
+            actor=users["town_station"],
+            data={"name": "甲", "id_number": id15},
+            reason="迁入",
+            on=DAY,
+        )
+
+
+@pytest.mark.parametrize(
+    ("data", "reason", "message"),
+    [
+        ({"name": "甲", "id_number": "123", "relation": "之子"}, "出生", "证件号码无效"),
+        ({"name": "甲", "id_number": "", "relation": "户主"}, "出生", "不能直接作为户主"),
+        ({"name": "甲", "id_number": "", "relation": "之子"}, "捡到", "增加原因应为"),
+    ],
+)
+def test_member_add_refusals(home, clerk, data, reason, message):
+    with pytest.raises(DomainError, match=message):
+        services.member_add(household=home, actor=clerk, data=dict(data), reason=reason, on=DAY)
+    assert home.members.count() == 3
+
+
+def test_member_add_with_disability_card_number(home, clerk):
+    card = make_id(date(1990, 1, 1)) + "42"
+    member = services.member_add(
+        household=home,
+        actor=clerk,
+        data={"name": "赵残", "id_number": card, "relation": "之子"},
+        reason="迁入",
+        on=DAY,
+    )
+    assert member.disabled and member.disability_category == "肢体" and member.disability_grade == "二级"
+
+
+def test_member_remove_keeps_the_row_and_its_history(home, clerk):
+    son = home.members.get(name="赵强")
+    services.member_remove(member=son, actor=clerk, reason="婚出", on=DAY)
+    son.refresh_from_db()
+    assert son.status == Member.Status.REMOVED and son.left_reason == "婚出" and son.left_date == DAY
+    home.refresh_from_db()
+    assert home.size == 2 and home.per_capita_income == Decimal("8000.00")
+    assert CompositionChange.objects.filter(kind="remove", member=son).exists()
+    with pytest.raises(DomainError, match="该成员已减少"):
+        services.member_remove(member=son, actor=clerk, reason="婚出", on=DAY)
+    with pytest.raises(DomainError, match="减少原因应为"):
+        services.member_remove(member=home.members.get(name="孙梅"), actor=clerk, reason="失踪", on=DAY)
+
+
+def test_head_cannot_be_removed_while_others_remain(home, clerk):
+    head = home.members.get(is_head=True)
+    with pytest.raises(DomainError, match="户主不能直接减少"):
+        services.member_remove(member=head, actor=clerk, reason="死亡", on=DAY)
+
+
+def test_head_change_keeps_exactly_one_head(home, clerk):
+    head = home.members.get(is_head=True)
+    son = home.members.get(name="赵强")
+    services.head_change(household=home, new_head=son, actor=clerk, on=DAY, old_head_relation="之父")
+    assert list(home.members.filter(is_head=True, status="active")) == [son]
+    head.refresh_from_db()
+    assert head.relation == "之父"
+    home.refresh_from_db()
+    assert home.head_name == "赵强" and home.head_initials == "zq"
+    (event,) = events("household.head_changed")
+    assert event.after["new_head"] == son.id_masked and son.id_number not in str(event.after)
+    # After the old head is removed (death) the household still has one head.
+    services.member_remove(member=head, actor=clerk, reason="死亡", on=DAY)
+    assert home.members.filter(is_head=True, status="active").count() == 1
+
+
+def test_head_change_needs_an_active_member_of_the_household(home, clerk):
+    other = make_household("H-S-003", VILLAGE)
+    with pytest.raises(DomainError, match="新户主须是本户在册成员"):
+        services.head_change(household=home, new_head=other.members.get(), actor=clerk, on=DAY)
+
+
+def test_split(home, clerk):
+    son = home.members.get(name="赵强")
+    new = services.household_split(household=home, members=[son], new_number="H-S-001-1", actor=clerk, on=DAY)
+    assert new.region_id == VILLAGE and new.size == 1 and new.head_name == "赵强"
+    son.refresh_from_db()
+    assert son.household == new and son.is_head and son.relation == "户主"
+    home.refresh_from_db()
+    assert home.size == 2
+    assert CompositionChange.objects.filter(kind="split", household=home, other_household=new).count() == 1
+    assert [e.object_label for e in events("household.created")] == ["户 H-S-001-1"]
+    assert len(events("household.split")) == 1
+
+
+def test_split_taking_the_head_gives_the_old_household_a_new_head(home, clerk):
+    head = home.members.get(is_head=True)
+    services.household_split(household=home, members=[head], new_number="H-S-001-2", actor=clerk, on=DAY)
+    assert home.members.filter(is_head=True, status="active").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("pick", "number", "message"),
+    [
+        ("none", "H-S-009", "请选择要分出的成员"),
+        ("all", "H-S-009", "分户后原户不能没有成员"),
+        ("one", "H-S-001", "已存在"),
+    ],
+)
+def test_split_refusals(home, clerk, pick, number, message):
+    members = {"none": [], "all": list(home.members.all()), "one": [home.members.get(name="赵强")]}[pick]
+    with pytest.raises(DomainError, match=message):
+        services.household_split(household=home, members=members, new_number=number, actor=clerk, on=DAY)
+
+
+def test_merge(home, clerk):
+    other = make_household("H-S-004", VILLAGE, members=[("钱多", date(1990, 1, 1), "户主")])
+    services.household_merge(source=other, target=home, actor=clerk, on=DAY)
+    other.refresh_from_db()
+    home.refresh_from_db()
+    assert other.cancelled and other.cancelled_reason == "并入 H-S-001" and other.size == 0
+    assert home.size == 4 and home.members.filter(is_head=True, status="active").count() == 1
+    moved = Member.objects.get(name="钱多")
+    assert moved.household == home and moved.relation == "其他"
+    assert CompositionChange.objects.filter(kind="merge", other_household=other).count() == 1
+    with pytest.raises(DomainError, match="不能与自身合户"):
+        services.household_merge(source=home, target=home, actor=clerk, on=DAY)
+
+
+# --- seeing an ID whole, jurisdiction ----------------------------------------------------------------------------
+
+
+def test_reveal_id_is_audited(home, users):
+    member = home.members.get(is_head=True)
+    station = users["town_station"]
+    assert services.member_reveal_id(member=member, actor=station) == member.id_number
+    (event,) = events("member.id_viewed")
+    assert event.actor_username == station.username and event.object_id == str(member.pk)
+    assert member.id_number not in event.object_label
+    with pytest.raises(DomainError, match="无权"):
+        services.member_reveal_id(member=member, actor=users["village_clerk"])  # no household.view_id
+    with pytest.raises(DomainError, match="管辖范围"):
+        services.member_reveal_id(member=member, actor=users["neighbour_station"])
+    assert len(events("member.id_viewed")) == 1
+
+
+@pytest.mark.parametrize("who", ["other_village_clerk", "neighbour_station", "helper"])
+def test_no_service_acts_outside_jurisdiction_or_role(home, users, who):
+    actor = users[who]
+    member = home.members.get(name="赵强")
+    calls = [
+        lambda: services.household_update(household=home, actor=actor, data={"wage_income": Decimal(1)}),
+        lambda: services.member_update(member=member, actor=actor, data={"migrant_months": 3}),
+        lambda: services.member_add(
+            household=home,
+            actor=actor,
+            data={"name": "甲", "id_number": make_id(date(2001, 1, 1))},
+            reason="出生",
+            on=DAY,
+        ),
+        lambda: services.member_remove(member=member, actor=actor, reason="迁出", on=DAY),
+        lambda: services.head_change(household=home, new_head=member, actor=actor, on=DAY),
+        lambda: services.household_split(
+            household=home, members=[member], new_number="X-1", actor=actor, on=DAY
+        ),
+        lambda: services.household_merge(source=home, target=home, actor=actor, on=DAY),
+    ]
+    for call in calls:
+        with pytest.raises(DomainError):
+            call()
+    home.refresh_from_db()
+    assert home.size == 3 and not AuditEvent.objects.exclude(action__startswith="region").exists()

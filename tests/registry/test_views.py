@@ -1,0 +1,289 @@
+"""Household pages: the list (jurisdiction, filters, search, sort, paging, htmx fragment, constant query count),
+the household page (masked IDs, audited reveal, income formula, three-state indicators, history), and 404 for a
+neighbour on every household URL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from registry_factory import make_household
+
+from fangfan.core.models import AuditEvent
+from fangfan.registry.models import Household
+
+VILLAGE = "341523104201"  # 东风村
+OTHER_VILLAGE = "341523104202"  # 新河村
+NEIGHBOUR_VILLAGE = "341523105201"  # 复元村 (千人桥镇)
+LIST = reverse("registry:household_list")
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Argon2 makes each of the 13 fixture users cost a fraction of a second; these tests do not log in by form."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def homes(users):
+    """Households in the clerk's village, another village of the town, and the neighbouring town."""
+    return {
+        "zhang": make_household(
+            "H-DF-001",
+            VILLAGE,
+            members=[
+                ("张三丰", date(1968, 3, 1), "户主"),
+                ("李秀英", date(1970, 7, 9), "配偶", {"female": True}),
+                ("张小明", date(2012, 5, 20), "之子", {"school_status": "小学"}),
+            ],
+            income={"wage_income": Decimal("9000"), "transfer_income": Decimal("3000")},
+        ),
+        "wang": make_household(
+            "H-DF-002",
+            VILLAGE,
+            members=[("王大力", date(1955, 1, 2), "户主", {"health": "患有大病"})],
+            household_type="exited",
+            exited_class="enjoying",
+            income={"wage_income": Decimal("4500")},
+        ),
+        "other": make_household("H-XH-001", OTHER_VILLAGE, members=[("张三", date(1980, 1, 1), "户主")]),
+        "neighbour": make_household(
+            "H-FY-001", NEIGHBOUR_VILLAGE, members=[("张山", date(1981, 1, 1), "户主")]
+        ),
+    }
+
+
+def _numbers(response) -> list[str]:
+    return [h.number for h in response.context["page"].rows]
+
+
+def test_village_clerk_sees_only_own_village(client, users, homes):
+    client.force_login(users["village_clerk"])
+    response = client.get(LIST)
+    assert response.status_code == 200
+    assert _numbers(response) == ["H-DF-001", "H-DF-002"]
+    assert response.context["page"].count == 2
+    assert "共 2 户" in response.content.decode()
+    # A town user sees every village of the town, not the neighbouring town.
+    client.force_login(users["town_station"])
+    assert _numbers(client.get(LIST)) == ["H-DF-001", "H-DF-002", "H-XH-001"]
+
+
+def test_village_filter_cannot_reach_outside_jurisdiction(client, users, homes):
+    client.force_login(users["town_station"])
+    assert _numbers(client.get(LIST, {"village": OTHER_VILLAGE})) == ["H-XH-001"]
+    assert _numbers(client.get(LIST, {"village": NEIGHBOUR_VILLAGE})) == []
+    # The dropdown lists the town's villages only.
+    villages = client.get(LIST).context["villages"]
+    assert VILLAGE in villages and NEIGHBOUR_VILLAGE not in villages
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("张三丰", ["H-DF-001"]),  # the head's name
+        ("李秀", ["H-DF-001"]),  # the start of a member's name
+        ("zsf", ["H-DF-001"]),  # pinyin initials of the head
+        ("LXY", ["H-DF-001"]),  # a member's initials, any case
+        ("wdl", ["H-DF-002"]),
+        ("张", ["H-DF-001"]),  # 张三 and 张山 live outside the clerk's village
+        ("赵", []),
+    ],
+)
+def test_search_by_name_and_initials(client, users, homes, q, expected):
+    client.force_login(users["village_clerk"])
+    assert _numbers(client.get(LIST, {"q": q})) == expected
+
+
+def test_search_by_last_four_id_digits(client, users, homes):
+    member = homes["wang"].members.get()
+    client.force_login(users["village_clerk"])
+    assert _numbers(client.get(LIST, {"q": member.id_last4})) == ["H-DF-002"]
+    # The same digits of a member in the neighbouring town find nothing for this clerk.
+    neighbour = homes["neighbour"].members.get()
+    found = _numbers(client.get(LIST, {"q": neighbour.id_last4}))
+    assert "H-FY-001" not in found
+
+
+def test_filters(client, users, homes):
+    client.force_login(users["village_clerk"])
+    assert _numbers(client.get(LIST, {"household_type": "exited"})) == ["H-DF-002"]
+    assert _numbers(client.get(LIST, {"exited_class": "enjoying"})) == ["H-DF-002"]
+    assert _numbers(client.get(LIST, {"household_type": "bogus"})) == ["H-DF-001", "H-DF-002"]
+    # 王大力: 4500 per person, below the line, seriously ill → the rules suggest 脱贫监测户.
+    assert homes["wang"].suggestion == "monitored"
+    assert _numbers(client.get(LIST, {"suggestion": "monitored"})) == ["H-DF-002"]
+    assert _numbers(client.get(LIST, {"differs": "1"})) == ["H-DF-002"]
+
+
+def test_per_capita_income_stored_sortable_and_shown(client, users, homes):
+    zhang = homes["zhang"]
+    assert zhang.size == 3
+    assert zhang.net_income == Decimal("12000.00")
+    assert zhang.per_capita_income == Decimal("4000.00")
+    client.force_login(users["village_clerk"])
+    assert _numbers(client.get(LIST, {"sort": "per_capita_income"})) == ["H-DF-001", "H-DF-002"]
+    assert _numbers(client.get(LIST, {"sort": "-per_capita_income"})) == ["H-DF-002", "H-DF-001"]
+    assert _numbers(client.get(LIST, {"sort": "-size"})) == ["H-DF-001", "H-DF-002"]
+    assert _numbers(client.get(LIST, {"sort": "-number"})) == ["H-DF-002", "H-DF-001"]
+    assert "4,000.00" in client.get(LIST).content.decode()
+
+
+def test_htmx_request_gets_only_the_table(client, users, homes):
+    client.force_login(users["village_clerk"])
+    full = client.get(LIST).content.decode()
+    fragment = client.get(LIST, {"q": "zsf"}, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" in full and 'hx-get="' in full and 'hx-push-url="true"' in full
+    assert "<html" not in fragment and 'id="household-results"' in fragment
+    assert "H-DF-001" in fragment and "H-DF-002" not in fragment
+
+
+def _bulk(n: int, village: str = VILLAGE, start: int = 0) -> None:
+    Household.objects.bulk_create(
+        Household(
+            number=f"B{village[-3:]}{i:05d}",
+            region_id=village,
+            household_type="general",
+            size=1 + i % 5,
+            per_capita_income=Decimal(1000 + i),
+        )
+        for i in range(start, start + n)
+    )
+
+
+def test_paging_fifty_per_page(client, users, regions):
+    _bulk(120)
+    client.force_login(users["village_clerk"])
+    page1 = client.get(LIST).context["page"]
+    assert len(page1.rows) == 50 and page1.count == 120 and page1.has_next and page1.num_pages == 3
+    page3 = client.get(LIST, {"page": 3}).context["page"]
+    assert len(page3.rows) == 20 and not page3.has_next and page3.number == 3
+    assert page3.rows[-1].number == "B20100119"
+    # A page past the end shows the last page.
+    assert client.get(LIST, {"page": 99}).context["page"].number == 3
+    assert client.get(LIST, {"page": "x"}).context["page"].number == 1
+
+
+def test_large_scope_count_is_capped_then_fetched_exactly(client, users, regions, settings, monkeypatch):
+    from fangfan.registry import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 60)
+    _bulk(70)
+    client.force_login(users["village_clerk"])
+    response = client.get(LIST)
+    page = response.context["page"]
+    assert page.capped and page.count == 60 and page.num_pages is None and page.has_next
+    assert reverse("registry:household_count") in response.content.decode()
+    exact = client.get(reverse("registry:household_count"), headers={"HX-Request": "true"})
+    assert "共 70 户" in exact.content.decode()
+
+
+def test_list_query_count_is_constant(client, users, regions, django_assert_max_num_queries):
+    client.force_login(users["village_clerk"])
+    _bulk(5)
+    client.get(LIST)  # warm the session
+    # session, user, the user's region (page header), villages, rows, count; session save (3 with savepoints)
+    with django_assert_max_num_queries(9):
+        client.get(LIST, {"q": "zs", "sort": "-per_capita_income"})
+    _bulk(200, start=5)
+    with django_assert_max_num_queries(9):
+        client.get(LIST, {"sort": "-per_capita_income", "page": 2})
+
+
+def test_cancelled_households_are_left_out(client, users, homes):
+    Household.objects.filter(pk=homes["wang"].pk).update(cancelled=True)
+    client.force_login(users["village_clerk"])
+    assert _numbers(client.get(LIST)) == ["H-DF-001"]
+    assert _numbers(client.get(LIST, {"cancelled": "1"})) == ["H-DF-002"]
+
+
+def test_no_name_or_id_in_household_urls(client, users, homes):
+    client.force_login(users["village_clerk"])
+    body = client.get(LIST).content.decode()
+    assert reverse("registry:household_detail", args=[homes["zhang"].pk]) in body
+    member = homes["zhang"].members.get(is_head=True)
+    assert member.id_number not in body
+
+
+# --- the household page --------------------------------------------------------------------------------------
+
+
+def test_detail_shows_income_formula_indicators_and_suggestion(client, users, homes):
+    client.force_login(users["village_clerk"])
+    response = client.get(reverse("registry:household_detail", args=[homes["wang"].pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "4,500.00 ÷ 1 = 4,500.00" in body
+    assert "家庭纯收入 = 工资性收入 + 生产经营性收入 − 生产经营性支出 + 财产性收入 + 转移性收入" in body
+    assert "系统建议，不改变正式分类；正式调整须经审批" in body
+    assert homes["wang"].suggestion_reason in body
+    # 吃穿不愁 and 饮水 not yet verified: shown as 未核实, not 否.
+    assert body.count("未核实") >= 2
+    member = homes["wang"].members.get()
+    assert member.id_masked in body and member.id_number not in body
+    # A village clerk may not see IDs whole: no reveal button.
+    assert "查看完整证件号" not in body
+
+
+def test_detail_outside_jurisdiction_is_404(client, users, homes):
+    client.force_login(users["neighbour_clerk"])
+    assert client.get(reverse("registry:household_detail", args=[homes["zhang"].pk])).status_code == 404
+    client.force_login(users["other_village_clerk"])
+    assert client.get(reverse("registry:household_detail", args=[homes["zhang"].pk])).status_code == 404
+
+
+def test_reveal_id_is_audited_and_shown_once(client, users, homes):
+    member = homes["zhang"].members.get(is_head=True)
+    url = reverse("registry:member_reveal_id", args=[member.pk])
+    client.force_login(users["town_station"])
+    detail = client.get(reverse("registry:household_detail", args=[homes["zhang"].pk])).content.decode()
+    assert "查看完整证件号" in detail and url in detail
+    assert client.get(url).status_code == 405
+    response = client.post(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert member.id_number in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    event = AuditEvent.objects.filter(action="member.id_viewed").get()
+    assert event.object_id == str(member.pk) and event.actor_username == users["town_station"].username
+    assert member.id_number not in str(event.before) + str(event.after) + event.object_label
+    # Roles without household.view_id are refused; a neighbour gets 404.
+    client.force_login(users["village_clerk"])
+    assert client.post(url).status_code == 403
+    client.force_login(users["neighbour_station"])
+    assert client.post(url).status_code == 404
+    assert AuditEvent.objects.filter(action="member.id_viewed").count() == 1
+
+
+def test_history_shows_who_when_and_what_in_chinese(client, users, homes):
+    zhang = homes["zhang"]
+    clerk = users["village_clerk"]
+    client.force_login(clerk)
+    form = _household_post(zhang, wage_income="15000")
+    response = client.post(reverse("registry:household_edit", args=[zhang.pk]), form)
+    assert response.status_code == 302
+    body = client.get(reverse("registry:household_detail", args=[zhang.pk])).content.decode()
+    assert "修改农户信息" in body
+    assert "工资性收入" in body and "9,000.00 → <strong>15,000.00</strong>" in body
+    assert clerk.username in body and "村级经办" in body
+
+
+def _household_post(household, **overrides) -> dict:
+    data = {
+        "household_type": household.household_type,
+        "exit_year": household.exit_year or "",
+        "grade": household.grade,
+        "wage_income": household.wage_income,
+        "business_income": household.business_income,
+        "business_expense": household.business_expense,
+        "property_income": household.property_income,
+        "transfer_income": household.transfer_income,
+        "compliant_self_paid": household.compliant_self_paid,
+        "food_clothing_secure": "",
+        "housing_grade": household.housing_grade,
+        "water_safe": "",
+        "note": "",
+    }
+    data.update(overrides)
+    return data

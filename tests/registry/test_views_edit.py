@@ -1,0 +1,259 @@
+"""The edit forms of the household page: validation in Chinese, DomainError messages shown, success redirects to
+the household with a message, derived figures and audit follow; a neighbour gets 404 on every edit URL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from registry_factory import make_household, make_id
+
+from fangfan.core.models import AuditEvent
+from fangfan.registry.models import CompositionChange, Household, Member
+
+VILLAGE = "341523104201"
+OTHER_VILLAGE = "341523104202"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def home(users):
+    return make_household(
+        "H-DF-101",
+        VILLAGE,
+        members=[
+            ("陈建国", date(1960, 2, 2), "户主"),
+            ("刘桂兰", date(1962, 3, 3), "配偶", {"female": True}),
+            ("陈磊", date(1988, 4, 4), "之子"),
+        ],
+        income={"wage_income": Decimal("12000"), "business_income": Decimal("3000")},
+    )
+
+
+@pytest.fixture
+def clerk_client(client, users):
+    client.force_login(users["village_clerk"])
+    return client
+
+
+def household_data(household, **overrides) -> dict:
+    data = {
+        "household_type": household.household_type,
+        "exit_year": household.exit_year or "",
+        "grade": household.grade,
+        "wage_income": str(household.wage_income),
+        "business_income": str(household.business_income),
+        "business_expense": str(household.business_expense),
+        "property_income": str(household.property_income),
+        "transfer_income": str(household.transfer_income),
+        "compliant_self_paid": str(household.compliant_self_paid),
+        "food_clothing_secure": "",
+        "housing_grade": household.housing_grade,
+        "water_safe": "",
+        "note": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def detail(household) -> str:
+    return reverse("registry:household_detail", args=[household.pk])
+
+
+def test_edit_income_recomputes_and_audits(clerk_client, home):
+    url = reverse("registry:household_edit", args=[home.pk])
+    assert clerk_client.get(url).status_code == 200
+    response = clerk_client.post(
+        url, household_data(home, wage_income="3000", business_income="0", water_safe="0", note="入户核实")
+    )
+    assert response.status_code == 302 and response["Location"] == detail(home)
+    home.refresh_from_db()
+    assert home.net_income == Decimal("3000.00") and home.per_capita_income == Decimal("1000.00")
+    assert home.water_safe is False and home.food_clothing_secure is None
+    event = AuditEvent.objects.get(action="household.updated")
+    assert event.before["wage_income"] == "12000.00" and event.after["wage_income"] == "3000"
+    assert event.after["per_capita_income"] == "1000.00" and event.note == "入户核实"
+    page = clerk_client.get(detail(home)).content.decode()
+    assert "已保存。年人均纯收入 1,000.00 元" in page
+    assert "1,000.00" in page
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("-1", "金额不能为负数"), ("12.345", "金额最多保留两位小数"), ("abc", "请输入金额"), ("", "请填写此项")],
+)
+def test_money_fields_validate_in_chinese(clerk_client, home, value, message):
+    response = clerk_client.post(
+        reverse("registry:household_edit", args=[home.pk]), household_data(home, wage_income=value)
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not AuditEvent.objects.filter(action="household.updated").exists()
+
+
+def test_money_accepts_thousands_separators(clerk_client, home):
+    response = clerk_client.post(
+        reverse("registry:household_edit", args=[home.pk]), household_data(home, wage_income="12,500.50")
+    )
+    assert response.status_code == 302
+    home.refresh_from_db()
+    assert home.wage_income == Decimal("12500.50")
+
+
+def test_exited_household_needs_exit_year(clerk_client, home):
+    response = clerk_client.post(
+        reverse("registry:household_edit", args=[home.pk]), household_data(home, household_type="exited")
+    )
+    assert "脱贫户须填写脱贫年度" in response.content.decode()
+
+
+def test_member_edit(clerk_client, home):
+    son = home.members.get(name="陈磊")
+    url = reverse("registry:member_edit", args=[home.pk, son.pk])
+    page = clerk_client.get(url).content.decode()
+    assert "陈磊" in page and son.id_number not in page
+    data = {"name": "陈磊", "relation": "之子", "health": ["患有大病"], "labour_skill": "弱劳动力或半劳动力"}
+    response = clerk_client.post(url, data)
+    assert response.status_code == 302
+    son.refresh_from_db()
+    assert son.serious_illness and son.health == "患有大病"
+    event = AuditEvent.objects.get(action="member.updated")
+    assert event.after["health"] == "***"  # health status is sensitive (PIPL §28)
+    # 健康 with another state is refused.
+    response = clerk_client.post(url, {**data, "health": ["健康", "残疾"]})
+    assert "“健康”不能与其他健康状况同时选择" in response.content.decode()
+
+
+def test_head_relation_cannot_be_edited_away(clerk_client, home):
+    head = home.members.get(is_head=True)
+    url = reverse("registry:member_edit", args=[home.pk, head.pk])
+    response = clerk_client.post(url, {"name": "陈建国", "relation": "之子"})
+    assert response.status_code == 302
+    head.refresh_from_db()
+    assert head.is_head and head.relation == "户主"
+
+
+def test_member_add_and_duplicate_id(clerk_client, home, users):
+    url = reverse("registry:member_add", args=[home.pk])
+    new_id = make_id(date(2024, 6, 1), female=True)
+    data = {"name": "陈小花", "id_number": new_id, "relation": "之孙女", "reason": "出生", "on": "2024-06-01"}
+    response = clerk_client.post(url, data)
+    assert response.status_code == 302
+    home.refresh_from_db()
+    assert home.size == 4
+    assert CompositionChange.objects.filter(household=home, kind="add", reason="出生").exists()
+    # The same ID again: refused with the service's Chinese message, nothing written.
+    response = clerk_client.post(url, {**data, "name": "另一人"})
+    assert "该证件号码已在系统中登记" in response.content.decode()
+    assert Member.objects.filter(household=home).count() == 4
+    # A bad ID and a future date are form errors.
+    response = clerk_client.post(url, {**data, "id_number": "123", "on": "2999-01-01"})
+    body = response.content.decode()
+    assert "证件号码无效" in body and "日期不能晚于今天" in body
+
+
+def test_member_remove_keeps_history(clerk_client, home):
+    son = home.members.get(name="陈磊")
+    response = clerk_client.post(
+        reverse("registry:member_remove", args=[home.pk, son.pk]), {"reason": "迁出", "on": "2025-01-10"}
+    )
+    assert response.status_code == 302
+    son.refresh_from_db()
+    assert son.status == "removed" and son.left_reason == "迁出"
+    page = clerk_client.get(detail(home)).content.decode()
+    assert "已减少成员" in page and "迁出" in page and "减少成员" in page
+    # The head cannot be removed while others remain.
+    head = home.members.get(is_head=True)
+    response = clerk_client.post(
+        reverse("registry:member_remove", args=[home.pk, head.pk]), {"reason": "死亡", "on": "2025-02-01"}
+    )
+    assert "户主不能直接减少" in response.content.decode()
+
+
+def test_head_change(clerk_client, home):
+    son = home.members.get(name="陈磊")
+    response = clerk_client.post(
+        reverse("registry:head_change", args=[home.pk]),
+        {"new_head": son.pk, "old_head_relation": "之父", "on": "2025-03-01"},
+    )
+    assert response.status_code == 302
+    heads = list(home.members.filter(is_head=True, status="active"))
+    assert heads == [son]
+    assert home.members.get(name="陈建国").relation == "之父"
+    home.refresh_from_db()
+    assert home.head_name == "陈磊"
+
+
+def test_split_and_merge(clerk_client, home):
+    son = home.members.get(name="陈磊")
+    response = clerk_client.post(
+        reverse("registry:household_split", args=[home.pk]),
+        {"new_number": "H-DF-102", "new_head": son.pk, "on": "2025-04-01"},
+    )
+    assert response.status_code == 302
+    new = Household.objects.get(number="H-DF-102")
+    assert new.size == 1 and new.head_name == "陈磊"
+    home.refresh_from_db()
+    assert home.size == 2
+    # Splitting into an existing number is refused.
+    response = clerk_client.post(
+        reverse("registry:household_split", args=[home.pk]),
+        {"new_number": "H-DF-102", "new_head": home.members.get(is_head=True).pk, "on": "2025-04-01"},
+    )
+    assert "户编号 H-DF-102 已存在" in response.content.decode()
+    # Merge the new household back.
+    response = clerk_client.post(
+        reverse("registry:household_merge", args=[new.pk]), {"target_number": "H-DF-101", "on": "2025-05-01"}
+    )
+    assert response.status_code == 302 and response["Location"] == detail(home)
+    new.refresh_from_db()
+    home.refresh_from_db()
+    assert new.cancelled and home.size == 3
+    assert home.members.filter(is_head=True, status="active").count() == 1
+    # A cancelled household can no longer be edited.
+    assert clerk_client.get(reverse("registry:household_edit", args=[new.pk])).status_code == 404
+
+
+def test_merge_target_must_be_inside_jurisdiction(clerk_client, home, users):
+    make_household("H-XH-101", OTHER_VILLAGE)
+    response = clerk_client.post(
+        reverse("registry:household_merge", args=[home.pk]), {"target_number": "H-XH-101", "on": "2025-05-01"}
+    )
+    assert "在您的管辖范围内没有这个户编号的在册农户" in response.content.decode()
+
+
+def _edit_urls(home) -> list[str]:
+    member = home.members.get(is_head=True)
+    return [
+        reverse("registry:household_edit", args=[home.pk]),
+        reverse("registry:member_add", args=[home.pk]),
+        reverse("registry:member_edit", args=[home.pk, member.pk]),
+        reverse("registry:member_remove", args=[home.pk, member.pk]),
+        reverse("registry:head_change", args=[home.pk]),
+        reverse("registry:household_split", args=[home.pk]),
+        reverse("registry:household_merge", args=[home.pk]),
+    ]
+
+
+@pytest.mark.parametrize("who", ["neighbour_clerk", "other_village_clerk", "neighbour_station"])
+def test_neighbour_gets_404_on_every_household_url(client, users, home, who):
+    client.force_login(users[who])
+    assert client.get(detail(home)).status_code == 404
+    for url in _edit_urls(home):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {}).status_code == 404, url
+    assert home.members.filter(status="active").count() == 3
+
+
+def test_read_only_roles_cannot_edit(client, users, home):
+    client.force_login(users["helper"])
+    assert client.get(detail(home)).status_code == 200
+    assert "修改信息与收入" not in client.get(detail(home)).content.decode()
+    for url in _edit_urls(home):
+        assert client.get(url).status_code == 403, url

@@ -1,0 +1,167 @@
+"""The registry dashboard: counts per village and category over the user's jurisdiction equal a hand count."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.template.loader import render_to_string
+from registry_factory import make_household
+
+from fangfan.policy.services import policy_set
+from fangfan.reports.dashboard import registry_dashboard_context, registry_dashboard_panel
+from fangfan.reports.selectors import CATEGORIES
+
+VILLAGE = "341523104201"  # 东风村
+OTHER_VILLAGE = "341523104202"  # 新河村
+NEIGHBOUR_VILLAGE = "341523105201"
+ILL = {"health": "患有大病"}
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _one(income: int, *, ill: bool = False, size: int = 1) -> dict:
+    members = [("户主甲", date(1970, 1, 1), "户主", ILL if ill else {})]
+    members += [(f"成员{i}", date(1975, 1, 1), "配偶" if i == 0 else "之子") for i in range(size - 1)]
+    return {"members": members, "income": {"wage_income": Decimal(income)}}
+
+
+@pytest.fixture
+def town(users):
+    hh = {
+        "a": make_household(
+            "D-a", VILLAGE, household_type="exited", exited_class="not_enjoying", **_one(30000)
+        ),
+        "b": make_household(
+            "D-b", VILLAGE, household_type="exited", exited_class="not_enjoying", **_one(20000)
+        ),
+        "c": make_household(
+            "D-c",
+            VILLAGE,
+            household_type="exited",
+            exited_class="monitored",
+            monitoring_type="unstable",
+            monitoring_state="monitoring",
+            **_one(3000, ill=True),
+        ),
+        "d": make_household("D-d", VILLAGE, **_one(20000)),
+        "e": make_household("D-e", VILLAGE, **_one(20000, size=2)),
+        "f": make_household(
+            "D-f", VILLAGE, monitoring_type="marginal", monitoring_state="monitoring", **_one(4000, ill=True)
+        ),
+        "g": make_household(
+            "D-g", VILLAGE, monitoring_type="sudden", monitoring_state="eliminated", **_one(20000)
+        ),
+        "h": make_household("D-h", VILLAGE, cancelled=True, **_one(1000, ill=True)),
+        "i": make_household(
+            "D-i", OTHER_VILLAGE, household_type="exited", exited_class="enjoying", **_one(10000)
+        ),
+        "j": make_household("D-j", OTHER_VILLAGE, **_one(3000, ill=True)),
+        "k": make_household("D-k", NEIGHBOUR_VILLAGE, **_one(3000, ill=True)),
+    }
+    # The suggestions the rules made, which the counts rely on.
+    assert [hh[x].suggestion for x in "abcfj"] == [
+        "not_enjoying",
+        "enjoying",
+        "monitored",
+        "marginal",
+        "marginal",
+    ]
+    return hh
+
+
+def _rows(context) -> dict[str, dict]:
+    keys = [key for key, _label in CATEGORIES]
+    return {
+        row.name: {**dict(zip(keys, row.cells, strict=True)), "differs": row.differs, "total": row.total}
+        for row in context["rows"]
+    }
+
+
+def test_town_counts_equal_a_hand_count(users, town):
+    context = registry_dashboard_context(users["town_station"])
+    rows = _rows(context)
+    assert len(rows) == 7  # every village of the town, also those without households
+    assert rows["东风村"] == {
+        "not_enjoying": 2,
+        "enjoying": 0,
+        "monitored": 1,
+        "exited_unclassified": 0,
+        "marginal": 1,
+        "sudden": 1,
+        "general": 2,
+        "differs": 1,  # b: 不享受政策 but the rules suggest 享受政策
+        "total": 7,  # the cancelled household is left out
+    }
+    assert rows["新河村"]["enjoying"] == 1 and rows["新河村"]["general"] == 1
+    assert rows["新河村"]["differs"] == 1 and rows["新河村"]["total"] == 2  # j: suggested 边缘易致贫户
+    assert sum(r["total"] for r in rows.values()) == 9
+    assert context["households"] == 9
+    assert context["members"] == 10
+    assert context["monitoring"] == 2  # c and f; g's risk is eliminated
+    assert context["below_line"] == 3  # c (3000), f (4000), j (3000) < 5000
+    assert context["differs"] == 2
+    assert context["column_totals"] == [2, 1, 1, 0, 1, 1, 3]
+
+
+def test_village_clerk_sees_only_their_village(users, town):
+    context = registry_dashboard_context(users["village_clerk"])
+    assert [row.name for row in context["rows"]] == ["东风村"]
+    assert context["households"] == 7 and context["below_line"] == 2
+
+
+def test_county_rows_are_towns(users, town):
+    context = registry_dashboard_context(users["county_review"])
+    rows = _rows(context)
+    assert set(rows) == {"桃溪镇", "千人桥镇"}
+    assert rows["桃溪镇"]["total"] == 9 and rows["千人桥镇"]["total"] == 1
+    assert context["title"] == "各乡镇农户分类统计"
+
+
+def test_below_line_uses_each_villages_own_line(users, town):
+    policy_set(
+        actor=users["town_station"],
+        key="monitoring_line",
+        region_code=OTHER_VILLAGE,
+        year=date.today().year,
+        value=2000,
+    )
+    context = registry_dashboard_context(users["town_station"])
+    assert context["below_line"] == 2  # j (3000) is above 新河村's own line of 2000
+    assert context["line"] == Decimal("5000")
+
+
+def test_roles_without_household_figures_get_nothing(users, town):
+    assert registry_dashboard_context(users["sys_admin"]) == {}
+    assert registry_dashboard_context(users["department"]) == {}
+
+
+def test_dashboard_is_one_grouped_query(users, town, django_assert_max_num_queries):
+    # policy values (1), overrides inside the scope (1), the GROUP BY (1), place names (1)
+    with django_assert_max_num_queries(4):
+        registry_dashboard_context(users["town_station"])
+
+
+def test_partial_renders_table_and_chart_without_inline_script(rf, users, town):
+    request = rf.get("/")
+    request.user = users["town_station"]
+    panel = registry_dashboard_panel(request)
+    html = render_to_string(panel["template"], {"panel": panel})
+    assert 'data-chart="registry-dashboard-chart"' in html
+    assert '<script id="registry-dashboard-chart" type="application/json">' in html
+    assert "vendor/echarts/echarts.min.js" in html
+    start = html.index('type="application/json">') + len('type="application/json">')
+    option = json.loads(html[start : html.index("</script>", start)])
+    series = {s["name"]: s["data"] for s in option["series"]}
+    assert option["xAxis"]["data"][0] == "东风村"
+    assert series["不享受政策脱贫户"][0] == 2 and series["边缘易致贫户"][0] == 1
+    assert "一般农户" not in series
+    assert 'data-testid="total-households">9<' in html
+    # Every <script> is either external or JSON data.
+    for chunk in html.split("<script")[1:]:
+        assert 'type="application/json"' in chunk.split(">")[0] or "src=" in chunk.split(">")[0]

@@ -1,0 +1,152 @@
+"""The registry's acceptance journey in Chromium (issue 3): a village clerk finds households of their village only,
+opens one, edits an income item, and sees the per-capita income, the suggestion and the audit entry change.
+Screenshots go to test-artifacts/ (desktop and a 390 px phone)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from browser_support import launch_browser, login, requires_chromium, screenshot, start_server, watch_requests
+
+pytestmark = [pytest.mark.browser, requires_chromium]
+
+TESTS = Path(__file__).resolve().parent
+PASSWORD = "Cunwu-Jingban-2026!"
+SETUP = f"""
+import sys
+from datetime import date
+from decimal import Decimal
+sys.path.insert(0, {str(TESTS)!r})
+from registry_factory import make_household
+from fangfan.accounts.models import User
+from fangfan.regions.services import regions_import
+from fangfan.regions.models import Region
+from pathlib import Path
+import fangfan.regions
+regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=None)
+User.objects.create_user(username="dfc-clerk", password={PASSWORD!r}, role="village_clerk",
+                         region_id="341523104201", full_name="东风村经办")
+ill = {{"health": "患有大病"}}
+make_household("DF-0001", "341523104201", members=[
+    ("张三丰", date(1962, 3, 1), "户主", ill), ("李秀英", date(1964, 7, 9), "配偶", {{"female": True}})],
+    income={{"wage_income": Decimal("12000"), "transfer_income": Decimal("2000")}}, phone="13800001234")
+make_household("DF-0002", "341523104201", members=[("王大力", date(1955, 1, 2), "户主")],
+    household_type="exited", exited_class="enjoying", income={{"wage_income": Decimal("15000")}},
+    food_clothing_secure=True, housing_grade="B", water_safe=True)
+for i in range(3, 8):
+    make_household(f"DF-{{i:04d}}", "341523104201", members=[(f"刘{{i}}号", date(1970 + i, 1, 1), "户主")],
+                   income={{"wage_income": Decimal(9000 + 1000 * i)}})
+make_household("XH-0001", "341523104202", members=[("张山", date(1980, 1, 1), "户主")])
+make_household("FY-0001", "341523105201", members=[("张珊", date(1981, 1, 1), "户主")])
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    url, stop = start_server(tmp_path_factory.mktemp("registry-browser"), SETUP)
+    yield url
+    stop()
+
+
+def _numbers(page) -> list[str]:
+    return page.locator("[data-testid=household-row] td:first-child").all_inner_texts()
+
+
+def test_village_clerk_edits_income_and_sees_figures_change(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        outside = watch_requests(page, server)
+        login(page, server, "dfc-clerk", PASSWORD)
+
+        # The list: households of 东风村 only.
+        page.goto(f"{server}/households/")
+        expect(page.locator("[data-testid=household-count]")).to_contain_text("共 7 户")
+        numbers = _numbers(page)
+        assert numbers[:2] == ["DF-0001", "DF-0002"] and len(numbers) == 7
+        assert not any(n.startswith(("XH", "FY")) for n in numbers)
+        screenshot(page, "registry-list")
+
+        # Search by pinyin initials: the table alone is swapped, and the URL follows.
+        page.fill("#id_q", "zsf")
+        page.click("#household-filter button[type=submit]")
+        expect(page.locator("[data-testid=household-count]")).to_contain_text("共 1 户")
+        expect(page).to_have_url(re.compile(r"/households/\?q=zsf$"))  # only the filters in force
+        assert _numbers(page) == ["DF-0001"]
+        # 张山 and 张珊 (other villages) are not found by 张 either.
+        page.fill("#id_q", "张")
+        page.click("#household-filter button[type=submit]")
+        expect(page.locator("[data-testid=household-count]")).to_contain_text("共 1 户")
+        screenshot(page, "registry-list-search")
+
+        # Sort by income, descending, on the server.
+        page.fill("#id_q", "")
+        page.click("#household-filter button[type=submit]")
+        expect(page.locator("[data-testid=household-count]")).to_contain_text("共 7 户")
+        page.wait_for_load_state("networkidle")
+        page.click("[data-testid=sort-per_capita_income]")
+        expect(page.locator("[data-testid=sort-per_capita_income]")).to_have_class(re.compile(r"\basc\b"))
+        expect(page).to_have_url(re.compile(r"sort=per_capita_income"))
+        page.click("[data-testid=sort-per_capita_income]")
+        expect(page).to_have_url(re.compile(r"sort=-per_capita_income"))
+        expect(page.locator("[data-testid=household-row] td:first-child").first).to_have_text("DF-0007")
+
+        # Open the household.
+        page.goto(f"{server}/households/")
+        page.click("text=DF-0001")
+        expect(page.locator("[data-testid=household-number]")).to_have_text("DF-0001")
+        expect(page.locator("[data-testid=per-capita-income]")).to_have_text("7,000.00")
+        expect(page.locator("[data-testid=suggestion-card]")).to_contain_text("无（一般农户，无监测建议）")
+        body = page.content()
+        assert "138****1234" in body and "13800001234" not in body
+        assert "查看完整证件号" not in body  # a village clerk may not see IDs whole
+        history_before = page.locator("[data-testid=history-row]").count()
+        screenshot(page, "registry-detail-before")
+
+        # Edit an income item.
+        page.click("[data-testid=edit-household] >> visible=true")
+        page.fill("#id_wage_income", "abc")
+        page.click("[data-testid=save]")
+        expect(page.locator(".invalid-feedback")).to_contain_text("请输入金额")
+        page.fill("#id_wage_income", "6000")
+        page.fill("#id_note", "入户核实：务工收入减少")
+        screenshot(page, "registry-edit-form")
+        page.click("[data-testid=save]")
+
+        # Per-capita income, suggestion and the audit entry changed.
+        expect(page.locator("[data-testid=per-capita-income]")).to_have_text("4,000.00")
+        expect(page.locator(".alert-success")).to_contain_text("已保存")
+        expect(page.locator("[data-testid=suggestion-card]")).to_contain_text("边缘易致贫户")
+        expect(page.locator("[data-testid=suggestion-reason]")).to_contain_text("低于监测收入标准 5,000 元")
+        expect(page.locator("[data-testid=income-formula]")).to_contain_text("8,000.00 ÷ 2 = 4,000.00")
+        assert page.locator("[data-testid=history-row]").count() == history_before + 1
+        newest = page.locator("[data-testid=history-row]").first
+        expect(newest).to_contain_text("修改农户信息")
+        expect(newest).to_contain_text("工资性收入")
+        expect(newest).to_contain_text("12,000.00 → 6,000.00")
+        expect(newest).to_contain_text("dfc-clerk")
+        expect(newest).to_contain_text("入户核实：务工收入减少")
+        screenshot(page, "registry-detail-after")
+
+        # A household of another village is not found by name either.
+        page.goto(f"{server}/households/?q=张山")
+        expect(page.locator("[data-testid=household-count]")).to_contain_text("共 0 户")
+        assert outside == []
+
+        # The same pages on a phone.
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+        login(phone, server, "dfc-clerk", PASSWORD)
+        phone.goto(f"{server}/households/")
+        expect(phone.locator("[data-testid=household-count]")).to_contain_text("共 7 户")
+        screenshot(phone, "registry-list-phone")
+        phone.click("text=DF-0001")
+        screenshot(phone, "registry-detail-phone")
+        phone.click("[data-testid=edit-household] >> visible=true")
+        screenshot(phone, "registry-edit-phone")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the edit form scrolls sideways on a phone ({width}px)"
+        browser.close()
