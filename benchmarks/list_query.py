@@ -1,0 +1,336 @@
+"""Benchmark: the household list and the dashboard counts on a county-sized registry (issue 3).
+
+    .venv/bin/python benchmarks/list_query.py                       # 250 000 households, SQLite (built once)
+    .venv/bin/python benchmarks/list_query.py --households 50000 --runs 10
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fangfan_bench .venv/bin/python benchmarks/list_query.py
+    .venv/bin/python benchmarks/list_query.py --try-index "CREATE INDEX x ON registry_household (…)"
+
+The database is built with the demo generator (``fangfan.demo.generator.demo_generate``, the synthetic county) and
+kept: an SQLite file ``var/bench/list-<N>-s<seed>.sqlite3``, or the PostgreSQL database of ``DATABASE_URL`` (whose
+name must contain "bench" for the script to empty it when it holds something else). A database that already holds
+the same demo (households and seed) is reused.
+
+Queries are issued exactly as the pages issue them: ``Household.objects.for_user(user, "household.view")`` →
+``registry.filters.household_filter`` → ``registry.selectors.household_page`` (rows + capped count) and
+``household_count`` (the exact total the list loads afterwards), and ``reports.selectors.registry_counts`` for the
+dashboard — for a town user (桃溪镇 工作站) and a county user (县级审核). Each figure is the median of ``--runs``
+runs after two warm-up runs: database time (``connection.execute_wrapper``) and the whole call; the HTTP rows time
+the whole response through Django's test client (middleware, session, template). Targets (issue 3): page 1 ≤ 5 ms
+and a deep page ≤ 30 ms of database time, dashboard counts ≤ 50 ms, the whole list response < 100 ms.
+
+``--try-index SQL`` (repeatable) measures once without and once with the given indexes (created for the run,
+dropped afterwards unless ``--keep-index``) and records both. Results go to section ``list`` of docs/benchmarks.md,
+one subsection per database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from common import (
+    BENCH_DIR,
+    bootstrap,
+    machine,
+    measure,
+    migrate,
+    ms,
+    read_section,
+    replace_marked,
+    stopwatch,
+    table,
+    wipe_database,
+    write_section,
+)
+
+TOWN_USER = "taoxi_station"
+COUNTY_USER = "county_review"
+TARGETS = {"page1": 5.0, "deep": 30.0, "dashboard": 50.0, "http": 100.0}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--households", type=int, default=250_000)
+    parser.add_argument("--seed", type=int, default=None, help="demo seed (default: the demo's)")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--deep-page", type=int, default=200)
+    parser.add_argument("--try-index", action="append", default=[], metavar="SQL")
+    parser.add_argument("--keep-index", action="store_true")
+    parser.add_argument("--explain", action="store_true", help="print the query plans")
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    return parser.parse_args(argv)
+
+
+def prepare(db, households: int, seed: int) -> str:
+    """Reuse or build the benchmark database; returns a sentence saying which."""
+    migrate()
+    from fangfan.demo.generator import demo_existing, demo_generate
+    from fangfan.registry.models import Household
+
+    existing = demo_existing()
+    if existing and existing.get("households") == households and existing.get("seed") == seed:
+        if db.vendor == "postgresql":
+            from fangfan.demo.bulk import analyze
+            from fangfan.registry.models import Member
+
+            analyze(Household, Member)  # VACUUM: index-only scans need the visibility map
+        return f"reused (built earlier in {existing.get('seconds', '?')} s)"
+    if existing or Household.objects.exists():
+        print(f"emptying {db.name} (it holds other data)", file=sys.stderr)
+        wipe_database(db)
+        migrate()
+    tty = sys.stderr.isatty()
+
+    def progress(done, total, message=""):
+        if tty:
+            print(f"\r{message} {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    with stopwatch() as took:
+        summary = demo_generate(households=households, seed=seed, progress=progress)
+    if tty:
+        print(file=sys.stderr)
+    timings = ", ".join(f"{k} {v:.0f} s" for k, v in summary.timings.items())
+    return (
+        f"built now: {summary.households} households, {summary.members} members in {took():.0f} s ({timings})"
+    )
+
+
+def scenarios(deep: int):
+    """(key, label, user, kind, params, page, target key)."""
+    sort = {"sort": "per_capita_income"}
+    exited = {"household_type": "exited", **sort}
+    return [
+        ("town-exited-p1", "镇 · 户类型=脱贫户 · 按年人均纯收入 · 第1页", "town", "page", exited, 1, "page1"),
+        ("town-exited-count", "镇 · 户类型=脱贫户 · 精确总数", "town", "count", exited, 1, "page1"),
+        ("town-all-p1", "镇 · 全部 · 按年人均纯收入 · 第1页", "town", "page", sort, 1, "page1"),
+        ("town-all-deep", f"镇 · 全部 · 按年人均纯收入 · 第{deep}页", "town", "page", sort, deep, "deep"),
+        ("town-all-count", "镇 · 全部 · 精确总数", "town", "count", sort, 1, "page1"),
+        ("town-search-initials", "镇 · 搜索拼音首字母 wj · 第1页", "town", "page", {"q": "wj"}, 1, "page1"),
+        ("town-search-name", "镇 · 搜索姓名“王建” · 第1页", "town", "page", {"q": "王建"}, 1, "page1"),
+        (
+            "county-exited-p1",
+            "县 · 户类型=脱贫户 · 按年人均纯收入 · 第1页",
+            "county",
+            "page",
+            exited,
+            1,
+            "page1",
+        ),
+        ("county-all-p1", "县 · 全部 · 按年人均纯收入 · 第1页", "county", "page", sort, 1, "page1"),
+        ("county-all-deep", f"县 · 全部 · 按年人均纯收入 · 第{deep}页", "county", "page", sort, deep, "deep"),
+        ("county-all-count", "县 · 全部 · 精确总数（缓存前）", "county", "count", sort, 1, None),
+        (
+            "county-search-initials",
+            "县 · 搜索拼音首字母 wj · 第1页",
+            "county",
+            "page",
+            {"q": "wj"},
+            1,
+            "page1",
+        ),
+        (
+            "town-dashboard",
+            "镇 · 首页统计（村 × 类别，不用缓存）",
+            "town",
+            "dashboard",
+            {},
+            None,
+            "dashboard",
+        ),
+        (
+            "county-dashboard",
+            "县 · 首页统计（镇 × 类别，不用缓存）",
+            "county",
+            "dashboard",
+            {},
+            None,
+            "dashboard",
+        ),
+        ("http-town-p1", "HTTP 镇 · 脱贫户 · 第1页（整个响应）", "town", "http", exited, 1, "http"),
+        (
+            "http-county-deep",
+            f"HTTP 县 · 全部 · 第{deep}页（整个响应）",
+            "county",
+            "http",
+            sort,
+            deep,
+            "http",
+        ),
+    ]
+
+
+def run(args, users, runs: int, explain: bool = False) -> dict:
+    from django.core.cache import cache
+    from django.test import Client
+    from django.urls import reverse
+
+    from fangfan.registry.filters import household_filter
+    from fangfan.registry.models import Household
+    from fangfan.registry.selectors import household_count, household_page
+    from fangfan.reports.selectors import registry_counts
+
+    clients = {}
+    for role, user in users.items():
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        clients[role] = client
+    url = reverse("registry:household_list") if _has_namespace() else "/households/"
+    results = {}
+    for key, label, role, kind, params, page, target in scenarios(args.deep_page):
+        user = users[role]
+
+        def queryset(user=user, params=params):
+            return household_filter(Household.objects.for_user(user, "household.view"), params)
+
+        if kind == "page":
+
+            def fn(queryset=queryset, page=page):
+                qs, _cleaned = queryset()
+                return household_page(qs, page=page)
+
+            m = measure(fn, runs=runs)
+        elif kind == "count":
+
+            def fn(queryset=queryset, user=user):
+                qs, cleaned = queryset()
+                return household_count(qs, user=user, params=cleaned)
+
+            m = measure(fn, runs=runs, before=cache.clear)
+        elif kind == "dashboard":
+            m = measure(lambda user=user: registry_counts(user), runs=runs, before=cache.clear)
+        else:
+            query = "&".join(f"{k}={v}" for k, v in {**params, "page": page}.items())
+            client = clients[role]
+
+            def fn(client=client, query=query):
+                response = client.get(f"{url}?{query}")
+                assert response.status_code == 200, response.status_code
+
+            m = measure(fn, runs=runs, before=cache.clear)
+        limit = TARGETS.get(target) if target else None
+        value = m.total if kind == "http" else m.db
+        results[key] = {
+            "label": label,
+            "db": m.db,
+            "total": m.total,
+            "queries": m.queries,
+            "target": limit,
+            "ok": None if limit is None else value <= limit,
+        }
+        flag = "" if limit is None else (" ok" if value <= limit else f"  MISSES {limit:g} ms")
+        print(f"{label:<40} db {ms(m.db):>7} ms  total {ms(m.total):>7} ms  {m.queries} q{flag}")
+        if explain and kind in ("page", "count", "dashboard"):
+            _explain(m.statements)
+    return results
+
+
+def _has_namespace() -> bool:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse("registry:household_list")
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def _explain(statements) -> None:
+    from django.db import connection
+
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
+    for sql, params in statements:
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        print("   ", sql[:400])
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + sql, params)
+            for row in cursor.fetchall():
+                print("      ", " ".join(str(c) for c in row))
+
+
+def index_names(statements: list[str]) -> list[str]:
+    names = []
+    for sql in statements:
+        match = re.search(r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?", sql, re.I)
+        if not match:
+            raise SystemExit(f"not a CREATE INDEX statement: {sql}")
+        names.append(match.group(1))
+    return names
+
+
+def render(db, note: str, households: int, members: int, results: dict, experiments: list) -> str:
+    lines = [
+        f"**{db.label}** — {households:,} households / {members:,} members; database {note}; {machine()}.",
+        "",
+        f"Median of {RUNS[0]} runs (after 2 warm-up runs). *db* = time inside the database driver, *total* = the "
+        "whole selector call (or, for HTTP rows, the whole response through the test client).",
+        "",
+    ]
+    rows = []
+    for r in results.values():
+        value = r["total"] if r["label"].startswith("HTTP") else r["db"]
+        verdict = "" if r["target"] is None else ("✓" if value <= r["target"] else f"✗ > {r['target']:g}")
+        rows.append([r["label"], ms(r["db"]), ms(r["total"]), r["queries"], verdict])
+    lines.append(table(["query", "db ms", "total ms", "queries", "target"], rows))
+    for statements, with_index in experiments:
+        lines += ["", "With " + "; ".join(f"`{s}`" for s in statements) + ":", ""]
+        rows = []
+        for key, r in with_index.items():
+            base = results[key]
+            rows.append([r["label"], ms(base["db"]), ms(r["db"]), ms(base["total"]), ms(r["total"])])
+        lines.append(table(["query", "db ms without", "db ms with", "total without", "total with"], rows))
+    return "\n".join(lines)
+
+
+RUNS = [20]
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    RUNS[0] = args.runs
+    seed_part = f"-s{args.seed}" if args.seed is not None else ""
+    db = bootstrap(sqlite_file=BENCH_DIR / f"list-{args.households}{seed_part}.sqlite3")
+    from fangfan.accounts.models import User
+    from fangfan.demo.generator import DEFAULT_SEED
+    from fangfan.registry.models import Household, Member
+
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    note = prepare(db, args.households, seed)
+    print(f"{db.label}: {note}", file=sys.stderr)
+    users = {"town": User.objects.get(username=TOWN_USER), "county": User.objects.get(username=COUNTY_USER)}
+    households, members = Household.objects.count(), Member.objects.count()
+    results = run(args, users, args.runs, explain=args.explain)
+    experiments = []
+    if args.try_index:
+        from django.db import connection
+
+        names = index_names(args.try_index)
+        with connection.cursor() as cursor:
+            for sql in args.try_index:
+                cursor.execute(sql)
+        from fangfan.demo.bulk import analyze
+        from fangfan.registry.models import Household, Member
+
+        analyze(Household, Member)
+        print("--- with", "; ".join(args.try_index))
+        try:
+            experiments.append((args.try_index, run(args, users, args.runs, explain=args.explain)))
+        finally:
+            if not args.keep_index:
+                with connection.cursor() as cursor:
+                    for name in names:
+                        cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+    if not args.no_write:
+        body = render(db, note, households, members, results, experiments)
+        current = read_section("list") or ""
+        write_section("list", replace_marked(current, f"list/{db.vendor}", body))
+        print("written to docs/benchmarks.md (section list)", file=sys.stderr)
+    misses = [r["label"] for r in results.values() if r["ok"] is False]
+    if misses:
+        print("targets missed: " + "; ".join(misses), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
