@@ -64,7 +64,7 @@ def test_town_user_logs_in_and_sees_chinese_navigation(server, browser):
     assert "工作台" in nav.inner_text()
     whoami = page.get_by_test_id("whoami").inner_text()
     assert "桃溪镇" in whoami and "镇扶贫工作站" in whoami and "李站长" in whoami
-    places = page.get_by_test_id("places").inner_text()
+    places = page.get_by_test_id("dashboard-table").inner_text()
     assert "东风村" in places and "复元村" not in places
     screenshot(page, "login-town")
     assert outside == []
@@ -81,7 +81,7 @@ def test_phone_width_layout(server, browser):
     assert failed == [], "有请求失败（静态文件未能提供？）"
     # the page does not scroll sideways on a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert "东风村" in page.get_by_test_id("places").inner_text()
+    assert "东风村" in page.get_by_test_id("dashboard-table").inner_text()
     screenshot(page, "login-town-phone")
     # the menu folds behind the toggler and opens on tap
     assert not page.get_by_test_id("main-nav").is_visible()
