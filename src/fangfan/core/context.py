@@ -13,7 +13,9 @@ class RequestContext:
 
 
 _EMPTY = RequestContext()
-_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("fangfan_request", default=None)
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "fangfan_request", default=None
+)
 
 
 def current() -> RequestContext:

@@ -83,11 +83,15 @@ def job_run_now(job: Job) -> Job:
             finished_at=timezone.now(),
         )
     except DomainError as exc:
-        Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, message=exc.message, finished_at=timezone.now())
+        Job.objects.filter(pk=job.pk).update(
+            state=Job.State.FAILED, message=exc.message, finished_at=timezone.now()
+        )
     except Exception:
         log.exception("job %s (%s) failed", job.pk, job.kind)
         Job.objects.filter(pk=job.pk).update(
-            state=Job.State.FAILED, message="任务运行出错，请联系系统管理员查看日志", finished_at=timezone.now()
+            state=Job.State.FAILED,
+            message="任务运行出错，请联系系统管理员查看日志",
+            finished_at=timezone.now(),
         )
     job.refresh_from_db()
     return job

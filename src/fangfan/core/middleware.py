@@ -38,5 +38,7 @@ class DeclaredPermissionMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if declared_permission(view_func) is None:
-            return HttpResponseForbidden(render_to_string("403.html", {"reason": "此页面未声明访问权限，已关闭。"}, request))
+            return HttpResponseForbidden(
+                render_to_string("403.html", {"reason": "此页面未声明访问权限，已关闭。"}, request)
+            )
         return None

@@ -68,7 +68,9 @@ def regions_import(
                 Problem(sheet.file, sheet.name, row_number, "名称", name[:20], "名称过长（最多100字）")
             )
         if not (span[0] <= code < span[1]):
-            problems.append(Problem(sheet.file, sheet.name, row_number, "区划代码", code, "不在您的管辖范围内"))
+            problems.append(
+                Problem(sheet.file, sheet.name, row_number, "区划代码", code, "不在您的管辖范围内")
+            )
             continue
         if code in incoming:
             problems.append(

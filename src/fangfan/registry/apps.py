@@ -8,4 +8,4 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         # Job handlers must be registered in every process, the task worker included (it never loads the URLs).
-        from . import recompute  # noqa: F401
+        from . import jobs, recompute  # noqa: F401

@@ -86,6 +86,20 @@ class Command(DomainCommand):
             f"{summary.members} 人，其中脱贫户 {summary.exited} 户、边缘易致贫户 {summary.marginal} 户"
             f"（用时 {summary.seconds:.1f} 秒）。"
         )
+        self.early_warning(seed=seed, options=options)
+
+    def early_warning(self, *, seed: int, options) -> None:
+        """Department batches for the demo month, then a full screening: warnings are there on first login."""
+        from fangfan.monitoring.demo_data import demo_department_batches
+        from fangfan.monitoring.screening import screening_run
+
+        batches = demo_department_batches(seed=seed)
+        if batches:
+            rows = sum(b.rows for b in batches)
+            unmatched = sum(b.unmatched for b in batches)
+            self.stdout.write(f"已导入部门数据 {len(batches)} 批、{rows} 行（其中未匹配 {unmatched} 行）。")
+        run = screening_run(actor=self.actor(options))
+        self.stdout.write(f"已完成预警筛查：新增预警 {run.new_warnings} 条（用时 {run.seconds:.1f} 秒）。")
 
     def progress_bar(self):
         stream = self.stderr._out
