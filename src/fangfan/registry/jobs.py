@@ -1,0 +1,122 @@
+"""Background jobs of the registry: importing an uploaded household workbook and exporting a large 农户清单.
+
+Registered with ``core.jobs`` at import time; ``registry/apps.py`` ``ready()`` imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.http import QueryDict
+
+from fangfan.core.errors import DomainError, ValidationFailed
+from fangfan.core.jobs import job_handler
+from fangfan.core.models import Job
+
+from .exporter import households_export
+from .importer import households_import
+
+IMPORT_KIND = "households_import"
+EXPORT_KIND = "households_export"
+KINDS = (IMPORT_KIND, EXPORT_KIND)
+PROBLEM_HEADERS = ["文件", "工作表", "行", "列", "值", "原因"]
+PROBLEMS_SHOWN = 1000
+
+
+def media_dir(name: str) -> Path:
+    folder = Path(settings.MEDIA_ROOT) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def problems_json_path(job: Job) -> Path:
+    return media_dir("jobs") / f"job-{job.pk}-problems.json"
+
+
+def write_problems(job: Job, problems: list) -> Path:
+    """The problems of a failed import as an .xlsx to download, and a JSON list for the status page."""
+    from fangfan.core.xlsx import write_xlsx
+
+    rows = [[p.file, p.sheet, p.row or "", p.column, p.value, p.reason] for p in problems]
+    path = media_dir("jobs") / f"job-{job.pk}-{secrets.token_hex(8)}-problems.xlsx"
+    write_xlsx(
+        str(path), sheet="错误清单", headers=PROBLEM_HEADERS, rows=rows, widths=[18, 10, 8, 18, 24, 60]
+    )
+    problems_json_path(job).write_text(
+        json.dumps(
+            [
+                {
+                    "file": p.file,
+                    "sheet": p.sheet,
+                    "row": p.row,
+                    "column": p.column,
+                    "value": p.value,
+                    "reason": p.reason,
+                }
+                for p in problems[:PROBLEMS_SHOWN]
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def read_problems(job: Job) -> list[dict]:
+    path = problems_json_path(job)
+    if not path.exists():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@job_handler(IMPORT_KIND)
+def run_households_import(job: Job, progress) -> dict:
+    params = job.params or {}
+    upload = Path(job.input_file)
+    try:
+        summary = households_import(
+            path=upload,
+            actor=job.created_by,
+            dry_run=bool(params.get("dry_run")),
+            display_name=params.get("display_name") or upload.name,
+            progress=progress,
+        )
+    except ValidationFailed as exc:
+        if exc.problems:
+            path = write_problems(job, exc.problems)
+            Job.objects.filter(pk=job.pk).update(output_file=str(path))
+        raise
+    finally:
+        # The upload holds personal data: keep it no longer than the job needs it.
+        if upload.is_dir():
+            shutil.rmtree(upload, ignore_errors=True)
+        else:
+            upload.unlink(missing_ok=True)
+    return {**summary.as_dict(), "message": summary.describe()}
+
+
+@job_handler(EXPORT_KIND)
+def run_households_export(job: Job, progress) -> dict:
+    params = job.params or {}
+    if job.created_by is None:
+        raise DomainError("导出任务缺少发起人")
+    suffix = ".csv" if params.get("format") == "csv" else ".xlsx"
+    path = media_dir("exports") / f"export-{job.pk}-{secrets.token_hex(8)}{suffix}"
+    query = QueryDict(mutable=True)
+    for key, value in (params.get("filters") or {}).items():
+        query[key] = value
+    summary = households_export(
+        actor=job.created_by,
+        path=path,
+        params=query,
+        reveal_ids=bool(params.get("reveal_ids")),
+        members=bool(params.get("members")),
+        progress=progress,
+    )
+    Job.objects.filter(pk=job.pk).update(output_file=str(path))
+    text = f"已导出农户 {summary.households} 户" + (f"、成员 {summary.members} 人" if summary.members else "")
+    return {"households": summary.households, "members": summary.members, "message": text + "。"}

@@ -1,0 +1,229 @@
+"""Household import and export pages (namespace ``transfer``): upload a workbook and watch the import job, download
+the template, export the household list.
+
+Thin: uploads are saved under ``MEDIA_ROOT/uploads/`` with a random name and handed to a background job
+(``registry.jobs``); the status page polls itself with htmx every second until the job ends. A job's page and
+files are visible to the user who started it and to users whose jurisdiction covers the job's region.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from fangfan.core.jobs import job_start
+from fangfan.core.permissions import requires
+from fangfan.core.selectors import jobs_for_user
+
+from . import jobs as registry_jobs
+from .exporter import households_export, households_queryset
+from .template import TEMPLATE_FILENAME, households_template
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+DIRECT_EXPORT_LIMIT = 5000
+FILTER_KEYS = (
+    "village",
+    "household_type",
+    "exited_class",
+    "monitoring_type",
+    "monitoring_state",
+    "suggestion",
+    "differs",
+    "cancelled",
+    "q",
+    "sort",
+)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_SAFE = re.compile(r"[^\w\u4e00-\u9fff.\-（）()]+")
+
+
+def _safe_name(name: str, suffix: str) -> str:
+    stem = _SAFE.sub("_", Path(name).stem)[:60] or "data"
+    return f"{stem}{suffix}"
+
+
+def _save_upload(files) -> tuple[Path, str]:
+    """Save the uploaded file(s) under MEDIA_ROOT/uploads with a random name: one .xlsx as a file, CSV files in a
+    folder of their own. Returns (path for the importer, name shown to people)."""
+    uploads = registry_jobs.media_dir("uploads")
+    token = secrets.token_hex(16)
+    if len(files) == 1 and Path(files[0].name).suffix.lower() == ".xlsx":
+        path = uploads / f"{token}.xlsx"
+        with path.open("wb") as out:
+            for chunk in files[0].chunks():
+                out.write(chunk)
+        return path, Path(files[0].name).name[:100]
+    folder = uploads / token
+    folder.mkdir()
+    used: set[str] = set()
+    for upload in files:
+        name = _safe_name(upload.name, ".csv")
+        while name in used:
+            name = f"_{name}"
+        used.add(name)
+        with (folder / name).open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+    return folder, "、".join(Path(f.name).name[:60] for f in files)[:100]
+
+
+def _check_uploads(files) -> str | None:
+    if not files:
+        return "请选择要导入的文件"
+    suffixes = [Path(f.name).suffix.lower() for f in files]
+    if any(s not in (".xlsx", ".csv") for s in suffixes):
+        return "只能导入 .xlsx 或 .csv 文件"
+    if ".xlsx" in suffixes and len(files) > 1:
+        return "请只上传一个 .xlsx 文件（内含“户信息”“成员信息”两张表），或上传两个 CSV 文件"
+    if len(files) > 2:
+        return "最多上传两个 CSV 文件（户信息.csv 和 成员信息.csv）"
+    if sum(f.size for f in files) > MAX_UPLOAD_BYTES:
+        return "文件不能超过 50 MB；更大的文件请由管理员用命令 fangfan import-households 导入"
+    return None
+
+
+@requires("household.import")
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def import_page(request):
+    """Upload the household workbook (or its two CSV files); the import runs as a background job."""
+    error = None
+    if request.method == "POST":
+        files = request.FILES.getlist("file")
+        error = _check_uploads(files)
+        if error is None:
+            path, shown = _save_upload(files)
+            dry_run = request.POST.get("dry_run") == "1"
+            job = job_start(
+                kind=registry_jobs.IMPORT_KIND,
+                title=f"{'试导入' if dry_run else '导入'}农户：{shown}"[:200],
+                actor=request.user,
+                params={"dry_run": dry_run, "display_name": shown},
+                region_code=request.user.region_id or "",
+                input_file=str(path),
+            )
+            return redirect("transfer:job", pk=job.pk)
+    recent = jobs_for_user(request.user).filter(kind=registry_jobs.IMPORT_KIND, created_by=request.user)[:10]
+    return render(
+        request,
+        "registry/transfer/import.html",
+        {"error": error, "recent": recent, "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024)},
+        status=400 if error else 200,
+    )
+
+
+@requires("household.import")
+@require_http_methods(["GET", "HEAD"])
+def template_download(request):
+    response = HttpResponse(households_template(), content_type=XLSX)
+    response["Content-Disposition"] = _disposition(TEMPLATE_FILENAME)
+    return response
+
+
+def _disposition(filename: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"households.xlsx\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _job_or_404(request, pk: int):
+    job = jobs_for_user(request.user).filter(pk=pk, kind__in=registry_jobs.KINDS).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+@requires("job.view")
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def job_status(request, pk: int):
+    """An import or export job: progress while it runs (htmx polls every second), then the summary, or the list of
+    problems of a file that could not be imported."""
+    job = _job_or_404(request, pk)
+    running = job.state in (job.State.QUEUED, job.State.RUNNING)
+    problems = []
+    if job.state == job.State.FAILED and job.kind == registry_jobs.IMPORT_KIND:
+        problems = registry_jobs.read_problems(job)
+    context = {
+        "job": job,
+        "running": running,
+        "is_import": job.kind == registry_jobs.IMPORT_KIND,
+        "summary": job.result if job.state == job.State.DONE else {},
+        "problems": problems,
+        "problem_count": (job.result or {}).get("problem_count", len(problems)),
+        "has_file": bool(job.output_file) and Path(job.output_file).exists(),
+    }
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "registry/transfer/job.html#status", context)
+    return render(request, "registry/transfer/job.html", context)
+
+
+def _file_response(path: str, filename: str):
+    file = Path(path)
+    if not path or not file.exists():
+        raise Http404
+    return FileResponse(file.open("rb"), as_attachment=True, filename=filename)
+
+
+@requires("job.view")
+@require_http_methods(["GET", "HEAD"])
+def job_problems(request, pk: int):
+    """The problems of a failed import as an .xlsx (工作表, 行, 列, 值, 原因)."""
+    job = _job_or_404(request, pk)
+    if job.kind != registry_jobs.IMPORT_KIND or job.state != job.State.FAILED:
+        raise Http404
+    return _file_response(job.output_file, f"导入错误清单-{job.pk}.xlsx")
+
+
+@requires("job.view")
+@require_http_methods(["GET", "HEAD"])
+def job_download(request, pk: int):
+    """The file a finished export job wrote."""
+    job = _job_or_404(request, pk)
+    if job.kind != registry_jobs.EXPORT_KIND or job.state != job.State.DONE:
+        raise Http404
+    if not request.user.can("household.export"):
+        raise Http404
+    suffix = Path(job.output_file).suffix or ".xlsx"
+    return _file_response(job.output_file, f"农户清单-{job.created_at:%Y%m%d}-{job.pk}{suffix}")
+
+
+@requires("household.export")
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def export(request):
+    """农户清单 of the household list's current filters (the list page's query string). Up to 5 000 households
+    download at once; more run as a background job whose page offers the file when it is ready."""
+    fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    reveal = request.GET.get("reveal") == "1"
+    members = request.GET.get("members") == "1" and fmt == "xlsx"
+    if reveal and not request.user.can("household.view_id"):
+        raise PermissionDenied("household.view_id")
+    filters = {k: request.GET.get(k) for k in FILTER_KEYS if request.GET.get(k)}
+    qs = households_queryset(actor=request.user, params=request.GET)
+    if qs.count() > DIRECT_EXPORT_LIMIT:
+        job = job_start(
+            kind=registry_jobs.EXPORT_KIND,
+            title="导出农户清单",
+            actor=request.user,
+            params={"filters": filters, "format": fmt, "reveal_ids": reveal, "members": members},
+            region_code=filters.get("village") or request.user.region_id or "",
+        )
+        messages.info(request, "导出的农户较多，已转为后台任务，完成后可在本页下载。")
+        return redirect("transfer:job", pk=job.pk)
+    path = registry_jobs.media_dir("exports") / f"direct-{secrets.token_hex(12)}.{fmt}"
+    households_export(
+        actor=request.user, path=path, queryset=qs, params=filters, reveal_ids=reveal, members=members
+    )
+    handle = path.open("rb")
+    path.unlink()  # the open handle keeps the data until the response is sent; nothing stays on disk
+    return FileResponse(handle, as_attachment=True, filename=f"农户清单-{date.today():%Y%m%d}.{fmt}")

@@ -1,0 +1,234 @@
+"""The web journey: the import page, template download, upload → background job → status page (htmx polling,
+summary, or the table of problems with an .xlsx to download), job visibility, and the list-page export."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import VILLAGE
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from python_calamine import CalamineWorkbook
+
+sys.path.insert(0, str(Path(__file__).parent))
+import test_import  # noqa: E402
+from test_import import H1, H2, counts, sample, write_csv_pair, write_xlsx  # noqa: E402
+
+import fangfan.registry.jobs  # noqa: E402,F401  (registers the job handlers, as apps.ready() does)
+from fangfan.core.models import AuditEvent, Job
+from fangfan.registry.models import Household
+
+pytestmark = pytest.mark.django_db
+people = test_import.people
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def _upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type=XLSX)
+
+
+def _post(client, capture, files, **data):
+    with capture(execute=True):
+        return client.post(reverse("transfer:import"), {"file": files, **data})
+
+
+def test_import_page_offers_template_and_form(client, people):
+    client.force_login(people["village_clerk"])
+    html = client.get(reverse("transfer:import")).content.decode()
+    assert reverse("transfer:template") in html and 'type="file"' in html and "试导入" in html
+
+
+def test_roles_without_import_cannot_open_it(client, people):
+    client.force_login(people["helper"])
+    assert client.get(reverse("transfer:import")).status_code == 403
+    client.force_login(people["town_leader"])
+    assert client.get(reverse("transfer:import")).status_code == 403
+
+
+def test_template_download(client, people):
+    client.force_login(people["village_clerk"])
+    response = client.get(reverse("transfer:template"))
+    assert response.status_code == 200 and response["Content-Type"] == XLSX
+    assert response.content.startswith(b"PK")
+    assert "%E6%88%B7%E4%BF%A1%E6%81%AF" in response["Content-Disposition"]  # 户信息… encoded
+
+
+def test_upload_dry_run_then_import(client, people, media, tmp_path, django_capture_on_commit_callbacks):
+    client.force_login(people["village_clerk"])
+    households, members = sample()
+    book = write_xlsx(tmp_path / "东风村.xlsx", households, members)
+    response = _post(client, django_capture_on_commit_callbacks, [_upload(book)], dry_run="1")
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("transfer:job", args=[job.pk])
+    assert job.state == "done" and job.result["dry_run"] and job.result["households_created"] == 2
+    assert Household.objects.count() == 0
+    assert not any((media / "uploads").iterdir())  # the upload is gone once the job is done
+    html = client.get(response["Location"]).content.decode()
+    assert "试导入结果（未写入任何数据）" in html and "hx-trigger" not in html
+
+    response = _post(client, django_capture_on_commit_callbacks, [_upload(book)])
+    job = Job.objects.latest("id")
+    assert job.state == "done" and Household.objects.count() == 2
+    assert job.region_code == VILLAGE and job.created_by == people["village_clerk"]
+    html = client.get(response["Location"]).content.decode()
+    assert "导入结果" in html and 'data-testid="import-summary"' in html
+    assert AuditEvent.objects.filter(action="household.imported").count() == 1
+
+
+def test_two_csv_files_upload(client, people, media, tmp_path, django_capture_on_commit_callbacks):
+    client.force_login(people["town_station"])
+    households, members = sample()
+    folder = write_csv_pair(tmp_path / "csv", households, members, encoding="gb18030")
+    files = [_upload(folder / "户信息.csv"), _upload(folder / "成员信息.csv")]
+    _post(client, django_capture_on_commit_callbacks, files)
+    assert Job.objects.get().state == "done" and Household.objects.count() == 2
+
+
+def test_bad_file_shows_problems_table_and_download(
+    client, people, media, tmp_path, django_capture_on_commit_callbacks
+):
+    client.force_login(people["village_clerk"])
+    households, members = sample()
+    members[2]["证件号码"] = "341523"
+    households[0]["工资性收入"] = "-3"
+    before = counts()
+    response = _post(
+        client,
+        django_capture_on_commit_callbacks,
+        [_upload(write_xlsx(tmp_path / "b.xlsx", households, members))],
+    )
+    job = Job.objects.get()
+    assert job.state == "failed" and "2 处错误" in job.message
+    assert counts()[:2] == before[:2] and not AuditEvent.objects.filter(action="household.imported").exists()
+    html = client.get(response["Location"]).content.decode()
+    assert "错误清单（共 2 处" in html
+    for text in (
+        "<th>工作表</th>",
+        "<th>列</th>",
+        "<th>值</th>",
+        "<th>原因</th>",
+        "成员信息",
+        "金额不能为负数",
+    ):
+        assert text in html
+    download = client.get(reverse("transfer:job_problems", args=[job.pk]))
+    assert download.status_code == 200
+    path = tmp_path / "problems.xlsx"
+    path.write_bytes(b"".join(download.streaming_content))
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("错误清单").to_python()
+    assert rows[0] == ["文件", "工作表", "行", "列", "值", "原因"] and len(rows) == 3
+
+
+def test_wrong_upload_is_refused_on_the_form(client, people, media):
+    client.force_login(people["village_clerk"])
+    response = client.post(reverse("transfer:import"), {"file": [SimpleUploadedFile("a.txt", b"x")]})
+    assert response.status_code == 400 and "只能导入 .xlsx 或 .csv 文件" in response.content.decode()
+    response = client.post(reverse("transfer:import"), {})
+    assert "请选择要导入的文件" in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_status_fragment_polls_while_running_and_stops_when_done(client, people):
+    job = Job.objects.create(
+        kind="households_import",
+        title="导入农户：x.xlsx",
+        region_code=VILLAGE,
+        created_by=people["village_clerk"],
+        state=Job.State.RUNNING,
+        progress=30,
+        total=120,
+    )
+    client.force_login(people["village_clerk"])
+    fragment = client.get(reverse("transfer:job", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 1s"' in fragment and "<html" not in fragment
+    assert 'aria-valuenow="25"' in fragment and "progress-bar" in fragment
+    Job.objects.filter(pk=job.pk).update(
+        state=Job.State.DONE, result={"households_read": 1, "dry_run": False}
+    )
+    fragment = client.get(reverse("transfer:job", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in fragment and "导入结果" in fragment
+
+
+def test_job_is_visible_to_its_creator_and_the_jurisdiction_only(client, people):
+    job = Job.objects.create(
+        kind="households_import", title="导入", region_code=VILLAGE, created_by=people["village_clerk"]
+    )
+    url = reverse("transfer:job", args=[job.pk])
+    for who, status in (
+        ("village_clerk", 200),
+        ("town_station", 200),
+        ("other_village_clerk", 404),
+        ("neighbour_station", 404),
+        ("helper", 403),  # no job.view
+    ):
+        client.force_login(people[who])
+        assert client.get(url).status_code == status, who
+    other = Job.objects.create(
+        kind="import", title="别的任务", region_code=VILLAGE, created_by=people["village_clerk"]
+    )
+    client.force_login(people["village_clerk"])
+    assert client.get(reverse("transfer:job", args=[other.pk])).status_code == 404
+
+
+def test_list_export_downloads_directly(client, people, media, tmp_path):
+    households, members = sample()
+    from fangfan.registry.importer import households_import
+
+    households_import(
+        path=write_xlsx(tmp_path / "in.xlsx", households, members), actor=people["village_clerk"]
+    )
+    client.force_login(people["village_clerk"])
+    response = client.get(reverse("transfer:export"), {"household_type": "general"})
+    assert response.status_code == 200
+    path = tmp_path / "out.xlsx"
+    path.write_bytes(b"".join(response.streaming_content))
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("农户清单").to_python()
+    assert [r[0] for r in rows[1:]] == [H2]
+    assert not list((media / "exports").iterdir())  # nothing left on disk
+    event = AuditEvent.objects.get(action="household.exported")
+    assert event.after["filters"] == {"household_type": "general"}
+    response = client.get(reverse("transfer:export"), {"format": "csv"})
+    assert b"".join(response.streaming_content).startswith(b"\xef\xbb\xbf")
+
+
+def test_list_export_reveal_needs_permission(client, people, media):
+    client.force_login(people["village_clerk"])
+    assert client.get(reverse("transfer:export"), {"reveal": "1"}).status_code == 403
+    client.force_login(people["helper"])
+    assert client.get(reverse("transfer:export")).status_code == 403
+
+
+def test_large_export_runs_as_a_job(
+    client, people, media, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    from fangfan.registry import transfer_views
+    from fangfan.registry.importer import households_import
+
+    households, members = sample()
+    households_import(
+        path=write_xlsx(tmp_path / "in.xlsx", households, members), actor=people["village_clerk"]
+    )
+    monkeypatch.setattr(transfer_views, "DIRECT_EXPORT_LIMIT", 0)
+    client.force_login(people["town_station"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("transfer:export"), {"members": "1", "q": "张"})
+    job = Job.objects.get(kind="households_export")
+    assert response.status_code == 302 and job.state == "done", job.message
+    html = client.get(response["Location"]).content.decode()
+    assert reverse("transfer:job_download", args=[job.pk]) in html
+    download = client.get(reverse("transfer:job_download", args=[job.pk]))
+    path = tmp_path / "job.xlsx"
+    path.write_bytes(b"".join(download.streaming_content))
+    book = CalamineWorkbook.from_path(str(path))
+    assert [r[0] for r in book.get_sheet_by_name("农户清单").to_python()[1:]] == [H1]
+    assert book.sheet_names == ["农户清单", "成员信息"]
+    client.force_login(people["neighbour_station"])
+    assert client.get(reverse("transfer:job_download", args=[job.pk])).status_code == 404
