@@ -1,0 +1,198 @@
+"""Department batches over the API: a department's system posts its rows (JSON with the Chinese column names of
+DATA-FORMATS §3, or the file itself as multipart) and gets the summary back; it can fetch the rows that matched
+nobody (IDs masked)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from fangfan.core.errors import DomainError, ValidationFailed
+from fangfan.monitoring.department import (
+    SOURCE_COLUMNS,
+    department_import,
+    department_import_rows,
+    unmatched_rows,
+)
+from fangfan.monitoring.models import DepartmentBatch
+from fangfan.regions.codes import code_range
+
+from .auth import DepartmentBearer
+
+router = Router(auth=DepartmentBearer(), tags=["部门数据"])
+MAX_PROBLEMS = 1000
+ALLOWED_SUFFIXES = (".xlsx", ".csv")
+
+
+class BatchOut(Schema):
+    batch_id: int
+    source: str
+    source_label: str
+    file_name: str
+    rows: int
+    matched: int
+    unmatched: int
+    outside: int
+    name_mismatches: int
+    warnings: int
+    unmatched_url: str
+
+
+class ErrorOut(Schema):
+    message: str
+    problems: list[str] = []
+
+
+class UnmatchedRow(Schema):
+    row_number: int
+    id_masked: str
+    name: str
+    reason: str
+    columns: dict[str, str]
+    extra: dict[str, str]
+
+
+class UnmatchedOut(Schema):
+    batch_id: int
+    source: str
+    count: int
+    rows: list[UnmatchedRow]
+
+
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["rows"],
+                    "properties": {
+                        "file_name": {"type": "string", "description": "批次名称（如 2026年3月结算数据）"},
+                        "rows": {
+                            "type": "array",
+                            "description": "每行一个对象，键为 DATA-FORMATS §3 的中文列名；证件号码为字符串",
+                            "items": {"type": "object", "additionalProperties": True},
+                        },
+                    },
+                },
+                "example": {
+                    "file_name": "2026年3月医保结算",
+                    "rows": [
+                        {
+                            "证件号码": "34152319800101001X",
+                            "姓名": "张三",
+                            "结算日期": "2026-03-05",
+                            "医疗总费用": "32000",
+                            "个人自付金额": "8000",
+                        }
+                    ],
+                },  # fmt: skip
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": ".xlsx 或 .csv"}
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _forbidden(token, source: str):
+    if source not in SOURCE_COLUMNS:
+        return Status(404, {"message": f"未知的数据来源：{source}", "problems": []})
+    if token.source != source:
+        return Status(403, {"message": f"该令牌只能报送{token.get_source_display()}数据", "problems": []})
+    return None
+
+
+@router.post(
+    "/{source}/batches",
+    response={200: BatchOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="报送一批部门数据",
+    description="与网页上传、命令行导入相同：全部行校验通过才写入；按证件号码匹配成员，未匹配的行保留；随后对本批数据进行预警筛查。",
+    openapi_extra=BATCH_BODY,
+)
+def batch_create(request: HttpRequest, source: str):
+    token = request.auth
+    refused = _forbidden(token, source)
+    if refused:
+        return refused
+    note = f"接口令牌：{token.name}"
+    try:
+        if request.content_type == "multipart/form-data":
+            upload = request.FILES.get("file")
+            if upload is None:
+                return Status(400, {"message": "请以 file 字段上传 .xlsx 或 .csv 文件", "problems": []})
+            suffix = Path(upload.name).suffix.lower()
+            if suffix not in ALLOWED_SUFFIXES:
+                return Status(400, {"message": "只支持 .xlsx 或 .csv 文件", "problems": []})
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / f"upload{suffix}"
+                with path.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+                summary = department_import(
+                    source=source,
+                    path=path,
+                    actor=None,
+                    channel="api",
+                    display_name=Path(upload.name).name,
+                    region_code=token.region_id,
+                    note=note,
+                )
+        else:
+            try:
+                body = json.loads(request.body or b"{}")
+            except (ValueError, UnicodeDecodeError):
+                return Status(400, {"message": "请求体不是有效的 JSON", "problems": []})
+            if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
+                return Status(
+                    400, {"message": '请求体应为 {"file_name": ..., "rows": [...]}', "problems": []}
+                )
+            summary = department_import_rows(
+                source=source,
+                rows=body["rows"],
+                file_name=str(body.get("file_name") or "接口报送")[:200],
+                actor=None,
+                channel="api",
+                region_code=token.region_id,
+                note=note,
+            )
+    except ValidationFailed as exc:
+        return Status(
+            400, {"message": exc.message, "problems": [str(p) for p in exc.problems[:MAX_PROBLEMS]]}
+        )
+    except DomainError as exc:
+        return Status(400, {"message": exc.message, "problems": []})
+    return Status(200, summary.as_dict())
+
+
+@router.get(
+    "/{source}/batches/{batch_id}/unmatched",
+    response={200: UnmatchedOut, 403: ErrorOut, 404: ErrorOut},
+    summary="取回一批数据中未匹配和姓名不一致的行",
+    description="证件号码已脱敏；“原因”说明为何未匹配（系统中无此人、在本辖区以外登记、姓名不一致）。",
+)
+def batch_unmatched(request: HttpRequest, source: str, batch_id: int):
+    token = request.auth
+    refused = _forbidden(token, source)
+    if refused:
+        return refused
+    lo, hi = code_range(token.region_id)
+    batch = DepartmentBatch.objects.filter(
+        pk=batch_id, source=source, region_id__gte=lo, region_id__lt=hi
+    ).first()
+    if batch is None:
+        return Status(404, {"message": "批次不存在", "problems": []})
+    rows = list(unmatched_rows(batch))
+    return Status(200, {"batch_id": batch.pk, "source": batch.source, "count": len(rows), "rows": rows})

@@ -1,0 +1,913 @@
+"""The screening rules, as data: each has a code, a name, a national risk type (DOMAIN.md §4), a kind (poverty risk
+or data doubt 疑点), the department source whose data it reads ("" for rules over the registry itself), the policy
+parameters it reads (``policy/parameters.py``) and a Chinese explanation template that cites the evidence.
+
+Each rule also knows how to write itself as ONE SQL statement::
+
+    INSERT INTO monitoring_earlywarning (...)
+    SELECT ... FROM (<the rule's candidates, at most one per household>) c
+    WHERE NOT EXISTS (<the same evidence, or an open warning of the rule, or an open risk point of its type>)
+
+portable between SQLite (≥ 3.25: window functions, ``json_object``) and PostgreSQL: string concatenation with
+``||``, integer arithmetic on ``CAST(... AS BIGINT)``, numbers rendered as text by :func:`yuan` (no
+``printf``/``to_char``), dates as ``CAST(d AS TEXT)`` (ISO on both). The only dialect differences are collected in
+:class:`Dialect` (the JSON constructor, reading a key of a JSON column, the type of a NULL timestamp).
+The explanation is built in SQL from the rule's template, so no per-household Python loop is needed.
+
+Channel and source of what the rules raise (a decision, kept in one place):
+
+* every rule raises warnings with channel ``Channel.DEPARTMENT`` (部门筛查预警 — the national channel for data
+  comparison, whichever data it compares);
+* a rule over a department's data sets ``source`` to that department (``medical``, ``civil`` …), so that the
+  department sees the hits from its own data (``EarlyWarning.narrow_for_user``);
+* a rule over the registry itself sets ``source = ""``, read as 系统筛查 (the system's own comparison of the
+  registry's figures); departments never see those.
+
+Dedupe (``EarlyWarning.dedupe_key``): the key names the *evidence*, so that re-screening the same state raises
+nothing new, and a warning that was excluded (已排除) is not raised again for the same evidence:
+
+* department rules: the content of the department row — member, date and the value the rule read (so a department
+  that sends the same file twice does not raise twice); ``record`` points at the row;
+* registry rules: the screening year and the figure or member the rule saw (e.g. ``"2026:4800"`` for a per-capita
+  income of 4 800 元) — a new year, or new figures, are new evidence.
+
+Besides the two database constraints (same evidence once; one open warning per household and rule), a candidate is
+skipped when the household already has an open risk point of the rule's risk type, and a department row is skipped
+when a warning of the same rule on the same household was open at or after the time the row arrived (that visit
+has already seen the situation the row describes: M14, no household visited twice for the same thing).
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from fangfan.registry.choices import COMPULSORY_STAGES, WITH_LABOUR
+
+from .choices import RiskType, Source
+
+RISK = "risk"
+DOUBT = "doubt"
+REGISTRY = ""  # the source of rules over the registry itself (系统筛查)
+SYSTEM_SOURCE_LABEL = "系统筛查"
+
+IN_SCHOOL = sorted(COMPULSORY_STAGES | {"普通高中", "中职"})  # as registry.derive counts "in school"
+MONITORED_LABEL = "监测对象/脱贫户"
+GENERAL_LABEL = "一般农户"
+
+
+# --- SQL text helpers ------------------------------------------------------------------------------------------
+
+
+def lit(text: object) -> str:
+    """A SQL string literal. Statements always run with bound parameters, so ``%`` is doubled for the driver."""
+    return "'" + str(text).replace("'", "''").replace("%", "%%") + "'"
+
+
+def num(value: Decimal | int | float | str) -> str:
+    """A numeric literal from a policy value (never user text)."""
+    d = Decimal(str(value))
+    if not d.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return format(d, "f")
+
+
+def in_list(values) -> str:
+    return "(" + ", ".join(lit(v) for v in values) + ")"
+
+
+def yuan(expr: str) -> str:
+    """A money value as text the same way on both databases: no thousands separator, the fen only when there
+    are any (8000 → "8000", 8000.5 → "8000.5", 8000.05 → "8000.05"). NULL stays NULL."""
+    c = f"CAST(ROUND(ABS({expr}) * 100) AS BIGINT)"
+    return (
+        f"(CASE WHEN {expr} < 0 THEN '-' ELSE '' END || CAST({c} / 100 AS TEXT) || "
+        f"CASE WHEN {c} %% 100 = 0 THEN '' "
+        f"WHEN {c} %% 10 = 0 THEN '.' || CAST(({c} %% 100) / 10 AS TEXT) "
+        f"ELSE '.' || CASE WHEN {c} %% 100 < 10 THEN '0' ELSE '' END || CAST({c} %% 100 AS TEXT) END)"
+    )
+
+
+def yuan_text(value: Decimal | int | str) -> str:
+    """The Python twin of :func:`yuan`, for figures that are constants of a statement (thresholds)."""
+    d = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent(part: str, whole: str) -> str:
+    """``part / whole`` as a whole percentage (text), the caller guarding ``whole > 0``."""
+    return f"CAST(CAST(ROUND(({part}) * 100.0 / ({whole})) AS BIGINT) AS TEXT)"
+
+
+def percent_text(ratio: Decimal) -> str:
+    return yuan_text(Decimal(str(ratio)) * 100) + "%"
+
+
+def as_text(expr: str) -> str:
+    return f"CAST({expr} AS TEXT)"
+
+
+class Sql(str):
+    """A template field whose value is a SQL expression evaluated per row (a plain str is a constant)."""
+
+
+def render(template: str, **fields: object) -> str:
+    """The explanation template as one SQL text expression: literal pieces and per-row expressions joined with
+    ``||``; a NULL field renders as empty text instead of making the whole sentence NULL."""
+    parts: list[str] = []
+    for literal, name, _spec, _conv in string.Formatter().parse(template):
+        if literal:
+            parts.append(lit(literal))
+        if name is not None:
+            value = fields[name]
+            parts.append(f"COALESCE({value}, '')" if isinstance(value, Sql) else lit(value))
+    return " || ".join(parts) if parts else "''"
+
+
+class Dialect:
+    """The few places SQLite and PostgreSQL spell things differently."""
+
+    def __init__(self, vendor: str):
+        self.vendor = vendor
+        self.pg = vendor == "postgresql"
+
+    def json(self, **pairs: str) -> str:
+        """A JSON object from SQL expressions (numbers stay numbers, text is escaped by the database)."""
+        fn = "jsonb_build_object" if self.pg else "json_object"
+        args = ", ".join(f"{lit(k)}, {v}" for k, v in pairs.items())
+        return f"{fn}({args})"
+
+    def json_text(self, column: str, key: str) -> str:
+        """The text value of a top-level key of a JSON column (NULL when absent)."""
+        if self.pg:
+            return f"({column} ->> {lit(key)})"
+        # Django writes JSON with ASCII escapes ("\u8bf4\u660e"); SQLite before 3.45 matches a path label against
+        # the key as written, later versions against the decoded key: ask both ways.
+        escaped = json.dumps(key)[1:-1]
+        paths = [f'$."{key}"'] + ([f'$."{escaped}"'] if escaped != key else [])
+        return "COALESCE(" + ", ".join(f"json_extract({column}, {lit(p)})" for p in paths) + ")"
+
+    @property
+    def null_timestamp(self) -> str:
+        return "CAST(NULL AS TIMESTAMPTZ)" if self.pg else "NULL"
+
+
+# --- what a rule statement is built from ------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """One statement's setting: the parameter group's values, the scope predicates, today."""
+
+    dialect: Dialect
+    values: dict[str, Decimal]
+    today: date
+    households: str = "NOT h.cancelled"  # predicate on alias h (scope, not cancelled, incremental ids)
+    records: str = "1 = 1"  # predicate on alias r (incremental: one batch)
+    members: str = (
+        "registry_member"  # or the run's temporary table of candidate members (see member_facts_sql)
+    )
+
+    @property
+    def year(self) -> int:
+        return self.today.year
+
+    @property
+    def school_day(self) -> date:
+        """1 September of the current school year (DOMAIN.md §3)."""
+        year = self.today.year if self.today.month >= 9 else self.today.year - 1
+        return date(year, 9, 1)
+
+    def born_between(self) -> tuple[date, date]:
+        """Birth dates of compulsory-school age, as registry.derive counts it: ``min ≤ age < max`` on
+        1 September → born after ``hi_excl`` … on or before ``lo_incl``; returned as (after, on_or_before)."""
+        sept1 = self.school_day
+        lo = int(self.values["school_age_min"])
+        hi = int(self.values["school_age_max"])
+        return sept1.replace(year=sept1.year - hi), sept1.replace(year=sept1.year - lo)
+
+
+def candidates(
+    ctx: Context,
+    *,
+    key: str,
+    explanation: str,
+    evidence: str,
+    from_: str,
+    where: str,
+    record: str = "",
+    arrived: str = "",
+    prio: str = "0",
+    tiebreak: str = "0",
+) -> str:
+    """The standard candidate row of every rule (one statement's inner SELECT)."""
+    return (
+        "SELECT h.id AS household_id, h.region_id AS region_code, "
+        f"{record or 'CAST(NULL AS BIGINT)'} AS record_id, "
+        f"{arrived or ctx.dialect.null_timestamp} AS arrived_at, "
+        f"{key} AS dedupe_key, {explanation} AS explanation, {evidence} AS evidence, "
+        f"{prio} AS prio, {tiebreak} AS tiebreak "
+        f"FROM {from_} WHERE {ctx.households} AND {where}"
+    )
+
+
+MEMBER_COLUMNS = (
+    "id", "household_id", "name", "birth_date", "status", "school_status", "not_in_school_reason",
+    "serious_illness", "resident_medical", "employee_medical", "dibao", "tekun",
+)  # fmt: skip
+MEMBER_TABLE = "screening_members"
+
+
+def member_facts_sql(households: str | None, school_age: tuple[date, date] | None) -> str:
+    """One scan of the members for every member rule of a run (a temporary table, tiny next to the member table:
+    the active members who are seriously ill, uninsured, on 低保/特困, or young enough to be of school age). Reading the wide
+    member table once instead of once per rule is what keeps a county under the time target on SQLite."""
+    young = (
+        f" OR (m.birth_date > {lit(school_age[0].isoformat())} AND m.birth_date <= {lit(school_age[1].isoformat())})"
+        if school_age
+        else ""
+    )
+    columns = ", ".join(f"m.{c}" for c in MEMBER_COLUMNS)
+    # The whole registry: one sequential scan (the rules join the households and their scope anyway); a region
+    # or some households: through the household index.
+    scope = (
+        f"AND m.household_id IN (SELECT h.id FROM registry_household h WHERE {households}) "
+        if households
+        else ""
+    )
+    return (
+        f"CREATE TEMPORARY TABLE {MEMBER_TABLE} AS SELECT {columns} FROM registry_member m "
+        f"WHERE m.status = 'active' {scope}"
+        f"AND (m.serious_illness OR NOT m.resident_medical OR m.dibao OR m.tekun{young})"
+    )
+
+
+def member_facts_index() -> str:
+    return f"CREATE INDEX {MEMBER_TABLE}_hh ON {MEMBER_TABLE} (household_id)"
+
+
+def member_from(ctx: Context) -> str:
+    # CROSS JOIN keeps SQLite on the (small) member facts first, then each household by its key; PostgreSQL plans
+    # it as any inner join. The join condition is in the rule's WHERE (``MEMBER_JOIN``).
+    return f"{ctx.members} m CROSS JOIN registry_household h"
+
+
+MEMBER_JOIN = "h.id = m.household_id"
+
+
+RECORD_FROM = (
+    "monitoring_departmentrecord r "
+    "JOIN monitoring_departmentbatch b ON b.id = r.batch_id "
+    "JOIN registry_member m ON m.id = r.member_id "
+    "JOIN registry_household h ON h.id = m.household_id"
+)
+ACTIVE = "m.status = 'active'"
+
+
+def record_candidates(
+    ctx: Context,
+    source: str,
+    *,
+    key_value: str,
+    explanation: str,
+    evidence: dict[str, str],
+    where: str,
+    prio: str = "0",
+    active: bool = True,
+) -> str:
+    """Candidates from one department's rows: matched, of active members (unless ``active`` is False, e.g. a
+    death), the key the row's content."""
+    key = f"'m' || {as_text('m.id')} || ':' || COALESCE({as_text('r.event_date')}, '') || ':' || {key_value}"
+    conditions = [f"r.source = {lit(source)}", ctx.records, where]
+    if active:
+        conditions.insert(1, ACTIVE)
+    return candidates(
+        ctx,
+        key=key,
+        explanation=explanation,
+        evidence=ctx.dialect.json(record="r.id", member="m.id", batch="r.batch_id", **evidence),
+        from_=RECORD_FROM,
+        where=" AND ".join(conditions),
+        record="r.id",
+        arrived="b.created_at",
+        prio=prio,
+        tiebreak="r.id",
+    )
+
+
+def member_name(expr: str = "m") -> str:
+    """成员姓名（出生年份）, e.g. 张小明（2012年生）."""
+    return f"{expr}.name || '（' || SUBSTR({as_text(expr + '.birth_date')}, 1, 4) || '年生）'"
+
+
+def is_monitored(h: str = "h") -> str:
+    """脱贫户 or a monitoring object: the class the lower medical threshold applies to."""
+    return f"({h}.household_type = 'exited' OR {h}.monitoring_type <> '')"
+
+
+# --- the catalogue ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    code: str
+    name: str
+    risk_type: str
+    kind: str
+    source: str
+    parameters: tuple[str, ...]
+    template: str
+    build: Callable[[Context, RuleSpec], str] = field(repr=False)
+    one_per_household: bool = False  # the candidates never hold two rows for one household
+    reads_members: bool = False  # reads the run's member facts (member_facts_sql)
+
+    def candidates_sql(self, ctx: Context) -> str:
+        return self.build(ctx, self)
+
+    @property
+    def source_label(self) -> str:
+        return Source(self.source).label if self.source else SYSTEM_SOURCE_LABEL
+
+
+def _income_below_line(ctx: Context, rule: RuleSpec) -> str:
+    line = ctx.values["monitoring_line"]
+    return candidates(
+        ctx,
+        key=f"{lit(str(ctx.year) + ':')} || {yuan('h.per_capita_income')}",
+        explanation=render(
+            rule.template,
+            income=Sql(yuan("h.per_capita_income")),
+            line=yuan_text(line),
+            size=Sql(as_text("h.size")),
+        ),
+        evidence=ctx.dialect.json(per_capita_income="h.per_capita_income", line=num(line), size="h.size"),
+        from_="registry_household h",
+        where=(
+            f"h.per_capita_income IS NOT NULL AND h.size > 0 AND h.per_capita_income < {num(line)} "
+            "AND h.monitoring_state <> 'monitoring'"
+        ),
+    )
+
+
+def _sudden_expense(ctx: Context, rule: RuleSpec) -> str:
+    line, ratio = ctx.values["monitoring_line"], ctx.values["sudden_hardship_ratio"]
+    share = f"CASE WHEN h.net_income > 0 THEN {percent('h.compliant_self_paid', 'h.net_income')} || '%%' ELSE '—' END"
+    return candidates(
+        ctx,
+        key=f"{lit(str(ctx.year) + ':')} || {yuan('h.compliant_self_paid')} || '/' || {yuan('h.net_income')}",
+        explanation=render(
+            rule.template,
+            paid=Sql(yuan("h.compliant_self_paid")),
+            net=Sql(yuan("h.net_income")),
+            share=Sql(share),
+            ratio=percent_text(ratio),
+        ),
+        evidence=ctx.dialect.json(
+            compliant_self_paid="h.compliant_self_paid", net_income="h.net_income", ratio=num(ratio)
+        ),
+        from_="registry_household h",
+        where=(
+            f"h.per_capita_income IS NOT NULL AND h.size > 0 AND +h.per_capita_income >= {num(line)} "
+            "AND h.monitoring_state <> 'monitoring' AND h.compliant_self_paid > 0 "
+            f"AND (h.net_income <= 0 OR h.compliant_self_paid >= {num(ratio)} * h.net_income)"
+        ),
+    )
+
+
+def _sudden_income_drop(ctx: Context, rule: RuleSpec) -> str:
+    line, ratio = ctx.values["monitoring_line"], ctx.values["sudden_income_drop_ratio"]
+    # Driven from the snapshots (few households have one): the latest of each household.
+    latest = (
+        "NOT EXISTS (SELECT 1 FROM registry_householdsnapshot s2 WHERE s2.household_id = s.household_id "
+        "AND (s2.taken_on > s.taken_on OR (s2.taken_on = s.taken_on AND s2.id > s.id)))"
+    )
+    return candidates(
+        ctx,
+        key=f"'s' || {as_text('s.id')} || ':' || {yuan('h.per_capita_income')}",
+        explanation=render(
+            rule.template,
+            date=Sql(as_text("s.taken_on")),
+            before=Sql(yuan("s.per_capita_income")),
+            now=Sql(yuan("h.per_capita_income")),
+            share=Sql(
+                percent("s.per_capita_income - h.per_capita_income", "s.per_capita_income") + " || '%%'"
+            ),
+            ratio=percent_text(ratio),
+        ),
+        evidence=ctx.dialect.json(
+            snapshot="s.id",
+            previous="s.per_capita_income",
+            per_capita_income="h.per_capita_income",
+            ratio=num(ratio),
+        ),
+        # CROSS JOIN: SQLite keeps the written order (snapshots first); PostgreSQL plans it as an inner join.
+        from_="registry_householdsnapshot s CROSS JOIN registry_household h",
+        where=(
+            f"h.id = s.household_id AND {latest} AND s.per_capita_income > 0 AND h.per_capita_income IS NOT NULL AND h.size > 0 "
+            f"AND +h.per_capita_income >= {num(line)} AND h.monitoring_state <> 'monitoring' "
+            f"AND s.per_capita_income - h.per_capita_income >= {num(ratio)} * s.per_capita_income"
+        ),
+    )
+
+
+def _member_rule(where: str, *, extra: dict | None = None) -> Callable[[Context, RuleSpec], str]:
+    """A registry rule about one active member (the first such member of the household is cited)."""
+
+    def build(ctx: Context, rule: RuleSpec) -> str:
+        return candidates(
+            ctx,
+            key=f"{lit(str(ctx.year) + ':m')} || {as_text('m.id')}",
+            explanation=render(rule.template, member=Sql(member_name()), **(extra or {})),
+            evidence=ctx.dialect.json(member="m.id"),
+            from_=member_from(ctx),
+            where=f"{MEMBER_JOIN} AND {ACTIVE} AND {where(ctx) if callable(where) else where}",
+            tiebreak="-m.id",
+        )
+
+    return build
+
+
+def _school_age(ctx: Context) -> str:
+    after, on_or_before = ctx.born_between()
+    return f"m.birth_date > {lit(after.isoformat())} AND m.birth_date <= {lit(on_or_before.isoformat())}"
+
+
+def _out_of_school(ctx: Context) -> str:
+    return (
+        f"{_school_age(ctx)} AND m.school_status <> '' AND m.school_status NOT IN {in_list(IN_SCHOOL)} "
+        "AND m.not_in_school_reason = ''"
+    )
+
+
+def _school_status_missing(ctx: Context) -> str:
+    return f"{_school_age(ctx)} AND m.school_status = '' AND m.not_in_school_reason = ''"
+
+
+def _household_rule(
+    where: str | Callable[[Context], str], key: str, **fields: str
+) -> Callable[[Context, RuleSpec], str]:
+    """A registry rule about the household's own indicators."""
+
+    def build(ctx: Context, rule: RuleSpec) -> str:
+        return candidates(
+            ctx,
+            key=f"{lit(str(ctx.year) + ':')} || {key}",
+            explanation=render(rule.template, **{k: Sql(v) for k, v in fields.items()}),
+            evidence=ctx.dialect.json(**{k: v for k, v in fields.items()}),
+            from_="registry_household h",
+            where=where(ctx) if callable(where) else where,
+        )
+
+    return build
+
+
+def _months(expr: str) -> str:
+    """A YYYYMM text as a month number (year × 12 + month), for differences."""
+    return f"(CAST(SUBSTR({expr}, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR({expr}, 5, 2) AS INTEGER))"
+
+
+def _eliminated_too_soon(ctx: Context, rule: RuleSpec) -> str:
+    months = f"({_months('h.eliminated_month')} - {_months('h.identified_month')})"
+    return candidates(
+        ctx,
+        key="h.identified_month || '-' || h.eliminated_month",
+        explanation=render(
+            rule.template,
+            identified=Sql("h.identified_month"),
+            eliminated=Sql("h.eliminated_month"),
+            months=Sql(as_text(months)),
+        ),
+        evidence=ctx.dialect.json(
+            identified_month="h.identified_month", eliminated_month="h.eliminated_month"
+        ),
+        from_="registry_household h",
+        where=(
+            "h.monitoring_state = 'eliminated' AND LENGTH(h.identified_month) = 6 "
+            f"AND LENGTH(h.eliminated_month) = 6 AND {months} < {ELIMINATION_MIN_MONTHS}"
+        ),
+    )
+
+
+ELIMINATION_MIN_MONTHS = 6  # DOMAIN.md §5: at least 6 months monitored before elimination
+
+
+def _eliminated_below_line(ctx: Context, rule: RuleSpec) -> str:
+    line = ctx.values["monitoring_line"]
+    return candidates(
+        ctx,
+        key=f"{lit(str(ctx.year) + ':')} || {yuan('h.per_capita_income')}",
+        explanation=render(rule.template, income=Sql(yuan("h.per_capita_income")), line=yuan_text(line)),
+        evidence=ctx.dialect.json(per_capita_income="h.per_capita_income", line=num(line)),
+        from_="registry_household h",
+        where=(
+            "h.monitoring_state = 'eliminated' AND h.per_capita_income IS NOT NULL AND h.size > 0 "
+            f"AND h.per_capita_income < {num(line)}"
+        ),
+    )
+
+
+# Department rules ------------------------------------------------------------------------------------------------
+
+
+def _medical(ctx: Context, rule: RuleSpec) -> str:
+    high, low = ctx.values["medical_self_paid_general"], ctx.values["medical_self_paid_monitored"]
+    threshold = f"CASE WHEN {is_monitored()} THEN {num(low)} ELSE {num(high)} END"
+    return record_candidates(
+        ctx,
+        Source.MEDICAL,
+        key_value=yuan("r.amount"),
+        explanation=render(
+            rule.template,
+            member=Sql(member_name()),
+            date=Sql(as_text("r.event_date")),
+            amount=Sql(yuan("r.amount")),
+            label=Sql(
+                f"CASE WHEN {is_monitored()} THEN {lit(MONITORED_LABEL)} ELSE {lit(GENERAL_LABEL)} END"
+            ),
+            threshold=Sql(
+                f"CASE WHEN {is_monitored()} THEN {lit(yuan_text(low))} ELSE {lit(yuan_text(high))} END"
+            ),
+        ),
+        evidence={"amount": "r.amount", "threshold": threshold},
+        where=f"r.amount > {threshold}",
+        prio="r.amount",
+    )
+
+
+def _simple_record_rule(
+    source: str, where: str, *, key_value: str, active: bool = True, **fields: str
+) -> Callable[[Context, RuleSpec], str]:
+    def build(ctx: Context, rule: RuleSpec) -> str:
+        return record_candidates(
+            ctx,
+            source,
+            key_value=key_value,
+            explanation=render(
+                rule.template,
+                member=Sql(member_name()),
+                date=Sql(as_text("r.event_date")),
+                **{k: Sql(v(ctx) if callable(v) else v) for k, v in fields.items()},
+            ),
+            evidence={"kind": "r.kind", "status": "r.status", "grade": "r.grade"},
+            where=where,
+            active=active,
+        )
+
+    return build
+
+
+def _disaster_loss(ctx: Context) -> str:
+    return f"CASE WHEN r.amount IS NULL THEN '' ELSE '，损失 ' || {yuan('r.amount')} || ' 元' END"
+
+
+def _exclusion_note(ctx: Context) -> str:
+    note = ctx.dialect.json_text("r.data", "说明")
+    return f"CASE WHEN COALESCE({note}, '') = '' THEN '' ELSE '（' || {note} || '）' END"
+
+
+_CATALOGUE: list[RuleSpec] = [
+    # -- income and sudden hardship (registry) --
+    RuleSpec(
+        "income_below_line",
+        "年人均纯收入低于监测收入标准",
+        RiskType.INCOME,
+        RISK,
+        REGISTRY,
+        ("monitoring_line",),
+        "年人均纯收入 {income} 元（家庭人口 {size} 人），低于监测收入标准 {line} 元",
+        _income_below_line,
+        one_per_household=True,
+    ),
+    RuleSpec(
+        "sudden_heavy_expense",
+        "突发严重困难：刚性支出较大",
+        RiskType.SUDDEN,
+        RISK,
+        REGISTRY,
+        ("monitoring_line", "sudden_hardship_ratio"),
+        "合规自付支出 {paid} 元，家庭纯收入 {net} 元，自付占比 {share}，达到 {ratio} 以上（刚性支出较大）",
+        _sudden_expense,
+        one_per_household=True,
+    ),
+    RuleSpec(
+        "sudden_income_drop",
+        "突发严重困难：收入大幅缩减",
+        RiskType.SUDDEN,
+        RISK,
+        REGISTRY,
+        ("monitoring_line", "sudden_income_drop_ratio"),
+        "年人均纯收入由 {date} 的 {before} 元降至 {now} 元，下降 {share}，达到 {ratio} 以上（收入大幅缩减）",
+        _sudden_income_drop,
+        one_per_household=True,
+    ),
+    # -- 因病 --
+    RuleSpec(
+        "illness_serious",
+        "因病：家庭成员患有大病",
+        RiskType.ILLNESS,
+        RISK,
+        REGISTRY,
+        (),
+        "家庭成员 {member} 患有大病",
+        _member_rule("m.serious_illness"),
+        reads_members=True,
+    ),
+    RuleSpec(
+        "medical_self_paid",
+        "因病：医保个人自付超过预警线",
+        RiskType.ILLNESS,
+        RISK,
+        Source.MEDICAL,
+        ("medical_self_paid_monitored", "medical_self_paid_general"),
+        "医保结算：{member} {date} 个人自付 {amount} 元，超过{label}预警线 {threshold} 元",
+        _medical,
+    ),
+    RuleSpec(
+        "medical_uninsured",
+        "家庭成员未参加基本医疗保险",
+        RiskType.OTHER,
+        RISK,
+        REGISTRY,
+        (),
+        "家庭成员 {member} 未参加基本医疗保险（城乡居民医保、职工医保均未参加）",
+        _member_rule("NOT m.resident_medical AND (m.employee_medical IS NULL OR NOT m.employee_medical)"),
+        reads_members=True,
+    ),
+    # -- 因残 --
+    RuleSpec(
+        "disability_certificate",
+        "因残：残联新办残疾人证",
+        RiskType.DISABILITY,
+        RISK,
+        Source.DISABILITY,
+        (),
+        "残联：{member} {date} 办理残疾人证（{category}{grade}），档案中未登记该残疾等级",
+        _simple_record_rule(
+            Source.DISABILITY,
+            "NOT (m.disabled AND m.disability_grade = r.grade)",
+            key_value="r.grade",
+            category="r.kind",
+            grade="r.grade",
+        ),
+    ),
+    # -- 因学 --
+    RuleSpec(
+        "schooling_out_of_school",
+        "因学：义务教育阶段成员未在校",
+        RiskType.SCHOOLING,
+        RISK,
+        REGISTRY,
+        ("school_age_min", "school_age_max"),
+        "义务教育阶段成员 {member} 在校生状况为“{status}”，且未登记未上学原因",
+        _member_rule(_out_of_school, extra={"status": Sql("m.school_status")}),
+        reads_members=True,
+    ),
+    RuleSpec(
+        "education_dropout",
+        "因学：教育部门辍学/失学",
+        RiskType.SCHOOLING,
+        RISK,
+        Source.EDUCATION,
+        (),
+        "教育：{member} {date} {status}（{stage}）",
+        _simple_record_rule(
+            Source.EDUCATION,
+            "r.status IN ('辍学', '失学')",
+            key_value="r.status",
+            status="r.status",
+            stage="CASE WHEN r.kind = '' THEN '学段未填' ELSE r.kind END",
+        ),
+    ),
+    # -- 因安全住房 / 因安全饮水 --
+    RuleSpec(
+        "housing_unsafe",
+        "因安全住房：住房安全等级为C/D级",
+        RiskType.HOUSING,
+        RISK,
+        REGISTRY,
+        (),
+        "住房安全等级为 {grade} 级（危房）",
+        _household_rule("h.housing_grade IN ('C', 'D')", "h.housing_grade", grade="h.housing_grade"),
+        one_per_household=True,
+    ),
+    RuleSpec(
+        "housing_appraisal",
+        "因安全住房：住建部门鉴定为C/D级危房",
+        RiskType.HOUSING,
+        RISK,
+        Source.HOUSING,
+        (),
+        "住建：{date} 鉴定住房为 {grade} 级危房（户主或成员 {member}）",
+        _simple_record_rule(
+            Source.HOUSING,
+            "r.grade IN ('C', 'D') AND h.housing_grade <> r.grade",
+            key_value="r.grade",
+            grade="r.grade",
+        ),
+    ),
+    RuleSpec(
+        "water_unsafe",
+        "因安全饮水：饮水不安全",
+        RiskType.WATER,
+        RISK,
+        REGISTRY,
+        (),
+        "档案登记饮水不安全（饮水安全：否）",
+        _household_rule("NOT h.water_safe", "'否'"),
+        one_per_household=True,
+    ),
+    RuleSpec(
+        "water_department",
+        "因安全饮水：水利部门核查饮水不安全",
+        RiskType.WATER,
+        RISK,
+        Source.WATER,
+        (),
+        "水利：{date} 核查饮水不安全（户主或成员 {member}）{reason}",
+        _simple_record_rule(
+            Source.WATER,
+            "NOT r.flag AND (h.water_safe IS NULL OR h.water_safe)",
+            key_value="'否'",
+            reason=lambda ctx: (
+                f"CASE WHEN COALESCE({ctx.dialect.json_text('r.data', '原因')}, '') = '' THEN '' "
+                f"ELSE '：' || {ctx.dialect.json_text('r.data', '原因')} END"
+            ),
+        ),
+    ),
+    # -- 因灾 --
+    RuleSpec(
+        "disaster_victim",
+        "因灾：应急部门受灾人员",
+        RiskType.DISASTER,
+        RISK,
+        Source.DISASTER,
+        (),
+        "应急：{member} {date} 遭受{kind}灾害{loss}",
+        _simple_record_rule(Source.DISASTER, "1 = 1", key_value="r.kind", kind="r.kind", loss=_disaster_loss),
+    ),
+    # -- 缺劳动力 / 家庭变故 --
+    RuleSpec(
+        "death_of_labour",
+        "家庭变故：有劳动能力的成员死亡",
+        RiskType.FAMILY,
+        RISK,
+        Source.REGISTRY,
+        (),
+        "公安：{member} 于 {date} 死亡，生前为{skill}",
+        _simple_record_rule(
+            Source.REGISTRY,
+            f"r.kind = '死亡' AND m.labour_skill IN {in_list(sorted(WITH_LABOUR))}",
+            key_value="r.kind",
+            active=False,
+            skill="m.labour_skill",
+        ),
+    ),
+    RuleSpec(
+        "no_labour",
+        "缺劳动力：家庭无劳动能力",
+        RiskType.LABOUR,
+        RISK,
+        REGISTRY,
+        (),
+        "家庭 {size} 名成员均无劳动能力（丧失劳动力或无劳动力），且未享受低保或特困供养",
+        _household_rule(
+            lambda ctx: (
+                f"NOT h.has_labour AND h.size > 0 AND NOT EXISTS (SELECT 1 FROM {ctx.members} d "
+                "WHERE d.household_id = h.id AND d.status = 'active' AND (d.dibao OR d.tekun))"
+            ),
+            as_text("h.size"),
+            size=as_text("h.size"),
+        ),
+        one_per_household=True,
+        reads_members=True,
+    ),
+    # -- 因务工就业不稳 --
+    RuleSpec(
+        "employment_unstable",
+        "因务工就业不稳：失业或返乡",
+        RiskType.EMPLOYMENT,
+        RISK,
+        Source.EMPLOYMENT,
+        (),
+        "人社：{member} {date} {status}",
+        _simple_record_rule(
+            Source.EMPLOYMENT, "r.status IN ('失业', '返乡')", key_value="r.status", status="r.status"
+        ),
+    ),
+    # -- 民政 --
+    RuleSpec(
+        "civil_new_assistance",
+        "民政新增低保/特困对象",
+        RiskType.OTHER,
+        RISK,
+        Source.CIVIL,
+        (),
+        "民政：{member} {date} 新纳入{kind}，档案中未登记享受{kind}",
+        _simple_record_rule(
+            Source.CIVIL,
+            "r.status = '新增' AND ((r.kind = '低保' AND (m.dibao IS NULL OR NOT m.dibao)) "
+            "OR (r.kind = '特困' AND (m.tekun IS NULL OR NOT m.tekun)))",
+            key_value="r.kind",
+            kind="r.kind",
+        ),
+    ),
+    # -- doubts (疑点): ask for checking, never a decision --
+    RuleSpec(
+        "doubt_exclusion",
+        "疑点：比对排除信息（车辆/房产/工商/公职/存款）",
+        RiskType.DOUBT,
+        DOUBT,
+        Source.EXCLUSION,
+        (),
+        "比对发现{member}有{kind}信息{note}，请核实",
+        _simple_record_rule(
+            Source.EXCLUSION, "1 = 1", key_value="r.kind", kind="r.kind", note=_exclusion_note
+        ),
+    ),
+    RuleSpec(
+        "doubt_school_status_missing",
+        "疑点：义务教育阶段成员既无在校生状况也无未上学原因",
+        RiskType.DOUBT,
+        DOUBT,
+        REGISTRY,
+        ("school_age_min", "school_age_max"),
+        "义务教育阶段成员 {member} 既未登记在校生状况，也未登记未上学原因",
+        _member_rule(_school_status_missing),
+        reads_members=True,
+    ),
+    RuleSpec(
+        "doubt_eliminated_below_line",
+        "疑点：风险已消除但收入仍低于监测标准",
+        RiskType.DOUBT,
+        DOUBT,
+        REGISTRY,
+        ("monitoring_line",),
+        "风险已消除，但年人均纯收入 {income} 元仍低于监测收入标准 {line} 元",
+        _eliminated_below_line,
+        one_per_household=True,
+    ),
+    RuleSpec(
+        "doubt_eliminated_too_soon",
+        "疑点：识别不满6个月即消除风险",
+        RiskType.DOUBT,
+        DOUBT,
+        REGISTRY,
+        (),
+        "识别监测时间 {identified}，风险消除时间 {eliminated}，仅间隔 {months} 个月（不满6个月）",
+        _eliminated_too_soon,
+        one_per_household=True,
+    ),
+]
+
+RULES: dict[str, RuleSpec] = {r.code: r for r in _CATALOGUE}
+
+
+def rules_for(sources: list[str] | None = None) -> list[RuleSpec]:
+    """The catalogue, optionally only the rules reading one of ``sources`` ("" = the registry rules)."""
+    if sources is None:
+        return list(_CATALOGUE)
+    wanted = set(sources)
+    return [r for r in _CATALOGUE if r.source in wanted]
+
+
+# --- the statement ------------------------------------------------------------------------------------------------
+
+OPEN = ("pending", "verifying")
+
+
+def statement(rule: RuleSpec, ctx: Context) -> str:
+    """The one INSERT … SELECT of a rule. Two bound parameters: the creation time and the creator's id."""
+    inner = rule.candidates_sql(ctx)
+    ranked = (
+        f"SELECT k.*, 1 AS rn FROM ({inner}) k"
+        if rule.one_per_household
+        else (
+            "SELECT k.*, ROW_NUMBER() OVER (PARTITION BY k.household_id "
+            f"ORDER BY k.prio DESC, k.tiebreak DESC) AS rn FROM ({inner}) k"
+        )
+    )
+    risk_point = (
+        " AND NOT EXISTS (SELECT 1 FROM monitoring_riskpoint p WHERE p.household_id = c.household_id "
+        f"AND p.risk_type = {lit(rule.risk_type)} AND p.state = 'open')"
+        if rule.kind == RISK
+        else ""
+    )
+    return (
+        "INSERT INTO monitoring_earlywarning (household_id, region_code, rule_id, rule_code, risk_type, kind, "
+        "channel, source, record_id, dedupe_key, explanation, evidence, state, exclude_reason, created_at, "
+        "created_by_id) "
+        f"SELECT c.household_id, c.region_code, {lit(rule.code)}, {lit(rule.code)}, {lit(rule.risk_type)}, "
+        f"{lit(rule.kind)}, 'department', {lit(rule.source)}, c.record_id, SUBSTR(c.dedupe_key, 1, 80), "
+        "SUBSTR(c.explanation, 1, 500), c.evidence, 'pending', '', %s, %s "
+        f"FROM ({ranked}) c "
+        "WHERE c.rn = 1 AND NOT EXISTS (SELECT 1 FROM monitoring_earlywarning w "
+        f"WHERE w.household_id = c.household_id AND w.rule_code = {lit(rule.code)} "
+        f"AND (w.dedupe_key = SUBSTR(c.dedupe_key, 1, 80) OR w.state IN {in_list(OPEN)} "
+        "OR (c.arrived_at IS NOT NULL AND (w.decided_at IS NULL OR w.decided_at >= c.arrived_at))))"
+        f"{risk_point}"
+    )

@@ -1,0 +1,90 @@
+"""The permission matrix for the department-data pages and the API's named URLs, every role and a neighbouring
+town: the answer follows only from the permission each view declares, ``ROLE_ACTIONS`` and the object's region
+(``tests/core/test_permission_matrix.py`` walks the whole project; ``DEPARTMENT_OBJECT_URLS`` below are the
+factories it needs for these URLs)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import TOWN
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from fangfan.core.permissions import PUBLIC, declared_permission
+from fangfan.monitoring.models import DepartmentBatch, DepartmentToken
+
+
+def _batch(users) -> tuple[dict, str]:
+    batch = DepartmentBatch.objects.create(
+        source="medical", file_name="医保.csv", region_id=TOWN, uploaded_by=users["department"]
+    )
+    return {"pk": batch.pk}, TOWN
+
+
+def _token(users) -> tuple[dict, str]:
+    token = DepartmentToken.objects.create(
+        name="医保系统",
+        source="medical",
+        region_id=TOWN,
+        token_hash="0" * 64,
+        created_by=users["town_station"],
+    )
+    return {"pk": token.pk}, TOWN
+
+
+DEPARTMENT_OBJECT_URLS = {
+    "department:batch_detail": _batch,
+    "department:batch_unmatched": _batch,
+    "department:token_revoke": _token,
+}
+
+
+def _patterns(patterns=None, namespace=None):
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace
+            yield from _patterns(
+                entry.url_patterns, f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            )
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield (f"{namespace}:{entry.name}" if namespace else entry.name), entry
+
+
+def _in_range(user, code: str) -> bool:
+    span = user.jurisdiction_range()
+    return span is not None and span[0] <= code < span[1]
+
+
+@pytest.mark.django_db
+def test_部门数据页面与接口的权限矩阵(client, users):
+    routes = []
+    for name, pattern in _patterns():
+        if not name.startswith(("department:", "api:")):
+            continue
+        kwargs, region = DEPARTMENT_OBJECT_URLS[name](users) if name in DEPARTMENT_OBJECT_URLS else ({}, None)
+        routes.append((name, reverse(name, kwargs=kwargs), declared_permission(pattern.callback), region))
+    assert {r[0] for r in routes} >= {"department:batch_list", "department:token_list", "api:openapi-json"}
+    failures = []
+    for who, user in users.items():
+        client.force_login(user)
+        for name, url, perm, region in routes:
+            status = client.get(url).status_code
+            if perm == PUBLIC:
+                expected, ok = "<400", status < 400
+            elif not user.can(perm):
+                expected = 403
+                ok = status == expected
+            elif region is not None and not _in_range(user, region):
+                expected = 404
+                ok = status == expected
+            else:
+                expected = 200
+                ok = status == expected
+            if not ok:
+                failures.append(f"{who} GET {name} ({url}) → {status}, expected {expected}")
+    assert failures == []
+
+
+def test_接口操作也声明了访问方式():
+    from fangfan.api.urls import urlpatterns
+
+    assert all(declared_permission(p.callback) for p in urlpatterns)
