@@ -14,7 +14,17 @@ from .choices import Channel, RiskType, Source
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
-class DepartmentBatch(models.Model):
+class FromDepartmentData:
+    """Rows that carry a department ``source``: a department user sees only its own department's."""
+
+    @classmethod
+    def narrow_for_user(cls, qs, user, action):
+        if getattr(user, "role", "") == "department":
+            return qs.filter(source=user.department)
+        return qs
+
+
+class DepartmentBatch(FromDepartmentData, models.Model):
     """One file of department data (a month's 医保 settlements, 民政's 低保 list…): who sent it, when, how many rows
     matched a registered member and how many did not. Unmatched rows are kept and can be downloaded back."""
 
@@ -45,13 +55,6 @@ class DepartmentBatch(models.Model):
     objects = ScopedManager()
     region_field = "region_id"
 
-    @classmethod
-    def narrow_for_user(cls, qs, user, action):
-        """A department user sees only what came from its own department's data."""
-        if getattr(user, "role", "") == "department":
-            return qs.filter(source=user.department)
-        return qs
-
     class Meta:
         verbose_name = _("部门数据批次")
         verbose_name_plural = _("部门数据批次")
@@ -69,7 +72,7 @@ class DepartmentBatch(models.Model):
         return self.region_id
 
 
-class DepartmentRecord(models.Model):
+class DepartmentRecord(FromDepartmentData, models.Model):
     """One row of a department batch, matched to a member by the ID blind index (or left unmatched, never
     dropped). The columns the rules read are typed; everything else stays in ``data``."""
 
@@ -110,13 +113,6 @@ class DepartmentRecord(models.Model):
 
     objects = ScopedManager()
     region_field = "region_code"
-
-    @classmethod
-    def narrow_for_user(cls, qs, user, action):
-        """A department user sees only what came from its own department's data."""
-        if getattr(user, "role", "") == "department":
-            return qs.filter(source=user.department)
-        return qs
 
     class Meta:
         verbose_name = _("部门数据")
@@ -221,7 +217,7 @@ class VerificationTask(models.Model):
         return f"核查任务 {self.pk}"
 
 
-class EarlyWarning(models.Model):
+class EarlyWarning(FromDepartmentData, models.Model):
     """An early warning on a household: raised by a rule over the registry or department data, or by a person
     (self-report, cadre screening, inspection, city feedback). Lifecycle 待核查 → 核查中 → 已确认 / 已排除.
 
@@ -299,13 +295,6 @@ class EarlyWarning(models.Model):
 
     objects = ScopedManager()
     region_field = "region_code"
-
-    @classmethod
-    def narrow_for_user(cls, qs, user, action):
-        """A department user sees only what came from its own department's data."""
-        if getattr(user, "role", "") == "department":
-            return qs.filter(source=user.department)
-        return qs
 
     class Meta:
         verbose_name = _("预警")

@@ -35,6 +35,7 @@ from .formats import (
     MONITORING_TYPE_LABELS,
 )
 from .models import Household, Member
+from .services import MEMBER_EDITABLE
 
 Progress = Callable[[int, int, str], None]
 CHUNK = 2000
@@ -69,27 +70,8 @@ HOUSEHOLD_EXPORT_FIELDS = [
     "suggestion",
     "suggestion_reason",
 ]
-MEMBER_EXPORT_FIELDS = [
-    "household__number",
-    "name",
-    "id_masked",
-    "relation",
-    "education",
-    "school_status",
-    "not_in_school_reason",
-    "health",
-    "disability_category",
-    "disability_grade",
-    "labour_skill",
-    "migrant_months",
-    "migrant_place",
-    "resident_medical",
-    "employee_medical",
-    "resident_pension",
-    "dibao",
-    "tekun",
-    "phone",
-]
+# The member sheet: the household key, the name, the masked ID, then every editable field in form order.
+MEMBER_EXPORT_FIELDS = ["household__number", "name", "id_masked", *MEMBER_EDITABLE[1:], "phone"]
 assert len(HOUSEHOLD_EXPORT_FIELDS) == len(EXPORT_HEADERS)
 assert len(MEMBER_EXPORT_FIELDS) == len(MEMBER_COLUMNS)
 _TEXT_HEADERS = {"户编号", "行政区划代码", "识别监测时间", "风险消除时间", "联系电话", "证件号码"}

@@ -22,6 +22,7 @@ from .choices import (
     HousingGrade,
 )
 from .models import Household, Member
+from .services import MEMBER_EDITABLE
 
 REQUIRED = {"required": "请填写此项"}
 MONEY_ERRORS = {
@@ -200,24 +201,7 @@ class MemberForm(StyledForm):
     dibao = TriStateField(label="享受低保")
     tekun = TriStateField(label="特困供养")
 
-    FIELDS = [
-        "name",
-        "relation",
-        "education",
-        "school_status",
-        "not_in_school_reason",
-        "health",
-        "disability_category",
-        "disability_grade",
-        "labour_skill",
-        "migrant_months",
-        "migrant_place",
-        "resident_medical",
-        "employee_medical",
-        "resident_pension",
-        "dibao",
-        "tekun",
-    ]
+    FIELDS = MEMBER_EDITABLE
 
     def __init__(self, *args, is_head: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
