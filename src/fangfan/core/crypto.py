@@ -29,10 +29,16 @@ class AesGcmCipher:
 
     def encrypt(self, key: bytes, plaintext: bytes, aad: bytes) -> bytes:
         nonce = os.urandom(12)
-        return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+        return nonce + _aesgcm(key).encrypt(nonce, plaintext, aad)
 
     def decrypt(self, key: bytes, token: bytes, aad: bytes) -> bytes:
-        return AESGCM(key).decrypt(token[:12], token[12:], aad)
+        return _aesgcm(key).decrypt(token[:12], token[12:], aad)
+
+
+@cache
+def _aesgcm(key: bytes) -> AESGCM:
+    """One cipher object per key (building it costs more than encrypting an ID number)."""
+    return AESGCM(key)
 
 
 CIPHERS: dict[str, Cipher] = {"aesgcm": AesGcmCipher()}
@@ -89,7 +95,7 @@ def _index_key() -> bytes:
 
 def blind_index(value: str, *, purpose: str = "id") -> str:
     """Keyed HMAC-SHA256 (hex, 64 chars) of a normalised value; ``purpose`` separates index families."""
-    return hmac.new(_index_key(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(_index_key(), f"{purpose}:{value}".encode(), "sha256").hex()
 
 
 class EncryptedTextField(models.TextField):

@@ -171,12 +171,14 @@ def money(value: object, *, required: bool = False) -> Decimal | None:
             if not isinstance(value, float)
             else Decimal(repr(value))
         )
-    except InvalidOperation:
+    except (InvalidOperation, ArithmeticError):
         raise CellError("应为金额数字（元）") from None
     if not amount.is_finite():
         raise CellError("应为金额数字（元）")
     if amount < 0:
         raise CellError("金额不能为负数")
+    if amount >= Decimal("1e12"):
+        raise CellError("金额过大，请核对单位（元）")
     if amount != amount.quantize(Decimal("0.01")):
         raise CellError("金额最多保留两位小数")
     return amount.quantize(Decimal("0.01"))
