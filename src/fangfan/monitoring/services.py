@@ -203,14 +203,11 @@ def tasks_bundle(
                         ],
                     )
                     created += max(cur.rowcount, 0)
-            open_task = (
-                f"FROM {tables['t']} t WHERE t.household_id = {tables['w']}.household_id AND t.state = %s"
-            )
+            # UPDATE … FROM (SQLite ≥ 3.33 and PostgreSQL): one join instead of two correlated subqueries per row.
             cur.execute(
-                f"UPDATE {tables['w']} SET state = %s, task_id = (SELECT t.id {open_task})"
-                f" WHERE id IN (SELECT w.id FROM {tables['w']} w WHERE w.state = %s{scope_sql})"
-                f" AND EXISTS (SELECT 1 {open_task})",
-                [verifying, open_, *pending_params, open_],
+                f"UPDATE {tables['w']} AS w SET state = %s, task_id = t.id FROM {tables['t']} t"
+                f" WHERE t.household_id = w.household_id AND t.state = %s AND w.state = %s{scope_sql}",
+                [verifying, open_, *pending_params],
             )
             attached = max(cur.rowcount, 0)
         if staged:
