@@ -21,6 +21,7 @@ NAV: list[NavItem] = [
     NavItem("导入农户", "transfer:import", "household.import", "监测对象"),
     NavItem("预警", "monitoring:warning_list", "warning.view", "监测预警"),
     NavItem("部门数据", "department:batch_list", "department.import", "监测预警"),
+    NavItem("筛查记录", "department:screening_list", "screen.run", "监测预警"),
     NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
     NavItem("后台任务", "core:job_list", "job.view", "设置"),
     NavItem("行政区划", "regions:region_list", "region.manage", "系统管理"),

@@ -314,6 +314,10 @@ class EarlyWarning(FromDepartmentData, models.Model):
             models.Index(fields=["region_code", "state", "created_at"], name="warning_region_state_idx"),
             models.Index(fields=["household", "state"], name="warning_household_idx"),
             models.Index(fields=["source", "region_code", "state"], name="warning_source_idx"),
+            # Only rows raised from department data: deleting a record must not scan every warning.
+            models.Index(
+                fields=["record"], condition=models.Q(record__isnull=False), name="warning_record_idx"
+            ),
         ]
 
     def __str__(self) -> str:
