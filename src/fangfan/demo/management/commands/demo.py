@@ -162,6 +162,9 @@ class Command(DomainCommand):
             [sys.executable, "-m", "fangfan.cli", "db_worker", "--verbosity", "1" if tty else "0"],
             env=os.environ.copy(),
             preexec_fn=_end_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+            # Its own session: Ctrl-C reaches only the server, which then stops the worker once (a second signal
+            # makes db_worker exit with a traceback).
+            start_new_session=True,
         )
         previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
