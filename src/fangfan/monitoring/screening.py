@@ -182,19 +182,14 @@ def _execute(sql: str, params: list) -> int:
         return max(cursor.rowcount, 0)
 
 
-def _bundle(household_ids: list[int], actor) -> bool:
-    """Hand new warnings to the verification side: one task per household (monitoring.services.tasks_bundle)."""
-    if not household_ids:
-        return False
-    try:
-        from . import services
-    except ImportError:
-        return False
-    bundle = getattr(services, "tasks_bundle", None)
-    if bundle is None:
-        return False
-    bundle(household_ids=household_ids, actor=actor)
-    return True
+def _bundle(*, household_ids: list[int] | None, region_code: str | None, actor) -> int:
+    """Hand new warnings to the verification side: one task per household (``services.tasks_bundle``). A full
+    screening bundles by region (no list of 80 000 household ids to stage); an incremental one by its households."""
+    from .services import tasks_bundle
+
+    if household_ids is None:
+        return tasks_bundle(region_code=region_code, actor=actor)
+    return tasks_bundle(household_ids=household_ids, actor=actor) if household_ids else 0
 
 
 def _check_actor(actor, region_code: str | None) -> str | None:
@@ -377,14 +372,17 @@ def screening_run(
         # Many new rows (a first screening): refresh the planner's statistics before anything joins the warnings
         # again — on PostgreSQL a table it believes empty gets nested-loop plans that never finish.
         _analyze_warnings(dialect)
-    new_households: list[int] = []
+    bundled = 0
     if total:
-        new_households = list(
-            EarlyWarning.objects.filter(created_at=started_at, rule_code__in=list(per_rule))
-            .values_list("household_id", flat=True)
-            .distinct()
-        )
-    bundled = _bundle(new_households, actor)
+        if household_ids is None and batch is None:
+            bundled = _bundle(household_ids=None, region_code=region_code, actor=actor)
+        else:
+            new_households = list(
+                EarlyWarning.objects.filter(created_at=started_at, rule_code__in=list(per_rule))
+                .values_list("household_id", flat=True)
+                .distinct()
+            )
+            bundled = _bundle(household_ids=new_households, region_code=region_code, actor=actor)
 
     with transaction.atomic():
         run = ScreeningRun.objects.create(
