@@ -34,7 +34,7 @@ from .formats import (
     MONITORING_STATE_LABELS,
     MONITORING_TYPE_LABELS,
 )
-from .models import Household, Member
+from .models import INCOME_FIELDS, INDICATOR_FIELDS, Household, Member
 from .services import MEMBER_EDITABLE
 
 Progress = Callable[[int, int, str], None]
@@ -54,15 +54,8 @@ HOUSEHOLD_EXPORT_FIELDS = [
     "eliminated_month",
     "grade",
     "phone",
-    "wage_income",
-    "business_income",
-    "business_expense",
-    "property_income",
-    "transfer_income",
-    "compliant_self_paid",
-    "food_clothing_secure",
-    "housing_grade",
-    "water_safe",
+    *INCOME_FIELDS,
+    *INDICATOR_FIELDS,
     "head_name",
     "size",
     "net_income",

@@ -17,6 +17,17 @@ from fangfan.core.scoping import ScopedManager
 from .choices import ExitedClass, HouseholdType, HousingGrade, MonitoringState, MonitoringType, Suggestion
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# The household's inputs to the income formula and the 三保障 judgement, in the order of the import template;
+# edit forms, the importer's comparison, the export and the recompute all read these names from here.
+INCOME_FIELDS = [
+    "wage_income",
+    "business_income",
+    "business_expense",
+    "property_income",
+    "transfer_income",
+    "compliant_self_paid",
+]
+INDICATOR_FIELDS = ["food_clothing_secure", "housing_grade", "water_safe"]
 
 
 class Household(models.Model):

@@ -22,7 +22,7 @@ from fangfan.policy.services import policy_values
 from fangfan.regions.codes import ancestors_of, code_range
 
 from .derive import DERIVED_FIELDS, MemberFacts, derive
-from .models import Household, Member
+from .models import INCOME_FIELDS, INDICATOR_FIELDS, Household, Member
 
 CHUNK = 2000
 JOB_KIND = "households_recompute"
@@ -32,15 +32,8 @@ _HOUSEHOLD_INPUTS = [
     "id",
     "region_id",
     "household_type",
-    "wage_income",
-    "business_income",
-    "business_expense",
-    "property_income",
-    "transfer_income",
-    "compliant_self_paid",
-    "food_clothing_secure",
-    "housing_grade",
-    "water_safe",
+    *INCOME_FIELDS,
+    *INDICATOR_FIELDS,
 ]
 _MEMBER_FACTS = [
     "birth_date",

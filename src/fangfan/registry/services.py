@@ -16,21 +16,14 @@ from fangfan.policy.services import policy_values
 from .choices import JOIN_REASONS, LEAVE_REASONS
 from .derive import derive, member_facts, name_initials
 from .idnumber import IdNumberError, mask_id, parse_id
-from .models import CompositionChange, Household, Member
+from .models import INCOME_FIELDS, INDICATOR_FIELDS, CompositionChange, Household, Member
 
 HOUSEHOLD_EDITABLE = [
     "household_type",
     "exit_year",
     "grade",
-    "wage_income",
-    "business_income",
-    "business_expense",
-    "property_income",
-    "transfer_income",
-    "compliant_self_paid",
-    "food_clothing_secure",
-    "housing_grade",
-    "water_safe",
+    *INCOME_FIELDS,
+    *INDICATOR_FIELDS,
 ]
 MEMBER_EDITABLE = [
     "name",
