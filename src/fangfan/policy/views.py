@@ -41,9 +41,9 @@ def _recompute(request, region_code: str, year: int) -> None:
         messages.info(request, f"该值自 {year} 年起执行，当前测算结果暂不变化。")
         return
     lo, hi = code_range(region_code)
-    households = Household.objects.filter(region_id__gte=lo, region_id__lt=hi)
-    if households.count() <= SYNC_RECOMPUTE_LIMIT:
-        total = households.count()
+    # Scoped by the region policy_set has just checked against the user's jurisdiction.
+    total = Household.objects.filter(region_id__gte=lo, region_id__lt=hi).count()
+    if total <= SYNC_RECOMPUTE_LIMIT:
         changed = households_recompute_scope(region_code=region_code, actor=request.user)
         messages.success(
             request, f"已按新参数重新计算 {total} 户，其中 {changed} 户的测算结果或建议分类有变化。"
