@@ -15,6 +15,11 @@ values that were applied, as strings:
   name. Each is an indexable range or equality on both databases (``LIKE '%…%'`` would scan);
 - ``sort`` — ``number`` (by village, then 户编号), ``per_capita_income`` or ``size``, with ``-`` for descending
   (default ``number``).
+
+``household_list(user, params)`` is the entry point: the jurisdiction, then the filters. For a county or more sorted
+by 年人均纯收入 it writes the jurisdiction so that SQLite walks the income-ordered index and stops after the page
+(the region-led index would read and sort every household of the county: 55 → 0.1 ms for page 1, 171 → 1 ms for
+page 200, measured on 250 000 households); a town keeps the region-led index, which holds a town's rows together.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import re
 
 from django.db.models import Exists, F, OuterRef, Q
 
+from fangfan.regions.codes import Level, level_of
+
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
-from .models import Member
+from .models import Household, Member
 from .selectors import suggestion_differs_q
 
 CHOICE_FILTERS = {
@@ -57,25 +64,52 @@ def _matching(members, broad: bool, **lookup):
     """Households with an active member matching ``lookup`` (the head is a member too).
 
     A short search term (a surname, two initials) matches many people: probing each listed household's members
-    (EXISTS, by the household index) is then cheaper than collecting every matching person of the county. A longer
-    term matches few people: their households are looked up from the name index (IN)."""
+    (EXISTS, by the household index) is then cheaper than collecting every matching person of the county, as long
+    as the listing stops after a page. A longer term matches few people, and a count must see every household
+    anyway: their households are then looked up from the name index (IN; 9 ms instead of 90–690 ms for a county's
+    count of ``wj``)."""
     if broad:
         return Exists(members.filter(household_id=OuterRef("pk"), **lookup))
     return Q(pk__in=members.filter(**lookup).values("household_id"))
 
 
-def household_search(qs, q: str):
-    """Households matching ``q`` (see the module docstring)."""
+def broad_search(q: str) -> bool:
+    """Whether the list probes households one by one for ``q`` (see ``_matching``): such a list does not count
+    its matches itself; the page loads the exact total afterwards (``selectors.household_page``)."""
+    if not q or _LAST4.match(q):
+        return False
+    if _INITIALS.match(q):
+        return len(q) <= 2
+    return len(q) <= 1
+
+
+def household_search(qs, q: str, *, for_count: bool = False):
+    """Households matching ``q`` (see the module docstring); ``for_count`` when every match will be read."""
     members = Member.objects.filter(status=Member.Status.ACTIVE)
+    broad = broad_search(q) and not for_count
     if _LAST4.match(q):
         return qs.filter(_matching(members, False, id_last4=q.upper()))
     if _INITIALS.match(q):
-        initials = q.lower()
-        return qs.filter(_matching(members, len(initials) <= 2, **_prefix("name_initials", initials)))
-    return qs.filter(_matching(members, len(q) <= 1, **_prefix("name", q)))
+        return qs.filter(_matching(members, broad, **_prefix("name_initials", q.lower())))
+    return qs.filter(_matching(members, broad, **_prefix("name", q)))
 
 
-def household_filter(qs, params) -> tuple:
+def sort_of(params) -> str:
+    """The list's sort key as applied (``-`` for descending); unknown keys give the default."""
+    sort = _get(params, "sort")
+    return sort if sort.lstrip("-") in SORT_KEYS else DEFAULT_SORT
+
+
+def household_list(user, params, *, for_count: bool = False, action: str = "household.view") -> tuple:
+    """The household list of ``user``: the jurisdiction, then ``household_filter``; ``for_count`` for a query
+    that will only be counted. Returns (queryset, applied values)."""
+    large = user.region_id is None or level_of(user.region_id) <= Level.COUNTY
+    by_income = sort_of(params).lstrip("-") == "per_capita_income"
+    base = Household.objects.for_user(user, action, region_index=not (large and by_income and not for_count))
+    return household_filter(base, params, for_count=for_count)
+
+
+def household_filter(qs, params, *, for_count: bool = False) -> tuple:
     """Apply the list's filters, search and sort to ``qs``; returns (queryset, applied values)."""
     cleaned: dict[str, str] = {}
     village = _get(params, "village")
@@ -97,11 +131,9 @@ def household_filter(qs, params) -> tuple:
         qs = qs.filter(cancelled=False)
     q = _get(params, "q")[:50]
     if q:
-        qs = household_search(qs, q)
+        qs = household_search(qs, q, for_count=for_count)
         cleaned["q"] = q
-    sort = _get(params, "sort")
-    if sort.lstrip("-") not in SORT_KEYS:
-        sort = DEFAULT_SORT
+    sort = sort_of(params)
     key = sort.lstrip("-")
     descending = sort.startswith("-")
     if key == "per_capita_income":  # NULL (no member) last either way, on both databases

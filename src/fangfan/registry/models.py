@@ -113,10 +113,22 @@ class Household(models.Model):
                 ],
                 name="hh_region_cover_idx",
             ),
-            # Income order for county-wide sorts on PostgreSQL (page 200: 254 → 11 ms).
+            # Income order for sorts over a county or more (page 200: 254 → 11 ms on PostgreSQL; on SQLite the
+            # list steers its planner here, see ``filters.household_list``). It holds every column the list
+            # filters on, so a filter that matches few households is checked in the index, never in the table.
             models.Index(
-                fields=["cancelled", "per_capita_income", "id", "region", "household_type"],
-                name="hh_income_order_idx",
+                fields=[
+                    "cancelled",
+                    "per_capita_income",
+                    "id",
+                    "region",
+                    "household_type",
+                    "exited_class",
+                    "monitoring_type",
+                    "monitoring_state",
+                    "suggestion",
+                ],
+                name="hh_income_cover_idx",
             ),
             models.Index(fields=["head_initials"], name="hh_initials_idx"),
             models.Index(fields=["head_name"], name="hh_head_name_idx"),
@@ -291,3 +303,75 @@ class HouseholdSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.taken_on} {self.reason}"
+
+
+# The columns a household is counted by (dashboard, list totals); the triggers of migration 0004 keep
+# ``HouseholdCount`` in step with them on every write.
+COUNT_KEYS = [
+    "household_type",
+    "exited_class",
+    "monitoring_type",
+    "monitoring_state",
+    "suggestion",
+    "cancelled",
+]
+
+
+class HouseholdCount(models.Model):
+    """How many households (and people, 家庭人口 summed) a village holds per type, class, monitoring-object type and
+    state, suggestion and cancellation: the dashboard and the list's totals read this instead of counting a
+    county's 250 000 households.
+
+    Written by database triggers on ``registry_household`` (migration 0004), never by Python: every writer — the
+    services, the importer's bulk path, the recompute, the demo, raw SQL — keeps it exact in its own transaction.
+    On SQLite the triggers add to these rows directly; on PostgreSQL they append to ``HouseholdCountDelta`` (no row
+    locks shared between writers) and readers add both (``registry.counts``)."""
+
+    region_code = models.CharField(_("村（社区）代码"), max_length=12)
+    household_type = models.CharField(_("户类型"), max_length=10, choices=HouseholdType.choices)
+    exited_class = models.CharField(_("脱贫户分类"), max_length=20, blank=True)
+    monitoring_type = models.CharField(_("监测对象类型"), max_length=20, blank=True)
+    monitoring_state = models.CharField(_("监测状态"), max_length=20, blank=True)
+    suggestion = models.CharField(_("系统建议分类"), max_length=20, blank=True)
+    cancelled = models.BooleanField(_("已注销"), default=False)
+    households = models.IntegerField(_("户数"), default=0)
+    people = models.IntegerField(_("人数"), default=0)
+
+    objects = ScopedManager()
+    region_field = "region_code"
+
+    class Meta:
+        verbose_name = _("农户分类计数")
+        verbose_name_plural = _("农户分类计数")
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", *COUNT_KEYS], name="household_count_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.households}"
+
+
+class HouseholdCountDelta(models.Model):
+    """Changes to ``HouseholdCount`` not yet folded into it (PostgreSQL only): appended by the triggers, summed by
+    readers together with ``HouseholdCount``, folded into it by ``registry.counts.fold_counts``."""
+
+    region_code = models.CharField(_("村（社区）代码"), max_length=12)
+    household_type = models.CharField(_("户类型"), max_length=10)
+    exited_class = models.CharField(_("脱贫户分类"), max_length=20, blank=True)
+    monitoring_type = models.CharField(_("监测对象类型"), max_length=20, blank=True)
+    monitoring_state = models.CharField(_("监测状态"), max_length=20, blank=True)
+    suggestion = models.CharField(_("系统建议分类"), max_length=20, blank=True)
+    cancelled = models.BooleanField(_("已注销"), default=False)
+    households = models.IntegerField(_("户数"), default=0)
+    people = models.IntegerField(_("人数"), default=0)
+
+    objects = ScopedManager()
+    region_field = "region_code"
+
+    class Meta:
+        verbose_name = _("农户分类计数变动")
+        verbose_name_plural = _("农户分类计数变动")
+        indexes = [models.Index(fields=["region_code"], name="household_count_delta_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.households:+d}"

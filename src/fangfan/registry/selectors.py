@@ -3,13 +3,10 @@ COUNT per page), the household page (members, composition changes, change histor
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import BooleanField, Case, F, Q, Value, When
 from django.http import QueryDict
@@ -19,13 +16,13 @@ from fangfan.core.models import AuditEvent
 from fangfan.regions.models import Region
 
 from .choices import ExitedClass, HouseholdType, HousingGrade, MonitoringState, MonitoringType, Suggestion
-from .models import CompositionChange, Household, Member
+from .counts import count_total
+from .models import COUNT_KEYS, CompositionChange, Household, Member
 
 PAGE_SIZE = 50
 # The page counts at most this many rows itself (≈ 1 ms); beyond, it says "2000 户以上" and fetches the exact total
-# in a second, cached request (a county's full COUNT costs 30–150 ms: DESIGN.md).
+# in a second request (``household_count``: from the kept counts, or for a search from the name index).
 COUNT_CAP = 2_000
-COUNT_CACHE_SECONDS = 120
 
 LIST_COLUMNS = [
     "id",
@@ -55,6 +52,20 @@ def suggestion_differs_q() -> Q:
         | (Q(suggestion=Suggestion.MARGINAL) & ~Q(monitoring_type=MonitoringType.MARGINAL))
         | (Q(suggestion=Suggestion.SUDDEN) & ~Q(monitoring_type=MonitoringType.SUDDEN))
     )
+
+
+_EXITED_CLASSES = frozenset(ExitedClass.values)
+
+
+def suggestion_differs(household_type: str, exited_class: str, monitoring_type: str, suggestion: str) -> bool:
+    """The Python twin of ``suggestion_differs_q``, for rows of ``registry.counts``."""
+    if household_type == HouseholdType.EXITED and suggestion in _EXITED_CLASSES:
+        return suggestion != exited_class
+    if suggestion == Suggestion.MARGINAL:
+        return monitoring_type != MonitoringType.MARGINAL
+    if suggestion == Suggestion.SUDDEN:
+        return monitoring_type != MonitoringType.SUDDEN
+    return False
 
 
 # --- the list -------------------------------------------------------------------------------------------------
@@ -112,11 +123,14 @@ def _page_number(raw) -> int:
     return max(1, min(number, 1_000_000))
 
 
-def household_page(qs, *, page=1, per_page: int = PAGE_SIZE) -> HouseholdPage:
+def household_page(qs, *, page=1, per_page: int = PAGE_SIZE, count: bool = True) -> HouseholdPage:
     """Rows of one page plus a count that never scans more than ``COUNT_CAP`` rows.
 
     The rows come with one query (``per_page + 1`` rows tell whether a next page exists). On page 1 with fewer
     rows than a page no count is needed at all; otherwise the count is ``SELECT COUNT(*) FROM (… LIMIT cap+1)``.
+    ``count=False`` (a search that probes household by household: ``filters.broad_search``) skips that count: the
+    page says how many it has seen so far, as a floor, and the exact total is loaded afterwards like a capped one
+    (the capped count of such a search reads the whole jurisdiction: 30–90 ms).
     """
     number = _page_number(page)
     listed = qs.only(*LIST_COLUMNS).annotate(
@@ -127,19 +141,21 @@ def household_page(qs, *, page=1, per_page: int = PAGE_SIZE) -> HouseholdPage:
     offset = (number - 1) * per_page
     rows = list(listed[offset : offset + per_page + 1])
     if number == 1 and len(rows) <= per_page:
-        count, capped = len(rows), False
+        total, capped = len(rows), False
+    elif not count and rows:
+        total, capped = offset + len(rows), True
     else:
         counted = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
-        count, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
-        if not rows and number > 1 and not capped and count:
+        total, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
+        if not rows and number > 1 and not capped and total:
             # Past the end (a stale link): show the last page instead.
-            number = -(-count // per_page)
+            number = -(-total // per_page)
             offset = (number - 1) * per_page
             rows = list(listed[offset : offset + per_page + 1])
     has_next = len(rows) > per_page
     rows = rows[:per_page]
     result = HouseholdPage(
-        rows=rows, number=number, per_page=per_page, has_next=has_next, count=count, capped=capped
+        rows=rows, number=number, per_page=per_page, has_next=has_next, count=total, capped=capped
     )
     result.start_index = offset + 1 if rows else 0
     result.end_index = offset + len(rows)
@@ -160,23 +176,33 @@ def _page_window(number: int, num_pages: int | None) -> list[int | None]:
     return window
 
 
-def _count_key(user, params: dict) -> str:
-    span = user.jurisdiction_range() or ("", "")
-    blob = json.dumps(
-        [user.role, span, sorted((k, str(v)) for k, v in params.items() if v not in ("", None))]
-    )
-    return "registry:count:" + hashlib.sha256(blob.encode()).hexdigest()
-
-
 def household_count(qs, *, user, params: dict) -> int:
-    """The exact number of households a filtered list holds; cached briefly per jurisdiction and filter, so that
-    paging through a county does not count 250 000 rows on every page. ``params`` are the cleaned filters."""
-    key = _count_key(user, params)
-    count = cache.get(key)
-    if count is None:
-        count = qs.order_by().count()
-        cache.set(key, count, COUNT_CACHE_SECONDS)
-    return count
+    """The exact number of households a filtered list holds. ``params`` are the cleaned filters.
+
+    Without a search the filters are all counted columns of ``registry.counts``: the total is summed from there
+    (a few ms for a county, and exact right after any write). A search counts ``qs``, built with
+    ``filters.household_list(…, for_count=True)`` so that the matching members are looked up once from the name
+    index (≈ 9 ms for ``wj`` in a county). Nothing is cached, so a total never lags behind an edit."""
+    if not params.get("q"):
+        return _counted_total(user, params)
+    return qs.order_by().count()
+
+
+def _counted_total(user, params: dict) -> int:
+    filters = {
+        name: ("" if value == "none" else value)
+        for name, value in params.items()
+        if name in COUNT_KEYS and name != "cancelled"
+    }
+    if params.get("village"):
+        filters["region_code"] = params["village"]
+    return count_total(
+        user,
+        "household.view",
+        cancelled=params.get("cancelled") == "1",
+        where=suggestion_differs_q() if params.get("differs") == "1" else None,
+        **filters,
+    )
 
 
 def query_without(params: QueryDict, *names: str) -> str:

@@ -16,9 +16,8 @@ from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires
 from fangfan.core.scoping import get_for_user_or_404
 
-from . import selectors, services
+from . import filters, selectors, services
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
-from .filters import household_filter
 from .forms import (
     HeadChangeForm,
     HouseholdForm,
@@ -47,9 +46,8 @@ def _is_htmx(request) -> bool:
     )
 
 
-def _list_queryset(request):
-    base = Household.objects.for_user(request.user, "household.view")
-    return household_filter(base, request.GET)
+def _list_queryset(request, *, for_count: bool = False):
+    return filters.household_list(request.user, request.GET, for_count=for_count)
 
 
 @requires("household.view")
@@ -57,7 +55,9 @@ def _list_queryset(request):
 def household_list(request):
     villages = selectors.village_names(request.user)
     qs, cleaned = _list_queryset(request)
-    page = selectors.household_page(qs, page=request.GET.get("page"))
+    page = selectors.household_page(
+        qs, page=request.GET.get("page"), count=not filters.broad_search(cleaned.get("q", ""))
+    )
     sort = cleaned.get("sort") or "number"
     context = {
         "page": page,
@@ -103,8 +103,8 @@ def household_list(request):
 @requires("household.view")
 @require_http_methods(["GET", "HEAD"])
 def household_count(request):
-    """The exact total of a large filtered list, loaded after the page (htmx), cached briefly."""
-    qs, cleaned = _list_queryset(request)
+    """The exact total of a large filtered list or a broad search, loaded after the page (htmx)."""
+    qs, cleaned = _list_queryset(request, for_count=True)
     count = selectors.household_count(qs, user=request.user, params=cleaned)
     return render(request, "registry/household_list.html#exact_count", {"exact_count": count})
 
