@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -24,7 +24,8 @@ from registry_factory import make_household
 from fangfan.core.errors import DomainError
 from fangfan.core.jobs import job_run_now
 from fangfan.core.models import AuditEvent, Job
-from fangfan.monitoring.models import EarlyWarning, RiskPoint, ScreeningRun
+from fangfan.monitoring.models import EarlyWarning, RiskPoint, ScreeningRun, VerificationTask
+from fangfan.monitoring.rules import STAGED
 from fangfan.monitoring.screening import policy_groups, screening_run, screening_start
 from fangfan.policy.models import PolicyValue
 from fangfan.registry.services import household_recompute
@@ -204,10 +205,65 @@ def test_一条规则一条语句_不按户循环(regions):
     with CaptureQueriesContext(connection) as queries:
         run = screening_run(actor=None)
     assert run.new_warnings == 30
-    inserts = [
-        q for q in queries.captured_queries if q["sql"].startswith("INSERT INTO monitoring_earlywarning")
-    ]
-    assert len(inserts) == len(run.per_rule)
+    sqls = [q["sql"] for q in queries.captured_queries]
+    staged = [q for q in sqls if q.startswith(f"INSERT INTO {STAGED} ")]
+    assert len(staged) == len(run.per_rule)
+    # The warnings table is written once, by one statement, whatever the number of households.
+    (insert,) = [q for q in sqls if q.startswith("INSERT INTO monitoring_earlywarning")]
+    assert "task_id" in insert and "'verifying'" in insert  # written attached: no second pass over the rows
+
+
+def test_全量筛查的新预警写入时已归入本户核查任务_每条只写一次(regions):
+    households = [poor(f"H{i}", housing_grade="C") for i in range(3)]
+    poor("H9", NEIGHBOUR_VILLAGE)
+    run = screening_run(actor=None)
+    assert run.new_warnings == 7
+    for household in households:
+        found = warnings(household)
+        assert len(found) == 2
+        assert {w.state for w in found} == {"verifying"}
+        (task,) = VerificationTask.objects.filter(household=household)
+        assert {w.task_id for w in found} == {task.pk} and task.state == "open"
+        assert task.due_date == timezone.localdate() + timedelta(days=3)  # 入户核查 verify_days
+    event = AuditEvent.objects.filter(action="warning.bundled").latest("id")
+    assert event.after["warnings"] == 7 and event.after["tasks_created"] == 4
+    assert screening_run(actor=None).new_warnings == 0
+    assert EarlyWarning.objects.count() == 7 and VerificationTask.objects.count() == 4
+
+
+def test_新预警并入本户已有的核查任务_本户待核查的预警一并归入(regions):
+    household = poor("H1")
+    manual = EarlyWarning.objects.create(
+        household=household,
+        region_code=household.region_id,
+        rule_code="",
+        risk_type="other",
+        channel="cadre",
+        dedupe_key="manual-1",
+        explanation="基层干部排查",
+        created_at=timezone.now(),
+    )
+    task = VerificationTask.objects.create(
+        household=household,
+        region_code=household.region_id,
+        due_date=date(2030, 1, 1),
+        decide_by=date(2030, 1, 2),
+    )
+    run = screening_run(actor=None)
+    assert run.new_warnings == 1
+    assert {(w.state, w.task_id) for w in warnings(household)} == {("verifying", task.pk)}
+    manual.refresh_from_db()
+    assert manual.task_id == task.pk
+    assert VerificationTask.objects.filter(household=household).count() == 1
+
+
+def test_按村政策的核查期限用于新开的核查任务(regions):
+    PolicyValue.objects.create(region_id=OTHER_VILLAGE, key="verify_days", year=2020, value=Decimal("7"))
+    here, there = poor("H1"), poor("H2", OTHER_VILLAGE)
+    screening_run(actor=None)
+    today = timezone.localdate()
+    assert VerificationTask.objects.get(household=here).due_date == today + timedelta(days=3)
+    assert VerificationTask.objects.get(household=there).due_date == today + timedelta(days=7)
 
 
 def test_乡镇工作站发起筛查_后台任务带进度(regions, users):

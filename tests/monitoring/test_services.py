@@ -133,6 +133,78 @@ def test_bundle_chunks_a_long_id_list(users, monkeypatch):
     assert VerificationTask.objects.filter(household__in=homes).count() == 5
 
 
+def _staged(rows):
+    """The screening's temporary table of new warnings, holding ``rows`` (household, rule code, dedupe key)."""
+    from fangfan.monitoring.rules import STAGED, Dialect, staged_table_sql
+
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {STAGED}")
+        cur.execute(staged_table_sql(Dialect(connection.vendor)))
+        for hh, rule, key in rows:
+            cur.execute(
+                f"INSERT INTO {STAGED} (household_id, region_code, rule_code, risk_type, kind, channel, source,"
+                " record_id, dedupe_key, explanation, evidence) VALUES (%s, %s, %s, 'housing', 'risk',"
+                " 'department', '', NULL, %s, '住房安全等级为 C 级（危房）', '{}')",
+                [hh.pk, hh.region_id, rule, key],
+            )
+    return STAGED
+
+
+def _insert_staged(rows):
+    from fangfan.monitoring.rules import STAGED_COLUMNS
+
+    try:
+        return services.warnings_insert_bundled(
+            staged=_staged(rows), columns=STAGED_COLUMNS, created_at=timezone.now()
+        )
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("DROP TABLE screening_new")
+
+
+def test_staged_warnings_are_written_once_already_in_their_households_task(users):
+    """筛查的新预警写入时即归入本户核查任务（新开或已有），每条只写一次；本户原有待核查预警一并归入。"""
+    fresh, busy = household(), household(OTHER_VILLAGE)
+    task = VerificationTask.objects.create(
+        household=busy, region_code=OTHER_VILLAGE, due_date=date(2030, 1, 1), decide_by=date(2030, 1, 2)
+    )
+    left = make_warning(busy, risk_type="illness")  # pending, not yet in a task
+    written = _insert_staged(
+        [
+            (fresh, "housing_unsafe", "2026:C"),
+            (fresh, "water_unsafe", "2026:否"),
+            (busy, "housing_unsafe", "2026:D"),
+        ]
+    )
+    assert written == 3
+    new_task = VerificationTask.objects.get(household=fresh)
+    assert new_task.due_date == timezone.localdate() + timedelta(days=3)
+    assert {(w.state, w.task_id) for w in EarlyWarning.objects.filter(household=fresh)} == {
+        (State.VERIFYING, new_task.pk)
+    }
+    assert {(w.state, w.task_id) for w in EarlyWarning.objects.filter(household=busy)} == {
+        (State.VERIFYING, task.pk)
+    }
+    left.refresh_from_db()
+    assert left.task_id == task.pk
+    assert VerificationTask.objects.count() == 2
+    warning = EarlyWarning.objects.get(household=fresh, rule_code="water_unsafe")
+    assert (
+        warning.rule_id == "water_unsafe" and warning.channel == "department" and warning.created_by is None
+    )
+    event = AuditEvent.objects.filter(action="warning.bundled").latest("id")
+    assert event.after["warnings"] == 3 and event.after["tasks_created"] == 1
+
+
+def test_staged_warnings_already_written_are_skipped(users):
+    """同一证据或同一规则的未办结预警已存在（并发的另一次筛查刚写入）时跳过，不报错、不重复。"""
+    hh = household()
+    assert _insert_staged([(hh, "housing_unsafe", "2026:C")]) == 1
+    assert _insert_staged([(hh, "housing_unsafe", "2026:C"), (hh, "housing_unsafe", "2026:D")]) == 0
+    assert EarlyWarning.objects.filter(household=hh).count() == 1
+    assert VerificationTask.objects.filter(household=hh).count() == 1
+
+
 # --- lifecycle ---------------------------------------------------------------------------------------------------
 
 

@@ -169,13 +169,17 @@ class VerificationTask(models.Model):
         on_delete=models.PROTECT,
         related_name="verification_tasks",
     )
-    region_code = models.CharField(_("行政区划代码"), max_length=12, db_index=True)
+    region_code = models.CharField(_("行政区划代码"), max_length=12)  # indexed first in task_region_state_idx
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN)
     opened_at = models.DateTimeField(_("派发时间"), auto_now_add=True)
     due_date = models.DateField(_("核查期限"))
     decide_by = models.DateField(_("认定期限"))
+    # The users are audit references: no index and no database constraint (the ORM still applies on_delete),
+    # which each of the 67 000 tasks a first county screening opens paid for.
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,
+        db_constraint=False,
         verbose_name=_("核查人"),
         null=True,
         blank=True,
@@ -187,6 +191,8 @@ class VerificationTask(models.Model):
     finding = models.TextField(_("核查情况"), blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,
+        db_constraint=False,
         verbose_name=_("核查人"),
         null=True,
         blank=True,
@@ -237,11 +243,20 @@ class EarlyWarning(FromDepartmentData, models.Model):
         verbose_name=_("农户"),
         on_delete=models.PROTECT,
         related_name="warnings",
-        db_index=False,  # covered by warning_household_idx
+        db_index=False,  # covered by warning_once_per_evidence (household first)
     )
     region_code = models.CharField(_("行政区划代码"), max_length=12)
+    # No database constraint on the references below (the ORM still protects them): the rule is a catalogue row
+    # that is never deleted (``rule_code`` repeats it), the users are audit references; each constraint cost a
+    # lookup and a row lock per inserted warning (a first county screening writes 80 000).
     rule = models.ForeignKey(
-        Rule, verbose_name=_("规则"), null=True, blank=True, on_delete=models.PROTECT, db_index=False
+        Rule,
+        verbose_name=_("规则"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
     )
     rule_code = models.CharField(_("规则编码"), max_length=40, blank=True)
     risk_type = models.CharField(_("风险类型"), max_length=20, choices=RiskType.choices)
@@ -276,6 +291,7 @@ class EarlyWarning(FromDepartmentData, models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         db_index=False,
+        db_constraint=False,
         verbose_name=_("登记人"),
         null=True,
         blank=True,
@@ -286,6 +302,7 @@ class EarlyWarning(FromDepartmentData, models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         db_index=False,
+        db_constraint=False,
         verbose_name=_("处理人"),
         null=True,
         blank=True,
@@ -312,7 +329,11 @@ class EarlyWarning(FromDepartmentData, models.Model):
         ]
         indexes = [
             models.Index(fields=["region_code", "state", "created_at"], name="warning_region_state_idx"),
-            models.Index(fields=["household", "state"], name="warning_household_idx"),
+            # Pending = not yet in a verification task (``services.tasks_bundle`` looks for them); a screening
+            # writes its warnings already attached, so this index stays tiny and costs it nothing.
+            models.Index(
+                fields=["household"], condition=models.Q(state="pending"), name="warning_pending_idx"
+            ),
             models.Index(fields=["source", "region_code", "state"], name="warning_source_idx"),
             # Only rows raised from department data: deleting a record must not scan every warning.
             models.Index(

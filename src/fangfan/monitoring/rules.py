@@ -4,9 +4,13 @@ parameters it reads (``policy/parameters.py``) and a Chinese explanation templat
 
 Each rule also knows how to write itself as ONE SQL statement::
 
-    INSERT INTO monitoring_earlywarning (...)
+    INSERT INTO screening_new (...)              -- the run's temporary table of new warnings (STAGED)
     SELECT ... FROM (<the rule's candidates, at most one per household>) c
     WHERE NOT EXISTS (<the same evidence, or an open warning of the rule, or an open risk point of its type>)
+
+The screening then writes the staged rows to ``monitoring_earlywarning`` in one more statement, each already
+attached to its household's verification task (``services.warnings_insert_bundled``): every warning is written
+once, and the warnings table does not change while the rules read it.
 
 portable between SQLite (≥ 3.25: window functions, ``json_object``) and PostgreSQL: string concatenation with
 ``||``, integer arithmetic on ``CAST(... AS BIGINT)``, numbers rendered as text by :func:`yuan` (no
@@ -48,7 +52,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from fangfan.registry.choices import COMPULSORY_STAGES, WITH_LABOUR
 
-from .choices import RiskType, Source
+from .choices import Channel, RiskType, Source
 
 RISK = "risk"
 DOUBT = "doubt"
@@ -879,9 +883,27 @@ def rules_for(sources: list[str] | None = None) -> list[RuleSpec]:
 
 OPEN = ("pending", "verifying")
 
+# The run's temporary table of new warnings: what the rule statements insert, before they reach the warnings table.
+STAGED = "screening_new"
+STAGED_COLUMNS = (
+    "household_id", "region_code", "rule_code", "risk_type", "kind", "channel", "source", "record_id",
+    "dedupe_key", "explanation", "evidence",
+)  # fmt: skip
+
+
+def staged_table_sql(dialect: Dialect) -> str:
+    """The ``CREATE TEMPORARY TABLE`` of ``STAGED`` (no index, no constraint: written once, read once)."""
+    evidence = "JSONB" if dialect.pg else "TEXT"
+    return (
+        f"CREATE TEMPORARY TABLE {STAGED} (household_id BIGINT NOT NULL, region_code VARCHAR(12) NOT NULL, "
+        "rule_code VARCHAR(40) NOT NULL, risk_type VARCHAR(20) NOT NULL, kind VARCHAR(10) NOT NULL, "
+        "channel VARCHAR(20) NOT NULL, source VARCHAR(20) NOT NULL, record_id BIGINT, "
+        f"dedupe_key VARCHAR(80) NOT NULL, explanation VARCHAR(500) NOT NULL, evidence {evidence})"
+    )
+
 
 def statement(rule: RuleSpec, ctx: Context) -> str:
-    """The one INSERT … SELECT of a rule. Two bound parameters: the creation time and the creator's id."""
+    """The one INSERT … SELECT of a rule into the run's table of new warnings (``STAGED``); no bound parameters."""
     inner = rule.candidates_sql(ctx)
     ranked = (
         f"SELECT k.*, 1 AS rn FROM ({inner}) k"
@@ -898,12 +920,10 @@ def statement(rule: RuleSpec, ctx: Context) -> str:
         else ""
     )
     return (
-        "INSERT INTO monitoring_earlywarning (household_id, region_code, rule_id, rule_code, risk_type, kind, "
-        "channel, source, record_id, dedupe_key, explanation, evidence, state, exclude_reason, created_at, "
-        "created_by_id) "
-        f"SELECT c.household_id, c.region_code, {lit(rule.code)}, {lit(rule.code)}, {lit(rule.risk_type)}, "
-        f"{lit(rule.kind)}, 'department', {lit(rule.source)}, c.record_id, SUBSTR(c.dedupe_key, 1, 80), "
-        "SUBSTR(c.explanation, 1, 500), c.evidence, 'pending', '', %s, %s "
+        f"INSERT INTO {STAGED} ({', '.join(STAGED_COLUMNS)}) "
+        f"SELECT c.household_id, c.region_code, {lit(rule.code)}, {lit(rule.risk_type)}, {lit(rule.kind)}, "
+        f"{lit(Channel.DEPARTMENT)}, {lit(rule.source)}, c.record_id, SUBSTR(c.dedupe_key, 1, 80), "
+        "SUBSTR(c.explanation, 1, 500), c.evidence "
         f"FROM ({ranked}) c "
         "WHERE c.rn = 1 AND NOT EXISTS (SELECT 1 FROM monitoring_earlywarning w "
         f"WHERE w.household_id = c.household_id AND w.rule_code = {lit(rule.code)} "

@@ -8,8 +8,9 @@ rule and parameter group, never a loop over households — and record what it fo
 
 Policy parameters are resolved per region with one query of ``PolicyValue`` rows; the regions of the scope are
 grouped by the values a rule reads, and the rule runs once per distinct group (usually once, over the code range).
-Running twice raises nothing new (see ``rules`` on dedupe). New warnings are handed to
-``monitoring.services.tasks_bundle`` (one verification task per household) when that function exists.
+Running twice raises nothing new (see ``rules`` on dedupe). The rule statements write the run's temporary table
+of new warnings; ``monitoring.services.warnings_insert_bundled`` then writes them to the warnings table in one
+statement, each already attached to its household's one verification task (opened first where there is none).
 
 The town station's button starts a background job of kind ``screening`` (``screening_start``); the command is
 ``fangfan screen [--region CODE]``; a scheduled run is that command in cron (README).
@@ -39,6 +40,8 @@ from .models import DepartmentBatch, EarlyWarning, Rule, ScreeningRun
 from .rules import (
     MEMBER_TABLE,
     RULES,
+    STAGED,
+    STAGED_COLUMNS,
     Context,
     Dialect,
     RuleSpec,
@@ -47,14 +50,13 @@ from .rules import (
     member_facts_index,
     member_facts_sql,
     rules_for,
+    staged_table_sql,
     statement,
 )
 
 JOB_KIND = "screening"
 ID_CHUNK = 5000
 ANALYZE_AFTER = 5000  # new warnings in one run above which the table's statistics are refreshed
-PG_ANALYZE_MIN = 5000  # PostgreSQL: new warnings within a run after which the statistics are refreshed
-_PG_LOCK_KEY = 7_301_740
 Progress = Callable[[int, int, str], None]
 
 
@@ -174,22 +176,12 @@ def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
         yield ids[i : i + size]
 
 
-def _execute(sql: str, params: list) -> int:
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        cursor.execute(sql, params)
+def _execute(sql: str) -> int:
+    """One rule statement. It writes only the run's temporary table: no transaction of its own, and on SQLite no
+    write lock on the database (other writers go on while the rules read)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [])
         return max(cursor.rowcount, 0)
-
-
-def _bundle(*, household_ids: list[int] | None, region_code: str | None, actor) -> int:
-    """Hand new warnings to the verification side: one task per household (``services.tasks_bundle``). A full
-    screening bundles by region (no list of 80 000 household ids to stage); an incremental one by its households."""
-    from .services import tasks_bundle
-
-    if household_ids is None:
-        return tasks_bundle(region_code=region_code, actor=actor)
-    return tasks_bundle(household_ids=household_ids, actor=actor) if household_ids else 0
 
 
 def _check_actor(actor, region_code: str | None) -> str | None:
@@ -254,9 +246,21 @@ def _drop_member_facts() -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {MEMBER_TABLE}")
 
 
+def _staged_create(dialect: Dialect) -> None:
+    """The run's temporary table of new warnings (``rules.STAGED``), empty."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")
+        cursor.execute(staged_table_sql(dialect))
+
+
+def _staged_drop() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")
+
+
 def _analyze_warnings(dialect: Dialect) -> None:
-    """Refresh the warnings' planner statistics (on PostgreSQL only the columns the screening and the bundling
-    join on: the whole table's long texts made each ANALYZE 0.4 s at county scale)."""
+    """Refresh the warnings' planner statistics (on PostgreSQL only the columns the rules and the bundling join
+    on: the whole table's long texts made each ANALYZE 0.4 s at county scale)."""
     table = EarlyWarning._meta.db_table
     columns = (
         " (household_id, rule_code, dedupe_key, state, record_id, task_id, created_at)" if dialect.pg else ""
@@ -265,18 +269,11 @@ def _analyze_warnings(dialect: Dialect) -> None:
         cursor.execute(f"ANALYZE {table}{columns}")
 
 
-def _run_rules(
-    specs, *, base, id_sets, records, groups, today, dialect, members, per_rule, progress, params
-) -> int:
-    """Each rule, once per parameter group (and chunk of household ids): one INSERT … SELECT each."""
+def _run_rules(specs, *, base, id_sets, records, groups, today, dialect, members, per_rule, progress) -> int:
+    """Each rule, once per parameter group (and chunk of household ids): one INSERT … SELECT each into the run's
+    table of new warnings. The warnings table does not change meanwhile, so its planner statistics stay true."""
     root_values, differing = groups
     total = 0
-    fresh = known = 0  # rows inserted since the last ANALYZE; rows the statistics knew of then
-    if dialect.pg:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [EarlyWarning._meta.db_table])
-            row = cursor.fetchone()
-            known = max(0, int(row[0])) if row else 0
     for index, rule in enumerate(specs):
         r0 = time.perf_counter()
         count = 0
@@ -293,15 +290,8 @@ def _run_rules(
                 ctx = Context(dialect, values, today, households=" AND ".join(where), records=records)
                 if members and rule.reads_members:
                     ctx.members = MEMBER_TABLE
-                count += _execute(statement(rule, ctx), params)
+                count += _execute(statement(rule, ctx))
         total += count
-        fresh += count
-        if dialect.pg and fresh >= max(PG_ANALYZE_MIN, known):
-            # PostgreSQL plans each rule's NOT EXISTS from the table statistics; a first screening grows the
-            # warnings from nothing, and a table it still believes empty gets nested loops that take seconds per
-            # rule (measured: 3–5 s for four rules at county scale). Refreshed each time the table doubles.
-            _analyze_warnings(dialect)
-            known, fresh = known + fresh, 0
         per_rule[rule.code] = {"name": rule.name, "new": count, "seconds": round(time.perf_counter() - r0, 4)}
     return total
 
@@ -344,12 +334,11 @@ def screening_run(
         id_sets = list(_chunks(ids, ID_CHUNK))
     records = f"r.batch_id = {int(batch.pk)}" if batch is not None else "1 = 1"
 
-    created_at = connection.ops.adapt_datetimefield_value(started_at)
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
     per_rule: dict[str, dict] = {}
     members = _member_facts(specs, base, id_sets, [root_values, *differing.values()], today, dialect)
+    _staged_create(dialect)
     try:
-        total = _run_rules(
+        found = _run_rules(
             specs,
             base=base,
             id_sets=id_sets,
@@ -360,29 +349,32 @@ def screening_run(
             members=members,
             per_rule=per_rule,
             progress=progress,
-            params=[created_at, actor_id],
         )
+        if members:
+            _drop_member_facts()
+            members = False
+        total = 0
+        if found:
+            # Every new warning written once, already in its household's verification task (services).
+            from .services import warnings_insert_bundled
+
+            total = warnings_insert_bundled(
+                staged=STAGED,
+                columns=STAGED_COLUMNS,
+                created_at=started_at,
+                actor=actor,
+                region_code=region_code,
+            )
     finally:
         if members:
             _drop_member_facts()
+        _staged_drop()
     if progress:
         progress(len(specs), len(specs), "筛查完成")
-
     if total >= ANALYZE_AFTER:
-        # Many new rows (a first screening): refresh the planner's statistics before anything joins the warnings
-        # again — on PostgreSQL a table it believes empty gets nested-loop plans that never finish.
+        # Many new rows (a first screening): refresh the planner's statistics so that the next run and the pages
+        # see the table as it is (PostgreSQL plans nested loops over a table it believes empty).
         _analyze_warnings(dialect)
-    bundled = 0
-    if total:
-        if household_ids is None and batch is None:
-            bundled = _bundle(household_ids=None, region_code=region_code, actor=actor)
-        else:
-            new_households = list(
-                EarlyWarning.objects.filter(created_at=started_at, rule_code__in=list(per_rule))
-                .values_list("household_id", flat=True)
-                .distinct()
-            )
-            bundled = _bundle(household_ids=new_households, region_code=region_code, actor=actor)
 
     with transaction.atomic():
         run = ScreeningRun.objects.create(
@@ -409,7 +401,7 @@ def screening_run(
                 "incremental": household_ids is not None or batch is not None,
                 "new_warnings": total,
                 "per_rule": {code: item["new"] for code, item in per_rule.items() if item["new"]},
-                "bundled": bundled,
+                "bundled": total,
             },
             object_label=f"筛查 {run.pk}",
         )

@@ -31,10 +31,10 @@ from fangfan.regions.codes import Level, ancestors_of, code_range, level_of
 from fangfan.regions.models import Region
 from fangfan.registry.idnumber import IdNumberError, mask_id, parse_id
 from fangfan.registry.models import Household, Member
-from fangfan.registry.services import id_index
 
 from .choices import Channel, RiskType
 from .models import Clue, EarlyWarning, RiskPoint, Rule, VerificationTask
+from .rules import lit
 
 State = EarlyWarning.State
 
@@ -111,6 +111,8 @@ def _days(region_code: str, key: str) -> int:
 _IDS_TABLE = "ff_bundle_households"
 # Above this many households the ids go to a temporary table instead of an IN list.
 _INLINE_IDS = 500
+# PostgreSQL: new tasks in one statement above which the tasks' planner statistics are refreshed.
+_ANALYZE_TASKS = 5000
 
 
 def _tables() -> dict[str, str]:
@@ -132,15 +134,96 @@ def _stage_ids(cur, ids: list[int]) -> str:
     return f"SELECT id FROM {_IDS_TABLE}"
 
 
+def _tasks_open(cur, *, households: str, params: list, villages: list[str]) -> int:
+    """Open a verification task for every household that ``households`` selects (a query of rows with
+    ``household_id`` and ``region_code``, the household's village) and that has no open task: due in
+    ``verify_days``, decision by ``decide_days``, both read from the policy table for the village. One
+    INSERT … SELECT per distinct pair of deadlines (normally one for the whole set). Returns the tasks created."""
+    if not villages:
+        return 0
+    tables = _tables()
+    days = policy_days(villages)
+    groups: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for village in villages:
+        groups[(days[village]["verify_days"], days[village]["decide_days"])].append(village)
+    today = timezone.localdate()
+    opened_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    open_ = VerificationTask.State.OPEN.value
+    created = 0
+    for (verify, decide), group in groups.items():
+        village_lists: list[list[str] | None] = (
+            [None] if len(groups) == 1 else [group[i : i + 500] for i in range(0, len(group), 500)]
+        )
+        for village_list in village_lists:
+            village_sql = "1 = 1"  # (SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT)
+            if village_list is not None:
+                village_sql = f"s.region_code IN ({', '.join(['%s'] * len(village_list))})"
+            # A household that has an open task already is skipped by the unique index ``one_open_task`` (ON
+            # CONFLICT), not by a NOT EXISTS over the table being written: PostgreSQL planned that as a scan of
+            # the growing table for every household (35 s for 67 000 tasks on a table analysed empty).
+            cur.execute(
+                f"INSERT INTO {tables['t']}"
+                " (household_id, region_code, state, opened_at, due_date, decide_by, visit_way, finding)"
+                " SELECT s.household_id, s.region_code, %s, %s, %s, %s, '', ''"
+                f" FROM ({households}) s WHERE {village_sql} ON CONFLICT DO NOTHING",
+                [
+                    open_,
+                    opened_at,
+                    connection.ops.adapt_datefield_value(today + timedelta(days=verify)),
+                    connection.ops.adapt_datefield_value(today + timedelta(days=decide)),
+                    *params,
+                    *(village_list or []),
+                ],
+            )
+            created += max(cur.rowcount, 0)
+    if created >= _ANALYZE_TASKS and connection.vendor == "postgresql":
+        # Many new tasks (a first screening): what joins them next must not plan for the empty table it knew.
+        cur.execute(f"ANALYZE {tables['t']} (household_id, state)")
+    return created
+
+
+def _attach_pending(cur, scope_sql: str, scope_params: list) -> int:
+    """Attach the pending warnings in scope (``scope_sql`` narrows alias ``w``) to their household's open task
+    and move them to 核查中: one UPDATE … FROM join (SQLite ≥ 3.33 and PostgreSQL). The states are literals so
+    that both databases use the partial index of pending warnings."""
+    tables = _tables()
+    cur.execute(
+        f"UPDATE {tables['w']} AS w SET state = {lit(State.VERIFYING)}, task_id = t.id FROM {tables['t']} t"
+        f" WHERE t.household_id = w.household_id AND t.state = {lit(VerificationTask.State.OPEN)}"
+        f" AND w.state = {lit(State.PENDING)}{scope_sql}",
+        scope_params,
+    )
+    return max(cur.rowcount, 0)
+
+
+def _bundle_pending(cur, scope_sql: str, scope_params: list) -> tuple[int, int]:
+    """Open the missing tasks for the households with pending warnings in scope (``scope_sql`` narrows alias
+    ``w``), then attach those warnings. Returns (warnings attached, tasks created)."""
+    tables = _tables()
+    pending_households = (
+        f"SELECT w.household_id FROM {tables['w']} w WHERE w.state = {lit(State.PENDING)}{scope_sql}"
+    )
+    households = (
+        f"SELECT h.id AS household_id, h.region_id AS region_code FROM {tables['h']} h"
+        f" WHERE h.id IN ({pending_households})"
+    )
+    cur.execute(f"SELECT DISTINCT s.region_code FROM ({households}) s", scope_params)
+    villages = sorted(row[0] for row in cur.fetchall())
+    if not villages:
+        return 0, 0
+    created = _tasks_open(cur, households=households, params=scope_params, villages=villages)
+    return _attach_pending(cur, scope_sql, scope_params), created
+
+
 def tasks_bundle(
     *, household_ids: Iterable[int] | None = None, region_code: str | None = None, actor=None
 ) -> int:
     """Attach every pending warning of each household to that household's one open verification task, creating
     the task where there is none (due in ``verify_days``, decision by ``decide_days``, for the household's
     village); attached warnings move to 核查中. Set-based: a handful of statements whatever the number of
-    households (the screening engine calls it for a whole batch). ``household_ids`` and ``region_code`` narrow
-    the set (both None: every pending warning). Returns the number of warnings attached."""
-    tables = _tables()
+    households. ``household_ids`` and ``region_code`` narrow the set (both None: every pending warning).
+    Returns the number of warnings attached. (A screening writes its warnings already attached:
+    ``warnings_insert_bundled``.)"""
     scope_sql, scope_params = "", []
     ids: list[int] | None = None
     if household_ids is not None:
@@ -151,8 +234,6 @@ def tasks_bundle(
         lo, hi = code_range(region_code)
         scope_sql += " AND w.region_code >= %s AND w.region_code < %s"
         scope_params += [lo, hi]
-    pending, verifying = EarlyWarning.State.PENDING.value, EarlyWarning.State.VERIFYING.value
-    open_ = VerificationTask.State.OPEN.value
     with transaction.atomic(), connection.cursor() as cur:
         staged = ids is not None and len(ids) > _INLINE_IDS
         if ids is not None:
@@ -161,55 +242,7 @@ def tasks_bundle(
             else:
                 scope_sql += f" AND w.household_id IN ({', '.join(['%s'] * len(ids))})"
                 scope_params += ids
-        pending_households = f"SELECT w.household_id FROM {tables['w']} w WHERE w.state = %s{scope_sql}"
-        pending_params = [pending, *scope_params]
-        cur.execute(
-            f"SELECT DISTINCT h.region_id FROM {tables['h']} h WHERE h.id IN ({pending_households})",
-            pending_params,
-        )
-        villages = sorted(row[0] for row in cur.fetchall())
-        attached = created = 0
-        if villages:
-            days = policy_days(villages)
-            groups: dict[tuple[int, int], list[str]] = defaultdict(list)
-            for village in villages:
-                groups[(days[village]["verify_days"], days[village]["decide_days"])].append(village)
-            today = timezone.localdate()
-            opened_at = connection.ops.adapt_datetimefield_value(timezone.now())
-            for (verify, decide), group in groups.items():
-                # One statement per distinct pair of deadlines (normally one for the whole set).
-                village_lists: list[list[str] | None] = (
-                    [None] if len(groups) == 1 else [group[i : i + 500] for i in range(0, len(group), 500)]
-                )
-                for village_list in village_lists:
-                    village_sql = ""
-                    if village_list is not None:
-                        village_sql = f" AND h.region_id IN ({', '.join(['%s'] * len(village_list))})"
-                    cur.execute(
-                        f"INSERT INTO {tables['t']}"
-                        " (household_id, region_code, state, opened_at, due_date, decide_by, visit_way, finding)"
-                        " SELECT h.id, h.region_id, %s, %s, %s, %s, '', ''"
-                        f" FROM {tables['h']} h WHERE h.id IN ({pending_households}){village_sql}"
-                        f" AND NOT EXISTS (SELECT 1 FROM {tables['t']} t WHERE t.household_id = h.id AND t.state = %s)"
-                        " ON CONFLICT DO NOTHING",
-                        [
-                            open_,
-                            opened_at,
-                            connection.ops.adapt_datefield_value(today + timedelta(days=verify)),
-                            connection.ops.adapt_datefield_value(today + timedelta(days=decide)),
-                            *pending_params,
-                            *(village_list or []),
-                            open_,
-                        ],
-                    )
-                    created += max(cur.rowcount, 0)
-            # UPDATE … FROM (SQLite ≥ 3.33 and PostgreSQL): one join instead of two correlated subqueries per row.
-            cur.execute(
-                f"UPDATE {tables['w']} AS w SET state = %s, task_id = t.id FROM {tables['t']} t"
-                f" WHERE t.household_id = w.household_id AND t.state = %s AND w.state = %s{scope_sql}",
-                [verifying, open_, *pending_params],
-            )
-            attached = max(cur.rowcount, 0)
+        attached, created = _bundle_pending(cur, scope_sql, scope_params)
         if staged:
             cur.execute(f"DROP TABLE IF EXISTS {_IDS_TABLE}")
         if attached:
@@ -226,6 +259,54 @@ def tasks_bundle(
                 note="预警归并到核查任务",
             )
     return attached
+
+
+def warnings_insert_bundled(
+    *, staged: str, columns: Iterable[str], created_at, actor=None, region_code: str | None = None
+) -> int:
+    """Write the new warnings a screening collected in the temporary table ``staged`` (``columns``: the warning
+    columns it holds, ``rule_code`` among them; at most one row per household and rule), each already attached
+    to its household's one open verification task, so that every warning is written once: the missing tasks
+    are opened first (deadlines as in ``tasks_bundle``), then one INSERT … SELECT joins the rows to their open
+    tasks (state 核查中; ``rule_id`` is the row's ``rule_code``). A row whose task was closed in between is
+    written pending and bundled like any pending warning of those households; a row that a concurrent
+    screening wrote meanwhile is skipped by the unique constraints. Returns the number of warnings written."""
+    tables = _tables()
+    columns = list(columns)
+    user_id = actor.pk if getattr(actor, "pk", None) else None
+    open_task = lit(VerificationTask.State.OPEN)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"SELECT DISTINCT region_code FROM {staged}")
+        villages = sorted(row[0] for row in cur.fetchall())
+        if not villages:
+            return 0
+        households = f"SELECT DISTINCT household_id, region_code FROM {staged}"
+        created = _tasks_open(cur, households=households, params=[], villages=villages)
+        if connection.vendor == "postgresql":
+            cur.execute(f"ANALYZE {staged} (household_id)")  # a temporary table has no statistics of its own
+        state = f"CASE WHEN t.id IS NULL THEN {lit(State.PENDING)} ELSE {lit(State.VERIFYING)} END"
+        cur.execute(
+            f"INSERT INTO {tables['w']} ({', '.join(columns)}, rule_id, state, task_id, exclude_reason,"
+            " created_at, created_by_id)"
+            f" SELECT {', '.join(f's.{c}' for c in columns)}, s.rule_code, {state}, t.id, '', %s, %s"
+            f" FROM {staged} s LEFT JOIN {tables['t']} t ON t.household_id = s.household_id"
+            f" AND t.state = {open_task} WHERE 1 = 1 ON CONFLICT DO NOTHING",
+            [connection.ops.adapt_datetimefield_value(created_at), user_id],
+        )
+        written = max(cur.rowcount, 0)
+        attached, more = _bundle_pending(
+            cur, f" AND w.household_id IN (SELECT household_id FROM {staged})", []
+        )
+        if written:
+            audit.record(
+                actor,
+                "warning.bundled",
+                object_type="monitoring.verificationtask",
+                region_code=region_code or "",
+                after={"warnings": written, "tasks_created": created + more, "households": None},
+                note="预警归并到核查任务",
+            )
+    return written
 
 
 # --- one visit settles all warnings of a task -----------------------------------------------------------------
@@ -439,6 +520,8 @@ def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: s
             info = parse_id(id_number)
         except IdNumberError:
             raise DomainError("证件号码格式不正确，请核对后重新填写") from None
+        from fangfan.registry.services import id_index  # imported late: it loads the pinyin tables
+
         id18, index = info.id18, id_index(info.id18)
     with transaction.atomic():
         clue = Clue.objects.create(
