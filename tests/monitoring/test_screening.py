@@ -317,3 +317,25 @@ def test_全部地区的筛查记在包含全部农户的最小区划下(regions
     assert screening_run(actor=None).region_code == VILLAGE
     poor("H2", NEIGHBOUR_VILLAGE)
     assert screening_run(actor=None).region_code == "341523000000"  # 舒城县
+
+
+def test_命令行筛查启动时不加载导入导出与拼音_任务处理函数都已登记(tmp_path):
+    """``fangfan screen`` starts in ≈ 0.4 s: the registry's job handlers import their heavy modules when a job runs."""
+    code = (
+        "import django, sys; django.setup(); import fangfan.monitoring.services, fangfan.monitoring.screening; "
+        "from fangfan.core.jobs import _HANDLERS; "
+        "heavy = ('pypinyin', 'fangfan.registry.importer', 'fangfan.registry.exporter', 'fangfan.registry.derive'); "
+        "print(sorted(m for m in heavy if m in sys.modules), sorted(_HANDLERS))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FANGFAN_DATA_DIR": str(tmp_path / "data")},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded, handlers = result.stdout.strip().split("] ", 1)
+    assert loaded == "["
+    for kind in ("households_import", "households_export", "households_recompute", "screening"):
+        assert f"'{kind}'" in handlers

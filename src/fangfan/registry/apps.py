@@ -7,5 +7,6 @@ class RegistryConfig(AppConfig):
     verbose_name = "农户档案"
 
     def ready(self) -> None:
-        # Job handlers must be registered in every process, the task worker included (it never loads the URLs).
-        from . import jobs, recompute  # noqa: F401
+        # Job handlers must be registered in every process, the task worker included (it never loads the URLs);
+        # ``jobs`` registers all of the registry's and imports the heavy modules only when a job runs.
+        from . import jobs  # noqa: F401
