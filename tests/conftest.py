@@ -76,3 +76,42 @@ def users(make_user):
         "neighbour_station": make_user("town_station", NEIGHBOUR_TOWN),
         "neighbour_clerk": make_user("village_clerk", NEIGHBOUR_VILLAGE),
     }
+
+
+def _audit_triggers(vendor: str, up: bool) -> list[str]:
+    """The SQL that makes the audit table append-only (core migration 0002), or takes that away."""
+    import importlib
+
+    migration = importlib.import_module("fangfan.core.migrations.0002_audit_append_only")
+    if vendor == "postgresql":
+        return migration.PG_UP if up else migration.PG_DOWN
+    return migration.SQLITE_UP if up else migration.SQLITE_DOWN
+
+
+@pytest.fixture
+def committed_db(transactional_db):
+    """A database where the code under test commits for real (SQLite cannot ATTACH inside a transaction, for
+    one). The flush that empties it afterwards would meet the audit table's append-only triggers: they are taken
+    away for the flush, and put back by the ``audit_triggers_back`` fixture of the module."""
+    from django.db import connection
+
+    yield
+    with connection.cursor() as cursor:
+        for sql in _audit_triggers(connection.vendor, up=False):
+            cursor.execute(sql)
+
+
+@pytest.fixture(scope="module")
+def audit_triggers_back(django_db_setup, django_db_blocker):
+    """Use with ``committed_db``: the audit table is append-only again once the module's tests are done."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # Down first (every statement has IF EXISTS): pytest-django runs transactional tests last, so this may
+        # run while the triggers are still there.
+        for sql in [
+            *_audit_triggers(connection.vendor, up=False),
+            *_audit_triggers(connection.vendor, up=True),
+        ]:
+            cursor.execute(sql)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import Model
@@ -157,6 +158,85 @@ def update_rows(
             for start in range(0, len(moved), CHUNK):
                 cursor.executemany(sql, moved[start : start + CHUNK])
     return len(rows)
+
+
+def _has_at_least(model: type[Model], count: int) -> bool:
+    """Whether the table holds ``count`` rows or more, reading at most ``count`` of them (a bounded count: the
+    question costs no more than the load it decides about)."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {qn(_table(model))} LIMIT %s) t",  # noqa: S608
+            [count],
+        )
+        return cursor.fetchone()[0] >= count
+
+
+def _secondary_indexes(cursor, table: str) -> list[tuple[str, str, str]]:
+    """``(kind, name, definition)`` of what slows a bulk load of ``table`` and can be built again afterwards:
+    every index but the primary key's and SQLite's inline ones; on PostgreSQL also the unique and foreign-key
+    constraints (a foreign key checks each new row with a query of its own)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT 'constraint', conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT 'index', i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname",
+            [table],
+        )
+        return [*constraints, *cursor.fetchall()]
+    cursor.execute(
+        "SELECT 'index', name, sql FROM sqlite_master "
+        "WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL ORDER BY name",
+        [table],
+    )
+    return cursor.fetchall()
+
+
+@contextmanager
+def indexes_deferred(model: type[Model], incoming: int, *, at_least: int = 20_000):
+    """Inside a transaction, around a bulk load of ``incoming`` rows into the model's table: when the load at least
+    doubles the table (a first import of a town or county), drop its secondary indexes — and on PostgreSQL its
+    unique and foreign-key constraints — and build them again at the end. Building an index once over the sorted
+    rows is several times cheaper than keeping it up to date row by row (SQLite: 853 000 members in 5.5 s instead of
+    17 s, measured). Rebuilding re-checks every unique index and foreign key, so a violation still fails the whole
+    transaction. Smaller loads, or loads into a table already larger than the load, change nothing.
+
+    The indexes are gone only inside the loading transaction: other connections keep seeing them (SQLite) or wait
+    for the load to commit (PostgreSQL locks the table while its indexes are dropped) — acceptable for the bulk
+    import of a whole registry, the one case where this applies."""
+    if incoming < at_least or _has_at_least(model, incoming):
+        yield False
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError(
+            "indexes_deferred needs a transaction: a failed load must take the dropped indexes back"
+        )
+    table = _table(model)
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        dropped = _secondary_indexes(cursor, table)
+        for kind, name, _definition in dropped:
+            if kind == "constraint":
+                cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+            else:
+                cursor.execute(f"DROP INDEX {qn(name)}")
+    yield True
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        # Unique ones and plain indexes first, then foreign keys (whose check uses the other table's indexes).
+        for kind, name, definition in sorted(dropped, key=lambda d: "FOREIGN KEY" in d[2]):
+            if kind == "constraint":
+                cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+            else:
+                cursor.execute(definition)
 
 
 def reserve_ids(model: type[Model], count: int) -> list[int]:

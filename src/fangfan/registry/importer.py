@@ -25,6 +25,7 @@ How it runs (a county is 250 000 households / 850 000 members; see benchmarks/im
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import gc
 import hashlib
@@ -61,7 +62,7 @@ from fangfan.policy.services import policy_values
 from fangfan.regions.codes import Level, level_of
 from fangfan.regions.models import Region
 
-from . import bulkdb, formats
+from . import bulkdb, formats, staging
 from .choices import (
     EDUCATION_LEVELS,
     HEALTH_STATES,
@@ -732,6 +733,7 @@ class _Import:
         self.progress = progress or (lambda done, total, message="": None)
         self.problems: list[Problem] = []
         self.today = date.today()
+        self.stage_dir: str | None = None  # SQLite: where the slices stage their new rows (``staging``)
         # The command-line operator (actor None) may import everywhere.
         self.span = actor.jurisdiction_range() if actor is not None else ("000000000000", "999999999999~")
         # Cell parsers (plain functions: ``_column`` calls each once per distinct value of a column).
@@ -840,21 +842,24 @@ class _Import:
         # What the database holds for these households (workers never touch the database).
         slices = self.load_state(hh_table, mem_table)
         lap("load")
-        # Check every cell, compare with what is stored, derive, encrypt: slice by slice of households.
-        results = self.run_slices(slices)
-        lap("check_and_plan")
-        plan = self.merge(results, hh_table, mem_table)
-        lap("merge")
-        self.fail_if_problems()
+        with contextlib.ExitStack() as stack:
+            if not self.dry_run and staging.wanted():
+                self.stage_dir = stack.enter_context(staging.folder())
+            # Check every cell, compare with what is stored, derive, encrypt: slice by slice of households.
+            results = self.run_slices(slices)
+            lap("check_and_plan")
+            plan = self.merge(results, hh_table, mem_table)
+            lap("merge")
+            self.fail_if_problems()
 
-        summary.households_created = plan.hh_new
-        summary.households_updated = plan.hh_changed
-        summary.households_unchanged = plan.hh_unchanged
-        summary.members_created = plan.m_new
-        summary.members_updated = plan.m_changed
-        summary.members_unchanged = plan.m_unchanged
-        if not self.dry_run and summary.changed:
-            self.write(plan, summary, lap)
+            summary.households_created = plan.hh_new
+            summary.households_updated = plan.hh_changed
+            summary.households_unchanged = plan.hh_unchanged
+            summary.members_created = plan.m_new
+            summary.members_updated = plan.m_changed
+            summary.members_unchanged = plan.m_unchanged
+            if not self.dry_run and summary.changed:
+                self.write(plan, summary, lap)
         summary.seconds = time.monotonic() - started
         summary.timings = timings
         self.progress(self.total, self.total, "完成")
@@ -1517,6 +1522,13 @@ class _Import:
             for number, entry, final, current in result.m_changed
         ]
         result.drop_plan()
+        if self.stage_dir is not None and (result.hh_new_rows or result.m_new_rows):
+            result.staged = staging.append(
+                self.stage_dir,
+                [(number, *row) for number, row in result.hh_new_rows],
+                [(number, *row) for number, row in result.m_new_rows],
+            )
+            result.hh_new_rows, result.m_new_rows = [], []
 
     def merge(self, results: list[_SliceResult], hh_table, mem_table) -> _Merged:
         """The slices' results together; the checks that need every slice (an ID in two households of the file)
@@ -1571,9 +1583,25 @@ class _Import:
         return merged
 
     def write(self, plan: _Merged, summary: ImportSummary, lap: Callable[[str], None]) -> None:
+        files = sorted({r.staged for r in plan.results if r.staged})
+        with staging.attached(files) as schemas:
+            if files and schemas is None:
+                # Inside a caller's transaction: the rows come back the ordinary way (a file holds every slice its
+                # process checked, so each file is read once, into the first of its slices).
+                read: set[str] = set()
+                for r in plan.results:
+                    if r.staged and r.staged not in read:
+                        read.add(r.staged)
+                        r.hh_new_rows = staging.read_back(r.staged, "hh")
+                        r.m_new_rows = staging.read_back(r.staged, "m")
+                    r.staged = ""
+            self.write_rows(plan, summary, lap, schemas or [])
+
+    def write_rows(self, plan: _Merged, summary: ImportSummary, lap: Callable[[str], None], schemas) -> None:
         now = timezone.now()
         stamp = bulkdb.db_datetime(now)
         half = self.total // 2
+        qn = connection.ops.quote_name
         with transaction.atomic():
             # The summary event first: it takes the audit chain's lock, held until commit.
             event = audit.record(
@@ -1601,7 +1629,20 @@ class _Import:
                 pk_of[number] = pk
                 rows.append((pk, number, *values, False, "", stamp, stamp))
             hh_cols = ["id", "number", *H_ALL, "cancelled", "cancelled_reason", "created_at", "updated_at"]
-            bulkdb.insert_rows(Household, hh_cols, rows, adapt=False)
+            staged = sum(r.n_hh_new for r in plan.results if r.staged)
+            with bulkdb.indexes_deferred(Household, len(rows) + staged):
+                bulkdb.insert_rows(Household, hh_cols, rows, adapt=False)
+                tail = [False, "", stamp, stamp]
+                cols = ", ".join(qn(c) for c in bulkdb.columns_of(Household, hh_cols[1:]))
+                picks = ", ".join(f"c{i}" for i in range(1 + len(H_ALL)))
+                copied = self.copy_staged(
+                    schemas,
+                    "hh",
+                    f"INSERT INTO {qn(Household._meta.db_table)} ({cols}) SELECT {picks}, %s, %s, %s, %s FROM {{}}",
+                    tail,
+                )
+                if copied != staged:
+                    raise RuntimeError(f"staged households: {copied} copied, {staged} expected")
             del rows, new
             # Changed households.
             upd = []
@@ -1641,11 +1682,39 @@ class _Import:
             rows = [(pk_of[number], *values, *tail) for r in plan.results for number, values in r.m_new_rows]
             lap("prepare_members")
             self.progress(half + (self.total - half) // 2, self.total, "正在写入成员")
-            bulkdb.insert_rows(Member, m_cols, rows, adapt=False)
+            staged = sum(r.n_m_new for r in plan.results if r.staged)
+            with bulkdb.indexes_deferred(Member, len(rows) + staged):
+                bulkdb.insert_rows(Member, m_cols, rows, adapt=False)
+                # Staged members find their household by 户编号 (new households got their ids just above).
+                width = len(M_ID_FIELDS) + len(M_FIELDS)
+                cols = ", ".join(qn(c) for c in bulkdb.columns_of(Member, m_cols))
+                picks = ", ".join(f"s.c{i}" for i in range(1, 1 + width))
+                copied = self.copy_staged(
+                    schemas,
+                    "m",
+                    f"INSERT INTO {qn(Member._meta.db_table)} ({cols}) SELECT h.id, {picks}, "
+                    f"%s, %s, %s, %s, %s, %s, %s FROM {{}} s JOIN main.{qn(Household._meta.db_table)} h "
+                    "ON h.number = s.c0",
+                    list(tail),
+                )
+                if copied != staged:
+                    raise RuntimeError(f"staged members: {copied} copied, {staged} expected")
             del rows
             lap("write_members")
             self.write_audit(plan, event, now)
         lap("audit_and_commit")
+
+    @staticmethod
+    def copy_staged(schemas, table: str, sql: str, params: list) -> int:
+        """Run ``sql`` (an ``INSERT … SELECT … FROM {}``) once per attached staging file holding ``table``; the
+        number of rows inserted."""
+        copied = 0
+        with connection.cursor() as cursor:
+            for schema, tables in schemas:
+                if table in tables:
+                    cursor.execute(sql.format(f"{schema}.{table}"), params)
+                    copied += cursor.rowcount
+        return copied
 
     def write_audit(self, plan: _Merged, first: AuditEvent, now) -> None:
         """One ``household.updated`` event per changed existing household, chained after the summary event (whose
@@ -1760,6 +1829,7 @@ class _SliceResult:
     hh_changed_rows: list = field(default_factory=list)
     m_new_rows: list = field(default_factory=list)
     m_changed_rows: list = field(default_factory=list)
+    staged: str = ""  # the staging file holding this slice's new rows (SQLite), instead of the two lists
 
     def drop_plan(self) -> None:
         """Keep the counts and the prepared rows; let go of the planning structures (they would be pickled)."""

@@ -154,15 +154,22 @@ class Member(models.Model):
         ACTIVE = "active", _("在册")
         REMOVED = "removed", _("已减少")
 
+    # No index of its own: ``member_household_idx`` (household, status) serves every lookup by household.
     household = models.ForeignKey(
-        Household, verbose_name=_("所属农户"), on_delete=models.PROTECT, related_name="members"
+        Household,
+        verbose_name=_("所属农户"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        db_index=False,
     )
     name = models.CharField(_("姓名"), max_length=50)
     name_initials = models.CharField(_("拼音首字母"), max_length=20, blank=True)
     id_number = EncryptedTextField(_("证件号码"))
-    id_index = models.CharField(_("证件号码索引"), max_length=64, unique=True)
+    # Unique through ``member_id_index_unique`` (a unique *index*, not a column constraint: a bulk load into an
+    # empty registry can drop it and build it again afterwards, see ``bulkdb.indexes_deferred``).
+    id_index = models.CharField(_("证件号码索引"), max_length=64)
     id_masked = models.CharField(_("证件号码（脱敏）"), max_length=24)
-    id_last4 = models.CharField(_("证件号码后四位"), max_length=4, db_index=True)
+    id_last4 = models.CharField(_("证件号码后四位"), max_length=4)  # indexed by ``member_last4_idx``
     birth_date = models.DateField(_("出生日期"))
     sex = models.CharField(_("性别"), max_length=1)
     relation = models.CharField(_("与户主关系"), max_length=10)
@@ -205,9 +212,17 @@ class Member(models.Model):
                 condition=models.Q(is_head=True, status="active"),
                 name="one_head_per_household",
             ),
+            models.UniqueConstraint(
+                models.F("id_index"),
+                name="member_id_index_unique",
+                violation_error_message=_("该证件号码已登记在系统中"),
+            ),
         ]
         indexes = [
             models.Index(fields=["household", "status"], name="member_household_idx"),
+            # Equality only (the last four characters of an ID): a named index, so PostgreSQL does not add the
+            # ``varchar_pattern_ops`` twin that ``db_index=True`` brings (one index less to keep per member).
+            models.Index(fields=["id_last4"], name="member_last4_idx"),
             models.Index(fields=["name", "status", "household"], name="member_name_cover_idx"),
             models.Index(fields=["name_initials", "status", "household"], name="member_initials_cover_idx"),
         ]
