@@ -218,10 +218,15 @@ def _root_code() -> str:
     return ""
 
 
-def _member_facts(specs, base, id_sets, value_sets, today, dialect) -> bool:
-    """Build the run's temporary table of candidate members when a member rule runs (one scan of members)."""
-    if not any(rule.reads_members for rule in specs):
-        return False
+def _member_facts(specs, base, id_sets, records, value_sets, today, dialect) -> tuple[bool, bool]:
+    """Build the run's temporary table of members (one scan of the member table): the candidates of the member
+    rules, and on PostgreSQL, when several department rules run, the members their rows name. Returns whether
+    the member rules and the department rules read it."""
+    for_members = any(rule.reads_members for rule in specs)
+    sources = sorted({rule.source for rule in specs if rule.reads_records})
+    for_records = dialect.pg and len(sources) > 1
+    if not for_members and not for_records:
+        return False, False
     school_age = None
     if any(rule.reads_members and "school_age_max" in rule.parameters for rule in specs):
         spans = [Context(dialect, values, today).born_between() for values in value_sets]
@@ -232,13 +237,19 @@ def _member_facts(specs, base, id_sets, value_sets, today, dialect) -> bool:
     _drop_member_facts()
     with connection.cursor() as cursor:
         scoped = where != ["NOT h.cancelled"]
-        cursor.execute(
-            member_facts_sql(" AND ".join(where) if scoped else None, school_age).replace("%%", "%")
+        sql = member_facts_sql(
+            " AND ".join(where) if scoped else None,
+            school_age,
+            (records, sources) if for_records else None,
+            flagged=for_members,
         )
+        cursor.execute(sql.replace("%%", "%"))
         cursor.execute(member_facts_index())
-        if connection.vendor == "postgresql":
+        if for_records:
+            cursor.execute(member_facts_index("id"))
+        if dialect.pg:
             cursor.execute(f"ANALYZE {MEMBER_TABLE}")
-    return True
+    return for_members, for_records
 
 
 def _drop_member_facts() -> None:
@@ -269,7 +280,9 @@ def _analyze_warnings(dialect: Dialect) -> None:
         cursor.execute(f"ANALYZE {table}{columns}")
 
 
-def _run_rules(specs, *, base, id_sets, records, groups, today, dialect, members, per_rule, progress) -> int:
+def _run_rules(
+    specs, *, base, id_sets, records, groups, today, dialect, members, record_members, per_rule, progress
+) -> int:
     """Each rule, once per parameter group (and chunk of household ids): one INSERT … SELECT each into the run's
     table of new warnings. The warnings table does not change meanwhile, so its planner statistics stay true."""
     root_values, differing = groups
@@ -290,6 +303,8 @@ def _run_rules(specs, *, base, id_sets, records, groups, today, dialect, members
                 ctx = Context(dialect, values, today, households=" AND ".join(where), records=records)
                 if members and rule.reads_members:
                     ctx.members = MEMBER_TABLE
+                if record_members and rule.reads_records:
+                    ctx.record_members = MEMBER_TABLE
                 count += _execute(statement(rule, ctx))
         total += count
         per_rule[rule.code] = {"name": rule.name, "new": count, "seconds": round(time.perf_counter() - r0, 4)}
@@ -335,7 +350,8 @@ def screening_run(
     records = f"r.batch_id = {int(batch.pk)}" if batch is not None else "1 = 1"
 
     per_rule: dict[str, dict] = {}
-    members = _member_facts(specs, base, id_sets, [root_values, *differing.values()], today, dialect)
+    value_sets = [root_values, *differing.values()]
+    members, record_members = _member_facts(specs, base, id_sets, records, value_sets, today, dialect)
     _staged_create(dialect)
     try:
         found = _run_rules(
@@ -347,12 +363,13 @@ def screening_run(
             today=today,
             dialect=dialect,
             members=members,
+            record_members=record_members,
             per_rule=per_rule,
             progress=progress,
         )
-        if members:
+        if members or record_members:
             _drop_member_facts()
-            members = False
+            members = record_members = False
         total = 0
         if found:
             # Every new warning written once, already in its household's verification task (services).
@@ -366,7 +383,7 @@ def screening_run(
                 region_code=region_code,
             )
     finally:
-        if members:
+        if members or record_members:
             _drop_member_facts()
         _staged_drop()
     if progress:
