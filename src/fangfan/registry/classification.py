@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 __all__ = [
     "EXITED",
@@ -60,7 +61,7 @@ _ZERO = Decimal(0)
 
 def _dec(value: object) -> Decimal:
     """A money or ratio value as Decimal (floats through their shortest repr, never binary noise)."""
-    if isinstance(value, Decimal):
+    if type(value) is Decimal or isinstance(value, Decimal):
         return value
     if isinstance(value, float):
         return Decimal(repr(value))
@@ -95,7 +96,9 @@ class IncomeItems:
             "transfer_income",
             "compliant_self_paid",
         ):
-            setattr(self, name, _dec(getattr(self, name)))
+            value = getattr(self, name)
+            if type(value) is not Decimal:
+                setattr(self, name, _dec(value))
 
 
 def household_net_income(items: IncomeItems) -> Decimal:
@@ -205,10 +208,19 @@ class HouseholdFacts:
     ) -> HouseholdFacts:
         """Facts for a household from its income items and size (net and per-capita income computed
         by the national formula)."""
+        total = (  # the two national formulas share their sum (see household_net_income / per_capita_net_income)
+            items.wage
+            + items.business_income
+            - items.business_expense
+            + items.property_income
+            + items.transfer_income
+        )
+        if size < 0:
+            raise ValueError("家庭人口不能为负数")
         return cls(
             household_type=household_type,
-            per_capita=per_capita_net_income(items, size),
-            net_income=household_net_income(items),
+            per_capita=None if size == 0 else (total / Decimal(size)).quantize(_CENT, rounding=ROUND_HALF_UP),
+            net_income=total.quantize(_CENT, rounding=ROUND_HALF_UP),
             compliant_self_paid=items.compliant_self_paid,
             size=size,
             risks=list(risks or []),
@@ -253,6 +265,19 @@ def format_percent(ratio: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}%"
+
+
+@lru_cache(maxsize=256)
+def _line_text(line: Decimal) -> str:
+    return f"监测收入标准 {format_yuan(line)} 元"
+
+
+@lru_cache(maxsize=256)
+def _average_text(provincial_income: Decimal, ratio: Decimal) -> str:
+    return (
+        f"全省农村居民人均可支配收入 {format_yuan(provincial_income)} 元的 "
+        f"{format_percent(ratio)}（{format_yuan(provincial_income * ratio)} 元）"
+    )
 
 
 def _heavy_expense(facts: HouseholdFacts, params: PolicyParams) -> str | None:
@@ -323,7 +348,7 @@ def suggest_classification(facts: HouseholdFacts, params: PolicyParams | None = 
 
     line = params.monitoring_line
     income = f"年人均纯收入 {format_yuan(per_capita)} 元"
-    line_text = f"监测收入标准 {format_yuan(line)} 元"
+    line_text = _line_text(line)
     risks = [r for r in facts.risks if r]
     heavy = _heavy_expense(facts, params)
     drop = _income_drop(facts, params)
@@ -349,10 +374,7 @@ def suggest_classification(facts: HouseholdFacts, params: PolicyParams | None = 
 
     # 3./4. the two policy classes of 脱贫户
     near = params.near_average_line
-    average_text = (
-        f"全省农村居民人均可支配收入 {format_yuan(params.provincial_income)} 元的 "
-        f"{format_percent(params.near_average_ratio)}（{format_yuan(near)} 元）"
-    )
+    average_text = _average_text(params.provincial_income, params.near_average_ratio)
     if per_capita < line:
         return _suggest("enjoying", f"{income}，低于{line_text}，但未发现返贫风险，建议核实风险")
     if per_capita >= near:

@@ -75,10 +75,35 @@ def compulsory_age(birth: date, today: date, values: dict[str, Decimal]) -> bool
     return int(values["school_age_min"]) <= age < int(values["school_age_max"])
 
 
+_PARAMS: dict[tuple, PolicyParams] = {}
+_NOT_OUT_OF_SCHOOL = frozenset(COMPULSORY_STAGES) | {"普通高中", "中职"}
+
+
+def _params(values: dict[str, Decimal]) -> PolicyParams:
+    """``policy_params`` made once per distinct set of figures (a county import derives 250 000 households under
+    a few hundred villages' identical values)."""
+    key = (
+        values["monitoring_line"],
+        values["provincial_income"],
+        values["near_average_ratio"],
+        values["sudden_hardship_ratio"],
+        values["sudden_income_drop_ratio"],
+    )
+    params = _PARAMS.get(key)
+    if params is None:
+        if len(_PARAMS) > 1000:
+            _PARAMS.clear()
+        params = _PARAMS[key] = policy_params(values)
+    return params
+
+
 def derive(
     household, members: Iterable[MemberFacts], values: dict[str, Decimal], *, today: date | None = None
 ) -> dict:
-    """The derived fields of one household, as a dict ready for ``setattr``/``bulk_update``."""
+    """The derived fields of one household, as a dict ready for ``setattr``/``bulk_update``.
+
+    One pass over the members (this runs for every household an import or a recompute touches: 250 000 in a
+    county); the rules are those of ``compulsory_age`` and DOMAIN.md §3."""
     today = today or date.today()
     members = list(members)
     size = len(members)
@@ -90,26 +115,43 @@ def derive(
         transfer_income=household.transfer_income,
         compliant_self_paid=household.compliant_self_paid,
     )
-    out_of_school = [
-        m
-        for m in members
-        if compulsory_age(m.birth_date, today, values)
-        and m.school_status not in COMPULSORY_STAGES
-        and m.school_status not in ("普通高中", "中职")
-        and not m.not_in_school_reason
-    ]
-    uninsured = [m for m in members if m.resident_medical is False and m.employee_medical is not True]
-    insured_known = [m for m in members if m.resident_medical is not None or m.employee_medical is not None]
-    has_labour = (
-        any(m.labour_skill in WITH_LABOUR for m in members) if any(m.labour_skill for m in members) else True
-    )
+    sept1 = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    age_min, age_max = int(values["school_age_min"]), int(values["school_age_max"])
+    out_of_school = uninsured = insured_known = serious = disabled = False
+    any_skill = with_labour = False
+    head = None
+    for m in members:
+        birth = m.birth_date
+        age = sept1.year - birth.year - ((birth.month, birth.day) > (9, 1))
+        if (
+            age_min <= age < age_max
+            and m.school_status not in _NOT_OUT_OF_SCHOOL
+            and not m.not_in_school_reason
+        ):
+            out_of_school = True
+        resident, employee = m.resident_medical, m.employee_medical
+        if resident is False and employee is not True:
+            uninsured = True
+        if resident is not None or employee is not None:
+            insured_known = True
+        if m.labour_skill:
+            any_skill = True
+            if m.labour_skill in WITH_LABOUR:
+                with_labour = True
+        if m.serious_illness:
+            serious = True
+        if m.disabled:
+            disabled = True
+        if head is None and m.is_head:
+            head = m
+    has_labour = with_labour if any_skill else True
     education_secure = None if size == 0 else not out_of_school
     medical_secure = None if not insured_known else not uninsured
 
     risks: list[str] = []
-    if any(m.serious_illness for m in members):
+    if serious:
         risks.append("成员患有大病")
-    if any(m.disabled for m in members):
+    if disabled:
         risks.append("成员残疾")
     if out_of_school:
         risks.append("义务教育阶段成员未在校")
@@ -132,8 +174,7 @@ def derive(
         previous_per_capita=getattr(household, "_previous_per_capita", None),
         no_labour_capacity=not has_labour,
     )
-    suggestion = suggest_classification(facts, policy_params(values))
-    head = next((m for m in members if m.is_head), None)
+    suggestion = suggest_classification(facts, _params(values))
     return {
         "size": size,
         "net_income": facts.net_income,

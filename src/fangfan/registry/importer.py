@@ -246,6 +246,14 @@ class _Table:
                 self._columns += [("",) * len(self.rows)] * (width - len(self._columns))
         return self._columns
 
+    def column(self, position: int) -> list:
+        """One column's cells, without transposing the whole table (the importing process needs two columns of a
+        county's file before cutting it into slices; each slice transposes its own rows)."""
+        if self._columns is not None:
+            return list(self._columns[position])
+        pick = itemgetter(position)
+        return [pick(cells) for _row, cells in self.rows]
+
 
 def _decode(raw: bytes, name: str) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
@@ -870,8 +878,10 @@ class _Import:
     def load_state(self, hh_table: _Table | None, mem_table: _Table | None) -> list[tuple]:
         """Load the households the file names, their members and the villages' policy values; cut the rows into
         slices by 户编号 (a household and its members always in the same slice)."""
-        hh_numbers = self.silent_column(hh_table, "户编号", _household_number)
-        mem_numbers = self.silent_column(mem_table, "户编号", _household_number)
+        seen: dict = {}  # the members' 户编号 are mostly the households' again: each parsed once
+        hh_numbers = self.silent_column(hh_table, "户编号", _household_number, seen)
+        mem_numbers = self.silent_column(mem_table, "户编号", _household_number, seen)
+        del seen
         numbers = {n for n in (*hh_numbers, *mem_numbers) if n}
         self.known_villages = set(
             Region.objects.filter(level=int(Level.VILLAGE)).values_list("code", flat=True)
@@ -916,15 +926,18 @@ class _Import:
                 picks[slice_of.get(n, 0)].append(k)
         return [(_subtable(hh_table, hh_picks[i]), _subtable(mem_table, mem_picks[i])) for i in range(count)]
 
-    def silent_column(self, table: _Table | None, header: str, parse: Callable) -> list:
-        """A column parsed without recording problems (the slices report them): None where a cell is wrong."""
+    def silent_column(
+        self, table: _Table | None, header: str, parse: Callable, parsed: dict | None = None
+    ) -> list:
+        """A column parsed without recording problems (the slices report them): None where a cell is wrong.
+        ``parsed`` may carry the values already parsed from another column of the same kind."""
         if table is None or header not in table.index:
             return []
-        raw = table.columns()[table.index[header]]
+        raw = table.column(table.index[header])
         typed = table.sheet != ""
         keys = list(zip(map(type, raw), raw, strict=True)) if typed else raw
-        parsed: dict = {}
-        for key in set(keys):
+        parsed = {} if parsed is None else parsed
+        for key in set(keys).difference(parsed):
             try:
                 parsed[key] = parse(key[1] if typed else key)
             except CellError:
