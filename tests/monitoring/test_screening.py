@@ -257,6 +257,23 @@ def test_新预警并入本户已有的核查任务_本户待核查的预警一�
     assert VerificationTask.objects.filter(household=household).count() == 1
 
 
+def test_全量筛查也归并辖区内其他仍待核查的预警(regions):
+    quiet = make_household("Q1", VILLAGE, income={"wage_income": Decimal("90000")})
+    left = EarlyWarning.objects.create(
+        household=quiet,
+        region_code=quiet.region_id,
+        rule_code="",
+        risk_type="other",
+        channel="cadre",
+        dedupe_key="manual-2",
+        explanation="基层干部排查",
+        created_at=timezone.now(),
+    )
+    assert screening_run(actor=None).new_warnings == 0
+    left.refresh_from_db()
+    assert left.state == "verifying" and left.task.household_id == quiet.pk
+
+
 def test_按村政策的核查期限用于新开的核查任务(regions):
     PolicyValue.objects.create(region_id=OTHER_VILLAGE, key="verify_days", year=2020, value=Decimal("7"))
     here, there = poor("H1"), poor("H2", OTHER_VILLAGE)

@@ -371,10 +371,10 @@ def screening_run(
             _drop_member_facts()
             members = record_members = False
         total = 0
-        if found:
-            # Every new warning written once, already in its household's verification task (services).
-            from .services import warnings_insert_bundled
+        from .services import tasks_bundle, warnings_insert_bundled
 
+        if found:
+            # Every new warning written once, already in its household's verification task.
             total = warnings_insert_bundled(
                 staged=STAGED,
                 columns=STAGED_COLUMNS,
@@ -382,6 +382,10 @@ def screening_run(
                 actor=actor,
                 region_code=region_code,
             )
+        if household_ids is None and batch is None:
+            # A full run also bundles whatever pending warning of the region is still outside a task (normally
+            # none: every writer bundles; the partial index of pending warnings makes the look cheap).
+            tasks_bundle(region_code=region_code, actor=actor)
     finally:
         if members or record_members:
             _drop_member_facts()
