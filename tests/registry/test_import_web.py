@@ -218,8 +218,10 @@ def test_large_export_runs_as_a_job(
     )
     monkeypatch.setattr(transfer_views, "DIRECT_EXPORT_LIMIT", 0)
     client.force_login(people["town_station"])
+    # The list's search (张) travels as a token of the session, like the list page's export link.
+    token = client.post(reverse("registry:household_list"), {"q": "张"})["Location"].split("s=", 1)[1]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(reverse("transfer:export"), {"members": "1", "q": "张"})
+        response = client.get(reverse("transfer:export"), {"members": "1", "s": token})
     job = Job.objects.get(kind="households_export")
     assert response.status_code == 302 and job.state == "done", job.message
     html = client.get(response["Location"]).content.decode()

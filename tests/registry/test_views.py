@@ -4,10 +4,13 @@ neighbour on every household URL."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from registry_factory import make_household
 
@@ -80,6 +83,14 @@ def test_village_filter_cannot_reach_outside_jurisdiction(client, users, homes):
     assert VILLAGE in villages and NEIGHBOUR_VILLAGE not in villages
 
 
+def search(client, q: str, **params):
+    """The list after searching for ``q`` the way the page does: the form is posted, and the address it leads to
+    carries a token instead of the text."""
+    posted = client.post(LIST, {"q": q, **params})
+    assert posted.status_code == 303 and q not in unquote(posted["Location"])
+    return client.get(posted["Location"])
+
+
 @pytest.mark.parametrize(
     ("q", "expected"),
     [
@@ -94,17 +105,51 @@ def test_village_filter_cannot_reach_outside_jurisdiction(client, users, homes):
 )
 def test_search_by_name_and_initials(client, users, homes, q, expected):
     client.force_login(users["village_clerk"])
-    assert _numbers(client.get(LIST, {"q": q})) == expected
+    assert _numbers(search(client, q)) == expected
 
 
 def test_search_by_last_four_id_digits(client, users, homes):
     member = homes["wang"].members.get()
     client.force_login(users["village_clerk"])
-    assert _numbers(client.get(LIST, {"q": member.id_last4})) == ["H-DF-002"]
+    assert _numbers(search(client, member.id_last4)) == ["H-DF-002"]
     # The same digits of a member in the neighbouring town find nothing for this clerk.
     neighbour = homes["neighbour"].members.get()
-    found = _numbers(client.get(LIST, {"q": neighbour.id_last4}))
+    found = _numbers(search(client, neighbour.id_last4))
     assert "H-FY-001" not in found
+
+
+def test_search_text_never_stands_in_an_address(client, users, homes):
+    """A search is a name or ID digits: the form is posted, the session keeps the text, addresses carry a token —
+    the redirect, htmx's pushed address, the sort, page, count and export links."""
+    client.force_login(users["village_clerk"])
+    posted = client.post(LIST, {"q": "张三丰", "sort": "-size"})
+    assert posted.status_code == 303
+    location = unquote(posted["Location"])
+    assert "张三丰" not in location and re.search(r"[?&]s=[\w-]{6,16}(&|$)", location)
+    page = client.get(posted["Location"])
+    assert _numbers(page) == ["H-DF-001"]
+    html = unquote(page.content.decode())
+    assert 'value="张三丰"' in html  # the box shows what was searched
+    assert not re.search(r"(href|hx-get)=\"[^\"]*张三丰", html)
+    assert "q=" not in html.replace('name="q"', "")
+    # The same text keeps its token; htmx gets the table and the address to show.
+    fragment = client.post(LIST, {"q": "张三丰", "sort": "-size"}, headers={"HX-Request": "true"})
+    assert unquote(fragment["HX-Push-Url"]) == location
+    assert "<html" not in fragment.content.decode()
+    # An address typed with ?q= becomes a token address.
+    typed = client.get(LIST, {"q": "zsf"})
+    assert typed.status_code == 302 and "zsf" not in typed["Location"]
+    assert _numbers(client.get(typed["Location"])) == ["H-DF-001"]
+
+
+def test_a_search_token_from_another_session_searches_nothing(client, users, homes):
+    client.force_login(users["village_clerk"])
+    location = client.post(LIST, {"q": "zsf"})["Location"]
+    other = Client()
+    other.force_login(users["village_clerk"])
+    response = other.get(location)
+    assert _numbers(response) == ["H-DF-001", "H-DF-002"]
+    assert "搜索条件已失效" in response.content.decode()
 
 
 def test_filters(client, users, homes):
@@ -134,7 +179,7 @@ def test_per_capita_income_stored_sortable_and_shown(client, users, homes):
 def test_htmx_request_gets_only_the_table(client, users, homes):
     client.force_login(users["village_clerk"])
     full = client.get(LIST).content.decode()
-    fragment = client.get(LIST, {"q": "zsf"}, headers={"HX-Request": "true"}).content.decode()
+    fragment = client.post(LIST, {"q": "zsf"}, headers={"HX-Request": "true"}).content.decode()
     assert "<html" in full and 'hx-get="' in full and 'hx-push-url="true"' in full
     assert "<html" not in fragment and 'id="household-results"' in fragment
     assert "H-DF-001" in fragment and "H-DF-002" not in fragment
@@ -184,9 +229,10 @@ def test_list_query_count_is_constant(client, users, regions, django_assert_max_
     client.force_login(users["village_clerk"])
     _bulk(5)
     client.get(LIST)  # warm the session
+    searched = client.post(LIST, {"q": "zs", "sort": "-per_capita_income"})["Location"]
     # session, user, the user's region (page header), villages, rows, count; session save (3 with savepoints)
     with django_assert_max_num_queries(9):
-        client.get(LIST, {"q": "zs", "sort": "-per_capita_income"})
+        client.get(searched)
     _bulk(200, start=5)
     with django_assert_max_num_queries(9):
         client.get(LIST, {"sort": "-per_capita_income", "page": 2})

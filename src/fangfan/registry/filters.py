@@ -146,3 +146,57 @@ def household_filter(qs, params, *, for_count: bool = False) -> tuple:
         qs = qs.order_by(sort, "-pk" if descending else "pk")
     cleaned["sort"] = sort
     return qs, cleaned
+
+
+# --- the search text, kept out of addresses ---------------------------------------------------------------------
+# A search is a name, pinyin initials or the last digits of an ID number: personal data that must not stand in an
+# address (the browser's history, the server's access log, a link passed on). The search box is posted; the text is
+# kept in the user's session under a short random token, and addresses carry ``s=<token>`` instead.
+
+_SEARCHES = "registry.searches"
+_KEEP_SEARCHES = 20
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{6,16}$")
+
+
+def remember_search(session, q: str) -> str:
+    """The token under which ``q`` is kept in ``session`` (the same text keeps its token)."""
+    import secrets
+
+    kept: dict[str, str] = dict(session.get(_SEARCHES) or {})
+    for token, text in kept.items():
+        if text == q:
+            return token
+    token = secrets.token_urlsafe(6)
+    kept[token] = q
+    session[_SEARCHES] = dict(list(kept.items())[-_KEEP_SEARCHES:])
+    return token
+
+
+def recall_search(session, token: str) -> str | None:
+    if not _TOKEN.match(token or ""):
+        return None
+    return (session.get(_SEARCHES) or {}).get(token)
+
+
+def list_params(request, source=None):
+    """The list's parameters for ``request``: its query (or ``source``), with the search text recalled from the
+    session for ``s=<token>`` (an unknown token — another browser, an expired session — searches nothing)."""
+    params = (source if source is not None else request.GET).copy()
+    token = params.pop("s", [""])[-1]
+    params.pop("q", None)
+    q = recall_search(request.session, token) if token else None
+    if q:
+        params["q"] = q
+    return params
+
+
+def address_params(request, params) -> tuple:
+    """``params`` for an address: the search text replaced by its token. Returns (QueryDict, whether it held a
+    search)."""
+    out = params.copy()
+    out.pop("csrfmiddlewaretoken", None)
+    q = (out.pop("q", [""])[-1] or "").strip()[:50]
+    out.pop("s", None)
+    if q:
+        out["s"] = remember_search(request.session, q)
+    return out, bool(q)

@@ -26,6 +26,7 @@ from fangfan.core.selectors import jobs_for_user
 
 from . import jobs as registry_jobs
 from .exporter import households_export, households_queryset
+from .filters import list_params
 from .template import TEMPLATE_FILENAME, households_template
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -208,8 +209,9 @@ def export(request):
     members = request.GET.get("members") == "1" and fmt == "xlsx"
     if reveal and not request.user.can("household.view_id"):
         raise PermissionDenied("household.view_id")
-    filters = {k: request.GET.get(k) for k in FILTER_KEYS if request.GET.get(k)}
-    qs = households_queryset(actor=request.user, params=request.GET)
+    params = list_params(request)  # the list's ``s=`` search token back to its text
+    filters = {k: params.get(k) for k in FILTER_KEYS if params.get(k)}
+    qs = households_queryset(actor=request.user, params=params)
     if qs.count() > DIRECT_EXPORT_LIMIT:
         job = job_start(
             kind=registry_jobs.EXPORT_KIND,

@@ -7,7 +7,7 @@ Every household is fetched through ``for_user``: outside the user's jurisdiction
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -47,16 +47,35 @@ def _is_htmx(request) -> bool:
 
 
 def _list_queryset(request, *, for_count: bool = False):
-    return filters.household_list(request.user, request.GET, for_count=for_count)
+    return filters.household_list(request.user, filters.list_params(request), for_count=for_count)
 
 
 @requires("household.view")
-@require_http_methods(["GET", "HEAD"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def household_list(request):
+    """The list. The filter form is posted (its search box may hold a name or ID digits): the search text goes
+    into the session and the address carries a token (``filters.remember_search``); a typed ``?q=`` address is
+    turned into such an address too."""
+    if request.method == "POST" or "q" in request.GET:
+        source = request.POST if request.method == "POST" else request.GET
+        address, _searched = filters.address_params(request, source)
+        query = selectors.query_without(address, "page")
+        url = request.path + (f"?{query}" if query else "")
+        if request.method == "POST" and _is_htmx(request):
+            return _list_response(request, QueryDict(query), push=url)
+        response = redirect(url)
+        if request.method == "POST":
+            response.status_code = 303  # See Other: the list is fetched again with GET
+        return response
+    return _list_response(request, request.GET)
+
+
+def _list_response(request, address, *, push: str | None = None):
+    """The list page (or, for htmx, its results) for the address parameters ``address`` (``s=`` token, no text)."""
     villages = selectors.village_names(request.user)
-    qs, cleaned = _list_queryset(request)
+    qs, cleaned = filters.household_list(request.user, filters.list_params(request, address))
     page = selectors.household_page(
-        qs, page=request.GET.get("page"), count=not filters.broad_search(cleaned.get("q", ""))
+        qs, page=address.get("page"), count=not filters.broad_search(cleaned.get("q", ""))
     )
     sort = cleaned.get("sort") or "number"
     context = {
@@ -65,9 +84,10 @@ def household_list(request):
         "villages": villages,
         "village_options": [(code, name, code == cleaned.get("village")) for code, name in villages.items()],
         "q": cleaned.get("q", ""),
-        "query": selectors.query_without(request.GET, "page"),
-        "sort_query": selectors.query_without(request.GET, "page", "sort"),
-        "count_query": selectors.query_without(request.GET, "page"),
+        "search_lost": bool(address.get("s")) and not cleaned.get("q"),
+        "query": selectors.query_without(address, "page"),
+        "sort_query": selectors.query_without(address, "page", "sort"),
+        "count_query": selectors.query_without(address, "page"),
         "sort": sort,
         "sort_links": [
             {
@@ -95,8 +115,10 @@ def household_list(request):
         return render(request, "registry/household_list.html", context)
     response = render(request, "registry/household_list.html#results", context)
     # The address bar shows the filters in force, not every empty field of the form.
-    query = selectors.query_without(request.GET)
-    response["HX-Push-Url"] = request.path + (f"?{query}" if query else "")
+    if push is None:
+        query = selectors.query_without(address)
+        push = request.path + (f"?{query}" if query else "")
+    response["HX-Push-Url"] = push
     return response
 
 
