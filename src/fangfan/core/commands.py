@@ -40,6 +40,18 @@ class DomainCommand(BaseCommand):
     def show_progress(self) -> bool:
         return sys.stderr.isatty()
 
+    def execute(self, *args, **options):
+        """From the command line, an error is one Chinese line on stderr ("错误：…") and the exit status, without
+        the ``CommandError:`` class name Django would print before it (``--traceback`` still shows everything;
+        ``call_command`` still raises)."""
+        try:
+            return super().execute(*args, **options)
+        except CommandError as exc:
+            if not getattr(self, "_called_from_command_line", False) or options.get("traceback"):
+                raise
+            self.stderr.write(f"错误：{exc}")
+            sys.exit(exc.returncode)
+
     def handle(self, *args, **options):
         try:
             self.run(*args, **options)
