@@ -53,6 +53,7 @@ from .rules import (
     staged_table_sql,
     statement,
 )
+from .services import tasks_bundle, warnings_insert_bundled
 
 JOB_KIND = "screening"
 ID_CHUNK = 5000
@@ -371,8 +372,6 @@ def screening_run(
             _drop_member_facts()
             members = record_members = False
         total = 0
-        from .services import tasks_bundle, warnings_insert_bundled
-
         if found:
             # Every new warning written once, already in its household's verification task.
             total = warnings_insert_bundled(
