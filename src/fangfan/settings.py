@@ -25,6 +25,9 @@ TESTING = os.environ.get("FANGFAN_TESTING") == "1" or "pytest" in sys.modules
 DATA_DIR = Path(os.environ.get("FANGFAN_DATA_DIR") or (Path.cwd() / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "files"
+# Exported lists and import error lists hold personal data: ``fangfan purge-files`` (cron) deletes them after this
+# many days (README, "Scheduled work").
+FILE_RETENTION_DAYS = int(os.environ.get("FANGFAN_FILE_RETENTION_DAYS", "30"))
 
 
 def _required(name: str) -> str:

@@ -42,6 +42,7 @@ VERB_LABELS = {
     "eliminated": "风险消除",
     "screened": "筛查",
     "verified": "核实",
+    "purged": "到期删除",
 }
 
 

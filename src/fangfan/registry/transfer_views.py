@@ -13,6 +13,7 @@ import secrets
 from datetime import date
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
@@ -162,6 +163,7 @@ def job_status(request, pk: int):
         "problems": problems,
         "problem_count": (job.result or {}).get("problem_count", len(problems)),
         "has_file": bool(job.output_file) and Path(job.output_file).exists(),
+        "retention_days": settings.FILE_RETENTION_DAYS,
     }
     if request.headers.get("HX-Request") == "true":
         return render(request, "registry/transfer/job.html#status", context)
