@@ -176,7 +176,6 @@ class Context:
     members: str = (
         "registry_member"  # or the run's temporary table of candidate members (see member_facts_sql)
     )
-    record_members: str = "registry_member"  # or the run's member facts holding the members its rows name
 
     @property
     def year(self) -> int:
@@ -226,33 +225,18 @@ MEMBER_COLUMNS = (
     "serious_illness", "resident_medical", "employee_medical", "dibao", "tekun",
 )  # fmt: skip
 MEMBER_TABLE = "screening_members"
-# The member columns the department rules read (``member_facts_sql`` with ``records``).
-RECORD_MEMBER_COLUMNS = (
-    "id", "household_id", "name", "birth_date", "status", "disabled", "disability_grade", "labour_skill", "dibao",
-    "tekun",
-)  # fmt: skip
 
 
-def member_facts_sql(
-    households: str | None,
-    school_age: tuple[date, date] | None,
-    records: tuple[str, list[str]] | None = None,
-    *,
-    flagged: bool = True,
-) -> str:
+def member_facts_sql(households: str | None, school_age: tuple[date, date] | None) -> str:
     """One scan of the members for every member rule of a run (a temporary table, tiny next to the member table:
     the active members who are seriously ill, uninsured, on 低保/特困, or young enough to be of school age). Reading the wide
-    member table once instead of once per rule is what keeps a county under the time target on SQLite.
-
-    ``records`` — a predicate on alias r and the department sources — adds the members that those department rows
-    name, for the department rules (``record_from``): PostgreSQL otherwise hashed the whole member table once per
-    rule. ``flagged=False`` leaves out the first part (no member rule runs)."""
+    member table once instead of once per rule is what keeps a county under the time target on SQLite."""
     young = (
         f" OR (m.birth_date > {lit(school_age[0].isoformat())} AND m.birth_date <= {lit(school_age[1].isoformat())})"
         if school_age
         else ""
     )
-    columns = ", ".join(f"m.{c}" for c in dict.fromkeys(MEMBER_COLUMNS + RECORD_MEMBER_COLUMNS))
+    columns = ", ".join(f"m.{c}" for c in MEMBER_COLUMNS)
     # The whole registry: one sequential scan (the rules join the households and their scope anyway); a region
     # or some households: through the household index.
     scope = (
@@ -260,25 +244,15 @@ def member_facts_sql(
         if households
         else ""
     )
-    parts = []
-    if flagged:
-        parts.append(
-            f"(m.status = 'active' AND (m.serious_illness OR NOT m.resident_medical OR m.dibao OR m.tekun{young}))"
-        )
-    if records:
-        predicate, sources = records
-        parts.append(
-            "m.id IN (SELECT r.member_id FROM monitoring_departmentrecord r "
-            f"WHERE r.source IN {in_list(sources)} AND {predicate})"
-        )
     return (
         f"CREATE TEMPORARY TABLE {MEMBER_TABLE} AS SELECT {columns} FROM registry_member m "
-        f"WHERE ({' OR '.join(parts)}) {scope}"
+        f"WHERE m.status = 'active' {scope}"
+        f"AND (m.serious_illness OR NOT m.resident_medical OR m.dibao OR m.tekun{young})"
     )
 
 
-def member_facts_index(column: str = "household_id") -> str:
-    return f"CREATE INDEX {MEMBER_TABLE}_{column} ON {MEMBER_TABLE} ({column})"
+def member_facts_index() -> str:
+    return f"CREATE INDEX {MEMBER_TABLE}_hh ON {MEMBER_TABLE} (household_id)"
 
 
 def member_from(ctx: Context) -> str:
@@ -290,15 +264,12 @@ def member_from(ctx: Context) -> str:
 MEMBER_JOIN = "h.id = m.household_id"
 
 
-def record_from(ctx: Context) -> str:
-    return (
-        "monitoring_departmentrecord r "
-        "JOIN monitoring_departmentbatch b ON b.id = r.batch_id "
-        f"JOIN {ctx.record_members} m ON m.id = r.member_id "
-        "JOIN registry_household h ON h.id = m.household_id"
-    )
-
-
+RECORD_FROM = (
+    "monitoring_departmentrecord r "
+    "JOIN monitoring_departmentbatch b ON b.id = r.batch_id "
+    "JOIN registry_member m ON m.id = r.member_id "
+    "JOIN registry_household h ON h.id = m.household_id"
+)
 ACTIVE = "m.status = 'active'"
 
 
@@ -324,7 +295,7 @@ def record_candidates(
         key=key,
         explanation=explanation,
         evidence=ctx.dialect.json(record="r.id", member="m.id", batch="r.batch_id", **evidence),
-        from_=record_from(ctx),
+        from_=RECORD_FROM,
         where=" AND ".join(conditions),
         record="r.id",
         arrived="b.created_at",
@@ -361,11 +332,6 @@ class RuleSpec:
 
     def candidates_sql(self, ctx: Context) -> str:
         return self.build(ctx, self)
-
-    @property
-    def reads_records(self) -> bool:
-        """Reads a department's rows (its source is a department, not the registry itself)."""
-        return self.source != REGISTRY
 
     @property
     def source_label(self) -> str:

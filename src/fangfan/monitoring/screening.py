@@ -219,15 +219,10 @@ def _root_code() -> str:
     return ""
 
 
-def _member_facts(specs, base, id_sets, records, value_sets, today, dialect) -> tuple[bool, bool]:
-    """Build the run's temporary table of members (one scan of the member table): the candidates of the member
-    rules, and on PostgreSQL, when several department rules run, the members their rows name. Returns whether
-    the member rules and the department rules read it."""
-    for_members = any(rule.reads_members for rule in specs)
-    sources = sorted({rule.source for rule in specs if rule.reads_records})
-    for_records = dialect.pg and len(sources) > 1
-    if not for_members and not for_records:
-        return False, False
+def _member_facts(specs, base, id_sets, value_sets, today, dialect) -> bool:
+    """Build the run's temporary table of candidate members when a member rule runs (one scan of members)."""
+    if not any(rule.reads_members for rule in specs):
+        return False
     school_age = None
     if any(rule.reads_members and "school_age_max" in rule.parameters for rule in specs):
         spans = [Context(dialect, values, today).born_between() for values in value_sets]
@@ -238,19 +233,13 @@ def _member_facts(specs, base, id_sets, records, value_sets, today, dialect) -> 
     _drop_member_facts()
     with connection.cursor() as cursor:
         scoped = where != ["NOT h.cancelled"]
-        sql = member_facts_sql(
-            " AND ".join(where) if scoped else None,
-            school_age,
-            (records, sources) if for_records else None,
-            flagged=for_members,
+        cursor.execute(
+            member_facts_sql(" AND ".join(where) if scoped else None, school_age).replace("%%", "%")
         )
-        cursor.execute(sql.replace("%%", "%"))
         cursor.execute(member_facts_index())
-        if for_records:
-            cursor.execute(member_facts_index("id"))
-        if dialect.pg:
+        if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {MEMBER_TABLE}")
-    return for_members, for_records
+    return True
 
 
 def _drop_member_facts() -> None:
@@ -281,9 +270,7 @@ def _analyze_warnings(dialect: Dialect) -> None:
         cursor.execute(f"ANALYZE {table}{columns}")
 
 
-def _run_rules(
-    specs, *, base, id_sets, records, groups, today, dialect, members, record_members, per_rule, progress
-) -> int:
+def _run_rules(specs, *, base, id_sets, records, groups, today, dialect, members, per_rule, progress) -> int:
     """Each rule, once per parameter group (and chunk of household ids): one INSERT … SELECT each into the run's
     table of new warnings. The warnings table does not change meanwhile, so its planner statistics stay true."""
     root_values, differing = groups
@@ -304,8 +291,6 @@ def _run_rules(
                 ctx = Context(dialect, values, today, households=" AND ".join(where), records=records)
                 if members and rule.reads_members:
                     ctx.members = MEMBER_TABLE
-                if record_members and rule.reads_records:
-                    ctx.record_members = MEMBER_TABLE
                 count += _execute(statement(rule, ctx))
         total += count
         per_rule[rule.code] = {"name": rule.name, "new": count, "seconds": round(time.perf_counter() - r0, 4)}
@@ -351,8 +336,7 @@ def screening_run(
     records = f"r.batch_id = {int(batch.pk)}" if batch is not None else "1 = 1"
 
     per_rule: dict[str, dict] = {}
-    value_sets = [root_values, *differing.values()]
-    members, record_members = _member_facts(specs, base, id_sets, records, value_sets, today, dialect)
+    members = _member_facts(specs, base, id_sets, [root_values, *differing.values()], today, dialect)
     _staged_create(dialect)
     try:
         found = _run_rules(
@@ -364,13 +348,12 @@ def screening_run(
             today=today,
             dialect=dialect,
             members=members,
-            record_members=record_members,
             per_rule=per_rule,
             progress=progress,
         )
-        if members or record_members:
+        if members:
             _drop_member_facts()
-            members = record_members = False
+            members = False
         total = 0
         if found:
             # Every new warning written once, already in its household's verification task.
@@ -386,7 +369,7 @@ def screening_run(
             # none: every writer bundles; the partial index of pending warnings makes the look cheap).
             tasks_bundle(region_code=region_code, actor=actor)
     finally:
-        if members or record_members:
+        if members:
             _drop_member_facts()
         _staged_drop()
     if progress:
