@@ -443,7 +443,7 @@ def render(results: list[dict], args) -> str:
         "- The rule statements only read: each inserts its candidates into the run's temporary table of new "
         "warnings, so that the warnings table does not change under them (their cost is close to the re-run's). The "
         "member rules share one scan of the member table (a temporary table of ill, uninsured, 低保/特困 and "
-        "school-age members; on PostgreSQL also the members the department rows name, for the department rules).",
+        "school-age members).",
         "- *The rest* is mostly writing: one `INSERT … SELECT` opens the missing tasks, one writes the warnings "
         "attached to them — each row written once. On PostgreSQL a write that at least doubles the warnings table "
         "(this first screening) drops the secondary indexes and foreign keys of warnings and tasks and builds them "
