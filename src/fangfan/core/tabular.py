@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -159,8 +160,14 @@ def yes_no(value: object) -> bool | None:
     raise CellError("应填“是”或“否”")
 
 
+_PLAIN_MONEY = re.compile(r"(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,2})?")
+_CENT = Decimal("0.01")
+
+
 def money(value: object, *, required: bool = False) -> Decimal | None:
     """Yuan: a number ≥ 0 with at most 2 decimals."""
+    if type(value) is str and _PLAIN_MONEY.fullmatch(value):  # "4620", "3600.5": the usual cell, checked at once
+        return Decimal(value).quantize(_CENT)
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if required:
             raise CellError("必填，请填写金额（元），没有请填 0")
