@@ -1516,15 +1516,34 @@ class _Import:
         """Turn the slice's plan into the rows the database receives: encrypted, masked, in column order. The
         household of a new member is its 户编号 here; the parent puts in the id."""
         enc = fast_encryptor()
-        result.hh_new_rows = [(number, tuple(_h_row(values, enc))) for number, values in result.hh_new]
+        if self.stage_dir is not None and (result.hh_new or result.m_new):
+            # Staged (SQLite): rows of (户编号, *columns), built once, straight into this process's staging file.
+            result.staged = staging.append(
+                self.stage_dir,
+                [(number, *_h_row(values, enc)) for number, values in result.hh_new],
+                [
+                    (number, *_id_row(entry[1], entry[3], enc), *_m_row(final, _M_PHONE, enc))
+                    for number, entry, final in result.m_new
+                ],
+            )
+            staged_new = True
+        else:
+            staged_new = False
+        result.hh_new_rows = (
+            [] if staged_new else [(number, tuple(_h_row(values, enc))) for number, values in result.hh_new]
+        )
         result.hh_changed_rows = [
             (old["pk"], number, tuple(_h_row(values, enc)), values["region"], detail)
             for number, old, values, detail in result.hh_changed
         ]
-        result.m_new_rows = [
-            (number, (*_id_row(entry[1], entry[3], enc), *_m_row(final, _M_PHONE, enc)))
-            for number, entry, final in result.m_new
-        ]
+        result.m_new_rows = (
+            []
+            if staged_new
+            else [
+                (number, (*_id_row(entry[1], entry[3], enc), *_m_row(final, _M_PHONE, enc)))
+                for number, entry, final in result.m_new
+            ]
+        )
         result.m_changed_rows = [
             (
                 current["pk"],
@@ -1535,13 +1554,6 @@ class _Import:
             for number, entry, final, current in result.m_changed
         ]
         result.drop_plan()
-        if self.stage_dir is not None and (result.hh_new_rows or result.m_new_rows):
-            result.staged = staging.append(
-                self.stage_dir,
-                [(number, *row) for number, row in result.hh_new_rows],
-                [(number, *row) for number, row in result.m_new_rows],
-            )
-            result.hh_new_rows, result.m_new_rows = [], []
 
     def merge(self, results: list[_SliceResult], hh_table, mem_table) -> _Merged:
         """The slices' results together; the checks that need every slice (an ID in two households of the file)
