@@ -166,7 +166,9 @@ _CENT = Decimal("0.01")
 
 def money(value: object, *, required: bool = False) -> Decimal | None:
     """Yuan: a number ≥ 0 with at most 2 decimals."""
-    if type(value) is str and _PLAIN_MONEY.fullmatch(value):  # "4620", "3600.5": the usual cell, checked at once
+    if type(value) is str and _PLAIN_MONEY.fullmatch(
+        value
+    ):  # "4620", "3600.5": the usual cell, checked at once
         return Decimal(value).quantize(_CENT)
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if required:
