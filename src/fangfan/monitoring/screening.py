@@ -238,7 +238,10 @@ def _member_facts(specs, base, id_sets, value_sets, today, dialect) -> bool:
         )
         cursor.execute(member_facts_index())
         if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {MEMBER_TABLE}")
+            # Only the join column: with every column's statistics PostgreSQL hashed the whole household table
+            # for each member rule instead of looking up the few households by key (measured at county scale:
+            # the member rules 0.1–0.15 s each → 0.03–0.08 s, and the ANALYZE itself 0.1 s → 0.03 s).
+            cursor.execute(f"ANALYZE {MEMBER_TABLE} (household_id)")
     return True
 
 
