@@ -217,7 +217,13 @@ def _bundle_pending(cur, scope_sql: str, scope_params: list) -> tuple[int, int]:
         f"SELECT h.id AS household_id, h.region_id AS region_code FROM {tables['h']} h"
         f" WHERE h.id IN ({pending_households})"
     )
-    cur.execute(f"SELECT DISTINCT s.region_code FROM ({households}) s", scope_params)
+    # Driven from the pending warnings (their partial index; usually none): SQLite ran the IN form as a scan of
+    # every household.
+    cur.execute(
+        f"SELECT DISTINCT h.region_id FROM {tables['w']} w JOIN {tables['h']} h ON h.id = w.household_id"
+        f" WHERE w.state = {lit(State.PENDING)}{scope_sql}",
+        scope_params,
+    )
     villages = sorted(row[0] for row in cur.fetchall())
     if not villages:
         return 0, 0
