@@ -384,21 +384,26 @@ def write_report(results: list[dict], *, doc: bool) -> str:
 
 
 NOTES = [
-    "Notes (2026-11-29, this 2-vCPU machine shared with other benchmarks, load 2–3):",
+    "Notes (2026-11-29, this 2-vCPU machine; figures move by ±20 % between identical runs here):",
     "",
-    "- **The target is not met here**: about 10 000 member rows/s at county scale on both databases, a fifth of the "
-    "50 000 asked for. Time goes to `check_and_plan` (pure Python, about 55 %) and to the database (about 30 %).",
-    "- `check_and_plan` per member row, single core: the ID fast path ≈ 3 µs (`parse_id` costs 11 µs), the blind index "
-    "≈ 0.6 µs (`hmac.digest`; `blind_index` costs 2.2 µs), AES-GCM ≈ 1.6 µs with one key object (`encrypt_text` makes "
-    "one per value: 3.7 µs), pinyin initials ≈ 1 µs cached per word (`name_initials` costs 25 µs), every column parsed "
-    "once per distinct value; per household `derive.derive` ≈ 25 µs. The cyclic garbage collector is paused during an "
-    "import (reading and checking took twice as long with it).",
-    "- The slices run in forked worker processes (one per processor). Here, with both processors busy, two workers "
-    "gave 48.6 s against 50.6 s for one (SQLite, CSV); on a server with idle cores this phase divides by the cores.",
-    "- The database: SQLite `executemany` into `registry_member` with its six indexes does about 45 000 rows/s alone "
-    "on this machine (56 000 when the indexes are built afterwards); PostgreSQL takes binary `COPY` "
-    "(2.3× less client time than text `COPY`) but spends its time in index maintenance and in the deferred "
-    "foreign-key checks at commit (`audit_and_commit`).",
+    "- **The target is not met here**: about 20 000 member rows/s at county scale (was 10 000 before the bulk paths "
+    "below), two fifths of the 50 000 asked for. Where a county import's time goes on SQLite: reading the CSV "
+    "≈ 3 s and cutting it into slices ≈ 2 s (one process); checking ≈ 19 s — two worker processes, each fully busy, "
+    "≈ 41 µs of CPU per member row in all; writing ≈ 12 s (copying the staged rows ≈ 3 s, building the indexes "
+    "≈ 8 s); commit ≈ 1.5 s. All the work together is ≈ 60 CPU-seconds, so even perfectly spread over two cores "
+    "an import of 853 000 members takes 30 s: 50 000 rows/s needs either half the Python work per row or more "
+    "cores (the checking divides by the worker processes, `FANGFAN_IMPORT_WORKERS`).",
+    "- Per member row in a worker: the ID fast path ≈ 3 µs, blind index ≈ 0.6 µs (`hmac.digest`), AES-GCM ≈ 1.6 µs "
+    "with one key object, pinyin initials ≈ 1 µs cached per word, every column parsed once per distinct value (money "
+    "in the usual form on a fast path), `derive` ≈ 9 µs per household (one pass over the members), and ≈ 4.5 µs to "
+    "bind the row's 35 values into the staging file. The cyclic garbage collector is paused during an import.",
+    "- **Bulk paths** (an import that at least doubles a table, i.e. a first import of a town or county): the "
+    "secondary indexes — on PostgreSQL also the unique and foreign-key constraints — are dropped and built again "
+    "after the load (`bulkdb.indexes_deferred`; member write 19 → 8.7 s on SQLite), and on SQLite the workers "
+    "stage their new rows in private files that the importer `ATTACH`es and copies with one `INSERT … SELECT` "
+    "(`registry.staging`; binding 853 000 rows in the importing process cost ≈ 10 s, the copy ≈ 1.2 s). "
+    "PostgreSQL takes binary `COPY` from the importing process.",
+    "- Smaller imports (a village's file) keep the ordinary path: indexes kept up to date, rows bound one by one.",
 ]
 PHASES = [
     "read",
