@@ -30,6 +30,7 @@ from fangfan.policy.models import PolicyValue
 from fangfan.policy.parameters import PARAMETERS
 from fangfan.regions.codes import Level, ancestors_of, code_range, level_of
 from fangfan.regions.models import Region
+from fangfan.registry import bulkdb
 from fangfan.registry.idnumber import IdNumberError, mask_id, parse_id
 from fangfan.registry.models import Household, Member
 
@@ -307,32 +308,11 @@ def _indexes_rebuilt(cur, tables: list[str]):
     cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cur.execute("SET CONSTRAINTS ALL DEFERRED")
     cur.execute(f"LOCK TABLE {', '.join(qn(t) for t in tables)} IN ACCESS EXCLUSIVE MODE")
-    constraints: list[tuple[str, str, str]] = []
-    indexes: list[tuple[str, str]] = []
-    for table in tables:
-        cur.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
-            " AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
-            [table],
-        )
-        constraints += [(table, name, definition) for name, definition in cur.fetchall()]
-        cur.execute(
-            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-            " WHERE x.indrelid = %s::regclass AND NOT x.indisprimary"
-            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname",
-            [table],
-        )
-        indexes += cur.fetchall()
-    for table, name, _definition in constraints:
-        cur.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
-    for name, _definition in indexes:
-        cur.execute(f"DROP INDEX {qn(name)}")
+    dropped = [(table, bulkdb.drop_indexes(cur, table)) for table in tables]
     cur.execute("SET LOCAL enable_nestloop = off")
     yield
-    for _name, definition in indexes:
-        cur.execute(definition)
-    for table, name, definition in constraints:
-        cur.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+    for table, definitions in dropped:
+        bulkdb.build_indexes(cur, table, definitions)
     cur.execute("RESET enable_nestloop")
 
 

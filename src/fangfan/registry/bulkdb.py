@@ -5,7 +5,7 @@ PostgreSQL's ``COPY`` are several times faster. These helpers take plain tuples 
 column stores (encrypted text already encrypted, choices as codes), so the caller must give every column of the
 row: no model defaults, no ``save()``, no signals. Use them inside ``transaction.atomic()``.
 
-Generic (no domain words): a candidate for ``core`` once another app needs it.
+Generic (no domain words); ``monitoring`` uses the index helpers too.
 """
 
 from __future__ import annotations
@@ -199,6 +199,32 @@ def _secondary_indexes(cursor, table: str) -> list[tuple[str, str, str]]:
     return cursor.fetchall()
 
 
+def drop_indexes(cursor, table: str) -> list[tuple[str, str, str]]:
+    """Drop ``table``'s secondary indexes (and, on PostgreSQL, its unique and foreign-key constraints) inside the
+    caller's transaction; returns what ``build_indexes`` needs to put them back."""
+    qn = connection.ops.quote_name
+    dropped = _secondary_indexes(cursor, table)
+    for kind, name, _definition in dropped:
+        if kind == "constraint":
+            cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+        else:
+            cursor.execute(f"DROP INDEX {qn(name)}")
+    return dropped
+
+
+def build_indexes(cursor, table: str, dropped: list[tuple[str, str, str]]) -> None:
+    """Build again what ``drop_indexes`` dropped: unique ones and plain indexes first, then foreign keys (whose
+    check uses the other table's indexes). Every unique index and foreign key checks the rows as it is built."""
+    qn = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for kind, name, definition in sorted(dropped, key=lambda d: "FOREIGN KEY" in d[2]):
+        if kind == "constraint":
+            cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+        else:
+            cursor.execute(definition)
+
+
 @contextmanager
 def indexes_deferred(model: type[Model], incoming: int, *, at_least: int = 20_000):
     """Inside a transaction, around a bulk load of ``incoming`` rows into the model's table: when the load at least
@@ -219,24 +245,11 @@ def indexes_deferred(model: type[Model], incoming: int, *, at_least: int = 20_00
             "indexes_deferred needs a transaction: a failed load must take the dropped indexes back"
         )
     table = _table(model)
-    qn = connection.ops.quote_name
     with connection.cursor() as cursor:
-        dropped = _secondary_indexes(cursor, table)
-        for kind, name, _definition in dropped:
-            if kind == "constraint":
-                cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
-            else:
-                cursor.execute(f"DROP INDEX {qn(name)}")
+        dropped = drop_indexes(cursor, table)
     yield True
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        # Unique ones and plain indexes first, then foreign keys (whose check uses the other table's indexes).
-        for kind, name, definition in sorted(dropped, key=lambda d: "FOREIGN KEY" in d[2]):
-            if kind == "constraint":
-                cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
-            else:
-                cursor.execute(definition)
+        build_indexes(cursor, table, dropped)
 
 
 def reserve_ids(model: type[Model], count: int) -> list[int]:
