@@ -332,15 +332,8 @@ COUNT_KEYS = [
 ]
 
 
-class HouseholdCount(models.Model):
-    """How many households (and people, 家庭人口 summed) a village holds per type, class, monitoring-object type and
-    state, suggestion and cancellation: the dashboard and the list's totals read this instead of counting a
-    county's 250 000 households.
-
-    Written by database triggers on ``registry_household`` (migration 0004), never by Python: every writer — the
-    services, the importer's bulk path, the recompute, the demo, raw SQL — keeps it exact in its own transaction.
-    On SQLite the triggers add to these rows directly; on PostgreSQL they append to ``HouseholdCountDelta`` (no row
-    locks shared between writers) and readers add both (``registry.counts``)."""
+class _CountRow(models.Model):
+    """A village and one combination of the counted columns, with how many households and people it holds."""
 
     region_code = models.CharField(_("村（社区）代码"), max_length=12)
     household_type = models.CharField(_("户类型"), max_length=10, choices=HouseholdType.choices)
@@ -356,6 +349,20 @@ class HouseholdCount(models.Model):
     region_field = "region_code"
 
     class Meta:
+        abstract = True
+
+
+class HouseholdCount(_CountRow):
+    """How many households (and people, 家庭人口 summed) a village holds per type, class, monitoring-object type and
+    state, suggestion and cancellation: the dashboard and the list's totals read this instead of counting a
+    county's 250 000 households.
+
+    Written by database triggers on ``registry_household`` (migration 0004), never by Python: every writer — the
+    services, the importer's bulk path, the recompute, the demo, raw SQL — keeps it exact in its own transaction.
+    On SQLite the triggers add to these rows directly; on PostgreSQL they append to ``HouseholdCountDelta`` (no row
+    locks shared between writers) and readers add both (``registry.counts``)."""
+
+    class Meta:
         verbose_name = _("农户分类计数")
         verbose_name_plural = _("农户分类计数")
         constraints = [
@@ -366,22 +373,9 @@ class HouseholdCount(models.Model):
         return f"{self.region_code} {self.households}"
 
 
-class HouseholdCountDelta(models.Model):
+class HouseholdCountDelta(_CountRow):
     """Changes to ``HouseholdCount`` not yet folded into it (PostgreSQL only): appended by the triggers, summed by
     readers together with ``HouseholdCount``, folded into it by ``registry.counts.fold_counts``."""
-
-    region_code = models.CharField(_("村（社区）代码"), max_length=12)
-    household_type = models.CharField(_("户类型"), max_length=10)
-    exited_class = models.CharField(_("脱贫户分类"), max_length=20, blank=True)
-    monitoring_type = models.CharField(_("监测对象类型"), max_length=20, blank=True)
-    monitoring_state = models.CharField(_("监测状态"), max_length=20, blank=True)
-    suggestion = models.CharField(_("系统建议分类"), max_length=20, blank=True)
-    cancelled = models.BooleanField(_("已注销"), default=False)
-    households = models.IntegerField(_("户数"), default=0)
-    people = models.IntegerField(_("人数"), default=0)
-
-    objects = ScopedManager()
-    region_field = "region_code"
 
     class Meta:
         verbose_name = _("农户分类计数变动")
