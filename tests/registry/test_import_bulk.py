@@ -168,3 +168,20 @@ def test_no_index_dropped_for_a_load_into_a_larger_table(regions):
 def test_deferred_indexes_need_a_transaction(committed_db):
     with pytest.raises(RuntimeError), bulkdb.indexes_deferred(Household, 5, at_least=1):
         pass
+
+
+def test_a_killed_imports_staging_folder_is_removed_a_day_later(settings, tmp_path):
+    """The staging files hold names: a folder left by an import that was killed goes when the next one starts."""
+    import os
+    import time
+
+    settings.DATA_DIR = tmp_path
+    stale = tmp_path / "tmp" / "import-old"
+    fresh = tmp_path / "tmp" / "import-new"
+    for folder in (stale, fresh):
+        folder.mkdir(parents=True)
+        (folder / "rows-1.sqlite3").write_text("张三")
+    os.utime(stale, (time.time() - 2 * 86400,) * 2)
+    with staging.folder() as path:
+        assert Path(path).is_dir()
+    assert not stale.exists() and fresh.exists()

@@ -18,6 +18,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,7 @@ def folder():
     """A private folder under the data directory for one import's staging files, removed afterwards."""
     base = Path(settings.DATA_DIR) / "tmp"
     base.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(base)
     path = tempfile.mkdtemp(prefix="import-", dir=base)  # mode 0700: the rows hold names
     try:
         yield path
@@ -46,6 +48,18 @@ def folder():
         for key in [k for k in _OPEN if k[1] == path]:
             _OPEN.pop(key)[1].close()
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_leftovers(base: Path, *, older_than: float = 24 * 3600) -> None:
+    """Staging folders of an import that was killed before it could clean up (the rows hold names): gone a day
+    later, when the next import starts. No import runs for a day."""
+    cutoff = time.time() - older_than
+    for stale in base.glob("import-*"):
+        try:
+            if stale.is_dir() and stale.stat().st_mtime < cutoff:
+                shutil.rmtree(stale, ignore_errors=True)
+        except FileNotFoundError:
+            continue
 
 
 def _columns(count: int) -> str:
