@@ -137,3 +137,12 @@ def test_a_broad_search_loads_its_total_afterwards(client, users, regions):
     assert "共 55 户" in exact.content.decode()
     # A narrow search still counts on the page.
     assert not client.get(client.post(LIST, {"q": "wjx"})["Location"]).context["page"].capped
+
+
+@pytest.mark.django_db
+def test_postgresql_has_the_descending_income_index():
+    """Migration 0007: PostgreSQL reads a county's list sorted by income descending (NULL last) from an index of
+    its own; SQLite has none (it cannot declare NULLS LAST in an index)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "registry_household")
+    assert ("hh_income_desc_idx" in constraints) is (connection.vendor == "postgresql")
