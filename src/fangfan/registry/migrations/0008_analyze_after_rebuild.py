@@ -1,6 +1,7 @@
 """SQLite: migration 0005 rebuilt the member table, and a rebuilt table has lost its planner statistics
-(``sqlite_stat1``). Without them SQLite picks plans 20–200× slower for the household list and its searches (a
-county's search page 1.3 s instead of 2 ms, measured on 250 000 households), so the registry is analysed again.
+(``sqlite_stat1``). Without statistics SQLite can pick plans 20–200× slower for the household list and its
+searches (a county's search page took 1.3 s instead of 2 ms after a rebuild of the household table, measured on
+250 000 households), so the registry is analysed again.
 
 (Rebuilding the *household* table on SQLite would also drop the triggers that keep ``HouseholdCount`` — migration
 0004 — since Django's table rebuild does not carry triggers over: a later migration that alters a household field
