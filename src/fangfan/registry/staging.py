@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 # (process id, folder) → (file, connection): one file per process, appended to slice after slice.
 _OPEN: dict[tuple[int, str], tuple[str, sqlite3.Connection]] = {}
@@ -121,6 +121,11 @@ def attached(files: Sequence[str]):
                 names.append((f"stage{i}", _tables(file)))
         yield names
     finally:
-        with connection.cursor() as cursor:
-            for name, _tables_of in names:
-                cursor.execute(f"DETACH DATABASE {name}")
+        try:
+            with connection.cursor() as cursor:
+                for name, _tables_of in names:
+                    cursor.execute(f"DETACH DATABASE {name}")
+        except DatabaseError:
+            # Still attached (a statement left open by an error): a fresh connection next time, never one that
+            # holds a staging file; the original error, if any, is the one that propagates.
+            connection.close()
