@@ -414,6 +414,7 @@ PHASES = [
     "prepare_members",
     "write_members",
     "audit_and_commit",
+    "analyze",
 ]
 
 

@@ -185,3 +185,25 @@ def test_a_killed_imports_staging_folder_is_removed_a_day_later(settings, tmp_pa
     with staging.folder() as path:
         assert Path(path).is_dir()
     assert not stale.exists() and fresh.exists()
+
+
+@pytest.mark.django_db
+def test_a_large_import_refreshes_the_planner_statistics(tmp_path, regions, monkeypatch):
+    """Without statistics SQLite plans the household list 20–200× slower: an import that writes many rows
+    analyses the registry tables (threshold lowered here)."""
+    from fangfan.registry import importer
+
+    monkeypatch.setattr(importer, "ANALYZE_AT", 3)
+    households, members = sample()
+    summary = households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=None)
+    assert "analyze" in summary.timings
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'registry_member'")
+        else:
+            cursor.execute("SELECT COUNT(*) FROM pg_stats WHERE tablename = 'registry_member'")
+        assert cursor.fetchone()[0] > 0
+    # A small import leaves the statistics alone.
+    monkeypatch.setattr(importer, "ANALYZE_AT", 5_000)
+    again = households_import(path=write_csv_pair(tmp_path / "b", households[:1], members[:3]), actor=None)
+    assert "analyze" not in again.timings

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from django.core.management.color import no_style
 from django.db import connection, models
 
+from fangfan.registry import bulkdb
+
 
 def columns(model: type[models.Model]) -> list[models.Field]:
     """The concrete fields of ``model`` in table order (the primary key included)."""
@@ -106,10 +108,5 @@ def indexes_deferred(*models_: type[models.Model]):
 
 
 def analyze(*models_: type[models.Model]) -> None:
-    """Refresh the planner's statistics after a bulk load, so the first list page is planned well. On PostgreSQL
-    outside a transaction, VACUUM as well: it sets the visibility map that index-only scans need."""
-    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with connection.cursor() as cursor:
-        for model in models_:
-            table = connection.ops.quote_name(model._meta.db_table)
-            cursor.execute(f"VACUUM (ANALYZE) {table}" if vacuum else f"ANALYZE {table}")
+    """Refresh the planner's statistics after a bulk load (``registry.bulkdb.analyze``)."""
+    bulkdb.analyze(*models_)

@@ -147,6 +147,7 @@ M_POS = {f: i for i, f in enumerate(M_FIELDS)}
 # What an ID number gives (written with a new member, or when a changed member is rewritten).
 M_ID_FIELDS = ["id_number", "id_index", "id_masked", "id_last4", "birth_date", "sex"]
 MAX_PROBLEMS = 10_000
+ANALYZE_AT = 5_000  # rows written from which an import refreshes the planner's statistics
 AUDIT_DETAIL_KEYS = 12
 AUDIT_DETAIL_MEMBERS = 10
 
@@ -1728,6 +1729,12 @@ class _Import:
             lap("write_members")
             self.write_audit(plan, event, now)
         lap("audit_and_commit")
+        if plan.hh_new + plan.hh_changed + plan.m_new + plan.m_changed >= ANALYZE_AT:
+            # A large load changes what the planner must know: without statistics SQLite plans the list 20–200×
+            # slower (a county search page 1.3 s instead of 2 ms), and PostgreSQL's autovacuum may lag.
+            self.progress(self.total - 1, self.total, "正在更新统计信息")
+            bulkdb.analyze(Household, Member)
+            lap("analyze")
 
     @staticmethod
     def copy_staged(schemas, table: str, sql: str, params: list) -> int:
