@@ -386,8 +386,8 @@ def write_report(results: list[dict], *, doc: bool) -> str:
 NOTES = [
     "Notes (2026-11-29, this 2-vCPU machine; figures move by ±20 % between identical runs here):",
     "",
-    "- **The target is not met here**: about 20 000 member rows/s at county scale (was 10 000 before the bulk paths "
-    "below), two fifths of the 50 000 asked for. Where a county import's time goes on SQLite: reading the CSV "
+    "- **The target is not met here**: 20 000–24 000 member rows/s at county scale (36–42 s for 853 416 members "
+    "between runs; 10 000 before the bulk paths below), under half the 50 000 asked for. Where a county import's time goes on SQLite: reading the CSV "
     "≈ 3 s and cutting it into slices ≈ 2 s (one process); checking ≈ 19 s — two worker processes, each fully busy, "
     "≈ 41 µs of CPU per member row in all; writing ≈ 12 s (copying the staged rows ≈ 3 s, building the indexes "
     "≈ 8 s); commit ≈ 1.5 s. All the work together is ≈ 60 CPU-seconds, so even perfectly spread over two cores "
