@@ -207,3 +207,16 @@ def test_a_large_import_refreshes_the_planner_statistics(tmp_path, regions, monk
     monkeypatch.setattr(importer, "ANALYZE_AT", 5_000)
     again = households_import(path=write_csv_pair(tmp_path / "b", households[:1], members[:3]), actor=None)
     assert "analyze" not in again.timings
+
+
+def test_more_staging_files_than_sqlite_attaches_are_read_back(committed_db, tmp_path, regions, monkeypatch):
+    """A file per worker process; past the attach limit the rows are read back and written the ordinary way."""
+    monkeypatch.setattr(staging, "MAX_ATTACHED", 0)
+    monkeypatch.setenv("FANGFAN_IMPORT_WORKERS", "2")
+    read = []
+    real = staging.read_back
+    monkeypatch.setattr(staging, "read_back", lambda file, table: read.append(table) or real(file, table))
+    households, members = big_sample(30)
+    households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=None)
+    assert Household.objects.count() == 30 and Member.objects.count() == 60
+    assert bool(read) is staging.wanted()  # SQLite stages; PostgreSQL takes COPY

@@ -26,6 +26,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+# SQLite attaches at most 10 databases (its default limit); one file per worker process stays well below that
+# (``importer._workers_for`` allows 8). More files go the ``read_back`` way.
+MAX_ATTACHED = 8
 # (process id, folder) → (file, connection): one file per process, appended to slice after slice.
 _OPEN: dict[tuple[int, str], tuple[str, sqlite3.Connection]] = {}
 
@@ -110,7 +113,7 @@ def read_back(file: str, table: str) -> list[tuple]:
 def attached(files: Sequence[str]):
     """The staged files attached to the registry's connection as ``stage0``, ``stage1``…: yields their
     ``(schema, tables)``, or None when they cannot be attached (a transaction is open: use ``read_back``)."""
-    if not files or connection.in_atomic_block:
+    if not files or connection.in_atomic_block or len(files) > MAX_ATTACHED:
         yield None
         return
     names = []
