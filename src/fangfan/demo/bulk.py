@@ -86,25 +86,21 @@ def _is_psycopg3() -> bool:
 
 @contextmanager
 def indexes_deferred(*models_: type[models.Model]):
-    """Drop the models' ``Meta.indexes`` for a load into (nearly) empty tables and build them again afterwards:
-    one sorted build per index instead of maintaining each on every row. Unique constraints stay (they guard
-    the data). Inside the caller's transaction: on an error the rollback brings the indexes back unchanged."""
-    editor = connection.schema_editor(collect_sql=False)
-    editor.deferred_sql = []  # only used to render statements, never entered (SQLite refuses inside atomic)
-    pairs = [(model, index) for model in models_ for index in model._meta.indexes]
+    """Drop the models' secondary indexes — on PostgreSQL also their unique and foreign-key constraints — for a
+    load into empty tables and build them again afterwards (``registry.bulkdb.drop_indexes`` / ``build_indexes``,
+    as the importer does): one sorted build per index instead of keeping each up to date row by row. Every unique
+    index and foreign key checks the rows as it is rebuilt. Inside the caller's transaction: on an error the
+    rollback brings everything back unchanged."""
     with connection.cursor() as cursor:
-        for model, index in pairs:
-            cursor.execute(str(index.remove_sql(model, editor)))
+        if connection.vendor == "postgresql":
+            # ALTER TABLE refuses a table with pending deferred checks from earlier writes: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        dropped = [(model, bulkdb.drop_indexes(cursor, model._meta.db_table)) for model in models_]
     yield
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED; PostgreSQL builds no index on a table
-            # with pending trigger events, so check them now.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for model, index in pairs:
-            cursor.execute(str(index.create_sql(model, editor)))
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for model, definitions in dropped:
+            bulkdb.build_indexes(cursor, model._meta.db_table, definitions)
 
 
 def analyze(*models_: type[models.Model]) -> None:
