@@ -11,7 +11,7 @@ name must contain "bench" for the script to empty it when it holds something els
 the same demo (households and seed) is reused.
 
 Queries are issued exactly as the pages issue them: ``registry.filters.household_list`` (jurisdiction, filters,
-sort) → ``registry.selectors.household_page`` (rows + capped count, none for a broad search) and, with
+sort) → ``registry.selectors.list_page`` (rows + the kept total, a capped count, or none for a broad search) and, with
 ``household_list(…, for_count=True)``, ``household_count`` (the exact total the list loads afterwards), and
 ``reports.selectors.registry_counts`` for the dashboard — each for a town user (桃溪镇 工作站) and a county user
 (县级审核), against the same targets. Each figure is the median of ``--runs`` runs after two warm-up runs: database
@@ -166,6 +166,33 @@ def scenarios(deep: int):
             ),
             (f"{role}-all-count", f"{place} · 全部 · 精确总数", role, "count", sort, 1, "page1"),
             (
+                f"{role}-sudden-number-p1",
+                f"{place} · 突发严重困难户 · 按户编号 · 第1页",
+                role,
+                "page",
+                {"monitoring_type": "sudden"},
+                1,
+                "page1",
+            ),
+            (
+                f"{role}-size-desc-p1",
+                f"{place} · 全部 · 按家庭人口倒序 · 第1页",
+                role,
+                "page",
+                {"sort": "-size"},
+                1,
+                "page1",
+            ),
+            (
+                f"{role}-size-deep",
+                f"{place} · 全部 · 按家庭人口 · 第{deep}页",
+                role,
+                "page",
+                {"sort": "size"},
+                deep,
+                "deep",
+            ),
+            (
                 f"{role}-search-initials",
                 f"{place} · 搜索拼音首字母 wj · 第1页",
                 role,
@@ -241,8 +268,8 @@ def run(args, users, runs: int, explain: bool = False) -> dict:
     from django.test import Client
     from django.urls import reverse
 
-    from fangfan.registry.filters import broad_search, household_list
-    from fangfan.registry.selectors import household_count, household_page
+    from fangfan.registry.filters import household_list
+    from fangfan.registry.selectors import household_count, list_page
     from fangfan.reports.selectors import registry_counts
 
     clients = {}
@@ -261,7 +288,7 @@ def run(args, users, runs: int, explain: bool = False) -> dict:
 
             def fn(user=user, params=params, page=page):
                 qs, cleaned = household_list(user, params)
-                return household_page(qs, page=page, count=not broad_search(cleaned.get("q", "")))
+                return list_page(user, qs, cleaned, page=page)
 
             m = measure(fn, runs=runs)
         elif kind == "count":

@@ -211,7 +211,7 @@ def test_paging_fifty_per_page(client, users, regions):
     assert client.get(LIST, {"page": "x"}).context["page"].number == 1
 
 
-def test_large_scope_count_is_capped_then_fetched_exactly(client, users, regions, settings, monkeypatch):
+def test_list_without_search_is_counted_exactly_from_the_kept_counts(client, users, regions, monkeypatch):
     from fangfan.registry import selectors
 
     monkeypatch.setattr(selectors, "COUNT_CAP", 60)
@@ -219,9 +219,33 @@ def test_large_scope_count_is_capped_then_fetched_exactly(client, users, regions
     client.force_login(users["village_clerk"])
     response = client.get(LIST)
     page = response.context["page"]
+    # Beyond the cap, yet exact at once: the total comes from registry.counts, no second request.
+    assert not page.capped and page.count == 70 and page.num_pages == 2 and page.has_next
+    assert reverse("registry:household_count") not in response.content.decode()
+    # Filters are counted from there too, and the kept counts follow every write.
+    _bulk(10, start=70)
+    Household.objects.filter(number__in=["B20100000", "B20100001"]).update(cancelled=True)
+    assert client.get(LIST).context["page"].count == 78
+    assert client.get(LIST, {"cancelled": "1"}).context["page"].count == 2
+    sized = client.get(LIST, {"sort": "-size", "page": 2}).context["page"]
+    sizes = [row.size for row in sized.rows]
+    assert sized.count == 78 and len(sizes) == 28 and sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+
+
+def test_large_search_count_is_capped_then_fetched_exactly(client, users, regions, monkeypatch):
+    from fangfan.registry import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 60)
+    for i in range(70):
+        make_household(f"S{i:05d}", VILLAGE, members=[(f"王建{i}", date(1980, 1, 1), "户主")])
+    client.force_login(users["village_clerk"])
+    searched = client.post(LIST, {"q": "王建"})["Location"]  # a name of two characters: counted on the page
+    response = client.get(searched)
+    page = response.context["page"]
     assert page.capped and page.count == 60 and page.num_pages is None and page.has_next
     assert reverse("registry:household_count") in response.content.decode()
-    exact = client.get(reverse("registry:household_count"), headers={"HX-Request": "true"})
+    token = re.search(r"s=([A-Za-z0-9_-]+)", searched).group(1)
+    exact = client.get(reverse("registry:household_count"), {"s": token}, headers={"HX-Request": "true"})
     assert "共 70 户" in exact.content.decode()
 
 

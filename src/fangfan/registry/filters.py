@@ -104,8 +104,12 @@ def household_list(user, params, *, for_count: bool = False, action: str = "hous
     """The household list of ``user``: the jurisdiction, then ``household_filter``; ``for_count`` for a query
     that will only be counted. Returns (queryset, applied values)."""
     large = user.region_id is None or level_of(user.region_id) <= Level.COUNTY
-    by_income = sort_of(params).lstrip("-") == "per_capita_income"
-    base = Household.objects.for_user(user, action, region_index=not (large and by_income and not for_count))
+    # Sorted by income or size over a county or more: SQLite must read the index in that order (and check the
+    # jurisdiction in it), not the county's region range sorted afterwards.
+    by_ordered_index = sort_of(params).lstrip("-") in ("per_capita_income", "size")
+    base = Household.objects.for_user(
+        user, action, region_index=not (large and by_ordered_index and not for_count)
+    )
     return household_filter(base, params, for_count=for_count)
 
 

@@ -74,9 +74,7 @@ def _list_response(request, address, *, push: str | None = None):
     """The list page (or, for htmx, its results) for the address parameters ``address`` (``s=`` token, no text)."""
     villages = selectors.village_names(request.user)
     qs, cleaned = filters.household_list(request.user, filters.list_params(request, address))
-    page = selectors.household_page(
-        qs, page=address.get("page"), count=not filters.broad_search(cleaned.get("q", ""))
-    )
+    page = selectors.list_page(request.user, qs, cleaned, page=address.get("page"))
     sort = cleaned.get("sort") or "number"
     context = {
         "page": page,
