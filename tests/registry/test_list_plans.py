@@ -14,9 +14,10 @@ from django.db import connection
 from django.urls import reverse
 from registry_factory import make_household
 
+from fangfan.registry import bulkdb
 from fangfan.registry.filters import household_filter, household_list
 from fangfan.registry.models import Household
-from fangfan.registry.selectors import household_count, household_page
+from fangfan.registry.selectors import household_count, household_page, list_page
 
 LIST = reverse("registry:household_list")
 SORTS = ["per_capita_income", "-per_capita_income", "number", "-number", "size", "-size"]
@@ -88,6 +89,18 @@ def test_same_rows_same_order_same_totals(users, spread, role):
         assert _ids(qs) == _ids(reference), params
         counted, _ = household_list(user, params, for_count=True)
         assert household_count(counted, user=user, params=cleaned) == reference.count(), params
+        # The list's own pages (4 rows each): the same rows, and an exact total unless a broad search leaves it
+        # to the second request.
+        pages = []
+        for n in (1, 2, 3):
+            page = list_page(user, qs, cleaned, page=n, per_page=4)
+            if page.number != n:  # past the end: the last page again
+                break
+            pages.append(page)
+        assert [r.pk for page in pages for r in page.rows] == _ids(reference)[:12], params
+        for page in pages:
+            if not page.capped:
+                assert page.count == reference.count(), params
 
 
 def test_households_without_income_come_last_either_way(users, spread):
@@ -110,6 +123,7 @@ def test_only_a_county_or_more_sorted_by_income_is_steered(users, spread):
         )  # PostgreSQL plans this well itself
         return
     assert steered("county_review", {"sort": "per_capita_income"})
+    assert steered("county_review", {"sort": "-size"})
     assert steered("province_record", {"sort": "-per_capita_income", "household_type": "exited"})
     assert not steered("county_review", {"sort": "number"})
     assert not steered("town_station", {"sort": "per_capita_income"})
@@ -146,3 +160,43 @@ def test_postgresql_has_the_descending_income_index():
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, "registry_household")
     assert ("hh_income_desc_idx" in constraints) is (connection.vendor == "postgresql")
+
+
+@pytest.mark.django_db
+def test_list_order_indexes():
+    """Migration 0009: a monitoring-object type in income order, and 家庭人口 order; on PostgreSQL the type's index
+    holds income in the descending list's order (NULL last)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "registry_household")
+        assert {"hh_montype_income_idx", "hh_size_cover_idx"} <= set(constraints)
+        assert "hh_region_montype_idx" not in constraints
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_indexdef('hh_montype_income_idx'::regclass)")
+            assert "per_capita_income DESC NULLS LAST" in cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_serial_plan_is_local_to_its_block():
+    def workers():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            return cursor.fetchone()[0]
+
+    if connection.vendor != "postgresql":
+        with bulkdb.serial_plan():
+            assert Household.objects.count() == 0  # nothing to set on SQLite
+        return
+    before = workers()
+    with bulkdb.serial_plan():
+        assert workers() == "0"
+    assert workers() == before
+    # Inside a caller's transaction (a test, ATOMIC_REQUESTS): set back when the block ends, or rolled back with it.
+    from django.db import transaction
+
+    with transaction.atomic():
+        with bulkdb.serial_plan():
+            assert workers() == "0"
+        assert workers() == before
+        with pytest.raises(ZeroDivisionError), bulkdb.serial_plan():
+            raise ZeroDivisionError
+        assert workers() == before

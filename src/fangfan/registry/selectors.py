@@ -9,13 +9,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models import BooleanField, Case, Count, F, Q, Value, When, Window
 from django.http import QueryDict
 
 from fangfan.accounts.roles import Role
 from fangfan.core.models import AuditEvent
 from fangfan.regions.models import Region
 
+from . import bulkdb
 from .choices import ExitedClass, HouseholdType, HousingGrade, MonitoringState, MonitoringType, Suggestion
 from .counts import count_total
 from .models import COUNT_KEYS, CompositionChange, Household, Member
@@ -124,28 +125,39 @@ def _page_number(raw) -> int:
     return max(1, min(number, 1_000_000))
 
 
-def list_page(user, qs, cleaned: dict, *, page=1) -> HouseholdPage:
+def list_page(user, qs, cleaned: dict, *, page=1, per_page: int = PAGE_SIZE) -> HouseholdPage:
     """The household list's page for ``filters.household_list``'s (qs, cleaned), counted the cheapest exact way:
     a list without a search takes its total from the kept counts (``registry.counts``: ≈ 1 ms for a county, exact
     after any write, where counting the rows of one monitoring type read the county's index: 12 ms); a search that
-    probes household by household (``filters.broad_search``) is not counted on the page; another search gets the
-    capped count."""
+    probes household by household (``filters.broad_search``) is not counted on the page; another search (its
+    matches are all looked up from the name index and sorted anyway) counts them in the same query."""
     from .filters import broad_search  # filters imports this module
 
     q = cleaned.get("q", "")
     if not q:
-        return household_page(qs, page=page, total=lambda: _counted_total(user, cleaned))
-    return household_page(qs, page=page, count=not broad_search(q))
+        return household_page(qs, page=page, per_page=per_page, total=lambda: _counted_total(user, cleaned))
+    if broad_search(q):
+        with bulkdb.serial_plan():
+            return household_page(qs, page=page, per_page=per_page, count=False)
+    return household_page(qs, page=page, per_page=per_page, count_in_page=True)
 
 
 def household_page(
-    qs, *, page=1, per_page: int = PAGE_SIZE, count: bool = True, total: Callable[[], int] | None = None
+    qs,
+    *,
+    page=1,
+    per_page: int = PAGE_SIZE,
+    count: bool = True,
+    total: Callable[[], int] | None = None,
+    count_in_page: bool = False,
 ) -> HouseholdPage:
     """Rows of one page plus a count that never scans more than ``COUNT_CAP`` rows.
 
     The rows come with one query (``per_page + 1`` rows tell whether a next page exists). On page 1 with fewer
     rows than a page no count is needed at all; otherwise the count is ``total()`` when given (the exact number
     of rows ``qs`` holds, found some cheaper way), else ``SELECT COUNT(*) FROM (… LIMIT cap+1)``.
+    ``count_in_page`` counts every row in the page's own query (``COUNT(*) OVER ()``), for a query that must read
+    all its rows to sort them anyway: one pass instead of two (a county's search for “王建”, PostgreSQL: 7 → 4 ms).
     ``count=False`` (a search that probes household by household: ``filters.broad_search``) skips that count: the
     page says how many it has seen so far, as a floor, and the exact total is loaded afterwards like a capped one
     (the capped count of such a search reads the whole jurisdiction: 30–90 ms).
@@ -156,10 +168,14 @@ def household_page(
             When(suggestion_differs_q(), then=Value(True)), default=Value(False), output_field=BooleanField()
         )
     )
+    if count_in_page:
+        listed = listed.annotate(matches=Window(Count("pk")))
     offset = (number - 1) * per_page
     rows = list(listed[offset : offset + per_page + 1])
     if number == 1 and len(rows) <= per_page:
         total, capped = len(rows), False
+    elif count_in_page and rows:
+        total, capped = rows[0].matches, False
     elif total is None and not count and rows:
         total, capped = offset + len(rows), True
     else:
