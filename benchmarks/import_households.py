@@ -395,19 +395,24 @@ def write_report(results: list[dict], *, doc: bool) -> str:
 
 
 NOTES = [
-    "Notes (2026-11-29, this 2-vCPU machine; figures move by ±20 % between identical runs here):",
+    "Notes (2026-12-02, this 2-vCPU machine; figures move by ±20 % between identical runs here):",
     "",
-    "- **The target is not met here**: 20 000–24 000 member rows/s at county scale (36–42 s for 853 416 members "
-    "between runs; 10 000 before the bulk paths below), under half the 50 000 asked for. Where a county import's time goes on SQLite: reading the CSV "
-    "≈ 3 s and cutting it into slices ≈ 2 s (one process); checking ≈ 19 s — two worker processes, each fully busy, "
-    "≈ 41 µs of CPU per member row in all; writing ≈ 12 s (copying the staged rows ≈ 3 s, building the indexes "
-    "≈ 8 s); commit ≈ 1.5 s. All the work together is ≈ 60 CPU-seconds, so even perfectly spread over two cores "
-    "an import of 853 000 members takes 30 s: 50 000 rows/s needs either half the Python work per row or more "
-    "cores (the checking divides by the worker processes, `FANGFAN_IMPORT_WORKERS`).",
+    "- **The target is not met here**: 22 000–28 000 member rows/s at county scale (30–38 s for 853 416 members "
+    "between runs; 10 000 before the bulk paths below), about half the 50 000 asked for. Where a county import's "
+    "time goes on SQLite (2026-12-02, measured by phase and with `/usr/bin/time`): reading the CSV ≈ 2–3 s and "
+    "cutting it into slices ≈ 1.3 s (one process); checking ≈ 16 s — two worker processes, each fully busy, 26 s "
+    "of work in one process (≈ 31 µs per member row: staging the row ≈ 6 µs, the cells ≈ 8 µs, comparing and "
+    "`derive` ≈ 6 µs, encryption and the blind index ≈ 4 µs), 1.7× faster on two; writing ≈ 9 s (copying the "
+    "staged rows ≈ 3 s, building the 15 indexes ≈ 6 s: `member_id_index_unique` 1.2 s, the two name indexes "
+    "0.9 s each; `PRAGMA threads` and a larger cache change nothing); commit ≈ 1.5 s. In all ≈ 47 CPU-seconds "
+    "(user 38.7 + system 8.2), so the floor on two cores is ≈ 24 s. 50 000 rows/s (17 s) needs the checks to be "
+    "columnar rather than a Python loop per row: the database's share alone (≈ 10 s) leaves ≈ 7 s for reading and "
+    "checking 853 000 rows.",
     "- Per member row in a worker: the ID fast path ≈ 3 µs, blind index ≈ 0.6 µs (`hmac.digest`), AES-GCM ≈ 1.6 µs "
     "with one key object, pinyin initials ≈ 1 µs cached per word, every column parsed once per distinct value (money "
     "in the usual form on a fast path), `derive` ≈ 9 µs per household (one pass over the members), and ≈ 4.5 µs to "
-    "bind the row's 35 values into the staging file. The cyclic garbage collector is paused during an import.",
+    "bind the row's 35 values into the staging file (≈ 3.2 µs of it the binding itself, 0.4 µs the date adapter). "
+    "The cyclic garbage collector is paused during an import.",
     "- **Bulk paths** (an import that at least doubles a table, i.e. a first import of a town or county): the "
     "secondary indexes — on PostgreSQL also the unique and foreign-key constraints — are dropped and built again "
     "after the load (`bulkdb.indexes_deferred`; member write 19 → 8.7 s on SQLite), and on SQLite the workers "
@@ -415,6 +420,7 @@ NOTES = [
     "(`registry.staging`; binding 853 000 rows in the importing process cost ≈ 10 s, the copy ≈ 1.2 s). "
     "PostgreSQL takes binary `COPY` from the importing process.",
     "- Smaller imports (a village's file) keep the ordinary path: indexes kept up to date, rows bound one by one.",
+    "- The .xlsx columns of a row measured with `--skip-xlsx` are kept from the earlier run dated in brackets.",
 ]
 PHASES = [
     "read",
