@@ -14,10 +14,9 @@ from django.db import connection
 from django.urls import reverse
 from registry_factory import make_household
 
-from fangfan.registry import bulkdb
 from fangfan.registry.filters import household_filter, household_list
 from fangfan.registry.models import Household
-from fangfan.registry.selectors import household_count, household_page, list_page
+from fangfan.registry.selectors import household_count, household_page, list_page, serial_plan
 
 LIST = reverse("registry:household_list")
 SORTS = ["per_capita_income", "-per_capita_income", "number", "-number", "size", "-size"]
@@ -136,9 +135,9 @@ def test_a_broad_search_loads_its_total_afterwards(client, users, regions):
     make_household("S-other", VILLAGE, members=[("李四", date(1970, 1, 1), "户主")])
     station = users["town_station"]
     qs, cleaned = household_list(station, {"q": "wj"})
-    page = household_page(qs, page=1, count=False)
+    page = household_page(qs, page=1)
     assert page.capped and page.count == 51 and page.has_next and len(page.rows) == 50
-    last = household_page(qs, page=2, count=False)
+    last = household_page(qs, page=2)
     assert not last.has_next and len(last.rows) == 5 and last.count == 55 and last.capped
 
     client.force_login(station)
@@ -183,20 +182,20 @@ def test_serial_plan_is_local_to_its_block():
             return cursor.fetchone()[0]
 
     if connection.vendor != "postgresql":
-        with bulkdb.serial_plan():
+        with serial_plan():
             assert Household.objects.count() == 0  # nothing to set on SQLite
         return
     before = workers()
-    with bulkdb.serial_plan():
+    with serial_plan():
         assert workers() == "0"
     assert workers() == before
     # Inside a caller's transaction (a test, ATOMIC_REQUESTS): set back when the block ends, or rolled back with it.
     from django.db import transaction
 
     with transaction.atomic():
-        with bulkdb.serial_plan():
+        with serial_plan():
             assert workers() == "0"
         assert workers() == before
-        with pytest.raises(ZeroDivisionError), bulkdb.serial_plan():
+        with pytest.raises(ZeroDivisionError), serial_plan():
             raise ZeroDivisionError
         assert workers() == before

@@ -212,15 +212,12 @@ def test_paging_fifty_per_page(client, users, regions):
     assert client.get(LIST, {"page": "x"}).context["page"].number == 1
 
 
-def test_list_without_search_is_counted_exactly_from_the_kept_counts(client, users, regions, monkeypatch):
-    from fangfan.registry import selectors
-
-    monkeypatch.setattr(selectors, "COUNT_CAP", 60)
+def test_list_without_search_is_counted_exactly_from_the_kept_counts(client, users, regions):
     _bulk(70)
     client.force_login(users["village_clerk"])
     response = client.get(LIST)
     page = response.context["page"]
-    # Beyond the cap, yet exact at once: the total comes from registry.counts, no second request.
+    # More than a page, yet exact at once: the total comes from registry.counts, no second request.
     assert not page.capped and page.count == 70 and page.num_pages == 2 and page.has_next
     assert reverse("registry:household_count") not in response.content.decode()
     # Filters are counted from there too, and the kept counts follow every write.
@@ -242,8 +239,13 @@ def test_search_counts_in_the_page_or_loads_the_exact_total_afterwards(client, u
     page = response.context["page"]
     assert not page.capped and page.count == 70 and page.num_pages == 2 and len(page.rows) == 50
     assert reverse("registry:household_count") not in response.content.decode()
-    page2 = client.get(client.post(LIST, {"q": "王建", "page": 2})["Location"], {"page": 2}).context["page"]
+    searched = client.post(LIST, {"q": "王建"})["Location"]
+    page2 = client.get(f"{searched}&page=2").context["page"]
     assert page2.count == 70 and len(page2.rows) == 20 and not page2.has_next
+    assert all(row.number.startswith("S") for row in page2.rows)  # the search held on page 2
+    # A stale link past the end of a search shows the first page (a list without a search shows its last page:
+    # test_paging_fifty_per_page).
+    assert client.get(f"{searched}&page=9").context["page"].number == 1
     # A broad search (one character) probes households one by one and stops after a page: the page shows a floor
     # and the exact total is loaded afterwards.
     searched = client.post(LIST, {"q": "王"})["Location"]
@@ -254,6 +256,7 @@ def test_search_counts_in_the_page_or_loads_the_exact_total_afterwards(client, u
     token = re.search(r"s=([A-Za-z0-9_-]+)", searched).group(1)
     exact = client.get(reverse("registry:household_count"), {"s": token}, headers={"HX-Request": "true"})
     assert "共 70 户" in exact.content.decode()
+    assert client.get(f"{searched}&page=9").context["page"].number == 1  # past the end: the first page
 
 
 def test_list_query_count_is_constant(client, users, regions, django_assert_max_num_queries):

@@ -14,7 +14,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Model
 
 CHUNK = 5000
@@ -303,23 +303,3 @@ def fetch_in(sql_prefix: str, values: Sequence, *, chunk: int = 2000, params: Se
             cursor.execute(f"{sql_prefix} IN ({', '.join(['%s'] * len(part))})", [*params, *part])
             out.extend(cursor.fetchall())
     return out
-
-
-@contextmanager
-def serial_plan():
-    """PostgreSQL: plan the statements inside without parallel workers. For a query that stops after a page
-    (``LIMIT``) the planner may choose a parallel plan whose workers take longer to start than the whole query takes
-    without them (the household list's broad search: Gather Merge 14–18 ms, the plain plan 4 ms). Server-wide the
-    setting stays as it is: other queries (the search's exact total) are faster in parallel. SQLite: nothing."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    outer = connection.in_atomic_block
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            # SET LOCAL ends with the transaction, and a savepoint rolled back takes it back too.
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        yield
-        if outer:  # a caller's transaction goes on: the setting must not outlive this block
-            with connection.cursor() as cursor:
-                cursor.execute("RESET max_parallel_workers_per_gather")

@@ -19,7 +19,8 @@ values that were applied, as strings:
 ``household_list(user, params)`` is the entry point: the jurisdiction, then the filters. For a county or more sorted
 by 年人均纯收入 it writes the jurisdiction so that SQLite walks the income-ordered index and stops after the page
 (the region-led index would read and sort every household of the county: 55 → 0.1 ms for page 1, 171 → 1 ms for
-page 200, measured on 250 000 households); a town keeps the region-led index, which holds a town's rows together.
+page 200, measured on 250 000 households), and likewise by 家庭人口 (its own index); a town keeps the region-led
+index, which holds a town's rows together.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from fangfan.regions.codes import Level, level_of
 
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
 from .models import Household, Member
-from .selectors import suggestion_differs_q
 
 CHOICE_FILTERS = {
     "household_type": HouseholdType.values,
@@ -47,6 +47,34 @@ _LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
 _INITIALS = re.compile(r"^[A-Za-z]{1,20}$")
 _VILLAGE = re.compile(r"^[0-9]{12}$")
 _TOP = "\U0010ffff"
+
+
+def suggestion_differs_q() -> Q:
+    """Households whose system suggestion is not their current class: an exited household suggested another
+    脱贫户分类, or any household suggested 边缘易致贫户 / 突发严重困难户 without being that monitoring object."""
+    exited_classes = [ExitedClass.NOT_ENJOYING, ExitedClass.ENJOYING, ExitedClass.MONITORED]
+    return (
+        (
+            Q(household_type=HouseholdType.EXITED, suggestion__in=exited_classes)
+            & ~Q(suggestion=F("exited_class"))
+        )
+        | (Q(suggestion=Suggestion.MARGINAL) & ~Q(monitoring_type=MonitoringType.MARGINAL))
+        | (Q(suggestion=Suggestion.SUDDEN) & ~Q(monitoring_type=MonitoringType.SUDDEN))
+    )
+
+
+_EXITED_CLASSES = frozenset(ExitedClass.values)
+
+
+def suggestion_differs(household_type: str, exited_class: str, monitoring_type: str, suggestion: str) -> bool:
+    """The Python twin of ``suggestion_differs_q``, for rows of ``registry.counts``."""
+    if household_type == HouseholdType.EXITED and suggestion in _EXITED_CLASSES:
+        return suggestion != exited_class
+    if suggestion == Suggestion.MARGINAL:
+        return monitoring_type != MonitoringType.MARGINAL
+    if suggestion == Suggestion.SUDDEN:
+        return monitoring_type != MonitoringType.SUDDEN
+    return False
 
 
 def _get(params, name: str) -> str:
@@ -75,7 +103,7 @@ def _matching(members, broad: bool, **lookup):
 
 def broad_search(q: str) -> bool:
     """Whether the list probes households one by one for ``q`` (see ``_matching``): such a list does not count
-    its matches itself; the page loads the exact total afterwards (``selectors.household_page``)."""
+    its matches itself; the page loads the exact total afterwards (``selectors.list_page``)."""
     if not q or _LAST4.match(q):
         return False
     if _INITIALS.match(q):

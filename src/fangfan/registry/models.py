@@ -28,6 +28,17 @@ INCOME_FIELDS = [
     "compliant_self_paid",
 ]
 INDICATOR_FIELDS = ["food_clothing_secure", "housing_grade", "water_safe"]
+# What the household list filters on besides its sort key (``filters.CHOICE_FILTERS`` and the jurisdiction's region):
+# each index that gives a county's list in one order holds these as key columns, so a filter that matches few
+# households is checked in the index, never row by row in the table.
+LIST_FILTERED = [
+    "region",
+    "household_type",
+    "exited_class",
+    "monitoring_type",
+    "monitoring_state",
+    "suggestion",
+]
 
 
 class Household(models.Model):
@@ -116,17 +127,7 @@ class Household(models.Model):
             # list steers its planner here, see ``filters.household_list``). It holds every column the list
             # filters on, so a filter that matches few households is checked in the index, never in the table.
             models.Index(
-                fields=[
-                    "cancelled",
-                    "per_capita_income",
-                    "id",
-                    "region",
-                    "household_type",
-                    "exited_class",
-                    "monitoring_type",
-                    "monitoring_state",
-                    "suggestion",
-                ],
+                fields=["cancelled", "per_capita_income", "id", *LIST_FILTERED],
                 name="hh_income_cover_idx",
             ),
             # A monitoring-object type over a county or more, in income order: the type is an equality and rare
@@ -140,11 +141,7 @@ class Household(models.Model):
                     "cancelled",
                     "per_capita_income",
                     "id",
-                    "region",
-                    "household_type",
-                    "exited_class",
-                    "monitoring_state",
-                    "suggestion",
+                    *[f for f in LIST_FILTERED if f != "monitoring_type"],
                 ],
                 name="hh_montype_income_idx",
             ),
@@ -152,17 +149,7 @@ class Household(models.Model):
             # SQLite and 67 ms on PostgreSQL without it, the whole county sorted). Size is never NULL, so read
             # backwards it serves the descending sort too.
             models.Index(
-                fields=[
-                    "cancelled",
-                    "size",
-                    "id",
-                    "region",
-                    "household_type",
-                    "exited_class",
-                    "monitoring_type",
-                    "monitoring_state",
-                    "suggestion",
-                ],
+                fields=["cancelled", "size", "id", *LIST_FILTERED],
                 name="hh_size_cover_idx",
             ),
             models.Index(fields=["head_initials"], name="hh_initials_idx"),

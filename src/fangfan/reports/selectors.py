@@ -14,8 +14,8 @@ from fangfan.regions.codes import CODE_LENGTH, PREFIX, Level, code_range, level_
 from fangfan.regions.models import Region
 from fangfan.registry.choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType
 from fangfan.registry.counts import count_rows
+from fangfan.registry.filters import suggestion_differs
 from fangfan.registry.models import Household
-from fangfan.registry.selectors import suggestion_differs
 
 # Categories partition the households: an exited household counts under its class, a general household under its
 # monitoring-object type if it has one, else as 一般农户.
