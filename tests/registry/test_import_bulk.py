@@ -11,6 +11,7 @@ import pytest
 from conftest import VILLAGE
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_import import household_row, make_id, member_row, sample, write_csv_pair  # noqa: E402
@@ -72,6 +73,7 @@ def test_staged_rows_store_what_the_ordinary_path_stores(committed_db, tmp_path,
     households_import(path=folder, actor=None)
     first = stored()
     assert len(first) == 32 and sum(len(h[-1]) for h in first) == 64
+    assert not Member.objects.exclude(household_region=F("household__region_id")).exists()
 
     Member.objects.all().delete()
     Household.objects.all().delete()
@@ -220,3 +222,22 @@ def test_more_staging_files_than_sqlite_attaches_are_read_back(committed_db, tmp
     households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=None)
     assert Household.objects.count() == 30 and Member.objects.count() == 60
     assert bool(read) is staging.wanted()  # SQLite stages; PostgreSQL takes COPY
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [4, 12])
+def test_reserved_ids_are_fresh_and_the_table_goes_on_above_them(regions, monkeypatch, count):
+    """A large block (PostgreSQL: one setval instead of a nextval per id) and a small one alike: consecutive,
+    above every stored id, and once used, the next ordinary insert lands above the block."""
+    monkeypatch.setattr(bulkdb, "BLOCK_AT", 10)
+    before = Household.objects.create(number="34152310420100001", region_id=VILLAGE, household_type="general")
+    with transaction.atomic():
+        ids = bulkdb.reserve_ids(Household, count)
+        Household.objects.bulk_create(
+            Household(pk=pk, number=f"3415231042019{pk:04d}", region_id=VILLAGE, household_type="general")
+            for pk in ids
+        )
+    assert ids == list(range(ids[0], ids[0] + count))
+    assert ids[0] > before.pk
+    after = Household.objects.create(number="34152310420100002", region_id=VILLAGE, household_type="general")
+    assert after.pk > ids[-1]

@@ -237,4 +237,4 @@ def test_bulk_rows_cover_every_column_of_the_models():
     assert household == {"id", "number", *H_ALL, "cancelled", "cancelled_reason", "created_at", "updated_at"}
     member = {f.name for f in Member._meta.concrete_fields}
     extra = {"status", "joined_reason", "joined_date", "left_reason", "left_date", "created_at", "updated_at"}
-    assert member == {"id", "household", *M_ID_FIELDS, *M_FIELDS, *extra}
+    assert member == {"id", "household", "household_region", *M_ID_FIELDS, *M_FIELDS, *extra}

@@ -14,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from registry_factory import make_household
 
-from fangfan.registry.filters import household_filter, household_list
+from fangfan.registry.filters import household_filter, household_list, probes
 from fangfan.registry.models import Household
 from fangfan.registry.selectors import household_count, household_page, list_page, serial_plan
 
@@ -72,6 +72,12 @@ def spread(users):
             )
         )
     Household.objects.create(number="L-empty", region_id=VILLAGE, household_type="general")  # no members
+    gone = make_household(  # a match who has left the household: not found
+        "L-gone",
+        OTHER_VILLAGE,
+        members=[("李五", date(1960, 1, 1), "户主"), ("王建军", date(1990, 1, 1), "之子")],
+    )
+    gone.members.filter(name="王建军").update(status="removed")
     return made
 
 
@@ -82,7 +88,9 @@ def _ids(qs) -> list[int]:
 @pytest.mark.parametrize("role", ROLES)
 def test_same_rows_same_order_same_totals(users, spread, role):
     user = users[role]
-    for params in [{**f, "sort": s} for f in FILTERS for s in SORTS] + [{"q": q} for q in SEARCHES]:
+    searches = [{"q": q, **f} for q in SEARCHES for f in ({}, {"village": OTHER_VILLAGE}, {"cancelled": "1"})]
+    searches += [{"q": q, "household_type": "exited", "sort": "-size"} for q in SEARCHES]
+    for params in [{**f, "sort": s} for f in FILTERS for s in SORTS] + searches:
         qs, cleaned = household_list(user, params)
         reference, _ = household_filter(Household.objects.for_user(user, "household.view"), params)
         assert _ids(qs) == _ids(reference), params
@@ -133,7 +141,7 @@ def test_a_broad_search_loads_its_total_afterwards(client, users, regions):
     for i in range(55):
         make_household(f"S-{i:03d}", VILLAGE, members=[("王建", date(1970, 1, 1), "户主")])
     make_household("S-other", VILLAGE, members=[("李四", date(1970, 1, 1), "户主")])
-    station = users["town_station"]
+    station = users["county_review"]  # a county: the broad search probes households in list order
     qs, cleaned = household_list(station, {"q": "wj"})
     page = household_page(qs, page=1)
     assert page.capped and page.count == 51 and page.has_next and len(page.rows) == 50
@@ -199,3 +207,21 @@ def test_serial_plan_is_local_to_its_block():
         with pytest.raises(ZeroDivisionError), serial_plan():
             raise ZeroDivisionError
         assert workers() == before
+
+
+def test_a_towns_broad_search_counts_its_matches_in_the_page(users, regions):
+    """A town's (or a village's) list reads its matches from the name index, which holds each member's village:
+    the page is counted exactly at once, and only the area's members are looked up."""
+    for i in range(55):
+        make_household(f"T-{i:03d}", VILLAGE, members=[("王建", date(1970, 1, 1), "户主")])
+    make_household("T-far", NEIGHBOUR_VILLAGE, members=[("王建", date(1970, 1, 1), "户主")])
+    for user, params in (
+        (users["town_station"], {"q": "wj"}),
+        (users["county_review"], {"q": "wj", "village": VILLAGE}),
+        (users["village_clerk"], {"q": "王"}),
+    ):
+        assert not probes(user, {"q": params["q"], **({"village": VILLAGE} if "village" in params else {})})
+        qs, cleaned = household_list(user, params)
+        page = list_page(user, qs, cleaned, page=2)
+        assert not page.capped and page.count == 55 and len(page.rows) == 5, user.role
+    assert probes(users["county_review"], {"q": "wj"})

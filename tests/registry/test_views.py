@@ -246,8 +246,12 @@ def test_search_counts_in_the_page_or_loads_the_exact_total_afterwards(client, u
     # A stale link past the end of a search shows the first page (a list without a search shows its last page:
     # test_paging_fifty_per_page).
     assert client.get(f"{searched}&page=9").context["page"].number == 1
-    # A broad search (one character) probes households one by one and stops after a page: the page shows a floor
-    # and the exact total is loaded afterwards.
+    # One character in a village's list: its matches are read from the name index by village, counted exactly.
+    page = client.get(client.post(LIST, {"q": "王"})["Location"]).context["page"]
+    assert not page.capped and page.count == 70
+    # A broad search (one character) over a county probes households one by one and stops after a page: the page
+    # shows a floor and the exact total is loaded afterwards.
+    client.force_login(users["county_review"])
     searched = client.post(LIST, {"q": "王"})["Location"]
     response = client.get(searched)
     page = response.context["page"]

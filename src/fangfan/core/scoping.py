@@ -25,17 +25,23 @@ class Unindexed(Func):
         return super().as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
 
 
+def jurisdiction_span(user, action: str) -> tuple[str, str] | None:
+    """The region code range ``[lo, hi)`` in which ``user`` may do ``action``, or None (nothing: not signed in,
+    inactive, not allowed, or no jurisdiction)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if not user.can(action):
+        return None
+    return user.jurisdiction_range()
+
+
 class ScopedQuerySet(models.QuerySet):
     def for_user(self, user, action: str, *, region_index: bool = True):
         """Rows inside the user's jurisdiction that the action allows. ``region_index=False`` writes the same range
         so that SQLite does not take an index for it: for a county or more, where the range holds nearly every row,
         an index in the wanted sort order is then used and the query stops after a page (SQLite has no statistics
         on how much of the table a range holds and prefers the range)."""
-        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.none()
-        if not user.can(action):
-            return self.none()
-        span = user.jurisdiction_range()
+        span = jurisdiction_span(user, action)
         if span is None:
             return self.none()
         lo, hi = span

@@ -395,7 +395,7 @@ class _TownBuilder:
                 continue
             for hh, people in self.village(village, count):
                 hh_rows.append(self.household_row(hh))
-                member_rows.extend(self.member_row(p, hh["id"]) for p in people)
+                member_rows.extend(self.member_row(p, hh["id"], hh["region_id"]) for p in people)
                 stats["households"] += 1
                 stats["members"] += len(people)
                 stats["exited"] += hh["household_type"] == HouseholdType.EXITED
@@ -890,7 +890,7 @@ class _TownBuilder:
         values["created_at"] = values["updated_at"] = self.created_at
         return self.hh_tuple(values)
 
-    def member_row(self, p: _Person, household_id: int) -> tuple:
+    def member_row(self, p: _Person, household_id: int, region: str) -> tuple:
         initials = self.name_initials(p)
         health = [
             label
@@ -902,6 +902,7 @@ class _TownBuilder:
             **{
                 "id": self.next_member,
                 "household_id": household_id,
+                "household_region": region,  # given, so the insert trigger has nothing to look up
                 "name": p.name,
                 "name_initials": initials,
                 "id_number": encrypt_text(p.id18),

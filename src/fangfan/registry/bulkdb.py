@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Model
 
 CHUNK = 5000
+BLOCK_AT = 10_000  # reserve_ids: from this many ids, one block drawn at once
 
 
 def _table(model: type[Model]) -> str:
@@ -267,7 +268,8 @@ def analyze(*models: type[Model]) -> None:
 def reserve_ids(model: type[Model], count: int) -> list[int]:
     """``count`` fresh primary keys for rows about to be inserted with explicit ids.
 
-    PostgreSQL: drawn from the table's sequence (so the sequence stays right). SQLite: above both the largest id
+    PostgreSQL: drawn from the table's sequence (so the sequence stays right); a large count inside a transaction as
+    one block, with the table locked against other inserts until commit. SQLite: above both the largest id
     and the AUTOINCREMENT counter — safe because the caller holds SQLite's write lock (an IMMEDIATE transaction)."""
     if count <= 0:
         return []
@@ -275,6 +277,18 @@ def reserve_ids(model: type[Model], count: int) -> list[int]:
     pk = model._meta.pk.column
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and count >= BLOCK_AT and connection.in_atomic_block:
+            # One block at once (drawing 250 000 values one by one took 0.6 s). No other session may draw from
+            # the sequence between the two calls: every insert into the table does, and the lock makes them wait
+            # for this transaction (a load this size defers the table's indexes, which locks it anyway).
+            cursor.execute(f"LOCK TABLE {qn(table)} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute(
+                "SELECT setval(seq, nextval(seq) + %s - 1) "
+                "FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) s",
+                [count, table, pk],
+            )
+            last = cursor.fetchone()[0]
+            return list(range(last - count + 1, last + 1))
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",

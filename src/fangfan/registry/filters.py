@@ -29,6 +29,7 @@ import re
 
 from django.db.models import Exists, F, OuterRef, Q
 
+from fangfan.core.scoping import jurisdiction_span
 from fangfan.regions.codes import Level, level_of
 
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
@@ -91,19 +92,18 @@ def _prefix(field: str, text: str) -> dict:
 def _matching(members, broad: bool, **lookup):
     """Households with an active member matching ``lookup`` (the head is a member too).
 
-    A short search term (a surname, two initials) matches many people: probing each listed household's members
-    (EXISTS, by the household index) is then cheaper than collecting every matching person of the county, as long
-    as the listing stops after a page. A longer term matches few people, and a count must see every household
-    anyway: their households are then looked up from the name index (IN; 9 ms instead of 90–690 ms for a county's
-    count of ``wj``)."""
+    A short search term (a surname, two initials) matches many people of a county: probing each listed
+    household's members (EXISTS, by the household index) is then cheaper than collecting every matching person, as
+    long as the listing stops after a page. A longer term, or any term within a town or a village, matches few
+    people, and a count must see every household anyway: their households are then looked up from the name index
+    (IN), which holds each member's village, so that only the area's matches are looked up."""
     if broad:
         return Exists(members.filter(household_id=OuterRef("pk"), **lookup))
     return Q(pk__in=members.filter(**lookup).values("household_id"))
 
 
 def broad_search(q: str) -> bool:
-    """Whether the list probes households one by one for ``q`` (see ``_matching``): such a list does not count
-    its matches itself; the page loads the exact total afterwards (``selectors.list_page``)."""
+    """Whether ``q`` matches many people of a county (see ``_matching``)."""
     if not q or _LAST4.match(q):
         return False
     if _INITIALS.match(q):
@@ -111,15 +111,67 @@ def broad_search(q: str) -> bool:
     return len(q) <= 1
 
 
-def household_search(qs, q: str, *, for_count: bool = False):
-    """Households matching ``q`` (see the module docstring); ``for_count`` when every match will be read."""
-    members = Member.objects.filter(status=Member.Status.ACTIVE)
-    broad = broad_search(q) and not for_count
+def _large(user) -> bool:
+    """A jurisdiction of a county or more (a town's list is small enough to be read whole)."""
+    return user.region_id is None or level_of(user.region_id) <= Level.COUNTY
+
+
+def probes(user, cleaned: dict) -> bool:
+    """Whether the list of ``user`` filtered by ``cleaned`` probes households one by one for its search (a broad
+    search over a county or more): such a list does not count its matches itself; the page loads the exact total
+    afterwards (``selectors.list_page``)."""
+    return broad_search(cleaned.get("q", "")) and _large(user) and not cleaned.get("village")
+
+
+def _member_lookup(q: str) -> dict:
     if _LAST4.match(q):
-        return qs.filter(_matching(members, False, id_last4=q.upper()))
+        return {"id_last4": q.upper()}
     if _INITIALS.match(q):
-        return qs.filter(_matching(members, broad, **_prefix("name_initials", q.lower())))
-    return qs.filter(_matching(members, broad, **_prefix("name", q)))
+        return _prefix("name_initials", q.lower())
+    return _prefix("name", q)
+
+
+def _in_area(members, area):
+    """Members whose household lies in ``area``: a village code, or a code range ``(lo, hi)``."""
+    if area is None:
+        return members
+    if isinstance(area, str):
+        return members.filter(household_region=area)
+    return members.filter(household_region__gte=area[0], household_region__lt=area[1])
+
+
+def household_search(qs, q: str, *, for_count: bool = False, area=None, probe: bool = True):
+    """Households matching ``q`` (see the module docstring); ``for_count`` when every match will be read; ``area``
+    the village or code range the list is limited to (the members are picked by it from the name index);
+    ``probe=False`` when the list covers a town or less."""
+    members = _in_area(Member.objects.filter(status=Member.Status.ACTIVE), area)
+    broad = broad_search(q) and probe and not for_count
+    return qs.filter(_matching(members, broad, **_member_lookup(q)))
+
+
+def search_members(user, cleaned: dict, action: str = "household.view"):
+    """For a list whose only filters are a search and perhaps a village: the matching members of the user's
+    jurisdiction, those of cancelled households left out — their distinct households are the list's rows, counted
+    from the name index alone (``wj`` in a county: 11 600 members, no household looked up). None for any other list
+    (its other filters are columns of the household)."""
+    q = cleaned.get("q", "")
+    if not q or set(cleaned) - {"q", "village", "sort"}:
+        return None
+    span = jurisdiction_span(user, action)
+    if span is None:
+        return Member.objects.none()
+    village = cleaned.get("village")
+    area = village if village else span
+    cancelled = Household.objects.filter(cancelled=True)
+    cancelled = (
+        cancelled.filter(region_id=village)
+        if village
+        else cancelled.filter(region_id__gte=span[0], region_id__lt=span[1])
+    )
+    members = _in_area(Member.objects.filter(status=Member.Status.ACTIVE, **_member_lookup(q)), area)
+    if village:
+        members = _in_area(members, span)  # a village outside the jurisdiction finds nothing
+    return members.exclude(household_id__in=cancelled.values("pk"))
 
 
 def sort_of(params) -> str:
@@ -131,23 +183,27 @@ def sort_of(params) -> str:
 def household_list(user, params, *, for_count: bool = False, action: str = "household.view") -> tuple:
     """The household list of ``user``: the jurisdiction, then ``household_filter``; ``for_count`` for a query
     that will only be counted. Returns (queryset, applied values)."""
-    large = user.region_id is None or level_of(user.region_id) <= Level.COUNTY
+    large = _large(user)
     # Sorted by income or size over a county or more: SQLite must read the index in that order (and check the
     # jurisdiction in it), not the county's region range sorted afterwards.
     by_ordered_index = sort_of(params).lstrip("-") in ("per_capita_income", "size")
     base = Household.objects.for_user(
         user, action, region_index=not (large and by_ordered_index and not for_count)
     )
-    return household_filter(base, params, for_count=for_count)
+    return household_filter(
+        base, params, for_count=for_count, area=jurisdiction_span(user, action), probe=large
+    )
 
 
-def household_filter(qs, params, *, for_count: bool = False) -> tuple:
-    """Apply the list's filters, search and sort to ``qs``; returns (queryset, applied values)."""
+def household_filter(qs, params, *, for_count: bool = False, area=None, probe: bool = True) -> tuple:
+    """Apply the list's filters, search and sort to ``qs``; returns (queryset, applied values). ``area`` is the
+    jurisdiction's code range (the search picks members by it); ``probe=False`` for a list of a town or less."""
     cleaned: dict[str, str] = {}
     village = _get(params, "village")
     if _VILLAGE.match(village):
         qs = qs.filter(region_id=village)
         cleaned["village"] = village
+        area, probe = village, False
     for name, allowed in CHOICE_FILTERS.items():
         value = _get(params, name)
         if value in allowed:
@@ -163,7 +219,7 @@ def household_filter(qs, params, *, for_count: bool = False) -> tuple:
         qs = qs.filter(cancelled=False)
     q = _get(params, "q")[:50]
     if q:
-        qs = household_search(qs, q, for_count=for_count)
+        qs = household_search(qs, q, for_count=for_count, area=area, probe=probe)
         cleaned["q"] = q
     sort = sort_of(params)
     key = sort.lstrip("-")

@@ -1650,9 +1650,11 @@ class _Import:
             new = [row for r in plan.results for row in r.hh_new_rows]
             ids = bulkdb.reserve_ids(Household, len(new))
             pk_of = {}
+            region_of = {}  # the village of each household that gains members: the members carry it
             rows = []
             for pk, (number, values) in zip(ids, new, strict=True):
                 pk_of[number] = pk
+                region_of[number] = values[_H_REGION]
                 rows.append((pk, number, *values, False, "", stamp, stamp))
             hh_cols = ["id", "number", *H_ALL, "cancelled", "cancelled_reason", "created_at", "updated_at"]
             staged = sum(r.n_hh_new for r in plan.results if r.staged)
@@ -1675,6 +1677,7 @@ class _Import:
             for r in plan.results:
                 for pk, number, values, _region, _detail in r.hh_changed_rows:
                     pk_of[number] = pk
+                    region_of[number] = values[_H_REGION]
                     upd.append((pk, *values, stamp))
             bulkdb.update_rows(Household, [*H_ALL, "updated_at"], upd, adapt=False)
             del upd
@@ -1694,6 +1697,7 @@ class _Import:
                 )
             m_cols = [
                 "household",
+                "household_region",
                 *M_ID_FIELDS,
                 *M_FIELDS,
                 "status",
@@ -1705,7 +1709,11 @@ class _Import:
                 "updated_at",
             ]
             tail = ("active", "", None, "", None, stamp, stamp)
-            rows = [(pk_of[number], *values, *tail) for r in plan.results for number, values in r.m_new_rows]
+            rows = [
+                (pk_of[number], region_of[number], *values, *tail)
+                for r in plan.results
+                for number, values in r.m_new_rows
+            ]
             lap("prepare_members")
             self.progress(half + (self.total - half) // 2, self.total, "正在写入成员")
             staged = sum(r.n_m_new for r in plan.results if r.staged)
@@ -1718,7 +1726,7 @@ class _Import:
                 copied = self.copy_staged(
                     schemas,
                     "m",
-                    f"INSERT INTO {qn(Member._meta.db_table)} ({cols}) SELECT h.id, {picks}, "
+                    f"INSERT INTO {qn(Member._meta.db_table)} ({cols}) SELECT h.id, h.region_id, {picks}, "
                     f"%s, %s, %s, %s, %s, %s, %s FROM {{}} s JOIN main.{qn(Household._meta.db_table)} h "
                     "ON h.number = s.c0",
                     list(tail),
@@ -1972,6 +1980,9 @@ def _facts(values, birth: date) -> _Facts:
 
 
 _H_PHONE = H_ALL.index("phone")
+
+
+_H_REGION = H_ALL.index("region")
 
 
 def _h_row(values: dict, enc) -> list:
