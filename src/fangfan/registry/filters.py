@@ -28,8 +28,9 @@ from __future__ import annotations
 import re
 
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThan
 
-from fangfan.core.scoping import jurisdiction_span
+from fangfan.core.scoping import Unindexed, jurisdiction_span
 from fangfan.regions.codes import Level, level_of
 
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
@@ -144,8 +145,10 @@ def household_search(qs, q: str, *, for_count: bool = False, area=None, probe: b
     """Households matching ``q`` (see the module docstring); ``for_count`` when every match will be read; ``area``
     the village or code range the list is limited to (the members are picked by it from the name index);
     ``probe=False`` when the list covers a town or less."""
-    members = _in_area(Member.objects.filter(status=Member.Status.ACTIVE), area)
+    members = Member.objects.filter(status=Member.Status.ACTIVE)
     broad = broad_search(q) and probe and not for_count
+    if not broad:  # a probe is made for a listed household, already inside the area
+        members = _in_area(members, area)
     return qs.filter(_matching(members, broad, **_member_lookup(q)))
 
 
@@ -162,11 +165,13 @@ def search_members(user, cleaned: dict, action: str = "household.view"):
         return Member.objects.none()
     village = cleaned.get("village")
     area = village if village else span
-    cancelled = Household.objects.filter(cancelled=True)
-    cancelled = (
-        cancelled.filter(region_id=village)
+    # Cancelled households are few: read from an index led by ``cancelled`` (SQLite, without statistics on how
+    # few, would take the region index and read every household of a county: 18 ms instead of 4).
+    region = Unindexed(F("region_id"))
+    cancelled = Household.objects.filter(cancelled=True).filter(
+        Q(Exact(region, village))
         if village
-        else cancelled.filter(region_id__gte=span[0], region_id__lt=span[1])
+        else Q(GreaterThanOrEqual(region, span[0]), LessThan(region, span[1]))
     )
     members = _in_area(Member.objects.filter(status=Member.Status.ACTIVE, **_member_lookup(q)), area)
     if village:
