@@ -52,6 +52,33 @@ def index_names(table: str) -> set[str]:
         }
 
 
+def trigger_names() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_paused_triggers_come_back_after_a_failed_load(committed_db, regions):
+    """SQLite drops the member insert trigger for a bulk load and creates it again; a load that fails takes the
+    drop back with everything else."""
+    before = trigger_names()
+    with (
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+        bulkdb.sqlite_triggers_paused(Member, ["registry_member_region_insert"]),
+    ):
+        if connection.vendor == "sqlite":
+            assert "registry_member_region_insert" not in trigger_names()
+        raise RuntimeError("disk full")
+    assert trigger_names() == before
+    with transaction.atomic(), bulkdb.sqlite_triggers_paused(Member, ["registry_member_region_insert"]):
+        pass
+    assert trigger_names() == before
+
+
 def big_sample(count: int) -> tuple[list[dict], list[dict]]:
     households, members = [], []
     for i in range(count):
@@ -111,6 +138,8 @@ def test_bulk_load_drops_and_rebuilds_indexes(committed_db, tmp_path, regions, m
     """A load that at least doubles a table builds the indexes afterwards: the same indexes exist after the import,
     and the data is the same as through a load with the indexes kept."""
     before_h, before_m = index_names("registry_household"), index_names("registry_member")
+    triggers = trigger_names()
+    assert "registry_member_region_insert" in triggers
     calls = []
     real = bulkdb.indexes_deferred
 
@@ -125,6 +154,8 @@ def test_bulk_load_drops_and_rebuilds_indexes(committed_db, tmp_path, regions, m
     assert calls == [("Household", 25), ("Member", 50)]
     assert index_names("registry_household") == before_h
     assert index_names("registry_member") == before_m
+    assert trigger_names() == triggers  # SQLite paused the member insert trigger for the load: it is back
+    assert not Member.objects.exclude(household_region=F("household__region_id")).exists()
     deferred = stored()
 
     Member.objects.all().delete()

@@ -183,6 +183,18 @@ def test_list_order_indexes():
 
 
 @pytest.mark.django_db
+def test_unused_household_indexes_are_gone():
+    """Migration 0011: no query reads the head's name or initials on the household, nor the region foreign key's
+    own index (every region-led index serves a lookup by village)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "registry_household")
+    region_only = [n for n, c in constraints.items() if c["index"] and c["columns"] == ["region_id"]]
+    assert not region_only
+    assert not {"hh_initials_idx", "hh_head_name_idx"} & set(constraints)
+    assert any(c["columns"][:1] == ["region_id"] and c["index"] for c in constraints.values())
+
+
+@pytest.mark.django_db
 def test_serial_plan_is_local_to_its_block():
     def workers():
         with connection.cursor() as cursor:

@@ -79,11 +79,13 @@ _PG_TYPES |= {
 
 
 def _pg_types(model: type[Model], fields: Sequence[str]) -> list[str] | None:
-    """psycopg type names of the columns for a binary COPY, or None when a column type is not one we know."""
+    """psycopg type names of the columns for a binary COPY, or None for a text COPY: when a column type is not one
+    we know, or is ``numeric`` (psycopg writes a Decimal in binary through ``Decimal.as_tuple()``: 250 000
+    households with 8 amounts each took 3.0 s in binary, 2.2 s as text; rows without amounts stay binary)."""
     names = []
     for name in fields:
         db_type = (model._meta.get_field(name).db_type(connection) or "").split("(")[0].strip()
-        if db_type not in _PG_TYPES:
+        if db_type not in _PG_TYPES or db_type == "numeric":
             return None
         names.append(_PG_TYPES[db_type])
     return names
@@ -251,6 +253,37 @@ def indexes_deferred(model: type[Model], incoming: int, *, at_least: int = 20_00
     yield True
     with connection.cursor() as cursor:
         build_indexes(cursor, table, dropped)
+
+
+@contextmanager
+def sqlite_triggers_paused(model: type[Model], names: Sequence[str], *, when: bool = True):
+    """SQLite, inside the loading transaction, around a bulk load whose rows already hold what these triggers of
+    the model's table would write: drop them and create them again afterwards from their own SQL. Any trigger, even
+    one whose WHEN is false, costs SQLite ≈ 0.8 µs per inserted row (0.7 s for 853 000 members, measured). The
+    triggers are gone only inside the transaction: a failed load takes the drop back. PostgreSQL's triggers are
+    left alone (an AFTER row trigger whose WHEN is false costs a comparison), as is everything when ``when`` is
+    false."""
+    if not when or connection.vendor != "sqlite":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError(
+            "sqlite_triggers_paused needs a transaction: a failed load must take the drop back"
+        )
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
+            f"AND name IN ({', '.join(['%s'] * len(names))})",
+            [_table(model), *names],
+        )
+        paused = cursor.fetchall()
+        for name, _sql in paused:
+            cursor.execute(f"DROP TRIGGER {qn(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _name, sql in paused:
+            cursor.execute(sql)
 
 
 def analyze(*models: type[Model]) -> None:

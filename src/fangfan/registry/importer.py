@@ -146,6 +146,8 @@ M_FIELDS = [
 M_POS = {f: i for i, f in enumerate(M_FIELDS)}
 # What an ID number gives (written with a new member, or when a changed member is rewritten).
 M_ID_FIELDS = ["id_number", "id_index", "id_masked", "id_last4", "birth_date", "sex"]
+# The trigger that fills a member's ``household_region`` when a writer leaves it empty (registry migration 0010).
+REGION_TRIGGER = "registry_member_region_insert"
 MAX_PROBLEMS = 10_000
 ANALYZE_AT = 5_000  # rows written from which an import refreshes the planner's statistics
 AUDIT_DETAIL_KEYS = 12
@@ -1717,7 +1719,11 @@ class _Import:
             lap("prepare_members")
             self.progress(half + (self.total - half) // 2, self.total, "正在写入成员")
             staged = sum(r.n_m_new for r in plan.results if r.staged)
-            with bulkdb.indexes_deferred(Member, len(rows) + staged):
+            with (
+                bulkdb.indexes_deferred(Member, len(rows) + staged) as bulk,
+                # Every row holds its household's village already (joined from the household when staged).
+                bulkdb.sqlite_triggers_paused(Member, [REGION_TRIGGER], when=bulk),
+            ):
                 bulkdb.insert_rows(Member, m_cols, rows, adapt=False)
                 # Staged members find their household by 户编号 (new households got their ids just above).
                 width = len(M_ID_FIELDS) + len(M_FIELDS)

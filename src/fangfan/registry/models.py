@@ -46,8 +46,14 @@ class Household(models.Model):
     type and monitoring state are separate fields (DOMAIN.md §1)."""
 
     number = models.CharField(_("户编号"), max_length=40, unique=True)
+    # No index of its own: every index led by the region (``hh_region_number_idx`` and the others below) serves a
+    # lookup by village, and nothing matches the code with LIKE (PostgreSQL's ``varchar_pattern_ops`` twin).
     region = models.ForeignKey(
-        "regions.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="households"
+        "regions.Region",
+        verbose_name=_("行政区划"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        db_index=False,
     )
     household_type = models.CharField(_("户类型"), max_length=10, choices=HouseholdType.choices)
     exit_year = models.PositiveSmallIntegerField(_("脱贫年度"), null=True, blank=True)
@@ -152,8 +158,6 @@ class Household(models.Model):
                 fields=["cancelled", "size", "id", *LIST_FILTERED],
                 name="hh_size_cover_idx",
             ),
-            models.Index(fields=["head_initials"], name="hh_initials_idx"),
-            models.Index(fields=["head_name"], name="hh_head_name_idx"),
         ]
 
     def __str__(self) -> str:

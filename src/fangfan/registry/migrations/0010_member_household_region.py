@@ -39,16 +39,20 @@ SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS registry_household_region_members;",
 ]
 
-# PostgreSQL: row triggers; the insert trigger's WHEN is checked without calling the function (a bulk COPY that
-# gives the column costs one comparison per row). A WHEN cannot hold a subquery: the update trigger always looks up.
+# PostgreSQL: row triggers. The insert trigger runs AFTER the row is in (a BEFORE row trigger turns COPY's batched
+# inserts into one insert per row) and its WHEN is checked without calling the function: a bulk COPY that gives the
+# column costs one comparison per row. A WHEN cannot hold a subquery: the update trigger always looks up.
 PG_UP = [
     f"""CREATE OR REPLACE FUNCTION registry_member_region() RETURNS trigger AS $$
         BEGIN NEW.household_region := {LOOKUP}; RETURN NEW; END; $$ LANGUAGE plpgsql;""",
+    f"""CREATE OR REPLACE FUNCTION registry_member_region_fill() RETURNS trigger AS $$
+        BEGIN UPDATE {MEMBER} SET household_region = {LOOKUP} WHERE id = NEW.id; RETURN NULL; END;
+        $$ LANGUAGE plpgsql;""",
     f"""CREATE OR REPLACE FUNCTION registry_household_region_members() RETURNS trigger AS $$
         BEGIN UPDATE {MEMBER} SET household_region = NEW.region_id WHERE household_id = NEW.id; RETURN NULL; END;
         $$ LANGUAGE plpgsql;""",
-    f"""CREATE TRIGGER registry_member_region_insert BEFORE INSERT ON {MEMBER} FOR EACH ROW
-        WHEN (NEW.household_region = '') EXECUTE FUNCTION registry_member_region();""",
+    f"""CREATE TRIGGER registry_member_region_insert AFTER INSERT ON {MEMBER} FOR EACH ROW
+        WHEN (NEW.household_region = '') EXECUTE FUNCTION registry_member_region_fill();""",
     f"""CREATE TRIGGER registry_member_region_move BEFORE UPDATE OF household_id, household_region ON {MEMBER}
         FOR EACH ROW EXECUTE FUNCTION registry_member_region();""",
     f"""CREATE TRIGGER registry_household_region_members AFTER UPDATE OF region_id ON {HOUSEHOLD} FOR EACH ROW
@@ -59,6 +63,7 @@ PG_DOWN = [
     f"DROP TRIGGER IF EXISTS registry_member_region_move ON {MEMBER};",
     f"DROP TRIGGER IF EXISTS registry_household_region_members ON {HOUSEHOLD};",
     "DROP FUNCTION IF EXISTS registry_member_region();",
+    "DROP FUNCTION IF EXISTS registry_member_region_fill();",
     "DROP FUNCTION IF EXISTS registry_household_region_members();",
 ]
 FILL = f"UPDATE {MEMBER} SET household_region = (SELECT h.region_id FROM {HOUSEHOLD} h WHERE h.id = {MEMBER}.household_id)"
