@@ -408,6 +408,17 @@ NOTES = [
     "(user 38.7 + system 8.2), so the floor on two cores is ≈ 24 s. 50 000 rows/s (17 s) needs the checks to be "
     "columnar rather than a Python loop per row: the database's share alone (≈ 10 s) leaves ≈ 7 s for reading and "
     "checking 853 000 rows.",
+    "- **The database's share is a floor of its own** (measured 2026-12-02 statement by statement): SQLite copies "
+    "the staged rows in ≈ 3 s and builds 13 indexes in ≈ 6.5 s, then commits (1.4 s) and analyses (0.6 s); "
+    "PostgreSQL copies in ≈ 5 s (households 1.9 s, members 3.0 s) and builds its indexes and constraints in ≈ 9 s "
+    "(already with 2 parallel maintenance workers: 1.5 → 0.9 s for the blind index's unique index), then analyses "
+    "(1 s). Every index serves a measured list query; the two that none read (the head's name and initials) and "
+    "PostgreSQL's LIKE twin of the region index were dropped (migration 0011). Since the list's name indexes hold "
+    "each member's village (migration 0010, search counts 7–48 → 4 ms), they cost ≈ 0.5 s more to build. Drawing "
+    "250 000 household ids one by one took PostgreSQL 0.6 s (now one `setval`); a county's households went to "
+    "`COPY` in 3.0 s in binary (psycopg writes each Decimal through `as_tuple()`), 1.9 s as text; a trigger on the "
+    "member table, even one whose WHEN is false, costs SQLite 0.8 µs a row (0.7 s), so the importer drops the "
+    "village trigger for its bulk copy and creates it again in the same transaction.",
     "- Per member row in a worker: the ID fast path ≈ 3 µs, blind index ≈ 0.6 µs (`hmac.digest`), AES-GCM ≈ 1.6 µs "
     "with one key object, pinyin initials ≈ 1 µs cached per word, every column parsed once per distinct value (money "
     "in the usual form on a fast path), `derive` ≈ 9 µs per household (one pass over the members), and ≈ 4.5 µs to "
