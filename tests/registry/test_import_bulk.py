@@ -272,3 +272,30 @@ def test_reserved_ids_are_fresh_and_the_table_goes_on_above_them(regions, monkey
     assert ids[0] > before.pk
     after = Household.objects.create(number="34152310420100002", region_id=VILLAGE, household_type="general")
     assert after.pk > ids[-1]
+
+
+@pytest.mark.django_db
+def test_raw_rows_with_decimals_converted_equal_what_django_reads(regions):
+    """The importer reads stored households with raw SQL: their amounts must be the Decimals Django gives, to the
+    stored places, on both databases (SQLite keeps a decimal as a number)."""
+    from decimal import Decimal
+
+    amounts = ["0", "0.1", "1234.56", "5000", "99999999.99", "0.05", "23828.7"]
+    for i, amount in enumerate(amounts):
+        Household.objects.create(
+            number=f"D-{i}",
+            region_id=VILLAGE,
+            household_type="general",
+            wage_income=Decimal(amount),
+            per_capita_income=None if i == 0 else Decimal(amount) / 3,
+        )
+    fields = ["number", "wage_income", "per_capita_income", "cancelled"]
+    expected = list(Household.objects.order_by("number").values_list(*fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT number, wage_income, per_capita_income, cancelled FROM registry_household ORDER BY number"
+        )
+        raw = cursor.fetchall()
+    got = list(bulkdb.decimals_converted(Household, fields, raw))
+    assert got == expected
+    assert [tuple(str(v) for v in row) for row in got] == [tuple(str(v) for v in row) for row in expected]
