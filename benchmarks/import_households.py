@@ -397,7 +397,7 @@ def write_report(results: list[dict], *, doc: bool) -> str:
 NOTES = [
     "Notes (2026-12-02, this 2-vCPU machine; figures move by ±20 % between identical runs here):",
     "",
-    "- **The target is not met here**: 22 000–28 000 member rows/s at county scale (30–38 s for 853 416 members "
+    "- **The target is not met here**: 21 000–28 000 member rows/s at county scale (30–40 s for 853 416 members "
     "between runs; 10 000 before the bulk paths below), about half the 50 000 asked for. Where a county import's "
     "time goes on SQLite (2026-12-02, measured by phase and with `/usr/bin/time`): reading the CSV ≈ 2–3 s and "
     "cutting it into slices ≈ 1.3 s (one process); checking ≈ 16 s — two worker processes, each fully busy, 26 s "
@@ -414,11 +414,16 @@ NOTES = [
     "(already with 2 parallel maintenance workers: 1.5 → 0.9 s for the blind index's unique index), then analyses "
     "(1 s). Every index serves a measured list query; the two that none read (the head's name and initials) and "
     "PostgreSQL's LIKE twin of the region index were dropped (migration 0011). Since the list's name indexes hold "
-    "each member's village (migration 0010, search counts 7–48 → 4 ms), they cost ≈ 0.5 s more to build. Drawing "
+    "each member's village (migration 0010, search counts 7–48 → 4 ms), they cost ≈ 0.5 s more to build (≈ 0.8 s "
+    "more for the member write on SQLite in all). Drawing "
     "250 000 household ids one by one took PostgreSQL 0.6 s (now one `setval`); a county's households went to "
     "`COPY` in 3.0 s in binary (psycopg writes each Decimal through `as_tuple()`), 1.9 s as text; a trigger on the "
     "member table, even one whose WHEN is false, costs SQLite 0.8 µs a row (0.7 s), so the importer drops the "
     "village trigger for its bulk copy and creates it again in the same transaction.",
+    "- *CSV again* (a county re-imported unchanged) reads every stored household and member first: raw SQL with "
+    "each distinct amount and birth date converted once (Django's conversions of 2 000 000 amounts took 6.5 s): "
+    "the load phase 15 → 12 s on SQLite, 9.7 → 7.8 s on PostgreSQL; most of the rest is the driver building "
+    "853 000 rows of 27 values.",
     "- Per member row in a worker: the ID fast path ≈ 3 µs, blind index ≈ 0.6 µs (`hmac.digest`), AES-GCM ≈ 1.6 µs "
     "with one key object, pinyin initials ≈ 1 µs cached per word, every column parsed once per distinct value (money "
     "in the usual form on a fast path), `derive` ≈ 9 µs per household (one pass over the members), and ≈ 4.5 µs to "
