@@ -90,6 +90,7 @@ def test_same_rows_same_order_same_totals(users, spread, role):
     user = users[role]
     searches = [{"q": q, **f} for q in SEARCHES for f in ({}, {"village": OTHER_VILLAGE}, {"cancelled": "1"})]
     searches += [{"q": q, "household_type": "exited", "sort": "-size"} for q in SEARCHES]
+    searches += [{"q": q, "sort": sort} for q in SEARCHES for sort in ("-number", "per_capita_income")]
     for params in [{**f, "sort": s} for f in FILTERS for s in SORTS] + searches:
         qs, cleaned = household_list(user, params)
         reference, _ = household_filter(Household.objects.for_user(user, "household.view"), params)

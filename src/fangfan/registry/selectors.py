@@ -101,8 +101,11 @@ def list_page(user, qs, cleaned: dict, *, page=1, per_page: int = PAGE_SIZE) -> 
 
     - no search: the total comes from the kept counts (``registry.counts``: ≈ 1 ms for a county and exact after
       any write; counting the rows of one monitoring type read the county's index, 12 ms);
-    - a search of two or more characters: its matches are all looked up from the name index and sorted anyway, so
-      the page's own query counts them (``COUNT(*) OVER ()``: one pass instead of two);
+    - a search alone in 户编号 order (any search of a town or village, a longer one of a county): the matching
+      members' villages and households, read from the name index, give the exact total and the villages the page
+      falls in (``_member_led_page``);
+    - any other search of two or more characters: its matches are all looked up from the name index and sorted
+      anyway, so the page's own query counts them (``COUNT(*) OVER ()``: one pass instead of two);
     - a broad search over a county or more (``filters.probes``) probes households in list order and stops after
       the page: the page shows a floor and the exact total is loaded afterwards (``household_count``). On
       PostgreSQL that page is planned without parallel workers (``serial_plan``)."""
@@ -112,7 +115,36 @@ def list_page(user, qs, cleaned: dict, *, page=1, per_page: int = PAGE_SIZE) -> 
     if probes(user, cleaned):
         with serial_plan():
             return household_page(qs, page=page, per_page=per_page)
+    led = _member_led_page(user, qs, cleaned, page=page, per_page=per_page)
+    if led is not None:
+        return led
     return household_page(qs, page=page, per_page=per_page, count_in_page=True)
+
+
+def _member_led_page(user, qs, cleaned: dict, *, page, per_page: int) -> HouseholdPage | None:
+    """A search alone (perhaps in one village) in 户编号 order: its matching members' villages and households come
+    from the name index (``filters.search_members``), which gives the exact total, and — since the list is in
+    village order — which villages the page falls in; only those villages' matching households are read (county
+    “王建”: ≈ 60 instead of ≈ 1 500 household lookups). None for any other list."""
+    if cleaned.get("sort", "number") not in ("number", "-number"):
+        return None
+    members = search_members(user, cleaned)
+    if members is None:
+        return None
+    villages: dict[str, set[int]] = {}
+    for village, household in members.values_list("household_region", "household_id"):
+        villages.setdefault(village, set()).add(household)
+    total = sum(map(len, villages.values()))
+    number = _page_number(page)
+    if number > 1 and (number - 1) * per_page >= total:  # a stale link past the end: the last page
+        number = max(1, -(-total // per_page))
+    wanted = number * per_page + 1  # the rows up to this page, and one more (is there a next page?)
+    picked: list[int] = []
+    for village in sorted(villages, reverse=cleaned.get("sort") == "-number"):
+        picked.extend(villages[village])
+        if len(picked) >= wanted:
+            break
+    return household_page(qs.filter(pk__in=picked), page=number, per_page=per_page, total=lambda: total)
 
 
 @contextmanager
