@@ -186,11 +186,12 @@ def test_list_order_indexes():
 @pytest.mark.django_db
 def test_unused_household_indexes_are_gone():
     """Migration 0011: no query reads the head's name or initials on the household, nor matches its village code
-    with LIKE (PostgreSQL's ``varchar_pattern_ops`` twin of the region index); the region index itself stays."""
+    or 户编号 with LIKE (PostgreSQL's ``varchar_pattern_ops`` twins); the region index itself stays."""
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, "registry_household")
     region_only = [n for n, c in constraints.items() if c["index"] and c["columns"] == ["region_id"]]
     assert len(region_only) == 1 and not region_only[0].endswith("_like")
+    assert not [n for n in constraints if n.endswith("_like")]
     assert not {"hh_initials_idx", "hh_head_name_idx"} & set(constraints)
 
 

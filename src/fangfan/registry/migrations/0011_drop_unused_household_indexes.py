@@ -1,23 +1,29 @@
 """Indexes on the household table that no query reads, each built again by every bulk import and kept by every
 write: ``head_initials`` and ``head_name`` (the search finds a head among the members, whose indexes hold the
-village) and, on PostgreSQL, the ``varchar_pattern_ops`` twin of the region foreign key's index (nothing matches a
-household's code with LIKE; the plain index stays: PostgreSQL reads a town's rows from it)."""
+village) and, on PostgreSQL, the ``varchar_pattern_ops`` twins of the region foreign key's index and of the unique
+户编号 (nothing matches a household's village code or 户编号 with LIKE; the plain indexes stay: PostgreSQL reads a
+town's rows from the region's, and finds a household by 户编号 through the unique one)."""
 
 from django.db import migrations
 
-LIKE_INDEX = "registry_household_region_id_50252459_like"
+LIKE_INDEXES = {
+    "registry_household_region_id_50252459_like": "region_id",
+    "registry_household_number_e2e04338_like": "number",
+}
 
 
-def drop_like_index(apps, schema_editor):
+def drop_like_indexes(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{LIKE_INDEX}"')
+        for name in LIKE_INDEXES:
+            schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
-def create_like_index(apps, schema_editor):
+def create_like_indexes(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f'CREATE INDEX IF NOT EXISTS "{LIKE_INDEX}" ON "registry_household" ("region_id" varchar_pattern_ops)'
-        )
+        for name, column in LIKE_INDEXES.items():
+            schema_editor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{name}" ON "registry_household" ("{column}" varchar_pattern_ops)'
+            )
 
 
 class Migration(migrations.Migration):
@@ -26,5 +32,5 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RemoveIndex(model_name="household", name="hh_initials_idx"),
         migrations.RemoveIndex(model_name="household", name="hh_head_name_idx"),
-        migrations.RunPython(drop_like_index, create_like_index),
+        migrations.RunPython(drop_like_indexes, create_like_indexes),
     ]
