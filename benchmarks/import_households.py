@@ -413,7 +413,7 @@ NOTES = [
     "PostgreSQL copies in ≈ 5 s (households 1.9 s, members 3.0 s) and builds its indexes and constraints in ≈ 9 s "
     "(already with 2 parallel maintenance workers: 1.5 → 0.9 s for the blind index's unique index), then analyses "
     "(1 s). Every index serves a measured list query; the two that none read (the head's name and initials) and "
-    "PostgreSQL's LIKE twin of the region index were dropped (migration 0011). Since the list's name indexes hold "
+    "PostgreSQL's LIKE twins of the region and 户编号 indexes were dropped (migration 0011). Since the list's name indexes hold "
     "each member's village (migration 0010, search counts 7–48 → 4 ms), they cost ≈ 0.5 s more to build (≈ 0.8 s "
     "more for the member write on SQLite in all). Drawing "
     "250 000 household ids one by one took PostgreSQL 0.6 s (now one `setval`); a county's households went to "
