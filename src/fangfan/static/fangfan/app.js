@@ -17,10 +17,12 @@
     var el = event.target.closest("[data-confirm]");
     if (el && !window.confirm(el.dataset.confirm)) { event.preventDefault(); }
   });
-  // Auto-submit filter forms on change: <form data-autosubmit>
+  // Auto-submit filter forms on change: <form data-autosubmit>. Not for a text box: it submits with Enter or the
+  // button, and its change event (on leaving it, e.g. to click that button) would send the form a second time.
   document.addEventListener("change", function (event) {
     var form = event.target.closest("form[data-autosubmit]");
-    if (form) { if (form.requestSubmit) form.requestSubmit(); else form.submit(); }
+    if (!form || event.target.matches("input[type=search], input[type=text], textarea")) return;
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
   });
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.target); });
