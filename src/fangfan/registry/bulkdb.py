@@ -11,6 +11,7 @@ Generic (no domain words); ``monitoring`` uses the index helpers too.
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
@@ -221,11 +222,36 @@ def build_indexes(cursor, table: str, dropped: list[tuple[str, str, str]]) -> No
     qn = connection.ops.quote_name
     if connection.vendor == "postgresql":
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    for kind, name, definition in sorted(dropped, key=lambda d: "FOREIGN KEY" in d[2]):
-        if kind == "constraint":
-            cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
-        else:
-            cursor.execute(definition)
+    with _sqlite_sorting_in_threads():
+        for kind, name, definition in sorted(dropped, key=lambda d: "FOREIGN KEY" in d[2]):
+            if kind == "constraint":
+                cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+            else:
+                cursor.execute(definition)
+
+
+@contextmanager
+def _sqlite_sorting_in_threads():
+    """SQLite: let CREATE INDEX sort the way it is fastest here — runs spilled to temporary files (the connection
+    keeps its temporary storage in files, see settings) and merged by worker threads. With the connection's 64 MB
+    cache, right for queries, the sorter works in one thread: the four largest member indexes of a county took
+    4.0 s; with a 2 MB cache and two threads, 1.9 s (measured, 853 000 members). The settings are put back
+    afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    raw = connection.connection.cursor()
+    try:
+        cache = raw.execute("PRAGMA cache_size").fetchone()[0]
+        raw.execute("PRAGMA cache_size = -2000")
+        raw.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+        try:
+            yield
+        finally:
+            raw.execute("PRAGMA threads = 0")
+            raw.execute(f"PRAGMA cache_size = {int(cache)}")
+    finally:
+        raw.close()
 
 
 @contextmanager
