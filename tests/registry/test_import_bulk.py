@@ -155,6 +155,11 @@ def test_bulk_load_drops_and_rebuilds_indexes(committed_db, tmp_path, regions, m
     assert index_names("registry_household") == before_h
     assert index_names("registry_member") == before_m
     assert trigger_names() == triggers  # SQLite paused the member insert trigger for the load: it is back
+    if connection.vendor == "sqlite":  # the index builds' sorter settings are the connection's own again
+        with connection.cursor() as cursor:
+            settings_now = [cursor.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "threads")]
+            assert settings_now == [-65536, 0]
+            assert cursor.execute("PRAGMA temp_store").fetchone()[0] == 1  # files (settings)
     assert not Member.objects.exclude(household_region=F("household__region_id")).exists()
     deferred = stored()
 
