@@ -14,6 +14,7 @@ import datetime
 import os
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
+from decimal import Context, Decimal
 
 from django.db import connection
 from django.db.models import Model
@@ -372,8 +373,6 @@ def decimals_converted(model: type[Model], fields: Sequence[str], rows: Iterable
     SQLite connection turns bool and date columns into Python values by itself.)"""
     if connection.vendor != "sqlite":
         return rows
-    from decimal import Context, Decimal
-
     places = {
         i: model._meta.get_field(name).decimal_places
         for i, name in enumerate(fields)
