@@ -1909,11 +1909,6 @@ class _Merged:
     m_unchanged: int = 0
 
 
-def _chunks(values: list, size: int):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 _F = M_POS
 _HEAD = M_POS["is_head"]
 _M_PHONE = M_POS["phone"]
