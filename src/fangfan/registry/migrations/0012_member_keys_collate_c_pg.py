@@ -1,14 +1,14 @@
-"""PostgreSQL: the member columns that indexes sort and that are only ever matched exactly or by prefix — the blind
-index of the ID number, its last four characters, the name, the pinyin initials and the status — compare byte by
-byte (collation "C") instead of through the database's locale.
+"""PostgreSQL: the two member columns that are only ever matched by equality — the blind index of the ID number and
+its last four characters, both ASCII — compare byte by byte (collation "C") instead of through the database's
+locale.
 
-Under any other collation (even ``C.UTF-8``, which orders the same) PostgreSQL compares every pair of values with
-``strcoll`` and cannot sort on abbreviated keys, so building these indexes after a county's bulk load (853 000
-members, ``bulkdb.indexes_deferred``) took 1.33 / 0.91 / 1.28 s for the blind index, the last four and the name
-index; with "C", 0.59 / 0.41 / 0.62 s (measured on the benchmark database). Nothing changes in what a query finds:
-the blind index, the last four and the status are ASCII codes matched by equality; names and initials are matched by
-equality or by the range ``>= q AND < q || U+10FFFF`` (``filters._prefix``), which means the same under "C"; and a
-UTF-8 database in "C" orders names by code point, as ``C.UTF-8`` does. SQLite compares bytes already.
+Under any other collation (even ``C.UTF-8``) PostgreSQL compares every pair of values with ``strcoll`` and cannot
+sort on abbreviated keys, so building their indexes after a county's bulk load (853 000 members,
+``bulkdb.indexes_deferred``) took 1.33 and 0.91 s; with "C", 0.59 and 0.41 s (measured on the benchmark database).
+An equality finds the same rows under any deterministic collation. The name and initials columns stay in the
+database's collation although "C" halves their index builds too (1.28 → 0.62 s for the name's): their prefix ranges
+were then estimated at half the real rows and a county's initials search took 7–8 ms instead of 4–5 ms
+(benchmarks/list_query.py, A/B on the same data). SQLite compares bytes already.
 
 The model does not declare the collation (SQLite has no collation named "C"); a later ``AlterField`` of one of these
 columns on PostgreSQL would set the default collation back, which costs speed, never correctness.
@@ -16,13 +16,7 @@ columns on PostgreSQL would set the default collation back, which costs speed, n
 
 from django.db import migrations
 
-COLUMNS = {  # column → varchar length, as the model declares it
-    "id_index": 64,
-    "id_last4": 4,
-    "name": 50,
-    "name_initials": 20,
-    "status": 10,
-}
+COLUMNS = {"id_index": 64, "id_last4": 4}  # column → varchar length, as the model declares it
 
 
 def _alter(schema_editor, collation: str) -> None:
