@@ -6,9 +6,10 @@ Under any other collation (even ``C.UTF-8``) PostgreSQL compares every pair of v
 sort on abbreviated keys, so building their indexes after a county's bulk load (853 000 members,
 ``bulkdb.indexes_deferred``) took 1.33 and 0.91 s; with "C", 0.59 and 0.41 s (measured on the benchmark database).
 An equality finds the same rows under any deterministic collation. The name and initials columns stay in the
-database's collation although "C" halves their index builds too (1.28 → 0.62 s for the name's): their prefix ranges
-were then estimated at half the real rows and a county's initials search took 7–8 ms instead of 4–5 ms
-(benchmarks/list_query.py, A/B on the same data). SQLite compares bytes already.
+database's collation although "C" halves their index builds too (1.28 → 0.62 s for the name's): under "C" the
+planner estimated a prefix range such as initials "wj" over a county at 4 500 rows instead of 8 000 (11 600 real),
+and planned the county search's page differently; the list's plans stay those that were measured
+(benchmarks/list_query.py). SQLite compares bytes already.
 
 The model does not declare the collation (SQLite has no collation named "C"); a later ``AlterField`` of one of these
 columns on PostgreSQL would set the default collation back, which costs speed, never correctness.
