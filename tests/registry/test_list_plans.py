@@ -268,3 +268,28 @@ def test_member_keys_compare_bytes_on_postgresql():
             cursor.execute(f"EXPLAIN SELECT household_id FROM registry_member WHERE {column} = %s", ["0123"])
             plans.append("\n".join(row[0] for row in cursor.fetchall()))
     assert "member_id_index_unique" in plans[0] and "member_last4_idx" in plans[1]
+
+
+@pytest.mark.django_db
+def test_member_household_index_answers_the_search_probe():
+    """Migration 0013: the member index by household holds the initials and the name, so a broad search's probe
+    (is there an active member of this household whose initials or name match?) is answered from the index."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "registry_member")
+        assert constraints["member_household_idx"]["columns"] == [
+            "household_id",
+            "status",
+            "name_initials",
+            "name",
+        ]
+        if connection.vendor != "postgresql":
+            return
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT 1 FROM registry_member WHERE household_id = 1 AND status = 'active' "
+            "AND name_initials >= %s AND name_initials < %s",
+            ["wj", "wj\U0010ffff"],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using member_household_idx" in plan

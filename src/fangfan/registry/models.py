@@ -165,7 +165,7 @@ class Member(models.Model):
         ACTIVE = "active", _("在册")
         REMOVED = "removed", _("已减少")
 
-    # No index of its own: ``member_household_idx`` (household, status) serves every lookup by household.
+    # No index of its own: ``member_household_idx`` (household, status, …) serves every lookup by household.
     household = models.ForeignKey(
         Household,
         verbose_name=_("所属农户"),
@@ -236,7 +236,13 @@ class Member(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["household", "status"], name="member_household_idx"),
+            # Every lookup by household, and the probe of a broad search over a county (``filters.probes``: households
+            # in list order, each asked whether an active member's initials or name match): with the initials and
+            # the name in the index the probe never reads the member row (PostgreSQL county "wj" page 1: 5.4 →
+            # 3.2 ms, 8 600 → 6 300 pages; migration 0013).
+            models.Index(
+                fields=["household", "status", "name_initials", "name"], name="member_household_idx"
+            ),
             # Equality only (the last four characters of an ID): a named index, so PostgreSQL does not add the
             # ``varchar_pattern_ops`` twin that ``db_index=True`` brings (one index less to keep per member).
             models.Index(fields=["id_last4"], name="member_last4_idx"),
