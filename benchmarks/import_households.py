@@ -395,32 +395,44 @@ def write_report(results: list[dict], *, doc: bool) -> str:
 
 
 NOTES = [
-    "Notes (2026-12-02, this 2-vCPU machine; figures move by ±20 % between identical runs here):",
+    "Notes (2026-12-06, this 2-vCPU machine; figures move by ±20 % between identical runs here, and the same code "
+    "ran ≈ 1.35× slower on 2026-12-06 than on 2026-12-02: SQLite CSV import 28.7 → 38.6 s, before any change):",
     "",
-    "- **The target is not met here**: about 30 000 member rows/s on SQLite (28.6 s) and 23 000 on PostgreSQL "
-    "(37.3 s) at county scale, 853 416 members (10 000 before the bulk paths below); 50 000 asked for. Reading the "
-    "CSV takes ≈ 2 s and cutting it into slices ≈ 1.5 s (one process); checking ≈ 15–17 s — two worker processes, "
-    "each fully busy, 26 s of work in one process (≈ 31 µs per member row: staging the row ≈ 6 µs, the cells ≈ 8 µs, "
-    "comparing and `derive` ≈ 6 µs, encryption and the blind index ≈ 4 µs; no single part above 10 % in a profile), "
-    "1.7× faster on two. 50 000 rows/s (17 s) needs the checks to be columnar rather than a Python loop per row: a "
-    "prototype with polars (outside the project) read both CSVs in 0.4 s and checked every ID number (format, "
-    "checksum, birth date, duplicates) in 0.3 s; HMAC and AES-GCM per row stay ≈ 2 s of Python.",
+    "- **The target is not met here**: 23 500 member rows/s on SQLite (36.3 s) and 19 700 on PostgreSQL (43.4 s; "
+    "51.5 s the same day before migration 0012) at county scale, 853 416 members; 50 000 asked for, i.e. 17.1 s for "
+    "everything. Reading the CSV takes ≈ 2.5 s and cutting it into slices ≈ 2 s (one process); checking ≈ 18–19 s "
+    "in two worker processes, each fully busy (≈ 29 µs of one processor per member row, measured on a slice in one "
+    "process: the cells ≈ 20 %, comparing and `derive` ≈ 20 %, the ID numbers ≈ 12 %, pinyin initials ≈ 10 %, "
+    "preparing and encrypting the rows ≈ 15 %; no single part above 10 % in a profile).",
+    "- **Why 17 s is out of reach on this machine**: the database's own share of a county's first import — copying "
+    "the rows in, building the indexes the household list's targets need, committing and refreshing the statistics "
+    "— is ≈ 10.4 s on SQLite (households 2.9 s, members 5.3 s, commit 1.6 s, statistics 0.6 s, 2026-12-06) and "
+    "≈ 15 s on PostgreSQL (the server alone parses the members' COPY in 3.2 s, measured by streaming ready text; "
+    "indexes and constraints ≈ 8.5 s; VACUUM ANALYZE 1.5 s). That leaves 2–7 s to read, check, derive, encrypt and "
+    "stage 853 000 rows on two processors, while the per-row work no restructuring removes — AES-GCM of the ID "
+    "number (≈ 1.2–1.6 µs) and its HMAC blind index (≈ 0.6 µs), and on SQLite binding the row's 35 values (≈ 4.5 "
+    "µs) — already takes ≈ 3 s of both. A columnar check (a polars prototype outside the project read both CSVs "
+    "in 0.4 s and checked every ID number in 0.3 s) could bring SQLite near the line on a faster day; PostgreSQL "
+    "stays above it by the server's own work.",
+    "- **Migration 0012 (PostgreSQL)**: the blind index and the last four characters of the ID number are in "
+    'collation "C" (equality only): their index builds after a county\'s load 1.33 → 0.59 s and 0.91 → 0.41 s '
+    "(under any other collation, even `C.UTF-8`, PostgreSQL compares with `strcoll` and cannot sort on "
+    "abbreviated keys); member write 11.3 → 8.3 s. The name and initials columns would build twice as fast too, "
+    "but the planner then estimated their prefix ranges at 40 % of the rows and planned the county search "
+    "differently, so they keep the database's collation. Migration 0013 widened the member index by household "
+    "(the list's search probe, ≈ 0.3 s more to build).",
     "- **The database's share** (measured 2026-12-02 statement by statement): SQLite copies the staged rows in "
-    "≈ 2 s and builds 13 indexes in ≈ 4 s, then commits (1.3 s) and analyses (0.5 s) — ≈ 8 s; PostgreSQL copies "
-    "in ≈ 5 s (households 1.9 s, members 3.0 s) and builds its indexes and constraints in ≈ 9 s (already with 2 "
-    "parallel maintenance workers: 1.5 → 0.9 s for the blind index's unique index; 64 MB to 1 GB of "
-    "`maintenance_work_mem` change little), then analyses (1 s) — ≈ 15 s, which leaves 2 s for everything else. "
-    "**SQLite's index builds** took 2.7× longer with the connection's query settings (64 MB cache, temporary "
-    "storage in memory: the sorter then works in one thread): temporary storage is now in files (settings) and "
-    "`bulkdb.build_indexes` sorts with a 2 MB cache and worker threads (`PRAGMA threads`) — member indexes 5.7 → "
-    "2.5 s, households 2.2 → 1.5 s; the list and the screening are unchanged or faster. Every index serves a "
-    "measured list query; the two that none read (the head's name and initials) and PostgreSQL's LIKE twins of "
-    "the region and 户编号 indexes were dropped (migration 0011). Since the list's name indexes hold each member's "
-    "village (migration 0010, search counts 7–48 → 4 ms), they cost ≈ 0.5 s more to build. Drawing 250 000 "
+    "≈ 2 s and builds 13 indexes in ≈ 4 s, then commits (1.3 s) and analyses (0.5 s). **SQLite's index builds** "
+    "took 2.7× longer with the connection's query settings (64 MB cache, temporary storage in memory: the sorter "
+    "then works in one thread): temporary storage is now in files (settings) and `bulkdb.build_indexes` sorts with "
+    "a 2 MB cache and worker threads (`PRAGMA threads`) — member indexes 5.7 → 2.5 s, households 2.2 → 1.5 s. "
+    "Every index serves a measured list query; the two that none read (the head's name and initials) and "
+    "PostgreSQL's LIKE twins of the region and 户编号 indexes were dropped (migration 0011). Drawing 250 000 "
     "household ids one by one took PostgreSQL 0.6 s (now one `setval`); a county's households went to `COPY` in "
-    "3.0 s in binary (psycopg writes each Decimal through `as_tuple()`), 1.9 s as text; a trigger on the member "
-    "table, even one whose WHEN is false, costs SQLite 0.8 µs a row (0.7 s), so the importer drops the village "
-    "trigger for its bulk copy and creates it again in the same transaction.",
+    "3.0 s in binary (psycopg writes each Decimal through `as_tuple()`), 1.9 s as text; psycopg formats the "
+    "members' rows for `COPY` faster (4.7 s with the server's 3.2 s) than Python could render the text itself "
+    "(7.2 s); a trigger on the member table, even one whose WHEN is false, costs SQLite 0.8 µs a row (0.7 s), so "
+    "the importer drops the village trigger for its bulk copy and creates it again in the same transaction.",
     "- *CSV again* (a county re-imported unchanged) reads every stored household and member first: raw SQL with "
     "each distinct amount and birth date converted once (Django's conversions of 2 000 000 amounts took 6.5 s): "
     "the load phase 15 → 10.5 s on SQLite, 9.7 → 7.8 s on PostgreSQL; most of the rest is the driver building "
