@@ -399,11 +399,11 @@ NOTES = [
     "ran ≈ 1.35× slower on 2026-12-06 than on 2026-12-02: SQLite CSV import 28.7 → 38.6 s, before any change):",
     "",
     "- **The target is not met here**: 23 500 member rows/s on SQLite (36.3 s) and 19 700 on PostgreSQL (43.4 s; "
-    "51.5 s the same day before migration 0012) at county scale, 853 416 members; 50 000 asked for, i.e. 17.1 s for "
+    "51.5 s the same day before migrations 0012 and 0013) at county scale, 853 416 members; 50 000 asked for, i.e. 17.1 s for "
     "everything. Reading the CSV takes ≈ 2.5 s and cutting it into slices ≈ 2 s (one process); checking ≈ 18–19 s "
     "in two worker processes, each fully busy (≈ 29 µs of one processor per member row, measured on a slice in one "
     "process: the cells ≈ 20 %, comparing and `derive` ≈ 20 %, the ID numbers ≈ 12 %, pinyin initials ≈ 10 %, "
-    "preparing and encrypting the rows ≈ 15 %; no single part above 10 % in a profile).",
+    "preparing and encrypting the rows ≈ 15 %; no single function above 10 % of the profile).",
     "- **Why 17 s is out of reach on this machine**: the database's own share of a county's first import — copying "
     "the rows in, building the indexes the household list's targets need, committing and refreshing the statistics "
     "— is ≈ 10.4 s on SQLite (households 2.9 s, members 5.3 s, commit 1.6 s, statistics 0.6 s, 2026-12-06) and "
@@ -427,7 +427,10 @@ NOTES = [
     "then works in one thread): temporary storage is now in files (settings) and `bulkdb.build_indexes` sorts with "
     "a 2 MB cache and worker threads (`PRAGMA threads`) — member indexes 5.7 → 2.5 s, households 2.2 → 1.5 s. "
     "Every index serves a measured list query; the two that none read (the head's name and initials) and "
-    "PostgreSQL's LIKE twins of the region and 户编号 indexes were dropped (migration 0011). Drawing 250 000 "
+    "PostgreSQL's LIKE twins of the region and 户编号 indexes were dropped (migration 0011). Since the list's name "
+    "indexes hold each member's village (migration 0010, search counts 7–48 → 4 ms), they cost ≈ 0.5 s more to "
+    "build. PostgreSQL already builds with 2 parallel maintenance workers (1.5 → 0.9 s for the blind index's "
+    "unique index); 64 MB to 1 GB of `maintenance_work_mem` change little. Drawing 250 000 "
     "household ids one by one took PostgreSQL 0.6 s (now one `setval`); a county's households went to `COPY` in "
     "3.0 s in binary (psycopg writes each Decimal through `as_tuple()`), 1.9 s as text; psycopg formats the "
     "members' rows for `COPY` faster (4.7 s with the server's 3.2 s) than Python could render the text itself "

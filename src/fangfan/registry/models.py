@@ -238,8 +238,8 @@ class Member(models.Model):
         indexes = [
             # Every lookup by household, and the probe of a broad search over a county (``filters.probes``: households
             # in list order, each asked whether an active member's initials or name match): with the initials and
-            # the name in the index the probe never reads the member row (PostgreSQL county "wj" page 1: 5.4 →
-            # 3.2 ms, 8 600 → 6 300 pages; migration 0013).
+            # the name in the index the probe never reads the member row (PostgreSQL county "wj" page 1: 5.8 →
+            # 3.9–4.4 ms in benchmarks/list_query.py, 8 600 → 6 300 pages read; migration 0013).
             models.Index(
                 fields=["household", "status", "name_initials", "name"], name="member_household_idx"
             ),
