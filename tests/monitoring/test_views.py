@@ -151,6 +151,11 @@ def test_filters_and_paging(client, users, monkeypatch):
     assert pks(date_from=timezone.localdate().isoformat()) == {b.pk, c.pk}
     page2 = client.get(url, {"page": 2})
     assert page2.context["page"].number == 2 and len(page2.context["page"]) == 1
+    # The rule column names the rule in Chinese (its code stays in the cell's title); a manual warning has none.
+    html = client.get(url, {"risk_type": "housing"}).content.decode()
+    assert '<td class="small" title="HOUSING_CD">住房C/D级</td>' in html
+    html = client.get(url, {"channel": "cadre"}).content.decode()
+    assert '<td class="small" title="">—</td>' in html
 
 
 # --- the verification form --------------------------------------------------------------------------------------------

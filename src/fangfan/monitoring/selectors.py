@@ -260,6 +260,10 @@ def village_names(codes) -> dict[str, str]:
     return dict(Region.objects.filter(pk__in=codes).values_list("pk", "name")) if codes else {}
 
 
+def rule_names() -> dict[str, str]:
+    return dict(Rule.objects.values_list("code", "name"))
+
+
 def rule_choices() -> list[tuple[str, str]]:
     return [
         (code, f"{code} {name}") for code, name in Rule.objects.order_by("code").values_list("code", "name")
