@@ -33,7 +33,8 @@ FILTERS = [
     {"village": OTHER_VILLAGE},
     {"household_type": "general", "monitoring_type": "sudden"},
 ]
-SEARCHES = ["w", "wj", "wjg", "王", "王建", "0011"]
+# … and 户编号 digits: a town's code (walked in list order), a village's, the beginning of a few numbers (read by id).
+SEARCHES = ["w", "wj", "wjg", "王", "王建", "0011", "341523104", OTHER_VILLAGE, f"{VILLAGE}000"]
 ROLES = ["village_clerk", "town_station", "county_review", "province_record"]
 
 
@@ -78,6 +79,11 @@ def spread(users):
         members=[("李五", date(1960, 1, 1), "户主"), ("王建军", date(1990, 1, 1), "之子")],
     )
     gone.members.filter(name="王建军").update(status="removed")
+    for k in range(9):  # households numbered the national way (village code and serial)
+        village = [VILLAGE, OTHER_VILLAGE, NEIGHBOUR_VILLAGE][k % 3]
+        made.append(
+            make_household(f"{village}{k:05d}", village, members=[(names[k % 6], date(1970, 1, 1), "户主")])
+        )
     return made
 
 

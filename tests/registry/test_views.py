@@ -119,6 +119,52 @@ def test_search_by_last_four_id_digits(client, users, homes):
     assert "H-FY-001" not in found
 
 
+def test_search_by_household_number_or_whole_id_number(client, users, homes):
+    """Five or more digits find the beginning of a 户编号; a whole valid ID number (as pasted: blanks, full-width
+    digits, 15 digits) also finds the household of the member holding it — both within the jurisdiction only."""
+    make_household("3415231042010019", VILLAGE, members=[("赵一", date(1990, 1, 1), "户主")])
+    make_household("3415231042010190", VILLAGE, members=[("赵二", date(1991, 1, 1), "户主")])
+    make_household("3415231042020019", OTHER_VILLAGE, members=[("赵三", date(1992, 1, 1), "户主")])
+    client.force_login(users["village_clerk"])
+    assert _numbers(search(client, "341523104201001")) == ["3415231042010019"]
+    assert _numbers(search(client, "3415231042010")) == ["3415231042010019", "3415231042010190"]
+    assert _numbers(search(client, "3415231042020019")) == []  # another village's household
+    # Four digits stay the last four of an ID number, not a 户编号.
+    assert _numbers(search(client, "0019")) == []
+
+    wang = homes["wang"].members.get().id_number
+    assert _numbers(search(client, wang)) == ["H-DF-002"]
+    pasted = " ".join([wang[:6], wang[6:14], wang[14:]]).translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    )
+    assert _numbers(search(client, pasted)) == ["H-DF-002"]
+    # A 20-character 残疾人证号 is the ID number and two digits.
+    assert _numbers(search(client, wang + "11")) == ["H-DF-002"]
+    # The ID number of a member of another village finds nothing here, but does for the town.
+    other = homes["other"].members.get().id_number
+    assert _numbers(search(client, other)) == []
+    client.force_login(users["town_station"])
+    assert _numbers(search(client, other)) == ["H-XH-001"]
+    assert _numbers(search(client, "34152310420")) == [
+        "3415231042010019",
+        "3415231042010190",
+        "3415231042020019",
+    ]
+    # A member who left the household is not found by the number any more.
+    member = homes["other"].members.get()
+    member.status = "removed"
+    member.save(update_fields=["status"])
+    assert _numbers(search(client, other)) == []
+
+
+def test_search_by_legacy_fifteen_digit_id_number(client, users, regions):
+    home = make_household("H-15-001", VILLAGE, members=[("钱老", date(1950, 6, 15), "户主")])
+    id18 = home.members.get().id_number
+    id15 = id18[:6] + id18[8:17]  # the 1950s number before the century and the check character
+    client.force_login(users["village_clerk"])
+    assert _numbers(search(client, id15)) == ["H-15-001"]
+
+
 def test_search_text_never_stands_in_an_address(client, users, homes):
     """A search is a name or ID digits: the form is posted, the session keeps the text, addresses carry a token —
     the redirect, htmx's pushed address, the sort, page, count and export links."""

@@ -11,8 +11,10 @@ values that were applied, as strings:
 - ``differs=1`` — the system suggestion differs from the current class;
 - ``cancelled=1`` — cancelled households only (by default they are left out);
 - ``q`` — a search: four characters of digits (or three and X) find the last four digits of a member's ID;
-  Latin letters find pinyin initials (``zs`` → 张三); anything else finds the start of the head's or a member's
-  name. Each is an indexable range or equality on both databases (``LIKE '%…%'`` would scan);
+  five or more digits find the start of a 户编号 and, when they are a whole valid ID number (18 characters, 15
+  digits or a 20-character 残疾人证号, as typed or pasted), the household of the member holding it (by the blind
+  index); Latin letters find pinyin initials (``zs`` → 张三); anything else finds the start of the head's or a
+  member's name. Each is an indexable range or equality on both databases (``LIKE '%…%'`` would scan);
 - ``sort`` — ``number`` (by village, then 户编号), ``per_capita_income`` or ``size``, with ``-`` for descending
   (default ``number``).
 
@@ -34,7 +36,9 @@ from fangfan.core.scoping import Unindexed, jurisdiction_span
 from fangfan.regions.codes import Level, level_of
 
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
+from .idnumber import IdNumberError, normalize_id, parse_id
 from .models import Household, Member
+from .services import id_index
 
 CHOICE_FILTERS = {
     "household_type": HouseholdType.values,
@@ -47,6 +51,9 @@ SORT_KEYS = ("number", "per_capita_income", "size")
 DEFAULT_SORT = "number"
 _LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
 _INITIALS = re.compile(r"^[A-Za-z]{1,20}$")
+# Five or more digits, perhaps ending in X, once cleaned by ``normalize_id`` (blanks, full-width digits, as pasted):
+# a 户编号 or its beginning, or a whole ID number.
+_DIGITS = re.compile(r"^[0-9]{4,}[0-9X]$")
 _VILLAGE = re.compile(r"^[0-9]{12}$")
 _TOP = "\U0010ffff"
 
@@ -105,7 +112,7 @@ def _matching(members, broad: bool, **lookup):
 
 def broad_search(q: str) -> bool:
     """Whether ``q`` matches many people of a county (see ``_matching``)."""
-    if not q or _LAST4.match(q):
+    if not q or _LAST4.match(q) or number_search(q) is not None:
         return False
     if _INITIALS.match(q):
         return len(q) <= 2
@@ -119,9 +126,59 @@ def _large(user) -> bool:
 
 def probes(user, cleaned: dict) -> bool:
     """Whether the list of ``user`` filtered by ``cleaned`` probes households one by one for its search (a broad
-    search over a county or more): such a list does not count its matches itself; the page loads the exact total
-    afterwards (``selectors.list_page``)."""
-    return broad_search(cleaned.get("q", "")) and _large(user) and not cleaned.get("village")
+    search over a county or more, or the beginning of a 户编号 no longer than a village code): such a list does not
+    count its matches itself; the page loads the exact total afterwards (``selectors.list_page``)."""
+    q = cleaned.get("q", "")
+    return (broad_search(q) and _large(user) and not cleaned.get("village")) or _broad_number(q)
+
+
+def number_search(q: str) -> tuple[str, str | None] | None:
+    """For a search of five or more digits: (the 户编号 prefix it stands for, the blind index of the ID number it
+    is, or None when it is not a valid one). None for any other search."""
+    digits = normalize_id(q)
+    if not _DIGITS.match(digits):
+        return None
+    try:
+        index = id_index(parse_id(digits).id18)
+    except IdNumberError:
+        index = None
+    return digits, index
+
+
+# A 户编号 prefix longer than a village code (12 digits), or a whole ID number, matches a few households: they are
+# looked up first (the 户编号 index, the blind index) and listed by id. A shorter prefix (a town's or a village's
+# code) may match thousands: the list walks its (village, 户编号) order and stops after the page (``probes``).
+_FEW_NUMBERS = 1000
+_VILLAGE_DIGITS = 12
+
+
+def _broad_number(q: str) -> bool:
+    found = number_search(q)
+    return found is not None and found[1] is None and len(found[0]) <= _VILLAGE_DIGITS
+
+
+def _number_match(qs, q: str, members, area, for_count: bool):
+    """``qs`` limited to the households whose 户编号 begins with the digits of ``q`` or (a whole ID number) with an
+    active member of that number in ``area``."""
+    prefix, index = number_search(q)
+    if not _broad_number(q):
+        pks = list(
+            Household.objects.filter(**_prefix("number", prefix)).values_list("pk", flat=True)[
+                : _FEW_NUMBERS + 1
+            ]
+        )
+        if len(pks) <= _FEW_NUMBERS:
+            if index is not None:
+                pks += _in_area(members, area).filter(id_index=index).values_list("household_id", flat=True)
+            return qs.filter(pk__in=pks)
+    if (
+        for_count and len(prefix) > 6
+    ):  # every match is read anyway: from the 户编号 index (see household_list)
+        return qs.filter(**_prefix("number", prefix))
+    number = Unindexed(
+        F("number")
+    )  # SQLite: walk the list's order, not the 户编号 index (then sort thousands)
+    return qs.filter(GreaterThanOrEqual(number, prefix), LessThan(number, prefix + _TOP))
 
 
 def _member_lookup(q: str) -> dict:
@@ -146,6 +203,8 @@ def household_search(qs, q: str, *, for_count: bool = False, area=None, probe: b
     the village or code range the list is limited to (the members are picked by it from the name index);
     ``probe=False`` when the list covers a town or less."""
     members = Member.objects.filter(status=Member.Status.ACTIVE)
+    if number_search(q) is not None:
+        return _number_match(qs, q, members, area, for_count)
     broad = broad_search(q) and probe and not for_count
     if not broad:  # a probe is made for a listed household, already inside the area
         members = _in_area(members, area)
@@ -158,8 +217,8 @@ def search_members(user, cleaned: dict, action: str = "household.view"):
     from the name index alone (``wj`` in a county: 11 600 members, no household looked up). None for any other list
     (its other filters are columns of the household)."""
     q = cleaned.get("q", "")
-    if not q or set(cleaned) - {"q", "village", "sort"}:
-        return None
+    if not q or set(cleaned) - {"q", "village", "sort"} or number_search(q) is not None:
+        return None  # other filters, or a 户编号 (a column of the household)
     span = jurisdiction_span(user, action)
     if span is None:
         return Member.objects.none()
@@ -192,8 +251,13 @@ def household_list(user, params, *, for_count: bool = False, action: str = "hous
     # Sorted by income or size over a county or more: SQLite must read the index in that order (and check the
     # jurisdiction in it), not the county's region range sorted afterwards.
     by_ordered_index = sort_of(params).lstrip("-") in ("per_capita_income", "size")
+    # Households found by 户编号 or ID number: a few are read by id, and a count reads the 户编号 index (the region
+    # index would walk a county) unless the digits are no more than a county's code (6), which match it whole.
+    q = _get(params, "q")[:50]
+    found = number_search(q)
+    by_id = found is not None and (not _broad_number(q) or (for_count and len(found[0]) > 6))
     base = Household.objects.for_user(
-        user, action, region_index=not (large and by_ordered_index and not for_count)
+        user, action, region_index=not ((large and by_ordered_index and not for_count) or by_id)
     )
     return household_filter(
         base, params, for_count=for_count, area=jurisdiction_span(user, action), probe=large
