@@ -49,6 +49,8 @@ from common import (
 TOWN_USER = "taoxi_station"
 COUNTY_USER = "county_review"
 TARGETS = {"page1": 5.0, "deep": 30.0, "dashboard": 50.0, "http": 100.0}
+SEARCH_VILLAGE = "341523104201"  # 桃溪镇东风村: a 户编号 begins with its village's code
+A_MEMBERS_ID = "<the ID number of the village's first member>"  # read from the database (``_resolve``)
 
 
 def parse_args(argv=None):
@@ -220,6 +222,42 @@ def scenarios(deep: int):
                 "page1",
             ),
             (
+                f"{role}-search-village-number",
+                f"{place} · 搜索户编号前12位（村代码） · 第1页",
+                role,
+                "page",
+                {"q": SEARCH_VILLAGE},
+                1,
+                "page1",
+            ),
+            (
+                f"{role}-search-village-number-count",
+                f"{place} · 搜索户编号前12位（村代码） · 精确总数",
+                role,
+                "count",
+                {"q": SEARCH_VILLAGE},
+                1,
+                "page1",
+            ),
+            (
+                f"{role}-search-number",
+                f"{place} · 搜索户编号前14位 · 第1页",
+                role,
+                "page",
+                {"q": SEARCH_VILLAGE + "00"},
+                1,
+                "page1",
+            ),
+            (
+                f"{role}-search-id",
+                f"{place} · 搜索完整证件号码 · 第1页",
+                role,
+                "page",
+                {"q": A_MEMBERS_ID},
+                1,
+                "page1",
+            ),
+            (
                 f"{role}-dashboard",
                 f"{place} · 首页统计（{'村' if role == 'town' else '镇'} × 类别）",
                 role,
@@ -283,6 +321,7 @@ def run(args, users, runs: int, explain: bool = False) -> dict:
     results = {}
     for key, label, role, kind, params, page, target in scenarios(args.deep_page):
         user = users[role]
+        params = _resolve(params)
 
         if kind == "page":
 
@@ -330,6 +369,16 @@ def run(args, users, runs: int, explain: bool = False) -> dict:
         if explain and kind in ("page", "count", "dashboard"):
             _explain(m.statements)
     return results
+
+
+def _resolve(params: dict) -> dict:
+    """``params`` with ``A_MEMBERS_ID`` replaced by a real member's ID number (decrypted, never printed)."""
+    if params.get("q") != A_MEMBERS_ID:
+        return params
+    from fangfan.registry.models import Member
+
+    member = Member.objects.filter(household_region=SEARCH_VILLAGE, status="active").order_by("pk").first()
+    return {**params, "q": member.id_number}
 
 
 def _has_route(name: str) -> bool:

@@ -145,11 +145,14 @@ def number_search(q: str) -> tuple[str, str | None] | None:
     return digits, index
 
 
-# A 户编号 prefix longer than a village code (12 digits), or a whole ID number, matches a few households: they are
-# looked up first (the 户编号 index, the blind index) and listed by id. A shorter prefix (a town's or a village's
-# code) may match thousands: the list walks its (village, 户编号) order and stops after the page (``probes``).
+# A 户编号 prefix (or a whole ID number) that begins at most a thousand 户编号 — a village's code, a village's code and
+# more — is looked up first in the 户编号 index and its households read by id; a shorter prefix (a town's code)
+# matches thousands, and the list walks its (village, 户编号) order and stops after the page. A prefix no longer
+# than a village code (12 digits) may match a thousand or more: its list shows the page and loads the total
+# afterwards (``probes``).
 _FEW_NUMBERS = 1000
 _VILLAGE_DIGITS = 12
+_UNSET = object()
 
 
 def _broad_number(q: str) -> bool:
@@ -157,20 +160,25 @@ def _broad_number(q: str) -> bool:
     return found is not None and found[1] is None and len(found[0]) <= _VILLAGE_DIGITS
 
 
-def _number_match(qs, q: str, members, area, for_count: bool):
+def number_households(prefix: str) -> list[int] | None:
+    """The ids of the households whose 户编号 begins with ``prefix`` (any jurisdiction: the list limits them), or
+    None when there are more than ``_FEW_NUMBERS``."""
+    pks = list(
+        Household.objects.filter(**_prefix("number", prefix)).values_list("pk", flat=True)[: _FEW_NUMBERS + 1]
+    )
+    return pks if len(pks) <= _FEW_NUMBERS else None
+
+
+def _number_match(qs, q: str, members, area, for_count: bool, numbers=_UNSET):
     """``qs`` limited to the households whose 户编号 begins with the digits of ``q`` or (a whole ID number) with an
-    active member of that number in ``area``."""
+    active member of that number in ``area``. ``numbers``: ``number_households`` of those digits, when known."""
     prefix, index = number_search(q)
-    if not _broad_number(q):
-        pks = list(
-            Household.objects.filter(**_prefix("number", prefix)).values_list("pk", flat=True)[
-                : _FEW_NUMBERS + 1
-            ]
-        )
-        if len(pks) <= _FEW_NUMBERS:
-            if index is not None:
-                pks += _in_area(members, area).filter(id_index=index).values_list("household_id", flat=True)
-            return qs.filter(pk__in=pks)
+    pks = number_households(prefix) if numbers is _UNSET else numbers
+    if pks is not None:
+        pks = list(pks)
+        if index is not None:
+            pks += _in_area(members, area).filter(id_index=index).values_list("household_id", flat=True)
+        return qs.filter(pk__in=pks)
     if (
         for_count and len(prefix) > 6
     ):  # every match is read anyway: from the 户编号 index (see household_list)
@@ -198,13 +206,14 @@ def _in_area(members, area):
     return members.filter(household_region__gte=area[0], household_region__lt=area[1])
 
 
-def household_search(qs, q: str, *, for_count: bool = False, area=None, probe: bool = True):
+def household_search(qs, q: str, *, for_count: bool = False, area=None, probe: bool = True, numbers=_UNSET):
     """Households matching ``q`` (see the module docstring); ``for_count`` when every match will be read; ``area``
     the village or code range the list is limited to (the members are picked by it from the name index);
-    ``probe=False`` when the list covers a town or less."""
+    ``probe=False`` when the list covers a town or less; ``numbers`` the ``number_households`` of a 户编号 search,
+    when already looked up."""
     members = Member.objects.filter(status=Member.Status.ACTIVE)
     if number_search(q) is not None:
-        return _number_match(qs, q, members, area, for_count)
+        return _number_match(qs, q, members, area, for_count, numbers)
     broad = broad_search(q) and probe and not for_count
     if not broad:  # a probe is made for a listed household, already inside the area
         members = _in_area(members, area)
@@ -253,18 +262,20 @@ def household_list(user, params, *, for_count: bool = False, action: str = "hous
     by_ordered_index = sort_of(params).lstrip("-") in ("per_capita_income", "size")
     # Households found by 户编号 or ID number: a few are read by id, and a count reads the 户编号 index (the region
     # index would walk a county) unless the digits are no more than a county's code (6), which match it whole.
-    q = _get(params, "q")[:50]
-    found = number_search(q)
-    by_id = found is not None and (not _broad_number(q) or (for_count and len(found[0]) > 6))
+    found = number_search(_get(params, "q")[:50])
+    numbers = number_households(found[0]) if found else _UNSET
+    by_id = found is not None and (numbers is not None or (for_count and len(found[0]) > 6))
     base = Household.objects.for_user(
         user, action, region_index=not ((large and by_ordered_index and not for_count) or by_id)
     )
     return household_filter(
-        base, params, for_count=for_count, area=jurisdiction_span(user, action), probe=large
+        base, params, for_count=for_count, area=jurisdiction_span(user, action), probe=large, numbers=numbers
     )
 
 
-def household_filter(qs, params, *, for_count: bool = False, area=None, probe: bool = True) -> tuple:
+def household_filter(
+    qs, params, *, for_count: bool = False, area=None, probe: bool = True, numbers=_UNSET
+) -> tuple:
     """Apply the list's filters, search and sort to ``qs``; returns (queryset, applied values). ``area`` is the
     jurisdiction's code range (the search picks members by it); ``probe=False`` for a list of a town or less."""
     cleaned: dict[str, str] = {}
@@ -288,7 +299,7 @@ def household_filter(qs, params, *, for_count: bool = False, area=None, probe: b
         qs = qs.filter(cancelled=False)
     q = _get(params, "q")[:50]
     if q:
-        qs = household_search(qs, q, for_count=for_count, area=area, probe=probe)
+        qs = household_search(qs, q, for_count=for_count, area=area, probe=probe, numbers=numbers)
         cleaned["q"] = q
     sort = sort_of(params)
     key = sort.lstrip("-")
