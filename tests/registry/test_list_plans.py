@@ -14,6 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from registry_factory import make_household
 
+from fangfan.registry import filters
 from fangfan.registry.filters import household_filter, household_list, probes
 from fangfan.registry.models import Household
 from fangfan.registry.selectors import household_count, household_page, list_page, serial_plan
@@ -299,3 +300,24 @@ def test_member_household_index_answers_the_search_probe():
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Only Scan using member_household_idx" in plan
+
+
+def test_a_few_households_found_by_number_are_sorted_not_walked(users, spread, monkeypatch):
+    """A 户编号 search matching a few households reads them by id and sorts them: its ORDER BY is written so that no
+    list index can deliver it (PostgreSQL otherwise walked a county's (village, 户编号) index testing each household
+    against the ids: 87 ms for 700 households, 1.3 ms sorted). A town's code walks the list order as before."""
+    user = users["county_review"]
+    few, _ = household_list(user, {"q": VILLAGE})
+    sql = str(few.query)
+    order = sql[sql.index("ORDER BY") :]
+    if connection.vendor == "postgresql":
+        assert "|| '')" in order
+    else:
+        assert order.startswith('ORDER BY +"registry_household"."region_id"')
+    assert "IN (" in sql
+    assert [h.number for h in few] == sorted(h.number for h in few) and len(few) == 3
+    monkeypatch.setattr(filters, "_FEW_NUMBERS", 5)  # the town's six numbers are now many
+    walked, _ = household_list(user, {"q": "341523104"})
+    order = str(walked.query)[str(walked.query).index("ORDER BY") :]
+    assert "||" not in order and "+" not in order
+    assert len(walked) == 6

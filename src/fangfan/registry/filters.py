@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Func, OuterRef, Q
 from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThan
 
 from fangfan.core.scoping import Unindexed, jurisdiction_span
@@ -153,6 +153,20 @@ def number_search(q: str) -> tuple[str, str | None] | None:
 _FEW_NUMBERS = 1000
 _VILLAGE_DIGITS = 12
 _UNSET = object()
+
+
+class _Unsorted(Func):
+    """A column as an ORDER BY term that no index delivers (the same values in the same order): a few households
+    read by id are then sorted, where PostgreSQL would rather walk a list index in order and test each of a county's
+    households against the ids (250 000 rows for 700, 87 ms). SQLite: unary ``+``; PostgreSQL: ``|| ''`` or
+    ``+ 0``."""
+
+    def __init__(self, expression, *, text: bool):
+        super().__init__(expression)
+        self.template = "(%(expressions)s || '')" if text else "(%(expressions)s + 0)"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
 
 
 def _broad_number(q: str) -> bool:
@@ -298,20 +312,31 @@ def household_filter(
     else:
         qs = qs.filter(cancelled=False)
     q = _get(params, "q")[:50]
+    found = number_search(q) if q else None
+    if found is not None and numbers is _UNSET:
+        numbers = number_households(found[0])
+    by_id = found is not None and numbers is not None  # a few households, read by id and sorted
     if q:
         qs = household_search(qs, q, for_count=for_count, area=area, probe=probe, numbers=numbers)
         cleaned["q"] = q
     sort = sort_of(params)
     key = sort.lstrip("-")
     descending = sort.startswith("-")
+
+    def column(name: str, text: bool = False):
+        return _Unsorted(F(name), text=text) if by_id else F(name)
+
     if key == "per_capita_income":  # NULL (no member) last either way, on both databases
-        qs = qs.order_by(F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True), "pk")
+        income = column(key)
+        qs = qs.order_by(income.desc(nulls_last=True) if descending else income.asc(nulls_last=True), "pk")
     elif key == "number":
         # 户编号 begins with the village code; ordering by (village, 户编号) reads the (region, number) index in
         # order, so a page of a county is found without sorting 250 000 rows.
-        qs = qs.order_by(*(("-region_id", "-number", "-pk") if descending else ("region_id", "number", "pk")))
+        order = [column("region_id", text=True), column("number", text=True)]
+        qs = qs.order_by(*[o.desc() if descending else o.asc() for o in order], "-pk" if descending else "pk")
     else:
-        qs = qs.order_by(sort, "-pk" if descending else "pk")
+        size = column(key)
+        qs = qs.order_by(size.desc() if descending else size.asc(), "-pk" if descending else "pk")
     cleaned["sort"] = sort
     return qs, cleaned
 
