@@ -303,9 +303,9 @@ def test_member_household_index_answers_the_search_probe():
 
 
 def test_a_few_households_found_by_number_are_sorted_not_walked(users, spread, monkeypatch):
-    """A 户编号 search matching a few households reads them by id and sorts them: its ORDER BY is written so that no
-    list index can deliver it (PostgreSQL otherwise walked a county's (village, 户编号) index testing each household
-    against the ids: 87 ms for 700 households, 1.3 ms sorted). A town's code walks the list order as before."""
+    """A 户编号 search matching a few households reads them from the 户编号 index and sorts them: its ORDER BY is
+    written so that no list index can deliver it (PostgreSQL otherwise walked a county's (village, 户编号) index
+    testing each household: 87 ms for 700 households, 0.8 ms sorted). A town's code walks the list order."""
     user = users["county_review"]
     few, _ = household_list(user, {"q": VILLAGE})
     sql = str(few.query)
@@ -314,7 +314,6 @@ def test_a_few_households_found_by_number_are_sorted_not_walked(users, spread, m
         assert "|| '')" in order
     else:
         assert order.startswith('ORDER BY +"registry_household"."region_id"')
-    assert "IN (" in sql
     assert [h.number for h in few] == sorted(h.number for h in few) and len(few) == 3
     monkeypatch.setattr(filters, "_FEW_NUMBERS", 5)  # the town's six numbers are now many
     walked, _ = household_list(user, {"q": "341523104"})
