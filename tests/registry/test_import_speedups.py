@@ -238,3 +238,83 @@ def test_bulk_rows_cover_every_column_of_the_models():
     member = {f.name for f in Member._meta.concrete_fields}
     extra = {"status", "joined_reason", "joined_date", "left_reason", "left_date", "created_at", "updated_at"}
     assert member == {"id", "household", "household_region", *M_ID_FIELDS, *M_FIELDS, *extra}
+
+
+# --- a CSV file's lines, split where they are used (``importer._Lines``) ----------------------------------------
+
+PLAIN_CSV = [
+    "户编号,姓名,证件号码\n1,张三,x\n2,李四,y\n",
+    "户编号,姓名,证件号码\r\n1,张三,x\r\n\r\n2,李四\r\n,,\r\n  , ,\r\n3,王五,z,多余\r\n4, 赵六 ,w",
+    "户编号,姓名\n\n\n1,张三\n   \n2,\n",
+    " 户编号 ,姓名\n1,张三",
+]
+
+
+def _both_ways(tmp_path, content: str, monkeypatch, encoding="utf-8-sig"):
+    from fangfan.registry import importer
+
+    path = tmp_path / "成员信息.csv"
+    path.write_bytes(content.encode(encoding))
+    fast = importer._read_csv(path, path.name)
+    monkeypatch.setattr(importer, "_plain_lines", lambda text_: None)
+    slow = importer._read_csv(path, path.name)
+    monkeypatch.undo()
+    return fast, slow
+
+
+@pytest.mark.parametrize("content", PLAIN_CSV)
+def test_plain_csv_lines_split_as_the_csv_module_does(tmp_path, monkeypatch, content):
+    from fangfan.registry.importer import _subtable
+
+    fast, slow = _both_ways(tmp_path, content, monkeypatch)
+    assert fast.lines is not None and slow.lines is None  # the fast path was taken, and the other one
+    assert fast.headers == slow.headers and fast.count == slow.count
+    for position in range(len(slow.headers)):
+        assert fast.column(position) == slow.column(position)
+    picks = list(range(slow.count))[::-2]
+    part = _subtable(fast, picks)
+    assert part.lines is not None and part.count == len(picks)
+    assert fast.rows == slow.rows  # the whole file, split here
+    assert part.rows == [slow.rows[k] for k in picks]  # a slice, split in "its worker"
+    assert part.columns() == _subtable(slow, picks).columns()
+
+
+@given(
+    st.lists(
+        st.lists(st.text(alphabet="张三 1X,\t\u3000-", max_size=6), min_size=0, max_size=5), max_size=12
+    ),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_plain_csv_lines_on_generated_files(tmp_path, monkeypatch, rows, newline, trailing):
+    content = newline.join(["户编号,姓名,证件号码", *(",".join(r) for r in rows)]) + (
+        newline if trailing else ""
+    )
+    fast, slow = _both_ways(tmp_path, content, monkeypatch)
+    assert fast.headers == slow.headers
+    assert fast.rows == slow.rows
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['户编号,姓名\n1,"张,三"\n', "户编号,姓名\n1,张\r三\n", "\n户编号,姓名\n1,张三\n", ""],
+)
+def test_csv_with_quotes_or_stray_returns_goes_the_csv_module_way(tmp_path, content):
+    from fangfan.registry import importer
+
+    path = tmp_path / "成员信息.csv"
+    path.write_bytes(content.encode("utf-8"))
+    try:
+        table = importer._read_csv(path, path.name)
+    except (
+        ValidationFailed
+    ) as exc:  # only the csv module refuses a file: "文件是空的", a line break in a cell
+        assert "文件是空的" in str(exc) or "不是正确的 CSV 格式" in str(exc)
+        return
+    assert table.lines is None
+
+
+def test_plain_csv_in_gb18030(tmp_path, monkeypatch):
+    fast, slow = _both_ways(tmp_path, "户编号,姓名\n1,张三\n2,李四\n", monkeypatch, encoding="gb18030")
+    assert fast.lines is not None and fast.rows == slow.rows == [(2, ["1", "张三"]), (3, ["2", "李四"])]
