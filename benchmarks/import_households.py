@@ -395,25 +395,38 @@ def write_report(results: list[dict], *, doc: bool) -> str:
 
 
 NOTES = [
-    "Notes (2026-12-06, this 2-vCPU machine; figures move by ±20 % between identical runs here, and the same code "
-    "ran ≈ 1.35× slower on 2026-12-06 than on 2026-12-02: SQLite CSV import 28.7 → 38.6 s, before any change):",
+    "Notes (2026-12-06, this 2-vCPU machine; figures move by ±20 % between identical runs here, and the machine "
+    "itself is slower on some days: the same code took 28.7 s on SQLite on 2026-12-02, 38.6 s early on 2026-12-06 "
+    "and 55.8 s later that day, before the change below):",
     "",
-    "- **The target is not met here**: 23 500 member rows/s on SQLite (36.3 s) and 19 700 on PostgreSQL (43.4 s; "
-    "51.5 s the same day before migrations 0012 and 0013) at county scale, 853 416 members; 50 000 asked for, i.e. 17.1 s for "
-    "everything. Reading the CSV takes ≈ 2.5 s and cutting it into slices ≈ 2 s (one process); checking ≈ 18–19 s "
-    "in two worker processes, each fully busy (≈ 29 µs of one processor per member row, measured on a slice in one "
-    "process: the cells ≈ 20 %, comparing and `derive` ≈ 20 %, the ID numbers ≈ 12 %, pinyin initials ≈ 10 %, "
-    "preparing and encrypting the rows ≈ 15 %; no single function above 10 % of the profile).",
+    "- **The target is not met here**: 19 900 member rows/s on SQLite (42.8 s) and 15 500 on PostgreSQL (54.9 s) "
+    "at county scale, 853 416 members, in the second 2026-12-06 runs; 50 000 asked for, i.e. 17.1 s for "
+    "everything. For scale, bare `executemany` on this machine that day: 560 000 rows/s of 5 text columns (the "
+    "issue's 576 000), 157 000 rows/s of 35 — binding a county's member rows alone is 5.4 s of one processor. "
+    "Reading and cutting the files take ≈ 4 s (one process); checking ≈ 24 s in two worker processes, each fully "
+    "busy (≈ 50 µs of one processor per member row that day; the profile is flat: staging the rows ≈ 18 %, "
+    "encryption ≈ 8 %, cells ≈ 8 %, `derive` and the classification ≈ 10 %, comparing ≈ 4 %, pinyin initials "
+    "≈ 4 %, ID numbers ≈ 3 %, the blind index ≈ 3 %).",
+    "- **Page faults are dear on this machine** (a virtual machine: ≈ 12 µs of system time per minor fault). A "
+    "county import took 1.56 million of them, 18.5 s of system time beside 67 s of user time. Most came from fork's "
+    "copy-on-write: the importing process held every CSV cell as its own object (16 million for the members) and "
+    "each worker copied the pages it touched — 2.3 s of system time per worker in the transposition of its rows "
+    "alone. Since then a CSV file without quotes is kept as lines and each slice reaches its worker as one string, "
+    "split there (`importer._Lines`): faults 1.05 million, system time 10.0 s, peak memory 1.67 → 1.31 GB, "
+    "reading 3.5 → 1.6 s, the transposition 3.3 → 0.35 s per worker; SQLite 51 → 43 s back to back (PostgreSQL: "
+    "read and check 33.3 → 29.3 s, its writes varied 17–24 s between runs of either version). `PYTHONMALLOC=malloc` "
+    "with glibc's transparent huge pages halved the faults but cost as much user time as it saved.",
     "- **Why 17 s is out of reach on this machine**: the database's own share of a county's first import — copying "
     "the rows in, building the indexes the household list's targets need, committing and refreshing the statistics "
-    "— is ≈ 10.4 s on SQLite (households 2.9 s, members 5.3 s, commit 1.6 s, statistics 0.6 s, 2026-12-06) and "
-    "≈ 15 s on PostgreSQL (the server alone parses the members' COPY in 3.2 s, measured by streaming ready text; "
-    "indexes and constraints ≈ 8.5 s; VACUUM ANALYZE 1.5 s). That leaves 2–7 s to read, check, derive, encrypt and "
-    "stage 853 000 rows on two processors, while the per-row work no restructuring removes — AES-GCM of the ID "
-    "number (≈ 1.2–1.6 µs) and its HMAC blind index (≈ 0.6 µs), and on SQLite binding the row's 35 values (≈ 4.5 "
-    "µs) — already takes ≈ 3 s of both. A columnar check (a polars prototype outside the project read both CSVs "
-    "in 0.4 s and checked every ID number in 0.3 s) could bring SQLite near the line on a faster day; PostgreSQL "
-    "stays above it by the server's own work.",
+    "— was ≈ 10.4 s on SQLite (households 2.9 s, members 5.3 s, commit 1.6 s, statistics 0.6 s) and ≈ 15 s on "
+    "PostgreSQL (the server alone parses the members' COPY in 3.2 s, measured by streaming ready text; indexes and "
+    "constraints ≈ 8.5 s; VACUUM ANALYZE 1.5 s) in the first 2026-12-06 runs, and 14 s / 23 s in the second. "
+    "That leaves next to nothing to read, check, derive, encrypt and stage 853 000 rows on two processors, while "
+    "the per-row work no restructuring removes — AES-GCM of the ID number (≈ 1.2–1.6 µs) and its HMAC blind index "
+    "(≈ 0.6 µs), and on SQLite binding the row's 35 values (≈ 4.5–6.4 µs) — already takes ≈ 3–4 s of both. A "
+    "columnar check does not change that: a polars prototype read both CSVs in 0.5 s and checked every ID number "
+    "in 0.45 s, but handing the 19 member columns back to Python cost 1.8 s, and deriving, encrypting and staging "
+    "stay per row — at most ≈ 10 % of the whole.",
     "- **Migration 0012 (PostgreSQL)**: the blind index and the last four characters of the ID number are in "
     'collation "C" (equality only): their index builds after a county\'s load 1.33 → 0.59 s and 0.91 → 0.41 s '
     "(under any other collation, even `C.UTF-8`, PostgreSQL compares with `strcoll` and cannot sort on "
