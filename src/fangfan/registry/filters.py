@@ -152,7 +152,6 @@ def number_search(q: str) -> tuple[str, str | None] | None:
 # (``probes``); any other counts its matches in the page's own query.
 _FEW_NUMBERS = 1000
 _TOWN_DIGITS = 9
-_UNSET = object()
 
 
 class _Unsorted(Func):
@@ -174,25 +173,25 @@ def _broad_number(q: str) -> bool:
     return found is not None and found[1] is None and len(found[0]) <= _TOWN_DIGITS
 
 
-def number_households(prefix: str):
-    """The households whose 户编号 begins with ``prefix`` (any jurisdiction: the list limits them), a queryset of
-    their ids, or None when there are more than ``_FEW_NUMBERS`` (one probe of the 户编号 index)."""
-    matching = Household.objects.filter(**_prefix("number", prefix))
-    if matching.order_by()[_FEW_NUMBERS : _FEW_NUMBERS + 1].exists():
-        return None
-    return matching.values("pk")
+def few_numbers(prefix: str) -> bool:
+    """Whether at most ``_FEW_NUMBERS`` 户编号 begin with ``prefix`` (any jurisdiction; one probe of the 户编号
+    index)."""
+    matching = Household.objects.filter(**_prefix("number", prefix)).order_by()
+    return not matching[_FEW_NUMBERS : _FEW_NUMBERS + 1].exists()
 
 
-def _number_match(qs, q: str, members, area, for_count: bool, numbers=_UNSET):
+def _number_match(qs, q: str, members, area, for_count: bool, few: bool | None):
     """``qs`` limited to the households whose 户编号 begins with the digits of ``q`` or (a whole ID number) with an
-    active member of that number in ``area``. ``numbers``: ``number_households`` of those digits, when known."""
+    active member of that number in ``area``. ``few``: ``few_numbers`` of those digits, when already known."""
     prefix, index = number_search(q)
-    pks = number_households(prefix) if numbers is _UNSET else numbers
-    if pks is not None:
+    if few is None:
+        few = few_numbers(prefix)
+    if few:
         if index is not None:
             # A whole ID number: its member's households, and any 户编号 so long (none, surely).
+            numbered = Household.objects.filter(**_prefix("number", prefix)).values_list("pk", flat=True)
             homes = _in_area(members, area).filter(id_index=index).values_list("household_id", flat=True)
-            return qs.filter(pk__in=[*pks.values_list("pk", flat=True), *homes])
+            return qs.filter(pk__in=[*numbered, *homes])
         return qs.filter(**_prefix("number", prefix))  # from the 户编号 index, sorted afterwards
     if for_count and len(prefix) > 6:
         # Every match is read anyway: from the 户编号 index (see household_list).
@@ -219,14 +218,16 @@ def _in_area(members, area):
     return members.filter(household_region__gte=area[0], household_region__lt=area[1])
 
 
-def household_search(qs, q: str, *, for_count: bool = False, area=None, probe: bool = True, numbers=_UNSET):
+def household_search(
+    qs, q: str, *, for_count: bool = False, area=None, probe: bool = True, few: bool | None = None
+):
     """Households matching ``q`` (see the module docstring); ``for_count`` when every match will be read; ``area``
     the village or code range the list is limited to (the members are picked by it from the name index);
-    ``probe=False`` when the list covers a town or less; ``numbers`` the ``number_households`` of a 户编号 search,
-    when already looked up."""
+    ``probe=False`` when the list covers a town or less; ``few`` the ``few_numbers`` of a 户编号 search, when
+    already looked up."""
     members = Member.objects.filter(status=Member.Status.ACTIVE)
     if number_search(q) is not None:
-        return _number_match(qs, q, members, area, for_count, numbers)
+        return _number_match(qs, q, members, area, for_count, few)
     broad = broad_search(q) and probe and not for_count
     if not broad:  # a probe is made for a listed household, already inside the area
         members = _in_area(members, area)
@@ -276,18 +277,18 @@ def household_list(user, params, *, for_count: bool = False, action: str = "hous
     # Households found by 户编号 or ID number: a few are read from the 户编号 index, and a count reads it too (the
     # region index would walk a county) unless the digits are no more than a county's code (6), which match it all.
     found = number_search(_get(params, "q")[:50])
-    numbers = number_households(found[0]) if found else _UNSET
-    by_id = found is not None and (numbers is not None or (for_count and len(found[0]) > 6))
+    few = few_numbers(found[0]) if found else None
+    by_id = found is not None and (few or (for_count and len(found[0]) > 6))
     base = Household.objects.for_user(
         user, action, region_index=not ((large and by_ordered_index and not for_count) or by_id)
     )
     return household_filter(
-        base, params, for_count=for_count, area=jurisdiction_span(user, action), probe=large, numbers=numbers
+        base, params, for_count=for_count, area=jurisdiction_span(user, action), probe=large, few=few
     )
 
 
 def household_filter(
-    qs, params, *, for_count: bool = False, area=None, probe: bool = True, numbers=_UNSET
+    qs, params, *, for_count: bool = False, area=None, probe: bool = True, few: bool | None = None
 ) -> tuple:
     """Apply the list's filters, search and sort to ``qs``; returns (queryset, applied values). ``area`` is the
     jurisdiction's code range (the search picks members by it); ``probe=False`` for a list of a town or less."""
@@ -312,11 +313,11 @@ def household_filter(
         qs = qs.filter(cancelled=False)
     q = _get(params, "q")[:50]
     found = number_search(q) if q else None
-    if found is not None and numbers is _UNSET:
-        numbers = number_households(found[0])
-    by_id = found is not None and numbers is not None  # a few households, read by 户编号 (or id) and sorted
+    if found is not None and few is None:
+        few = few_numbers(found[0])
+    by_id = found is not None and few  # a few households, read by 户编号 (or id) and sorted
     if q:
-        qs = household_search(qs, q, for_count=for_count, area=area, probe=probe, numbers=numbers)
+        qs = household_search(qs, q, for_count=for_count, area=area, probe=probe, few=few)
         cleaned["q"] = q
     sort = sort_of(params)
     key = sort.lstrip("-")
