@@ -277,9 +277,8 @@ class _Table:
     file: str
     sheet: str  # the sheet name of an .xlsx; "" for a CSV file
     headers: list[str]
-    parsed: (
-        list[tuple[int, list]] | None
-    )  # (row number as Excel shows it, cells); None while ``lines`` hold them
+    # (row number as Excel shows it, cells); None while ``lines`` hold the rows
+    parsed: list[tuple[int, list]] | None
     kind: str = ""  # "household" / "member"
     index: dict[str, int] = field(default_factory=dict)  # our header → column position
     ignored: list[str] = field(default_factory=list)
