@@ -168,6 +168,11 @@ def test_verification_form_confirms_one_and_excludes_the_other(client, users):
     assert page.status_code == 200
     body = page.content.decode()
     assert body.count('data-testid="warning-card"') == 2 and 'data-testid="household-summary"' in body
+    # A warning from a catalogue rule is named by the rule's Chinese name, its code in the title.
+    rule = Rule.objects.create(code="MED_SELF_PAID", name="医疗自付超标", risk_type="illness", template="…")
+    EarlyWarning.objects.filter(pk=w1.pk).update(rule=rule, rule_code=rule.code)
+    body = client.get(reverse("monitoring:task_detail", args=[task.pk])).content.decode()
+    assert '<span title="MED_SELF_PAID">医疗自付超标</span>' in body
     response = _post_visit(
         client, task, {w1.pk: ("confirm", None), w2.pk: ("exclude", "已完成危房改造")}, visit_way="微信"
     )

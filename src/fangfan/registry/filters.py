@@ -152,6 +152,9 @@ def number_search(q: str) -> tuple[str, str | None] | None:
 # (``probes``); any other counts its matches in the page's own query.
 _FEW_NUMBERS = 1000
 _TOWN_DIGITS = 9
+_COUNTY_DIGITS = (
+    6  # a prefix no longer than a county's code matches the county whole: counted by the region index
+)
 
 
 class _Unsorted(Func):
@@ -193,7 +196,7 @@ def _number_match(qs, q: str, members, area, for_count: bool, few: bool | None):
             homes = _in_area(members, area).filter(id_index=index).values_list("household_id", flat=True)
             return qs.filter(pk__in=[*numbered, *homes])
         return qs.filter(**_prefix("number", prefix))  # from the 户编号 index, sorted afterwards
-    if for_count and len(prefix) > 6:
+    if for_count and len(prefix) > _COUNTY_DIGITS:
         # Every match is read anyway: from the 户编号 index (see household_list).
         return qs.filter(**_prefix("number", prefix))
     # SQLite: walk the list's order, not the 户编号 index (and then sort thousands).
@@ -278,7 +281,7 @@ def household_list(user, params, *, for_count: bool = False, action: str = "hous
     # region index would walk a county) unless the digits are no more than a county's code (6), which match it all.
     found = number_search(_get(params, "q")[:50])
     few = few_numbers(found[0]) if found else None
-    by_id = found is not None and (few or (for_count and len(found[0]) > 6))
+    by_id = found is not None and (few or (for_count and len(found[0]) > _COUNTY_DIGITS))
     base = Household.objects.for_user(
         user, action, region_index=not ((large and by_ordered_index and not for_count) or by_id)
     )
