@@ -16,7 +16,7 @@ from monitoring_factory import household, make_warning
 from fangfan.core.errors import DomainError
 from fangfan.core.models import AuditEvent
 from fangfan.monitoring import selectors, services
-from fangfan.monitoring.models import EarlyWarning, RiskPoint, VerificationTask
+from fangfan.monitoring.models import EarlyWarning, RiskPoint, Rule, VerificationTask
 from fangfan.policy.services import policy_set, policy_values
 
 pytestmark = pytest.mark.django_db
@@ -583,3 +583,16 @@ def test_household_timeline(users):
     assert any("已完成危房改造" in e["detail"] for e in entries)
     assert [e["at"] for e in entries] == sorted((e["at"] for e in entries), reverse=True)
     assert selectors.household_timeline(household()) == []
+
+
+def test_household_timeline_names_a_warnings_rule_in_chinese(users):
+    """A warning from a catalogue rule shows the rule's Chinese name, not its code (as the warnings list does)."""
+    hh = household()
+    rule = Rule.objects.create(
+        code="MED_UNINSURED_T", name="成员未参加基本医疗保险", risk_type="other", template="…"
+    )
+    EarlyWarning.objects.filter(pk=make_warning(hh, rule_code=rule.code).pk).update(rule=rule)
+    make_warning(hh, rule_code="", channel="cadre")
+    metas = [e["meta"] for e in selectors.household_timeline(hh) if e["kind"] == "warning"]
+    assert sorted(metas) == ["基层干部排查", "部门筛查预警 · 成员未参加基本医疗保险"]
+    assert not any("MED_UNINSURED_T" in m for m in metas)

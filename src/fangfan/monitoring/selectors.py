@@ -305,17 +305,21 @@ def household_timeline(household: Household) -> list[dict]:
     ``url``. The caller has already checked that the user may see the household."""
     risk_labels, channel_labels = dict(RiskType.choices), dict(Channel.choices)
     entries: list[dict] = []
-    for w in EarlyWarning.objects.filter(household=household).order_by("created_at", "id"):
+    warnings = (
+        EarlyWarning.objects.filter(household=household).select_related("rule").order_by("created_at", "id")
+    )
+    for w in warnings:
         detail = w.explanation
         if w.state == EarlyWarning.State.EXCLUDED and w.exclude_reason:
             detail = f"{detail}（排除理由：{w.exclude_reason}）"
+        rule = w.rule.name if w.rule else w.rule_code  # by its Chinese name, as the warnings list names it
         entries.append(
             {
                 "at": w.created_at,
                 "kind": "warning",
                 "title": f"预警：{risk_labels.get(w.risk_type, w.risk_type)}",
                 "detail": detail,
-                "meta": " · ".join(x for x in [channel_labels.get(w.channel, w.channel), w.rule_code] if x),
+                "meta": " · ".join(x for x in [channel_labels.get(w.channel, w.channel), rule] if x),
                 "state": w.get_state_display(),
                 "badge": _STATE_BADGES.get(w.state, ""),
                 "url": reverse("monitoring:warning_detail", args=[w.pk]),
