@@ -257,3 +257,79 @@ def test_read_only_roles_cannot_edit(client, users, home):
     assert "修改信息与收入" not in client.get(detail(home)).content.decode()
     for url in _edit_urls(home):
         assert client.get(url).status_code == 403, url
+
+
+# --- 联系电话: set, kept, cleared on the web, never shown whole ------------------------------------------------
+
+
+def test_household_phone_is_set_kept_and_cleared_without_ever_showing_it_whole(clerk_client, home):
+    url = reverse("registry:household_edit", args=[home.pk])
+    page = clerk_client.get(url).content.decode()
+    assert "尚未登记" in page and "清除已登记的联系电话" not in page  # nothing to clear yet
+
+    response = clerk_client.post(url, household_data(home, phone=" 189 1234 2164 "))
+    assert response.status_code == 302
+    home.refresh_from_db()
+    assert home.phone == "18912342164"  # the blanks people type are dropped
+    event = AuditEvent.objects.filter(action="household.updated").latest("pk")
+    assert event.after["phone"] == "***" and event.before["phone"] in ("", None)
+    history = clerk_client.get(detail(home)).content.decode()
+    assert "联系电话" in history and "18912342164" not in history
+
+    # The form shows the number masked in its help and leaves the field empty; empty keeps the number.
+    page = clerk_client.get(url).content.decode()
+    assert "已登记 189****2164" in page and "18912342164" not in page
+    assert clerk_client.post(url, household_data(home, wage_income="13000")).status_code == 302
+    home.refresh_from_db()
+    assert home.phone == "18912342164" and home.wage_income == Decimal("13000")
+    assert "phone" not in AuditEvent.objects.filter(action="household.updated").latest("pk").after
+
+    # A new number and 清除 together are refused; 清除 alone empties it.
+    response = clerk_client.post(url, household_data(home, phone="0551-1234567", phone_clear="on"))
+    assert response.status_code == 200 and "已填写新的联系电话，不能同时清除" in response.content.decode()
+    assert clerk_client.post(url, household_data(home, phone_clear="on")).status_code == 302
+    home.refresh_from_db()
+    assert home.phone == ""
+    event = AuditEvent.objects.filter(action="household.updated").latest("pk")
+    assert event.before["phone"] == "***" and event.after["phone"] == ""
+
+
+@pytest.mark.parametrize("value", ["1891234abcd", "电话", "12", "+-1234"])
+def test_a_bad_phone_is_refused_in_the_import_templates_wording(clerk_client, home, value):
+    response = clerk_client.post(
+        reverse("registry:household_edit", args=[home.pk]), household_data(home, phone=value)
+    )
+    assert response.status_code == 200
+    assert "联系电话格式不正确（应为数字，可含“-”）" in response.content.decode()
+    home.refresh_from_db()
+    assert home.phone == "" and not AuditEvent.objects.filter(action="household.updated").exists()
+
+
+def test_member_phone_on_edit_and_add(clerk_client, home):
+    son = home.members.get(name="陈磊")
+    url = reverse("registry:member_edit", args=[home.pk, son.pk])
+    data = {"name": "陈磊", "relation": "之子"}
+    assert clerk_client.post(url, {**data, "phone": "13800001111"}).status_code == 302
+    son.refresh_from_db()
+    assert son.phone == "13800001111"
+    page = clerk_client.get(url).content.decode()
+    assert "已登记 138****1111" in page and "13800001111" not in page
+    assert clerk_client.post(url, data).status_code == 302  # empty keeps it
+    son.refresh_from_db()
+    assert son.phone == "13800001111"
+    assert clerk_client.post(url, {**data, "phone_clear": "on"}).status_code == 302
+    son.refresh_from_db()
+    assert son.phone == ""
+
+    add = reverse("registry:member_add", args=[home.pk])
+    new = {
+        "name": "陈小花",
+        "id_number": make_id(date(2000, 6, 1), female=True),
+        "relation": "之儿媳",
+        "reason": "婚入",
+        "on": "2025-06-01",
+        "phone": "139-0000-2222",
+    }
+    assert "成员本人电话，可不填" in clerk_client.get(add).content.decode()
+    assert clerk_client.post(add, new).status_code == 302
+    assert home.members.get(name="陈小花").phone == "139-0000-2222"

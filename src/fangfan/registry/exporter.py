@@ -63,8 +63,15 @@ HOUSEHOLD_EXPORT_FIELDS = [
     "suggestion",
     "suggestion_reason",
 ]
-# The member sheet: the household key, the name, the masked ID, then every editable field in form order.
-MEMBER_EXPORT_FIELDS = ["household__number", "name", "id_masked", *MEMBER_EDITABLE[1:], "phone"]
+# The member sheet: the household key, the name, the masked ID, then every editable field in form order (the
+# phone last, as in sheet 成员信息).
+MEMBER_EXPORT_FIELDS = [
+    "household__number",
+    "name",
+    "id_masked",
+    *(f for f in MEMBER_EDITABLE[1:] if f != "phone"),
+    "phone",
+]
 assert len(HOUSEHOLD_EXPORT_FIELDS) == len(EXPORT_HEADERS)
 assert len(MEMBER_EXPORT_FIELDS) == len(MEMBER_COLUMNS)
 _TEXT_HEADERS = {"户编号", "行政区划代码", "识别监测时间", "风险消除时间", "联系电话", "证件号码"}

@@ -21,7 +21,9 @@ from .choices import (
     HouseholdType,
     HousingGrade,
 )
+from .formats import clean_phone
 from .models import Household, Member
+from .selectors import mask_phone
 from .services import MEMBER_EDITABLE
 
 REQUIRED = {"required": "请填写此项"}
@@ -89,6 +91,43 @@ class DayField(forms.DateField):
             raise forms.ValidationError("日期不能晚于今天")
 
 
+class PhoneField(forms.CharField):
+    """联系电话 by the import template's rule (``formats.clean_phone``): blanks removed, digits and "-"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        attrs = {"inputmode": "tel", "autocomplete": "off"}
+        super().__init__(max_length=30, widget=forms.TextInput(attrs=attrs), **kwargs)
+
+    def clean(self, value):
+        try:
+            return clean_phone(super().clean(value))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class PhoneChange:
+    """For a form that changes a stored phone without showing it: the number on record never reaches the page
+    (the detail page shows it masked too). The field starts empty and empty keeps the number; a box clears it."""
+
+    def setup_phone(self, current: str) -> None:
+        if current:
+            self.fields["phone"].help_text = f"已登记 {mask_phone(current)}；不修改请留空"
+        else:
+            self.fields["phone"].help_text = "尚未登记"
+            del self.fields["phone_clear"]
+
+    def clean_phone_change(self, data: dict) -> None:
+        if data.get("phone") and data.get("phone_clear"):
+            self.add_error("phone_clear", "已填写新的联系电话，不能同时清除")
+
+    def phone_change(self) -> dict:
+        """{"phone": new}, {"phone": ""} to clear, or {} to keep the stored number."""
+        if self.cleaned_data.get("phone"):
+            return {"phone": self.cleaned_data["phone"]}
+        return {"phone": ""} if self.cleaned_data.get("phone_clear") else {}
+
+
 class StyledForm(forms.Form):
     """Tabler classes on every widget, so templates can render ``{{ field }}`` as it is."""
 
@@ -109,7 +148,7 @@ class StyledForm(forms.Form):
 INCOME_FIELDS = ["wage_income", "business_income", "business_expense", "property_income", "transfer_income"]
 
 
-class HouseholdForm(StyledForm):
+class HouseholdForm(PhoneChange, StyledForm):
     household_type = forms.ChoiceField(label="户类型", choices=HouseholdType.choices, error_messages=REQUIRED)
     exit_year = forms.IntegerField(
         label="脱贫年度",
@@ -124,6 +163,8 @@ class HouseholdForm(StyledForm):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     grade = forms.CharField(label="分类定级", max_length=30, required=False)
+    phone = PhoneField(label="联系电话")
+    phone_clear = forms.BooleanField(label="清除已登记的联系电话", required=False)
     wage_income = MoneyField(label="工资性收入（元/年）")
     business_income = MoneyField(label="生产经营性收入（元/年）")
     business_expense = MoneyField(label="生产经营性支出（元/年）")
@@ -150,6 +191,10 @@ class HouseholdForm(StyledForm):
         "water_safe",
     ]
 
+    def __init__(self, *args, current_phone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_phone(current_phone)
+
     @classmethod
     def initial_for(cls, household: Household) -> dict:
         return {name: getattr(household, name) for name in cls.FIELDS}
@@ -158,16 +203,17 @@ class HouseholdForm(StyledForm):
         data = super().clean()
         if data.get("household_type") == HouseholdType.EXITED and not data.get("exit_year"):
             self.add_error("exit_year", "脱贫户须填写脱贫年度")
+        self.clean_phone_change(data)
         return data
 
     def changes(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.FIELDS}
+        return {**{name: self.cleaned_data[name] for name in self.FIELDS}, **self.phone_change()}
 
 
 # --- members ---------------------------------------------------------------------------------------------------
 
 
-class MemberForm(StyledForm):
+class MemberForm(PhoneChange, StyledForm):
     name = forms.CharField(label="姓名", max_length=50, error_messages=REQUIRED)
     relation = forms.ChoiceField(label="与户主关系", choices=[(r, r) for r in RELATIONS if r != "户主"])
     education = forms.ChoiceField(label="文化程度", required=False, choices=_blank(EDUCATION_LEVELS))
@@ -200,12 +246,15 @@ class MemberForm(StyledForm):
     resident_pension = TriStateField(label="参加城乡居民基本养老保险")
     dibao = TriStateField(label="享受低保")
     tekun = TriStateField(label="特困供养")
+    phone = PhoneField(label="联系电话")
+    phone_clear = forms.BooleanField(label="清除已登记的联系电话", required=False)
 
-    FIELDS = MEMBER_EDITABLE
+    FIELDS = [f for f in MEMBER_EDITABLE if f != "phone"]  # the phone: ``PhoneChange``
 
-    def __init__(self, *args, is_head: bool = False, **kwargs):
+    def __init__(self, *args, is_head: bool = False, current_phone: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.is_head = is_head
+        self.setup_phone(current_phone)
         if is_head:
             field = self.fields["relation"]
             field.choices = [("户主", "户主")]
@@ -236,15 +285,14 @@ class MemberForm(StyledForm):
         disabled = "残疾" in (data.get("health") or "")
         if data.get("disability_category") and not disabled:
             self.add_error("health", "填写了残疾类别，请在健康状况中勾选“残疾”")
-        if data.get("school_status") == "非在校生":
-            data["school_status"] = "非在校生"
+        self.clean_phone_change(data)
         return data
 
     def changes(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self.FIELDS}
         if self.is_head:
             data.pop("relation")
-        return data
+        return {**data, **self.phone_change()}
 
 
 class MemberAddForm(MemberForm):
@@ -259,6 +307,10 @@ class MemberAddForm(MemberForm):
     on = DayField(label="增加日期")
 
     field_order = ["name", "id_number", "relation", "reason", "on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].help_text = "成员本人电话，可不填"
 
     def clean_id_number(self):
         from .idnumber import IdNumberError, parse_id

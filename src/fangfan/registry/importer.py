@@ -537,18 +537,14 @@ def _months(value) -> int | None:
     return int(raw)
 
 
-_PHONE = re.compile(r"^\+?[0-9][0-9-]{3,19}$")
-
-
 def _phone(value) -> str | _Keep:
-    raw = re.sub(r"\s+", "", text(value))
-    if raw == "":
-        return ""
+    raw = text(value)
     if "*" in raw:
         return KEEP  # a masked phone from our own export: keep what is stored
-    if not _PHONE.match(raw):
-        raise CellError("联系电话格式不正确（应为数字，可含“-”）")
-    return raw
+    try:
+        return formats.clean_phone(raw)
+    except ValueError as exc:
+        raise CellError(str(exc)) from None
 
 
 def _year(value) -> int | None:

@@ -22,6 +22,7 @@ HOUSEHOLD_EDITABLE = [
     "household_type",
     "exit_year",
     "grade",
+    "phone",
     *INCOME_FIELDS,
     *INDICATOR_FIELDS,
 ]
@@ -42,6 +43,7 @@ MEMBER_EDITABLE = [
     "resident_pension",
     "dibao",
     "tekun",
+    "phone",
 ]
 
 

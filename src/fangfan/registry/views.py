@@ -195,7 +195,9 @@ def _done(request, household: Household, message: str):
 @require_http_methods(["GET", "HEAD", "POST"])
 def household_edit(request, pk: int):
     household = _editable(request, pk)
-    form = HouseholdForm(request.POST or None, initial=HouseholdForm.initial_for(household))
+    form = HouseholdForm(
+        request.POST or None, initial=HouseholdForm.initial_for(household), current_phone=household.phone
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.household_update(
@@ -226,7 +228,12 @@ def _member(household: Household, pk: int, *, active: bool = True) -> Member:
 def member_edit(request, pk: int, member_pk: int):
     household = _editable(request, pk)
     member = _member(household, member_pk)
-    form = MemberForm(request.POST or None, initial=MemberForm.initial_for(member), is_head=member.is_head)
+    form = MemberForm(
+        request.POST or None,
+        initial=MemberForm.initial_for(member),
+        is_head=member.is_head,
+        current_phone=member.phone,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.member_update(member=member, actor=request.user, data=form.changes())
