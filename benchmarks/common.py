@@ -63,7 +63,7 @@ def bootstrap(*, sqlite_file: Path | None = None) -> Database:
     django.setup()
     from django.db import connection
 
-    connection.ensure_connection()
+    _connect_creating_bench_database()
     if connection.vendor == "sqlite":
         import sqlite3
 
@@ -75,6 +75,24 @@ def bootstrap(*, sqlite_file: Path | None = None) -> Database:
     return Database(
         vendor=connection.vendor, label=label, name=str(connection.settings_dict["NAME"]), url_given=url_given
     )
+
+
+def _connect_creating_bench_database() -> None:
+    """Connect; a PostgreSQL benchmark database (its name contains "bench") that does not exist yet is created,
+    so ``DATABASE_URL=…/fangfan_bench_list`` works on a fresh server."""
+    from django.db import OperationalError, connection
+
+    try:
+        connection.ensure_connection()
+        return
+    except OperationalError as exc:
+        name = str(connection.settings_dict["NAME"])
+        if connection.vendor != "postgresql" or "bench" not in name or "does not exist" not in str(exc):
+            raise
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    print(f"created PostgreSQL database {name}", file=sys.stderr)
+    connection.ensure_connection()
 
 
 def migrate() -> None:
