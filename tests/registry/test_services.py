@@ -91,6 +91,25 @@ def test_exited_household_needs_exit_year(home, clerk):
         services.household_update(household=home, actor=clerk, data={"household_type": "exited"})
 
 
+def test_phones_are_checked_by_the_services_too(home, clerk):
+    """A caller other than the web form (a script, a later API) gets the import template's rule and wording."""
+    with pytest.raises(DomainError, match="联系电话格式不正确"):
+        services.household_update(household=home, actor=clerk, data={"phone": "call me"})
+    son = home.members.get(name="赵强")
+    with pytest.raises(DomainError, match="联系电话格式不正确"):
+        services.member_update(member=son, actor=clerk, data={"phone": "12"})
+    data = {"name": "赵小花", "id_number": make_id(date(2024, 6, 1), female=True), "relation": "之孙女"}
+    with pytest.raises(DomainError, match="联系电话格式不正确"):
+        services.member_add(household=home, actor=clerk, data={**data, "phone": "x"}, reason="出生", on=DAY)
+    assert not events("household.updated") + events("member.updated") + events("member.added")
+    assert not home.members.filter(name="赵小花").exists()
+    services.household_update(household=home, actor=clerk, data={"phone": "0551 1234 5678"})
+    home.refresh_from_db()
+    assert home.phone == "055112345678"
+    (event,) = events("household.updated")
+    assert event.after["phone"] == "***"
+
+
 # --- members -----------------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from fangfan.policy.services import policy_values
 
 from .choices import JOIN_REASONS, LEAVE_REASONS
 from .derive import derive, member_facts, name_initials
+from .formats import clean_phone
 from .idnumber import IdNumberError, mask_id, parse_id
 from .models import INCOME_FIELDS, INDICATOR_FIELDS, CompositionChange, Household, Member
 
@@ -97,6 +98,16 @@ def household_recompute(household: Household, *, values: dict[str, Decimal] | No
     return household
 
 
+def _checked_phone(data: dict) -> dict:
+    """``data`` with its phone (if any) in the import template's form; DomainError when it is not a phone."""
+    if "phone" not in data:
+        return data
+    try:
+        return {**data, "phone": clean_phone(data["phone"])}
+    except ValueError as exc:
+        raise DomainError(str(exc)) from None
+
+
 def _ensure(actor, action: str, household: Household) -> None:
     if actor is None or not actor.can(action):
         raise DomainError("您的角色无权进行此操作")
@@ -111,6 +122,7 @@ def household_update(*, household: Household, actor, data: dict, note: str = "")
     unknown = set(data) - set(HOUSEHOLD_EDITABLE)
     if unknown:
         raise DomainError(f"不可修改的字段：{'、'.join(sorted(unknown))}")
+    data = _checked_phone(data)
     if data.get("household_type", household.household_type) == "exited" and not data.get(
         "exit_year", household.exit_year
     ):
@@ -134,6 +146,7 @@ def member_update(*, member: Member, actor, data: dict, note: str = "") -> Membe
     unknown = set(data) - set(MEMBER_EDITABLE)
     if unknown:
         raise DomainError(f"不可修改的字段：{'、'.join(sorted(unknown))}")
+    data = _checked_phone(data)
     if "relation" in data and (data["relation"] == "户主") != member.is_head:
         raise DomainError("变更户主请使用“变更户主”功能")
     before = _snapshot(member, data)
@@ -168,6 +181,7 @@ def member_add(*, household: Household, actor, data: dict, reason: str, on: date
         raise DomainError(f"增加原因应为：{'、'.join(JOIN_REASONS)}")
     if data.get("relation") == "户主":
         raise DomainError("新增成员不能直接作为户主，请增加后使用“变更户主”")
+    data = _checked_phone(data)
     ids = id_fields(data.pop("id_number", ""))
     if Member.objects.filter(id_index=ids["id_index"]).exists():
         raise DomainError("该证件号码已在系统中登记，同一人只能属于一户；如是迁入，请在原户办理转出")
