@@ -152,6 +152,11 @@ def test_village_clerk_edits_income_and_sees_figures_change(server):
         screenshot(phone, "registry-list-phone")
         phone.click("text=DF-0001")
         screenshot(phone, "registry-detail-phone")
+        # Each member's 修改 is reachable without scrolling the member table sideways.
+        for link in phone.locator("[data-testid=member-row] a:has-text('修改') >> visible=true").all():
+            box = link.bounding_box()
+            assert box and box["x"] + box["width"] <= 390, f"a member's 修改 is off the screen ({box})"
+        assert phone.locator("[data-testid=member-row] a:has-text('修改') >> visible=true").count() == 2
         phone.click("[data-testid=edit-household] >> visible=true")
         screenshot(phone, "registry-edit-phone")
         width = phone.evaluate("document.documentElement.scrollWidth")
