@@ -70,9 +70,12 @@ def test_village_clerk_sees_only_own_village(client, users, homes):
     assert _numbers(response) == ["H-DF-001", "H-DF-002"]
     assert response.context["page"].count == 2
     assert "共 2 户" in response.content.decode()
-    # A town user sees every village of the town, not the neighbouring town.
+    assert "<th>村</th>" not in response.content.decode()  # one village: no column repeating its name
+    # A town user sees every village of the town, not the neighbouring town, with a 村 column.
     client.force_login(users["town_station"])
-    assert _numbers(client.get(LIST)) == ["H-DF-001", "H-DF-002", "H-XH-001"]
+    response = client.get(LIST)
+    assert _numbers(response) == ["H-DF-001", "H-DF-002", "H-XH-001"]
+    assert "<th>村</th>" in response.content.decode()
 
 
 def test_village_filter_cannot_reach_outside_jurisdiction(client, users, homes):
