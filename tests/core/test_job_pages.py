@@ -88,3 +88,18 @@ def test_job_detail_outside_jurisdiction_is_404(client, users, jobs):
     client.force_login(users["village_clerk"])
     assert client.get(reverse("core:job_detail", args=[jobs["town"].pk])).status_code == 404
     assert client.get(reverse("core:job_detail", args=[jobs["mine_elsewhere"].pk])).status_code == 200
+
+
+def _active_entry(response) -> list[str]:
+    return [item["label"] for item in response.context["nav_items"] if item["active"]]
+
+
+def test_a_jobs_page_marks_后台任务_in_the_menu_not_工作台(client, users, jobs):
+    client.force_login(users["village_clerk"])
+    job = jobs["village"]
+    assert _active_entry(client.get(reverse("transfer:job", args=[job.pk]))) == ["后台任务"]
+    assert _active_entry(client.get(reverse("core:job_detail", args=[job.pk]))) == ["后台任务"]
+    assert _active_entry(client.get(reverse("core:job_list"))) == ["后台任务"]
+    assert _active_entry(client.get(reverse("home"))) == ["工作台"]
+    assert _active_entry(client.get(reverse("transfer:import"))) == ["导入农户"]
+    assert _active_entry(client.get(reverse("registry:household_list"))) == ["农户档案"]

@@ -13,6 +13,9 @@ class NavItem:
     url_name: str
     action: str
     group: str = ""
+    # Pages outside the entry's address that belong to it (view names): a job's page is a 后台任务 whether it
+    # came from an import or an export.
+    also: tuple[str, ...] = ()
 
 
 NAV: list[NavItem] = [
@@ -23,7 +26,13 @@ NAV: list[NavItem] = [
     NavItem("部门数据", "department:batch_list", "department.import", "监测预警"),
     NavItem("筛查记录", "department:screening_list", "screen.run", "监测预警"),
     NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
-    NavItem("后台任务", "core:job_list", "job.view", "设置"),
+    NavItem(
+        "后台任务",
+        "core:job_list",
+        "job.view",
+        "设置",
+        also=("core:job_detail", "transfer:job", "transfer:job_problems"),
+    ),
     NavItem("行政区划", "regions:region_list", "region.manage", "系统管理"),
     NavItem("用户管理", "accounts:user_list", "user.manage", "系统管理"),
     NavItem("账号安全", "accounts:security", "security.manage", "安全管理"),
@@ -40,5 +49,5 @@ def items_for(user) -> list[dict]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue  # the page belongs to a capability not installed yet
-        items.append({"label": item.label, "url": url, "group": item.group})
+        items.append({"label": item.label, "url": url, "group": item.group, "also": item.also})
     return items
