@@ -333,3 +333,22 @@ def test_no_service_acts_outside_jurisdiction_or_role(home, users, who):
             call()
     home.refresh_from_db()
     assert home.size == 3 and not AuditEvent.objects.exclude(action__startswith="region").exists()
+
+
+def test_an_update_from_a_stale_form_is_refused(home, clerk, users):
+    seen = services.edit_version(home)
+    services.household_update(household=home, actor=users["town_station"], data={"grade": "三类"})
+    stale = Household.objects.get(pk=home.pk)
+    with pytest.raises(services.StaleEdit, match="已被他人修改"):
+        services.household_update(household=stale, actor=clerk, data={"grade": "一类"}, seen=seen)
+    stale.refresh_from_db()
+    assert stale.grade == "三类"
+    # The version is that of the form's values: a recompute alone (derived figures) does not move it.
+    fresh = services.edit_version(stale)
+    services.household_recompute(stale)
+    assert services.edit_version(stale) == fresh
+    services.household_update(household=stale, actor=clerk, data={"grade": "一类"}, seen=fresh)
+    # No version given (a script, the importer): no check.
+    services.household_update(household=stale, actor=clerk, data={"grade": "二类"})
+    stale.refresh_from_db()
+    assert stale.grade == "二类"

@@ -333,3 +333,73 @@ def test_member_phone_on_edit_and_add(clerk_client, home):
     assert "成员本人电话，可不填" in clerk_client.get(add).content.decode()
     assert clerk_client.post(add, new).status_code == 302
     assert home.members.get(name="陈小花").phone == "139-0000-2222"
+
+
+# --- two people editing the same record: the second save does not silently undo the first -----------------------
+
+
+def _seen(page: str) -> str:
+    import re
+
+    return re.search(r'name="seen" value="([0-9a-f]+)"', page).group(1)
+
+
+def test_a_household_form_opened_before_someone_elses_save_is_refused_not_applied(clerk_client, home, users):
+    from fangfan.registry import services
+
+    url = reverse("registry:household_edit", args=[home.pk])
+    seen = _seen(clerk_client.get(url).content.decode())
+    # Meanwhile the town station corrects the wage income.
+    services.household_update(
+        household=home, actor=users["town_station"], data={"wage_income": Decimal("15000")}
+    )
+
+    response = clerk_client.post(
+        url, household_data(home, wage_income="12000", business_income="0", seen=seen)
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "此户信息在您打开表单之后已被他人修改，您填写的内容没有保存" in page
+    assert 'value="15000.00"' in page  # the form now shows what is stored
+    home.refresh_from_db()
+    assert home.wage_income == Decimal("15000") and home.business_income == Decimal("3000")
+    assert AuditEvent.objects.filter(action="household.updated").count() == 1  # the station's only
+
+    # Filled again from the page just shown, it saves.
+    response = clerk_client.post(url, household_data(home, wage_income="16000", seen=_seen(page)))
+    assert response.status_code == 302
+    home.refresh_from_db()
+    assert home.wage_income == Decimal("16000")
+
+
+def test_a_member_form_opened_before_someone_elses_save_is_refused_not_applied(clerk_client, home, users):
+    from fangfan.registry import services
+
+    son = home.members.get(name="陈磊")
+    url = reverse("registry:member_edit", args=[home.pk, son.pk])
+    seen = _seen(clerk_client.get(url).content.decode())
+    services.member_update(member=son, actor=users["town_station"], data={"labour_skill": "技能劳动力"})
+
+    response = clerk_client.post(
+        url, {"name": "陈磊", "relation": "之子", "health": ["患有大病"], "seen": seen}
+    )
+    assert response.status_code == 200
+    assert "成员 陈磊 的信息在您打开表单之后已被他人修改" in response.content.decode()
+    son.refresh_from_db()
+    assert son.labour_skill == "技能劳动力" and not son.serious_illness
+
+
+def test_a_change_elsewhere_in_the_household_does_not_block_a_member_form(clerk_client, home, users):
+    """Only the record the form shows counts: the household's income changing does not refuse a member's form."""
+    from fangfan.registry import services
+
+    son = home.members.get(name="陈磊")
+    url = reverse("registry:member_edit", args=[home.pk, son.pk])
+    seen = _seen(clerk_client.get(url).content.decode())
+    services.household_update(household=home, actor=users["town_station"], data={"wage_income": Decimal("1")})
+    response = clerk_client.post(
+        url, {"name": "陈磊", "relation": "之子", "health": ["患有大病"], "seen": seen}
+    )
+    assert response.status_code == 302
+    son.refresh_from_db()
+    assert son.serious_illness

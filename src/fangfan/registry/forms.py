@@ -106,6 +106,12 @@ class PhoneField(forms.CharField):
             raise forms.ValidationError(str(exc)) from None
 
 
+class EditVersion(forms.Form):
+    """The ``services.edit_version`` of the record the form was filled from, sent back with the form."""
+
+    seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+
 class PhoneChange:
     """For a form that changes a stored phone without showing it: the number on record never reaches the page
     (the detail page shows it masked too). The field starts empty and empty keeps the number; a box clears it."""
@@ -148,7 +154,7 @@ class StyledForm(forms.Form):
 INCOME_FIELDS = ["wage_income", "business_income", "business_expense", "property_income", "transfer_income"]
 
 
-class HouseholdForm(PhoneChange, StyledForm):
+class HouseholdForm(PhoneChange, StyledForm, EditVersion):
     household_type = forms.ChoiceField(label="户类型", choices=HouseholdType.choices, error_messages=REQUIRED)
     exit_year = forms.IntegerField(
         label="脱贫年度",
@@ -213,7 +219,7 @@ class HouseholdForm(PhoneChange, StyledForm):
 # --- members ---------------------------------------------------------------------------------------------------
 
 
-class MemberForm(PhoneChange, StyledForm):
+class MemberForm(PhoneChange, StyledForm, EditVersion):
     name = forms.CharField(label="姓名", max_length=50, error_messages=REQUIRED)
     relation = forms.ChoiceField(label="与户主关系", choices=[(r, r) for r in RELATIONS if r != "户主"])
     education = forms.ChoiceField(label="文化程度", required=False, choices=_blank(EDUCATION_LEVELS))
@@ -311,6 +317,7 @@ class MemberAddForm(MemberForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phone"].help_text = "成员本人电话，可不填"
+        del self.fields["seen"]  # a new member: nothing stored to have changed
 
     def clean_id_number(self):
         from .idnumber import IdNumberError, parse_id

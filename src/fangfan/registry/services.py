@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 
 from fangfan.core import audit
 from fangfan.core.crypto import blind_index
@@ -87,6 +88,31 @@ def _snapshot(obj, fields) -> dict:
     return {f: getattr(obj, f) for f in fields}
 
 
+class StaleEdit(DomainError):
+    """The record changed after the form was opened: saving would silently undo someone else's change."""
+
+
+def edit_version(obj: Household | Member) -> str:
+    """A short fingerprint of the values an edit form shows (HMAC'd: it travels in the page and covers the
+    phone). A form carries the version it was filled from; the update refuses when the record's has moved on."""
+    fields = HOUSEHOLD_EDITABLE if isinstance(obj, Household) else MEMBER_EDITABLE
+    text = "\x1f".join("" if (v := getattr(obj, f)) is None else str(v) for f in fields)
+    return salted_hmac("fangfan.registry.edit_version", text, algorithm="sha256").hexdigest()[:24]
+
+
+def _check_version(obj: Household | Member, seen: str | None) -> None:
+    """With ``seen`` (the version the form was filled from): the record as stored now, locked until the end of the
+    transaction, must still have it."""
+    if not seen:
+        return
+    current = type(obj).objects.select_for_update().get(pk=obj.pk)
+    if edit_version(current) != seen:
+        what = "此户信息" if isinstance(obj, Household) else f"成员 {obj.name} 的信息"
+        raise StaleEdit(
+            f"{what}在您打开表单之后已被他人修改，您填写的内容没有保存。下面是最新的信息，请核对后重新填写。"
+        )
+
+
 def household_recompute(household: Household, *, values: dict[str, Decimal] | None = None) -> Household:
     """Recompute and save a household's derived figures from its active members."""
     values = values or policy_values(region_code=household.region_id)
@@ -116,8 +142,11 @@ def _ensure(actor, action: str, household: Household) -> None:
         raise DomainError("该农户不在您的管辖范围内")
 
 
-def household_update(*, household: Household, actor, data: dict, note: str = "") -> Household:
-    """Change a household's basic information, income items or indicators; derived figures follow."""
+def household_update(
+    *, household: Household, actor, data: dict, note: str = "", seen: str | None = None
+) -> Household:
+    """Change a household's basic information, income items or indicators; derived figures follow. ``seen``: the
+    ``edit_version`` the form was filled from (StaleEdit when the household changed since)."""
     _ensure(actor, "household.edit", household)
     unknown = set(data) - set(HOUSEHOLD_EDITABLE)
     if unknown:
@@ -129,6 +158,7 @@ def household_update(*, household: Household, actor, data: dict, note: str = "")
         raise DomainError("脱贫户须填写脱贫年度")
     before = _snapshot(household, [*data, "per_capita_income", "suggestion"])
     with transaction.atomic():
+        _check_version(household, seen)
         for key, value in data.items():
             setattr(household, key, value)
         household.save()
@@ -140,7 +170,8 @@ def household_update(*, household: Household, actor, data: dict, note: str = "")
     return household
 
 
-def member_update(*, member: Member, actor, data: dict, note: str = "") -> Member:
+def member_update(*, member: Member, actor, data: dict, note: str = "", seen: str | None = None) -> Member:
+    """Change a member's information; ``seen`` as for ``household_update``."""
     household = member.household
     _ensure(actor, "household.edit", household)
     unknown = set(data) - set(MEMBER_EDITABLE)
@@ -151,6 +182,7 @@ def member_update(*, member: Member, actor, data: dict, note: str = "") -> Membe
         raise DomainError("变更户主请使用“变更户主”功能")
     before = _snapshot(member, data)
     with transaction.atomic():
+        _check_version(member, seen)
         for key, value in data.items():
             setattr(member, key, value)
         if "name" in data:

@@ -195,14 +195,25 @@ def _done(request, household: Household, message: str):
 @require_http_methods(["GET", "HEAD", "POST"])
 def household_edit(request, pk: int):
     household = _editable(request, pk)
-    form = HouseholdForm(
-        request.POST or None, initial=HouseholdForm.initial_for(household), current_phone=household.phone
-    )
+
+    def blank_form(data=None):
+        initial = {**HouseholdForm.initial_for(household), "seen": services.edit_version(household)}
+        return HouseholdForm(data, initial=initial, current_phone=household.phone)
+
+    form = blank_form(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.household_update(
-                household=household, actor=request.user, data=form.changes(), note=form.cleaned_data["note"]
+                household=household,
+                actor=request.user,
+                data=form.changes(),
+                note=form.cleaned_data["note"],
+                seen=form.cleaned_data["seen"],
             )
+        except services.StaleEdit as exc:
+            messages.warning(request, exc.message)
+            household = _editable(request, pk)  # as stored now
+            form = blank_form()
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -228,15 +239,21 @@ def _member(household: Household, pk: int, *, active: bool = True) -> Member:
 def member_edit(request, pk: int, member_pk: int):
     household = _editable(request, pk)
     member = _member(household, member_pk)
-    form = MemberForm(
-        request.POST or None,
-        initial=MemberForm.initial_for(member),
-        is_head=member.is_head,
-        current_phone=member.phone,
-    )
+
+    def blank_form(data=None):
+        initial = {**MemberForm.initial_for(member), "seen": services.edit_version(member)}
+        return MemberForm(data, initial=initial, is_head=member.is_head, current_phone=member.phone)
+
+    form = blank_form(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.member_update(member=member, actor=request.user, data=form.changes())
+            services.member_update(
+                member=member, actor=request.user, data=form.changes(), seen=form.cleaned_data["seen"]
+            )
+        except services.StaleEdit as exc:
+            messages.warning(request, exc.message)
+            member = _member(household, member_pk)  # as stored now
+            form = blank_form()
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
