@@ -352,3 +352,24 @@ def test_an_update_from_a_stale_form_is_refused(home, clerk, users):
     services.household_update(household=stale, actor=clerk, data={"grade": "二类"})
     stale.refresh_from_db()
     assert stale.grade == "二类"
+
+
+def test_removing_the_last_member_cancels_the_household(clerk, users):
+    """整户消亡 / 整户迁出: the household leaves the register (lists, counts, screening) and keeps its file."""
+    alone = make_household("H-S-009", VILLAGE, members=[("钱老汉", date(1940, 1, 1), "户主")])
+    services.member_remove(member=alone.members.get(), actor=clerk, reason="死亡", on=DAY)
+    alone.refresh_from_db()
+    assert alone.cancelled and alone.cancelled_reason == "整户减少（最后一名在册成员死亡）"
+    assert alone.size == 0 and alone.members.count() == 1  # the member's row stays, marked 已减少
+    (event,) = events("household.cancelled")
+    assert event.after == {"reason": "整户减少（最后一名在册成员死亡）", "date": "2025-06-01"}
+    other = make_household("H-S-010", VILLAGE, members=[("李某", date(1950, 1, 1), "户主")])
+    services.member_remove(member=other.members.get(), actor=clerk, reason="其他", on=DAY)
+    other.refresh_from_db()
+    assert other.cancelled_reason == "整户减少（最后一名在册成员因其他原因减少）"
+
+
+def test_removing_a_member_who_is_not_the_last_leaves_the_household_in_the_register(home, clerk):
+    services.member_remove(member=home.members.get(name="赵强"), actor=clerk, reason="迁出", on=DAY)
+    home.refresh_from_db()
+    assert not home.cancelled and not events("household.cancelled")

@@ -403,3 +403,29 @@ def test_a_change_elsewhere_in_the_household_does_not_block_a_member_form(clerk_
     assert response.status_code == 302
     son.refresh_from_db()
     assert son.serious_illness
+
+
+def test_removing_the_last_member_on_the_web_says_the_household_is_cancelled(clerk_client, users):
+    alone = make_household("H-DF-109", VILLAGE, members=[("孤寡老人", date(1938, 5, 5), "户主")])
+    member = alone.members.get()
+    url = reverse("registry:member_remove", args=[alone.pk, member.pk])
+    assert "这是本户最后一名在册成员：减少后本户将注销" in clerk_client.get(url).content.decode()
+    response = clerk_client.post(url, {"reason": "死亡", "on": "2025-08-01"}, follow=True)
+    page = response.content.decode()
+    assert "本户已无在册成员，已注销" in page and "已注销" in page
+    assert "本户已注销：整户减少（最后一名在册成员死亡）" in page
+    alone.refresh_from_db()
+    assert alone.cancelled
+    # Gone from the list, still found among the cancelled.
+    listed = clerk_client.get(reverse("registry:household_list")).content.decode()
+    assert "H-DF-109" not in listed
+    assert (
+        "H-DF-109" in clerk_client.get(reverse("registry:household_list") + "?cancelled=1").content.decode()
+    )
+    # A member who is not the last is removed without that notice.
+    home = make_household(
+        "H-DF-110", VILLAGE, members=[("甲", date(1960, 1, 1), "户主"), ("乙", date(1990, 1, 1), "之子")]
+    )
+    son = home.members.get(name="乙")
+    page = clerk_client.get(reverse("registry:member_remove", args=[home.pk, son.pk])).content.decode()
+    assert "最后一名在册成员" not in page

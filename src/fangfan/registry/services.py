@@ -243,7 +243,8 @@ def member_add(*, household: Household, actor, data: dict, reason: str, on: date
 
 
 def member_remove(*, member: Member, actor, reason: str, on: date) -> Member:
-    """Remove a member (death, marriage-out, moving away). The row stays, marked 已减少, with reason and date."""
+    """Remove a member (death, marriage-out, moving away). The row stays, marked 已减少, with reason and date.
+    Removing the last active member cancels the household (注销), audited; its file and history stay."""
     household = member.household
     _ensure(actor, "household.edit", household)
     if reason not in LEAVE_REASONS:
@@ -267,6 +268,14 @@ def member_remove(*, member: Member, actor, reason: str, on: date) -> Member:
             after={"reason": reason, "date": on},
             region_code=household.region_id,
         )
+        if not household.members.filter(status=Member.Status.ACTIVE).exists():
+            # The last member gone (整户消亡, 整户迁出): the household leaves the register, its file is kept.
+            went = reason if reason != "其他" else "因其他原因减少"
+            household.cancelled, household.cancelled_reason = True, f"整户减少（最后一名在册成员{went}）"
+            household.save(update_fields=["cancelled", "cancelled_reason", "updated_at"])
+            audit.record(
+                actor, "household.cancelled", household, after={"reason": household.cancelled_reason, "date": on}
+            )
     return member
 
 

@@ -301,10 +301,19 @@ def member_remove(request, pk: int, member_pk: int):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            return _done(
-                request, household, f"已减少成员 {member.name}（{member.left_reason}），其历史记录保留。"
-            )
-    return _render_form(request, household, form, title=f"减少成员：{member.name}", member=member)
+            done = f"已减少成员 {member.name}（{member.left_reason}），其历史记录保留。"
+            if household.cancelled:
+                done += "本户已无在册成员，已注销；档案与历史记录保留备查。"
+            return _done(request, household, done)
+    last = not household.members.filter(status=Member.Status.ACTIVE).exclude(pk=member.pk).exists()
+    return _render_form(
+        request,
+        household,
+        form,
+        title=f"减少成员：{member.name}",
+        member=member,
+        notice="这是本户最后一名在册成员：减少后本户将注销（整户减少），档案与历史记录保留备查。" if last else "",
+    )
 
 
 @requires("household.edit")
