@@ -274,7 +274,10 @@ def member_remove(*, member: Member, actor, reason: str, on: date) -> Member:
             household.cancelled, household.cancelled_reason = True, f"整户减少（最后一名在册成员{went}）"
             household.save(update_fields=["cancelled", "cancelled_reason", "updated_at"])
             audit.record(
-                actor, "household.cancelled", household, after={"reason": household.cancelled_reason, "date": on}
+                actor,
+                "household.cancelled",
+                household,
+                after={"reason": household.cancelled_reason, "date": on},
             )
     return member
 

@@ -312,7 +312,9 @@ def member_remove(request, pk: int, member_pk: int):
         form,
         title=f"减少成员：{member.name}",
         member=member,
-        notice="这是本户最后一名在册成员：减少后本户将注销（整户减少），档案与历史记录保留备查。" if last else "",
+        notice="这是本户最后一名在册成员：减少后本户将注销（整户减少），档案与历史记录保留备查。"
+        if last
+        else "",
     )
 
 
