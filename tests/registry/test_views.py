@@ -112,6 +112,28 @@ def test_search_by_name_and_initials(client, users, homes, q, expected):
     assert _numbers(search(client, q)) == expected
 
 
+def _matched(response) -> dict[str, str]:
+    return {h.number: h.matched for h in response.context["page"].rows}
+
+
+def test_a_row_found_through_a_member_who_is_not_the_head_names_that_member(client, users, homes):
+    """Listed under its head (张三丰), a household found by 李秀英's name, initials or ID digits says so."""
+    client.force_login(users["village_clerk"])
+    response = search(client, "李秀")
+    assert _matched(response) == {"H-DF-001": "李秀英（配偶）"}
+    assert "匹配：李秀英（配偶）" in response.content.decode()
+    assert _matched(search(client, "lxy")) == {"H-DF-001": "李秀英（配偶）"}
+    wife = homes["zhang"].members.get(name="李秀英")
+    assert _matched(search(client, wife.id_last4))["H-DF-001"] == "李秀英（配偶）"
+    assert _matched(search(client, wife.id_number)) == {"H-DF-001": "李秀英（配偶）"}
+    # The head found, or the household by its 户编号: nothing more to say.
+    assert _matched(search(client, "张三丰")) == {"H-DF-001": ""}
+    assert _matched(search(client, "zs")) == {"H-DF-001": ""}
+    assert "匹配：" not in search(client, "张三丰").content.decode()
+    # Two members matching: both named (张三丰's son 张小明 and the head; only the son is not the head).
+    assert _matched(search(client, "张")) == {"H-DF-001": "张小明（之子）"}
+
+
 def test_search_by_last_four_id_digits(client, users, homes):
     member = homes["wang"].members.get()
     client.force_login(users["village_clerk"])
@@ -317,7 +339,8 @@ def test_list_query_count_is_constant(client, users, regions, django_assert_max_
     _bulk(5)
     client.get(LIST)  # warm the session
     searched = client.post(LIST, {"q": "zs", "sort": "-per_capita_income"})["Location"]
-    # session, user, the user's region (page header), villages, rows, count; session save (3 with savepoints);
+    # session, user, the user's region (page header), villages, rows, count, the members the search found (named
+    # under each row's head); session save (3 with savepoints);
     # PostgreSQL plans a broad search's page without parallel workers (SET LOCAL and RESET, in a savepoint here).
     with django_assert_max_num_queries(9 + (4 if connection.vendor == "postgresql" else 0)):
         client.get(searched)

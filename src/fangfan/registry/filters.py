@@ -212,6 +212,46 @@ def _member_lookup(q: str) -> dict:
     return _prefix("name", q)
 
 
+def mark_matches(rows, q: str, *, most: int = 3) -> None:
+    """Set ``row.matched`` on each listed household: the members other than the head whom the search ``q`` found
+    ("邓丹瑶（之儿媳）"), so that a row listed under its head's name says why it is there. Nothing for a 户编号
+    search. One query over the page's households (≤ 50, a few hundred members), matched here."""
+    for row in rows:
+        row.matched = ""
+    if not q or not rows:
+        return
+    found = number_search(q)
+    if found is not None and found[1] is None:
+        return  # a 户编号: the household itself matched
+    if found is not None:
+        field, wanted, prefix = "id_index", found[1], False  # a whole ID number
+    elif _LAST4.match(q):
+        field, wanted, prefix = "id_last4", q.upper(), False
+    elif _INITIALS.match(q):
+        field, wanted, prefix = "name_initials", q.lower(), True
+    else:
+        field, wanted, prefix = "name", q, True
+
+    def hit(member) -> bool:
+        value = getattr(member, field)
+        return value.startswith(wanted) if prefix else value == wanted
+
+    members = (
+        Member.objects.filter(
+            status=Member.Status.ACTIVE, household_id__in=[row.pk for row in rows], is_head=False
+        )
+        .only("household_id", "name", "relation", "name_initials", "id_last4", "id_index")
+        .order_by("household_id", "pk")
+    )
+    by_household: dict[int, list[str]] = {}
+    for m in members:
+        if hit(m):
+            by_household.setdefault(m.household_id, []).append(f"{m.name}（{m.relation}）")
+    for row in rows:
+        names = by_household.get(row.pk, [])
+        row.matched = "、".join(names[:most]) + (f" 等 {len(names)} 人" if len(names) > most else "")
+
+
 def _in_area(members, area):
     """Members whose household lies in ``area``: a village code, or a code range ``(lo, hi)``."""
     if area is None:

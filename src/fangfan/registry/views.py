@@ -109,6 +109,7 @@ def _list_response(request, address, *, push: str | None = None):
     }
     for row in page.rows:
         row.village_name = villages.get(row.region_id, row.region_id)
+    filters.mark_matches(page.rows, cleaned.get("q", ""))
     if not _is_htmx(request):
         return render(request, "registry/household_list.html", context)
     response = render(request, "registry/household_list.html#results", context)
