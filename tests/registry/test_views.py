@@ -182,6 +182,21 @@ def test_search_by_household_number_or_whole_id_number(client, users, homes):
     assert _numbers(search(client, other)) == []
 
 
+def test_search_by_a_disability_card_number_whose_id_number_ends_in_x(client, users, regions):
+    """残疾人证号 = the ID number + category + grade: with an X check character the X stands inside the number."""
+    from fangfan.registry.idnumber import check_digit
+
+    first17 = next(
+        f"34152319600101{n:03d}" for n in range(1, 999) if check_digit(f"34152319600101{n:03d}") == "X"
+    )
+    make_household(
+        "H-X-001", VILLAGE, members=[("孙残", date(1960, 1, 1), "户主", {"id_number": first17 + "X"})]
+    )
+    client.force_login(users["village_clerk"])
+    assert _numbers(search(client, first17 + "X")) == ["H-X-001"]
+    assert _numbers(search(client, first17 + "x42")) == ["H-X-001"]
+
+
 def test_search_by_legacy_fifteen_digit_id_number(client, users, regions):
     home = make_household("H-15-001", VILLAGE, members=[("钱老", date(1950, 6, 15), "户主")])
     id18 = home.members.get().id_number

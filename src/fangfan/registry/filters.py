@@ -53,7 +53,7 @@ _LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
 _INITIALS = re.compile(r"^[A-Za-z]{1,20}$")
 # Five or more digits, perhaps ending in X, once cleaned by ``normalize_id`` (blanks, full-width digits, as pasted):
 # a 户编号 or its beginning, or a whole ID number.
-_DIGITS = re.compile(r"^[0-9]{4,}[0-9X]$")
+_DIGITS = re.compile(r"^[0-9]{4,}[0-9X]$|^[0-9]{17}X[0-9]{2}$")  # the second: a 残疾人证号 whose ID ends in X
 _VILLAGE = re.compile(r"^[0-9]{12}$")
 _TOP = "\U0010ffff"
 
