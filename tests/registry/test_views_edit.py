@@ -254,9 +254,12 @@ def test_neighbour_gets_404_on_every_household_url(client, users, home, who):
 def test_read_only_roles_cannot_edit(client, users, home):
     client.force_login(users["helper"])
     assert client.get(detail(home)).status_code == 200
-    assert "修改信息与收入" not in client.get(detail(home)).content.decode()
+    page = client.get(detail(home)).content.decode()
+    assert "修改信息与收入" not in page
     for url in _edit_urls(home):
         assert client.get(url).status_code == 403, url
+    # Anyone who may see the household may print it; the sheet says when and by whom.
+    assert 'data-print data-testid="print"' in page and "打印时间" in page and "打印人" in page
 
 
 # --- 联系电话: set, kept, cleared on the web, never shown whole ------------------------------------------------

@@ -17,6 +17,10 @@
     var el = event.target.closest("[data-confirm]");
     if (el && !window.confirm(el.dataset.confirm)) { event.preventDefault(); }
   });
+  // Print the page: <button data-print>.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
   // Auto-submit filter forms on change: <form data-autosubmit>. Not for a text box: it submits with Enter or the
   // button, and its change event (on leaving it, e.g. to click that button) would send the form a second time.
   document.addEventListener("change", function (event) {
