@@ -39,7 +39,8 @@ def registry_dashboard_context(user) -> dict:
         "color": [CHART_COLOURS[key] for key, _label in CHART_CATEGORIES],
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"top": 0, "type": "scroll"},
-        "grid": {"left": 8, "right": 8, "bottom": 8, "top": 40, "containLabel": True},
+        # The legend takes the top row; the axis name "户" sits below it (on a phone the legend spans the width).
+        "grid": {"left": 8, "right": 8, "bottom": 8, "top": 60, "containLabel": True},
         "xAxis": {
             "type": "category",
             "data": names,
