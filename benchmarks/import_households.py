@@ -396,26 +396,35 @@ def write_report(results: list[dict], *, doc: bool) -> str:
 
 NOTES = [
     "Notes (2026-12-06, this 2-vCPU machine; figures move by ±20 % between identical runs here, and the machine "
-    "itself is slower on some days: the same code took 28.7 s on SQLite on 2026-12-02, 38.6 s early on 2026-12-06 "
-    "and 55.8 s later that day, before the change below):",
+    "itself is slower at some hours: the same code took 28.7 s on SQLite on 2026-12-02, 32.9–39.1 s in single runs "
+    "early on 2026-12-06 and 41.1–51.5 s that evening):",
     "",
-    "- **The target is not met here**: 19 900 member rows/s on SQLite (42.8 s) and 15 500 on PostgreSQL (54.9 s) "
-    "at county scale, 853 416 members, in the second 2026-12-06 runs; 50 000 asked for, i.e. 17.1 s for "
-    "everything. For scale, bare `executemany` on this machine that day: 560 000 rows/s of 5 text columns (the "
+    "- **The target is not met here**: 19 100 member rows/s on SQLite (44.6 s, the median of three runs of "
+    "41.1–47.3 s) and 15 100 on PostgreSQL (56.5 s, runs of 51.2–62.6 s) at county scale, 853 416 members, in the "
+    "2026-12-06 evening runs (the table); 21 800–25 900 rows/s on SQLite earlier that day; 50 000 asked for, i.e. "
+    "17.1 s for everything. For scale, bare `executemany` on this machine: 560 000 rows/s of 5 text columns (the "
     "issue's 576 000), 157 000 rows/s of 35 — binding a county's member rows alone is 5.4 s of one processor. "
-    "Reading and cutting the files take ≈ 4 s (one process); checking ≈ 24 s in two worker processes, each fully "
-    "busy (≈ 50 µs of one processor per member row that day; the profile is flat: staging the rows ≈ 18 %, "
-    "encryption ≈ 8 %, cells ≈ 8 %, `derive` and the classification ≈ 10 %, comparing ≈ 4 %, pinyin initials "
-    "≈ 4 %, ID numbers ≈ 3 %, the blind index ≈ 3 %).",
-    "- **Page faults are dear on this machine** (a virtual machine: ≈ 12 µs of system time per minor fault). A "
-    "county import took 1.56 million of them, 18.5 s of system time beside 67 s of user time. Most came from fork's "
-    "copy-on-write: the importing process held every CSV cell as its own object (16 million for the members) and "
-    "each worker copied the pages it touched — 2.3 s of system time per worker in the transposition of its rows "
-    "alone. Since then a CSV file without quotes is kept as lines and each slice reaches its worker as one string, "
-    "split there (`importer._Lines`): faults 1.05 million, system time 10.0 s, peak memory 1.67 → 1.31 GB, "
-    "reading 3.5 → 1.6 s, the transposition 3.3 → 0.35 s per worker; SQLite 51 → 43 s back to back (PostgreSQL: "
-    "read and check 33.3 → 29.3 s, its writes varied 17–24 s between runs of either version). `PYTHONMALLOC=malloc` "
-    "with glibc's transparent huge pages halved the faults but cost as much user time as it saved.",
+    "Reading and cutting the files take ≈ 4 s (one process); checking 21–25 s in two worker processes, each fully "
+    "busy (≈ 50 µs of one processor per member row; the profile is flat: staging the rows ≈ 18 %, encryption "
+    "≈ 8 %, cells ≈ 8 %, `derive` and the classification ≈ 10 %, comparing ≈ 4 %, pinyin initials ≈ 4 %, ID "
+    "numbers ≈ 3 %, the blind index ≈ 3 %). *CSV again* spends ≈ 20 s (SQLite) and ≈ 12 s (PostgreSQL) loading "
+    "what is stored: fetching 250 000 households and 853 000 members (≈ 10 s of `fetchall` on SQLite) and making "
+    "their amounts `Decimal` again.",
+    "- **System time is memory being handed out, not page faults as such.** A county import took 1.56 million "
+    "minor faults and 18.5 s of system time beside 67 s of user time when the importing process held every CSV cell "
+    "as its own object (16 million for the members) and each worker walked them after fork. Since then a CSV file "
+    "without quotes is kept as lines and each slice reaches its worker as one string, split there "
+    "(`importer._Lines`): faults 1.05 million, system time 10.0 s, peak memory 1.67 → 1.31 GB, reading 3.5 → 1.6 s, "
+    "the transposition 3.3 → 0.35 s per worker; SQLite 51 → 43 s back to back. `perf record -e page-faults` on "
+    "2026-12-06 then put 41 % of the faults in the importing process and ≈ 28 % in each worker, nearly all in "
+    "CPython's allocator taking fresh pools (`_PyObject_Malloc` → `allocate_from_new_pool`), not copy-on-write: with "
+    "one worker (`FANGFAN_IMPORT_WORKERS=1`) the import still took 835 000 faults. Neither allocator changes the "
+    "bill: `PYTHONMALLOC=mimalloc` 1.10 million faults, 32.5 s against 32.9 s; with "
+    "`MIMALLOC_ALLOW_LARGE_OS_PAGES=1` 185 000 faults but the same 9.8 s of system time and 30.7 s (within the "
+    "noise). The kernel's share (22 % of the CPU profile, beside CPython 48 %, SQLite 15.6 %, libc 7 %) is zeroing "
+    "new pages (`clear_page` 5.7 %) and copying the database file's writes (4 %), which fewer, larger faults do "
+    "not remove; an earlier note's ≈ 12 µs per fault was system time divided by faults and is not a cost per "
+    "fault.",
     "- **Why 17 s is out of reach on this machine**: the database's own share of a county's first import — copying "
     "the rows in, building the indexes the household list's targets need, committing and refreshing the statistics "
     "— was ≈ 10.4 s on SQLite (households 2.9 s, members 5.3 s, commit 1.6 s, statistics 0.6 s) and ≈ 15 s on "
