@@ -373,3 +373,75 @@ def test_removing_a_member_who_is_not_the_last_leaves_the_household_in_the_regis
     services.member_remove(member=home.members.get(name="赵强"), actor=clerk, reason="迁出", on=DAY)
     home.refresh_from_db()
     assert not home.cancelled and not events("household.cancelled")
+
+
+# --- a new household ---------------------------------------------------------------------------------------------
+
+
+def _create(actor, **overrides):
+    values = {
+        "actor": actor,
+        "region_code": VILLAGE,
+        "number": "H-S-NEW",
+        "data": {"household_type": "general", "wage_income": Decimal("18000")},
+        "head": {"name": "周新户", "id_number": make_id(date(1975, 4, 4))},
+        "reason": "迁入",
+        "on": DAY,
+    }
+    values.update(overrides)
+    return services.household_create(**values)
+
+
+def test_household_create_registers_the_household_and_its_head(clerk):
+    household = _create(clerk)
+    assert household.region_id == VILLAGE and household.size == 1 and household.head_name == "周新户"
+    assert household.per_capita_income == Decimal("18000.00")
+    head = household.members.get()
+    assert (
+        head.is_head
+        and head.relation == "户主"
+        and head.joined_reason == "迁入"
+        and head.name_initials == "zxh"
+    )
+    assert CompositionChange.objects.filter(household=household, kind="add", reason="迁入").exists()
+    (created,) = events("household.created")
+    assert created.after == {"reason": "迁入", "date": "2025-06-01"}
+    (added,) = events("member.added")
+    assert "周" not in str(added.after) + added.object_label
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"number": "H-S-001"}, "户编号 H-S-001 已存在"),
+        ({"number": "H S 2"}, "户编号不能含有空格或控制字符"),
+        ({"region_code": NEIGHBOUR_VILLAGE}, "该村不在您的管辖范围内"),
+        ({"data": {"household_type": "exited"}}, "脱贫户须填写脱贫年度"),
+        ({"data": {"exited_class": "enjoying"}}, "不可填写的字段"),
+        ({"reason": "出差"}, "增加原因应为"),
+    ],
+)
+def test_household_create_refusals(home, clerk, overrides, message):
+    with pytest.raises(DomainError, match=message):
+        _create(clerk, **overrides)
+    assert (
+        not Household.objects.filter(number=overrides.get("number", "H-S-NEW")).exclude(pk=home.pk).exists()
+    )
+    assert not events("household.created")
+
+
+def test_household_create_refuses_an_id_number_already_in_the_system(home, clerk):
+    taken = home.members.get(name="赵强").id_number
+    with pytest.raises(DomainError, match="该证件号码已在系统中登记"):
+        _create(clerk, head={"name": "冒名", "id_number": taken})
+    assert not Household.objects.filter(number="H-S-NEW").exists()
+
+
+def test_household_create_needs_a_village(users):
+    with pytest.raises(DomainError, match="请选择农户所在的村"):
+        _create(users["town_station"], region_code="341523104000")  # the town's own code
+
+
+def test_household_create_needs_the_edit_permission(users):
+    with pytest.raises(DomainError, match="无权"):
+        _create(users["helper"])

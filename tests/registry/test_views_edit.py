@@ -432,3 +432,99 @@ def test_removing_the_last_member_on_the_web_says_the_household_is_cancelled(cle
     son = home.members.get(name="乙")
     page = clerk_client.get(reverse("registry:member_remove", args=[home.pk, son.pk])).content.decode()
     assert "最后一名在册成员" not in page
+
+
+# --- a new household on the web ------------------------------------------------------------------------------------
+
+
+def create_data(**overrides) -> dict:
+    data = {
+        "number": "3415231042019901",
+        "village": VILLAGE,
+        "head_name": "周新户",
+        "head_id_number": make_id(date(1975, 4, 4)),
+        "reason": "迁入",
+        "on": "2025-09-01",
+        "household_type": "general",
+        "exit_year": "",
+        "grade": "",
+        "phone": "",
+        "wage_income": "24000",
+        "business_income": "0",
+        "business_expense": "0",
+        "property_income": "0",
+        "transfer_income": "0",
+        "compliant_self_paid": "0",
+        "food_clothing_secure": "1",
+        "housing_grade": "",
+        "water_safe": "",
+        "note": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_clerk_registers_a_new_household_and_finds_it_in_the_list(clerk_client, users):
+    listing = clerk_client.get(reverse("registry:household_list")).content.decode()
+    assert 'data-testid="create-household"' in listing
+    url = reverse("registry:household_create")
+    page = clerk_client.get(url).content.decode()
+    assert "新建农户" in page and "户主证件号码" in page and 'name="seen"' not in page
+    assert f'<option value="{VILLAGE}" selected>' in page  # the clerk's only village, chosen already
+    assert OTHER_VILLAGE not in page
+
+    response = clerk_client.post(url, create_data(phone="13912345678"))
+    new = Household.objects.get(number="3415231042019901")
+    assert response.status_code == 302 and response["Location"] == detail(new)
+    assert new.size == 1 and new.head_name == "周新户" and new.phone == "13912345678"
+    assert new.per_capita_income == Decimal("24000.00") and new.food_clothing_secure is True
+    assert AuditEvent.objects.filter(action="household.created").count() == 1
+    page = clerk_client.get(detail(new)).content.decode()
+    assert "已建立农户档案 3415231042019901" in page and "建立农户档案" in page
+    listing = clerk_client.get(reverse("registry:household_list")).content.decode()
+    assert "3415231042019901" in listing
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"number": "H-DF-101"}, "户编号 H-DF-101 已存在"),
+        ({"number": "34 15"}, "户编号不能含有空格或控制字符"),
+        ({"village": OTHER_VILLAGE}, "选择一个有效的选项"),
+        ({"head_id_number": "341523197504041234"}, "证件号码无效"),
+        ({"head_name": ""}, "请填写此项"),
+        ({"household_type": "exited"}, "脱贫户须填写脱贫年度"),
+        ({"wage_income": "-5"}, "金额不能为负数"),
+        ({"on": "2999-01-01"}, "日期不能晚于今天"),
+    ],
+)
+def test_a_new_household_form_refuses_bad_input_in_chinese(clerk_client, home, overrides, message):
+    response = clerk_client.post(reverse("registry:household_create"), create_data(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not AuditEvent.objects.filter(action="household.created").exists()
+
+
+def test_a_new_households_head_id_must_not_be_registered_anywhere(clerk_client, home):
+    taken = home.members.get(name="陈磊").id_number
+    response = clerk_client.post(reverse("registry:household_create"), create_data(head_id_number=taken))
+    assert "该证件号码已在系统中登记" in response.content.decode()
+    assert not Household.objects.filter(number="3415231042019901").exists()
+
+
+def test_a_town_station_picks_the_village(client, users):
+    client.force_login(users["town_station"])
+    page = client.get(reverse("registry:household_create")).content.decode()
+    assert f'<option value="{VILLAGE}">' in page and f'<option value="{OTHER_VILLAGE}">' in page
+    response = client.post(reverse("registry:household_create"), create_data(village=OTHER_VILLAGE))
+    assert response.status_code == 302
+    assert Household.objects.get(number="3415231042019901").region_id == OTHER_VILLAGE
+
+
+def test_read_only_roles_cannot_register_households(client, users):
+    client.force_login(users["helper"])
+    assert client.get(reverse("registry:household_create")).status_code == 403
+    assert (
+        'data-testid="create-household"'
+        not in client.get(reverse("registry:household_list")).content.decode()
+    )

@@ -51,6 +51,21 @@ PHONE = re.compile(r"^\+?[0-9][0-9-]{3,19}$")
 PHONE_RULE = "联系电话格式不正确（应为数字，可含“-”）"
 
 
+_NUMBER_BAD = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def clean_household_number(raw: str) -> str:
+    """A 户编号 as typed or read (blanks around it removed); ``ValueError`` with the reason when it cannot be one."""
+    number = (raw or "").strip()
+    if not number:
+        raise ValueError("必填")
+    if len(number) > 40:
+        raise ValueError("过长（最多40个字符）")
+    if _NUMBER_BAD.search(number):
+        raise ValueError("户编号不能含有空格或控制字符")
+    return number
+
+
 def clean_phone(raw: str) -> str:
     """A phone with its blanks removed ("" for none); ``ValueError(PHONE_RULE)`` when it is not one."""
     phone = re.sub(r"\s+", "", raw or "")

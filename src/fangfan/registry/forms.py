@@ -21,7 +21,7 @@ from .choices import (
     HouseholdType,
     HousingGrade,
 )
-from .formats import clean_phone
+from .formats import clean_household_number, clean_phone
 from .models import Household, Member
 from .selectors import mask_phone
 from .services import MEMBER_EDITABLE
@@ -104,6 +104,26 @@ class PhoneField(forms.CharField):
             return clean_phone(super().clean(value))
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
+
+
+class IdNumberField(forms.CharField):
+    """证件号码 as a new member's: checked by ``idnumber.parse_id`` (its reason shown in Chinese), kept as typed."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "证件号码")
+        kwargs.setdefault("help_text", "18位身份证号（15位旧号、20位残疾人证号也可）")
+        widget = forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+        super().__init__(max_length=24, error_messages=REQUIRED, widget=widget, **kwargs)
+
+    def clean(self, value):
+        from .idnumber import IdNumberError, parse_id
+
+        raw = super().clean(value)
+        try:
+            parse_id(raw)
+        except IdNumberError as exc:
+            raise forms.ValidationError(f"证件号码无效：{exc}") from None
+        return raw
 
 
 class EditVersion(forms.Form):
@@ -216,6 +236,44 @@ class HouseholdForm(PhoneChange, StyledForm, EditVersion):
         return {**{name: self.cleaned_data[name] for name in self.FIELDS}, **self.phone_change()}
 
 
+# The reasons a household enters the register through this form (a split has its own form).
+CREATE_REASONS = [("迁入", "迁入"), ("其他", "其他（如此前漏登）")]
+
+
+class HouseholdCreateForm(HouseholdForm):
+    """A new household and its head; the other members are added on its page afterwards."""
+
+    number = forms.CharField(
+        label="户编号", max_length=40, error_messages=REQUIRED, help_text="全系统唯一，一般为村代码加户序号"
+    )
+    village = forms.ChoiceField(label="所在村（社区）", error_messages=REQUIRED)
+    head_name = forms.CharField(label="户主姓名", max_length=50, error_messages=REQUIRED)
+    head_id_number = IdNumberField(label="户主证件号码")
+    reason = forms.ChoiceField(label="建档原因", choices=CREATE_REASONS)
+    on = DayField(label="建档日期")
+
+    def __init__(self, *args, villages: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["seen"]  # nothing stored yet
+        self.fields["village"].choices = [("", "请选择"), *villages.items()]
+        if len(villages) == 1:
+            self.fields["village"].initial = next(iter(villages))
+        self.fields["phone"].help_text = "本户联系电话，可不填"
+        for name in [*INCOME_FIELDS, "compliant_self_paid"]:
+            self.fields[name].initial = 0
+        self.fields["note"].label = "说明"
+        self.fields["note"].help_text = "例如：由外县迁入，已入户核实"
+
+    def clean_number(self):
+        number = _household_number(self.cleaned_data["number"])
+        if Household.objects.filter(number=number).exists():
+            raise forms.ValidationError(f"户编号 {number} 已存在")
+        return number
+
+    def head(self) -> dict:
+        return {"name": self.cleaned_data["head_name"], "id_number": self.cleaned_data["head_id_number"]}
+
+
 # --- members ---------------------------------------------------------------------------------------------------
 
 
@@ -302,13 +360,7 @@ class MemberForm(PhoneChange, StyledForm, EditVersion):
 
 
 class MemberAddForm(MemberForm):
-    id_number = forms.CharField(
-        label="证件号码",
-        max_length=24,
-        error_messages=REQUIRED,
-        help_text="18位身份证号（15位旧号、20位残疾人证号也可）",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
+    id_number = IdNumberField()
     reason = forms.ChoiceField(label="增加原因", choices=[(r, r) for r in JOIN_REASONS])
     on = DayField(label="增加日期")
 
@@ -319,20 +371,17 @@ class MemberAddForm(MemberForm):
         self.fields["phone"].help_text = "成员本人电话，可不填"
         del self.fields["seen"]  # a new member: nothing stored to have changed
 
-    def clean_id_number(self):
-        from .idnumber import IdNumberError, parse_id
-
-        raw = self.cleaned_data["id_number"]
-        try:
-            parse_id(raw)
-        except IdNumberError as exc:
-            raise forms.ValidationError(f"证件号码无效：{exc}") from None
-        return raw
-
 
 class MemberRemoveForm(StyledForm):
     reason = forms.ChoiceField(label="减少原因", choices=[(r, r) for r in LEAVE_REASONS])
     on = DayField(label="减少日期")
+
+
+def _household_number(raw: str) -> str:
+    try:
+        return clean_household_number(raw)
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc)) from None
 
 
 def _member_label(member: Member) -> str:
@@ -380,7 +429,7 @@ class SplitForm(StyledForm):
         self.fields["others"].choices = choices
 
     def clean_new_number(self):
-        number = self.cleaned_data["new_number"].strip()
+        number = _household_number(self.cleaned_data["new_number"])
         if Household.objects.filter(number=number).exists():
             raise forms.ValidationError(f"户编号 {number} 已存在")
         return number

@@ -487,14 +487,10 @@ def _household_number(raw) -> str:
         raise CellError(
             "户编号必须是文本格式，Excel 已把它变成数字（末几位已丢失），请将该列设置为文本格式后重新填写"
         )
-    number = text(raw)
-    if not number:
-        raise CellError("必填")
-    if len(number) > 40:
-        raise CellError("过长（最多40个字符）")
-    if _CONTROL.search(number) or " " in number:
-        raise CellError("户编号不能含有空格或控制字符")
-    return number
+    try:
+        return formats.clean_household_number(text(raw))
+    except ValueError as exc:
+        raise CellError(str(exc)) from None
 
 
 def _choice(values: dict[str, str] | list[str], *, shown: list[str] | None = None) -> Callable:

@@ -16,7 +16,7 @@ from fangfan.policy.services import policy_values
 
 from .choices import JOIN_REASONS, LEAVE_REASONS
 from .derive import derive, member_facts, name_initials
-from .formats import clean_phone
+from .formats import clean_household_number, clean_phone
 from .idnumber import IdNumberError, mask_id, parse_id
 from .models import INCOME_FIELDS, INDICATOR_FIELDS, CompositionChange, Household, Member
 
@@ -134,12 +134,12 @@ def _checked_phone(data: dict) -> dict:
         raise DomainError(str(exc)) from None
 
 
-def _ensure(actor, action: str, household: Household) -> None:
+def _ensure(actor, action: str, household: Household, *, outside: str = "该农户不在您的管辖范围内") -> None:
     if actor is None or not actor.can(action):
         raise DomainError("您的角色无权进行此操作")
     span = actor.jurisdiction_range()
     if span is None or not (span[0] <= household.region_id < span[1]):
-        raise DomainError("该农户不在您的管辖范围内")
+        raise DomainError(outside)
 
 
 def household_update(
@@ -206,40 +206,91 @@ def member_update(*, member: Member, actor, data: dict, note: str = "", seen: st
     return member
 
 
-def member_add(*, household: Household, actor, data: dict, reason: str, on: date) -> Member:
-    """Add a member (birth, marriage-in, moving in); the ID must not exist anywhere in the system."""
-    _ensure(actor, "household.edit", household)
+def _new_member_ids(data: dict, reason: str) -> tuple[dict, dict]:
+    """Checks shared by every new member: the reason, the phone, and an ID number found nowhere in the system.
+    Returns (the member's data with its phone cleaned, the ID fields)."""
     if reason not in JOIN_REASONS:
         raise DomainError(f"增加原因应为：{'、'.join(JOIN_REASONS)}")
-    if data.get("relation") == "户主":
-        raise DomainError("新增成员不能直接作为户主，请增加后使用“变更户主”")
     data = _checked_phone(data)
     ids = id_fields(data.pop("id_number", ""))
     if Member.objects.filter(id_index=ids["id_index"]).exists():
         raise DomainError("该证件号码已在系统中登记，同一人只能属于一户；如是迁入，请在原户办理转出")
+    return data, ids
+
+
+def _new_member(household: Household, data: dict, ids: dict, *, reason: str, on: date, actor) -> Member:
+    """Create a member (inside the caller's transaction), with its composition change and audit entry."""
     card = ids.pop("disability_from_card")
-    with transaction.atomic():
-        member = Member(household=household, **ids, **{k: v for k, v in data.items() if k in MEMBER_EDITABLE})
-        member.name_initials = name_initials(member.name)
-        for key, value in health_flags(member.health).items():
-            setattr(member, key, value)
-        if card:
-            member.disabled = True
-            member.disability_category, member.disability_grade = card
-        member.joined_reason, member.joined_date = reason, on
-        member.save()
-        CompositionChange.objects.create(
-            kind="add", household=household, member=member, reason=reason, date=on, actor=actor
-        )
-        household_recompute(household)
-        audit.record(
-            actor,
-            "member.added",
-            member,
-            after={"reason": reason, "date": on},
-            region_code=household.region_id,
-        )
+    member = Member(household=household, **ids, **{k: v for k, v in data.items() if k in MEMBER_EDITABLE})
+    member.is_head = data.get("relation") == "户主"
+    member.name_initials = name_initials(member.name)
+    for key, value in health_flags(member.health).items():
+        setattr(member, key, value)
+    if card:
+        member.disabled = True
+        member.disability_category, member.disability_grade = card
+    member.joined_reason, member.joined_date = reason, on
+    member.save()
+    CompositionChange.objects.create(
+        kind="add", household=household, member=member, reason=reason, date=on, actor=actor
+    )
+    audit.record(
+        actor, "member.added", member, after={"reason": reason, "date": on}, region_code=household.region_id
+    )
     return member
+
+
+def member_add(*, household: Household, actor, data: dict, reason: str, on: date) -> Member:
+    """Add a member (birth, marriage-in, moving in); the ID must not exist anywhere in the system."""
+    _ensure(actor, "household.edit", household)
+    if data.get("relation") == "户主":
+        raise DomainError("新增成员不能直接作为户主，请增加后使用“变更户主”")
+    data, ids = _new_member_ids(data, reason)
+    with transaction.atomic():
+        member = _new_member(household, data, ids, reason=reason, on=on, actor=actor)
+        household_recompute(household)
+    return member
+
+
+def household_create(
+    *,
+    actor,
+    region_code: str,
+    number: str,
+    data: dict,
+    head: dict,
+    reason: str,
+    on: date,
+    note: str = "",
+) -> Household:
+    """Register a household the register does not hold yet (moving in, or missed so far), with its head; the
+    other members are added afterwards (``member_add``). ``data``: the household's editable fields; ``head``: the
+    head's name, ID number and perhaps phone. The head's ID must not exist anywhere in the system."""
+    from fangfan.regions.codes import Level
+    from fangfan.regions.models import Region
+
+    _ensure(actor, "household.edit", Household(region_id=region_code), outside="该村不在您的管辖范围内")
+    if not Region.objects.filter(code=region_code, level=int(Level.VILLAGE)).exists():
+        raise DomainError("请选择农户所在的村（社区）")
+    try:
+        number = clean_household_number(number)
+    except ValueError as exc:
+        raise DomainError(f"户编号：{exc}") from None
+    if Household.objects.filter(number=number).exists():
+        raise DomainError(f"户编号 {number} 已存在")
+    unknown = set(data) - set(HOUSEHOLD_EDITABLE)
+    if unknown:
+        raise DomainError(f"不可填写的字段：{'、'.join(sorted(unknown))}")
+    data = _checked_phone(data)
+    if data.get("household_type") == "exited" and not data.get("exit_year"):
+        raise DomainError("脱贫户须填写脱贫年度")
+    head_data, ids = _new_member_ids({**head, "relation": "户主"}, reason)
+    with transaction.atomic():
+        household = Household.objects.create(number=number, region_id=region_code, **data)
+        audit.record(actor, "household.created", household, after={"reason": reason, "date": on}, note=note)
+        _new_member(household, head_data, ids, reason=reason, on=on, actor=actor)
+        household_recompute(household)
+    return household
 
 
 def member_remove(*, member: Member, actor, reason: str, on: date) -> Member:

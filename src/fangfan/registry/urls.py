@@ -6,6 +6,7 @@ app_name = "registry"
 urlpatterns = [
     path("", views.household_list, name="household_list"),
     path("count/", views.household_count, name="household_count"),
+    path("new/", views.household_create, name="household_create"),
     path("<int:pk>/", views.household_detail, name="household_detail"),
     path("<int:pk>/edit/", views.household_edit, name="household_edit"),
     path("<int:pk>/members/add/", views.member_add, name="member_add"),

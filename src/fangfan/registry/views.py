@@ -20,6 +20,7 @@ from . import filters, selectors, services
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
 from .forms import (
     HeadChangeForm,
+    HouseholdCreateForm,
     HouseholdForm,
     MemberAddForm,
     MemberForm,
@@ -106,6 +107,7 @@ def _list_response(request, address, *, push: str | None = None):
             for name, label, choices in FILTERS
         ],
         "can_export": request.user.can("household.export"),
+        "can_create": request.user.can("household.edit"),
     }
     for row in page.rows:
         row.village_name = villages.get(row.region_id, row.region_id)
@@ -190,6 +192,32 @@ def _render_form(
 def _done(request, household: Household, message: str):
     messages.success(request, message)
     return redirect("registry:household_detail", pk=household.pk)
+
+
+@requires("household.edit")
+@require_http_methods(["GET", "HEAD", "POST"])
+def household_create(request):
+    """A household the register does not hold yet, with its head; members are added on its page afterwards."""
+    form = HouseholdCreateForm(request.POST or None, villages=selectors.village_names(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            household = services.household_create(
+                actor=request.user,
+                region_code=form.cleaned_data["village"],
+                number=form.cleaned_data["number"],
+                data=form.changes(),
+                head=form.head(),
+                reason=form.cleaned_data["reason"],
+                on=form.cleaned_data["on"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _done(
+                request, household, f"已建立农户档案 {household.number}。请增加其他家庭成员并核实各项信息。"
+            )
+    return render(request, "registry/household_edit.html", {"form": form, "creating": True})
 
 
 @requires("household.edit")
