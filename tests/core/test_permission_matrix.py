@@ -121,6 +121,7 @@ OBJECT_URLS: dict[str, Callable[..., Target]] = {
     "registry:household_split": _household,
     "registry:household_merge": _household,
     "registry:member_reveal_id": lambda users: _household(users, member_as_pk=True),
+    "registry:household_reveal_phone": _household,
 }
 # Monitoring's factories give (kwargs, region code); who sees the object follows from the region (and, for a
 # department user, from the model's own narrowing, checked in the monitoring tests).

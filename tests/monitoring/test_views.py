@@ -423,3 +423,14 @@ def test_household_timeline_template_tag(users):
         .render({"household": hh})
     )
     assert 'data-testid="household-timeline"' in html and w1.explanation in html
+
+
+def test_the_contact_can_call_the_household_from_its_verification_task(client, users):
+    """The task page is where the contact works: the phone masked, and the audited 查看并拨打 beside it."""
+    hh, task, _ = _bundled()
+    hh.phone = "13900002222"
+    hh.save(update_fields=["phone"])
+    client.force_login(users["helper"])
+    body = client.get(reverse("monitoring:task_detail", args=[task.pk])).content.decode()
+    assert "139****2222" in body and "13900002222" not in body
+    assert reverse("registry:household_reveal_phone", args=[hh.pk]) in body

@@ -429,6 +429,54 @@ def test_reveal_id_is_audited_and_shown_once(client, users, homes):
     assert AuditEvent.objects.filter(action="member.id_viewed").count() == 1
 
 
+@pytest.mark.parametrize("who", ["helper", "village_clerk", "town_station"])
+def test_those_who_call_a_household_see_its_phone_whole_and_the_view_is_audited(client, users, homes, who):
+    """The contact's monthly call (plan 四(二)2): the number whole, as a link that dials it, each time audited."""
+    zhang = homes["zhang"]
+    zhang.phone = "13800001234"
+    zhang.save(update_fields=["phone"])
+    url = reverse("registry:household_reveal_phone", args=[zhang.pk])
+    client.force_login(users[who])
+    page = client.get(reverse("registry:household_detail", args=[zhang.pk])).content.decode()
+    assert "138****1234" in page and "13800001234" not in page and url in page
+    assert client.get(url).status_code == 405
+    response = client.post(url, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert (
+        response.status_code == 200
+        and 'href="tel:13800001234"' in body
+        and "no-store" in response["Cache-Control"]
+    )
+    event = AuditEvent.objects.get(action="household.phone_viewed")
+    assert (
+        event.actor_username == users[who].username
+        and "13800001234" not in str(event.after) + event.object_label
+    )
+    history = client.get(reverse("registry:household_detail", args=[zhang.pk])).content.decode()
+    assert "查看完整联系电话" in history
+
+
+def test_the_phone_stays_masked_for_everyone_else(client, users, homes):
+    zhang = homes["zhang"]
+    zhang.phone = "13800001234"
+    zhang.save(update_fields=["phone"])
+    url = reverse("registry:household_reveal_phone", args=[zhang.pk])
+    client.force_login(users["town_leader"])  # reads the register, does not call households
+    assert url not in client.get(reverse("registry:household_detail", args=[zhang.pk])).content.decode()
+    assert client.post(url).status_code == 403
+    client.force_login(users["neighbour_station"])
+    assert client.post(url).status_code == 404
+    # No phone registered: nothing to reveal.
+    client.force_login(users["village_clerk"])
+    wang = homes["wang"]
+    assert (
+        url.replace(str(zhang.pk), str(wang.pk))
+        not in client.get(reverse("registry:household_detail", args=[wang.pk])).content.decode()
+    )
+    assert client.post(reverse("registry:household_reveal_phone", args=[wang.pk])).status_code == 404
+    assert not AuditEvent.objects.filter(action="household.phone_viewed").exists()
+
+
 def test_history_shows_who_when_and_what_in_chinese(client, users, homes):
     zhang = homes["zhang"]
     clerk = users["village_clerk"]

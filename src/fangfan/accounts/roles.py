@@ -47,6 +47,7 @@ _TOWN_WORK = _READ_HOUSEHOLDS | {
     "household.import",
     "household.export",
     "household.view_id",
+    "household.view_phone",
     "policy.view",
     "warning.review",
     "screen.run",
@@ -57,9 +58,17 @@ _TOWN_WORK = _READ_HOUSEHOLDS | {
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.VILLAGE_CLERK: frozenset(
         _READ_HOUSEHOLDS
-        | {"household.edit", "household.export", "household.import", "warning.verify", "job.view"}
+        | {
+            "household.edit",
+            "household.export",
+            "household.import",
+            "household.view_phone",
+            "warning.verify",
+            "job.view",
+        }
     ),
-    Role.HELPER: frozenset(_READ_HOUSEHOLDS | {"warning.verify"}),
+    # The contact (联系人) calls the household every month (plan 四(二)2): the number whole, each time audited.
+    Role.HELPER: frozenset(_READ_HOUSEHOLDS | {"household.view_phone", "warning.verify"}),
     Role.TOWN_STATION: frozenset(_TOWN_WORK | {"policy.edit"}),
     Role.TOWN_LEADER: frozenset(
         _READ_HOUSEHOLDS | {"household.export", "policy.view", "warning.review", "job.view"}

@@ -254,6 +254,7 @@ def task_detail(request, pk: int):
             "rows": form.rows() if form else [],
             "village_name": selectors.village_names([task.region_code]).get(task.region_code, ""),
             "phone_masked": _mask_phone(household.phone),
+            "can_view_phone": user.can("household.view_phone"),
             "show_household": user.can("household.view"),
             "overdue": task.state == VerificationTask.State.OPEN and task.due_date < timezone.localdate(),
             "risks": list(selectors.risks_for_user(user).filter(warning__task=task).order_by("id")),

@@ -311,6 +311,7 @@ AUDIT_ACTIONS = {
     "member.added": "增加成员",
     "member.removed": "减少成员",
     "member.id_viewed": "查看完整证件号",
+    "household.phone_viewed": "查看完整联系电话",
 }
 # Keys in before/after that are not model fields.
 EXTRA_LABELS = {

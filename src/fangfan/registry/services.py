@@ -429,3 +429,13 @@ def member_reveal_id(*, member: Member, actor) -> str:
     _ensure(actor, "household.view_id", member.household)
     audit.record(actor, "member.id_viewed", member, region_code=member.household.region_id)
     return member.id_number
+
+
+def household_reveal_phone(*, household: Household, actor) -> str:
+    """See the household's 联系电话 whole (to call it: the contact's monthly call, a verification visit): a
+    permitted, audited act like seeing an ID number."""
+    _ensure(actor, "household.view_phone", household)
+    if not household.phone:
+        raise DomainError("本户未登记联系电话")
+    audit.record(actor, "household.phone_viewed", household)
+    return household.phone

@@ -150,6 +150,7 @@ def household_detail(request, pk: int):
         "phone_masked": selectors.mask_phone(household.phone),
         "can_edit": request.user.can("household.edit") and not household.cancelled,
         "can_view_id": request.user.can("household.view_id"),
+        "can_view_phone": request.user.can("household.view_phone"),
     }
     return render(request, "registry/household_detail.html", context)
 
@@ -167,6 +168,21 @@ def member_reveal_id(request, pk: int):
     except DomainError as exc:
         raise Http404(exc.message) from None
     response = render(request, "registry/_id_revealed.html", {"number": number, "member": member})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires("household.view_phone")
+@require_POST
+@never_cache
+def household_reveal_phone(request, pk: int):
+    """Show the household's phone whole, once, as a link that dials it; the service records that it was seen."""
+    household = get_for_user_or_404(Household.objects.all(), request.user, "household.view_phone", pk=pk)
+    try:
+        phone = services.household_reveal_phone(household=household, actor=request.user)
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+    response = render(request, "registry/_phone_revealed.html", {"phone": phone})
     response["Cache-Control"] = "no-store"
     return response
 
