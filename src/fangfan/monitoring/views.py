@@ -19,6 +19,7 @@ from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires
 from fangfan.registry.idnumber import mask_id
 from fangfan.registry.models import Household
+from fangfan.registry.selectors import mask_phone
 
 from . import selectors, services
 from .choices import Source
@@ -52,11 +53,6 @@ def _roles(request, tab: str) -> dict:
         "can_review": user.can("warning.review"),
         "is_department": user.role == "department",
     }
-
-
-def _mask_phone(phone: str) -> str:
-    phone = (phone or "").strip()
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else ("*" * len(phone))
 
 
 def _with_village_names(rows, attr: str = "region_code"):
@@ -253,7 +249,7 @@ def task_detail(request, pk: int):
             "form": form,
             "rows": form.rows() if form else [],
             "village_name": selectors.village_names([task.region_code]).get(task.region_code, ""),
-            "phone_masked": _mask_phone(household.phone),
+            "phone_masked": mask_phone(household.phone),
             "can_view_phone": user.can("household.view_phone"),
             "show_household": user.can("household.view"),
             "overdue": task.state == VerificationTask.State.OPEN and task.due_date < timezone.localdate(),

@@ -453,6 +453,12 @@ def indicator_rows(household: Household) -> list[tuple[str, bool | None, str]]:
     ]
 
 
+def is_last_member(member: Member) -> bool:
+    """Whether ``member`` is the only active member of its household (removing them cancels the household)."""
+    others = Member.objects.filter(household_id=member.household_id, status=Member.Status.ACTIVE)
+    return not others.exclude(pk=member.pk).exists()
+
+
 def household_members(household: Household) -> tuple[list[Member], list[Member]]:
     """(active members, removed members); the encrypted ID and phone are not decrypted for display."""
     members = list(

@@ -13,6 +13,8 @@ from fangfan.core import audit
 from fangfan.core.crypto import blind_index
 from fangfan.core.errors import DomainError
 from fangfan.policy.services import policy_values
+from fangfan.regions.codes import Level
+from fangfan.regions.models import Region
 
 from .choices import JOIN_REASONS, LEAVE_REASONS
 from .derive import derive, member_facts, name_initials
@@ -266,9 +268,6 @@ def household_create(
     """Register a household the register does not hold yet (moving in, or missed so far), with its head; the
     other members are added afterwards (``member_add``). ``data``: the household's editable fields; ``head``: the
     head's name, ID number and perhaps phone. The head's ID must not exist anywhere in the system."""
-    from fangfan.regions.codes import Level
-    from fangfan.regions.models import Region
-
     _ensure(actor, "household.edit", Household(region_id=region_code), outside="该村不在您的管辖范围内")
     if not Region.objects.filter(code=region_code, level=int(Level.VILLAGE)).exists():
         raise DomainError("请选择农户所在的村（社区）")

@@ -350,7 +350,7 @@ def member_remove(request, pk: int, member_pk: int):
             if household.cancelled:
                 done += "本户已无在册成员，已注销；档案与历史记录保留备查。"
             return _done(request, household, done)
-    last = not household.members.filter(status=Member.Status.ACTIVE).exclude(pk=member.pk).exists()
+    last = selectors.is_last_member(member)
     return _render_form(
         request,
         household,
