@@ -127,6 +127,41 @@ def test_bad_file_shows_problems_table_and_download(
     assert rows[0] == ["文件", "工作表", "行", "列", "值", "原因"] and len(rows) == 3
 
 
+def test_failed_import_keeps_only_the_count_and_its_page_is_reached_from_the_job_list(
+    client, people, media, tmp_path, django_capture_on_commit_callbacks
+):
+    """A problem quotes the cell (here a mistyped ID number): the job row, which outlives the retention of files,
+    keeps only how many there were; the list of problems stays in files that ``purge-files`` removes. The page
+    shows no progress bar for a failed job (it would stand wherever progress was last written), and the job list
+    leads to this page, not to the generic one without the problems."""
+    client.force_login(people["village_clerk"])
+    households, members = sample()
+    wrong = members[1]["证件号码"][:-1] + ("1" if members[1]["证件号码"][-1] != "1" else "2")
+    members[1]["证件号码"] = wrong
+    _post(
+        client,
+        django_capture_on_commit_callbacks,
+        [_upload(write_xlsx(tmp_path / "b.xlsx", households, members))],
+    )
+    job = Job.objects.get()
+    assert job.state == "failed" and job.result == {"problem_count": 1}
+    assert wrong not in str(job.result) and wrong not in job.message
+
+    html = client.get(reverse("transfer:job", args=[job.pk])).content.decode()
+    assert "校验码" in html and 'role="progressbar"' not in html and "0%" not in html
+    listed = client.get(reverse("core:job_list")).content.decode()
+    assert reverse("core:job_detail", args=[job.pk]) in listed and "0%" not in listed
+    response = client.get(reverse("core:job_detail", args=[job.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("transfer:job", args=[job.pk])
+
+    for path in Path(media, "jobs").iterdir():  # as ``purge-files`` leaves it after the retention period
+        path.unlink()
+    Job.objects.filter(pk=job.pk).update(output_file="")
+    html = client.get(reverse("transfer:job", args=[job.pk])).content.decode()
+    assert 'data-testid="problems-purged"' in html and "错误清单（共 1 处）含个人信息" in html
+    assert 'data-testid="problems"' not in html
+
+
 def test_wrong_upload_is_refused_on_the_form(client, people, media):
     client.force_login(people["village_clerk"])
     response = client.post(reverse("transfer:import"), {"file": [SimpleUploadedFile("a.txt", b"x")]})

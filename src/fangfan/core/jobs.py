@@ -24,16 +24,26 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 JobHandler = Callable[[Job, Progress], dict]
 _HANDLERS: dict[str, JobHandler] = {}
+_PAGES: dict[str, str] = {}
 
 
-def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
-    """Register the function that does the work of one kind of job."""
+def job_handler(kind: str, *, page: str = "") -> Callable[[JobHandler], JobHandler]:
+    """Register the function that does the work of one kind of job. ``page``: the URL name (taking the job's pk)
+    of the kind's own page — an import's list of problems, an export's download — where the job list sends a
+    user; without it, the generic job page."""
 
     def register(fn: JobHandler) -> JobHandler:
         _HANDLERS[kind] = fn
+        if page:
+            _PAGES[kind] = page
         return fn
 
     return register
+
+
+def job_page(kind: str) -> str:
+    """The URL name of the kind's own page, or "" for the generic one."""
+    return _PAGES.get(kind, "")
 
 
 def job_start(
@@ -76,10 +86,12 @@ def job_run_now(job: Job) -> Job:
             state=Job.State.DONE, result=result, finished_at=timezone.now(), message=result.get("message", "")
         )
     except ValidationFailed as exc:
+        # Only the count: a problem quotes the cell (a mistyped ID number, a name), and the job row outlives the
+        # retention of files (``purge-files``). A handler that lists problems writes them to a file of its own.
         Job.objects.filter(pk=job.pk).update(
             state=Job.State.FAILED,
             message=exc.message,
-            result={"problems": [str(p) for p in exc.problems[:1000]], "problem_count": len(exc.problems)},
+            result={"problem_count": len(exc.problems)},
             finished_at=timezone.now(),
         )
     except DomainError as exc:

@@ -10,12 +10,13 @@ import tempfile
 from django import forms
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from . import selectors, services
 from .audit import verify_chain
+from .jobs import job_page
 from .models import Job
 from .permissions import requires
 
@@ -172,6 +173,9 @@ def job_detail(request, pk: int):
     job = selectors.jobs_for_user(request.user).filter(pk=pk).first()
     if job is None:
         raise Http404
+    page = job_page(job.kind)
+    if page:  # an import's problems, an export's download: on the kind's own page
+        return redirect(page, pk=job.pk)
     context = {"job": job, "running": job.state in (job.State.QUEUED, job.State.RUNNING)}
     if request.headers.get("HX-Request"):
         return render(request, "core/job_detail.html#progress", context)

@@ -76,7 +76,7 @@ def read_problems(job: Job) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-@job_handler(IMPORT_KIND)
+@job_handler(IMPORT_KIND, page="transfer:job")
 def run_households_import(job: Job, progress) -> dict:
     from .importer import households_import
 
@@ -104,7 +104,7 @@ def run_households_import(job: Job, progress) -> dict:
     return {**summary.as_dict(), "message": summary.describe()}
 
 
-@job_handler(EXPORT_KIND)
+@job_handler(EXPORT_KIND, page="transfer:job")
 def run_households_export(job: Job, progress) -> dict:
     from .exporter import households_export
 
