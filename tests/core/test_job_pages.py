@@ -103,3 +103,30 @@ def test_a_jobs_page_marks_后台任务_in_the_menu_not_工作台(client, users,
     assert _active_entry(client.get(reverse("home"))) == ["工作台"]
     assert _active_entry(client.get(reverse("transfer:import"))) == ["导入农户"]
     assert _active_entry(client.get(reverse("registry:household_list"))) == ["农户档案"]
+
+
+def test_migration_0003_keeps_only_the_count_of_a_failed_jobs_problems(users):
+    """Rows written before the job kept only the count: the quoted cells go, the count and other results stay."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("fangfan.core.migrations.0003_job_result_without_problems")
+    old = Job.objects.create(
+        kind="households_import",
+        title="导入",
+        state=Job.State.FAILED,
+        result={
+            "problems": ["成员信息 第6行 列“证件号码”（值：341523198011097180）校验码错误"],
+            "problem_count": 7,
+        },
+    )
+    listed = Job.objects.create(
+        kind="households_import", title="导入", state=Job.State.FAILED, result={"problems": ["a", "b"]}
+    )
+    done = Job.objects.create(kind="export", title="导出", state=Job.State.DONE, result={"households": 3})
+    migration.strip_problems(apps, None)
+    for job in (old, listed, done):
+        job.refresh_from_db()
+    assert old.result == {"problem_count": 7} and listed.result == {"problem_count": 2}
+    assert done.result == {"households": 3}
