@@ -232,6 +232,12 @@ def test_list_export_downloads_directly(client, people, media, tmp_path):
     assert event.after["filters"] == {"household_type": "general"}
     response = client.get(reverse("transfer:export"), {"format": "csv"})
     assert b"".join(response.streaming_content).startswith(b"\xef\xbb\xbf")
+    # A list opened from the dashboard's figures exports what it shows.
+    response = client.get(
+        reverse("transfer:export"), {"format": "csv", "category": "general", "area": VILLAGE[:9] + "000"}
+    )
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == [H2]
 
 
 def test_list_export_reveal_needs_permission(client, people, media):

@@ -78,7 +78,11 @@ def town(users):
 def _rows(context) -> dict[str, dict]:
     keys = [key for key, _label in CATEGORIES]
     return {
-        row.name: {**dict(zip(keys, row.cells, strict=True)), "differs": row.differs, "total": row.total}
+        row["name"]: {
+            **dict(zip(keys, [c["n"] for c in row["cells"]], strict=True)),
+            "differs": row["differs"]["n"],
+            "total": row["total"],
+        }
         for row in context["rows"]
     }
 
@@ -106,12 +110,12 @@ def test_town_counts_equal_a_hand_count(users, town):
     assert context["monitoring"] == 2  # c and f; g's risk is eliminated
     assert context["below_line"] == 3  # c (3000), f (4000), j (3000) < 5000
     assert context["differs"] == 2
-    assert context["column_totals"] == [2, 1, 1, 0, 1, 1, 3]
+    assert [c["n"] for c in context["column_totals"]] == [2, 1, 1, 0, 1, 1, 3]
 
 
 def test_village_clerk_sees_only_their_village(users, town):
     context = registry_dashboard_context(users["village_clerk"])
-    assert [row.name for row in context["rows"]] == ["东风村"]
+    assert [row["name"] for row in context["rows"]] == ["东风村"]
     assert context["households"] == 7 and context["below_line"] == 2
 
 
@@ -165,3 +169,54 @@ def test_partial_renders_table_and_chart_without_inline_script(rf, users, town):
     # Every <script> is either external or JSON data.
     for chunk in html.split("<script")[1:]:
         assert 'type="application/json"' in chunk.split(">")[0] or "src=" in chunk.split(">")[0]
+
+
+def _listed_total(client, url: str) -> int:
+    import re
+
+    html = client.get(url).content.decode()
+    return int(re.search(r"共 (\d+) 户", html).group(1))
+
+
+@pytest.mark.parametrize("role", ["town_station", "county_review", "village_clerk"])
+def test_every_figure_opens_the_households_it_counts(client, users, town, role):
+    """Each figure of the table (a place and category, 建议不一致, the totals) links to the household list filtered
+    to exactly those households: the list's total is the figure. A town's rows are villages (``village=``), a
+    county's are towns (``area=``)."""
+    # A general household that is 脱贫不稳定户 counts as 一般农户 — the category, not the monitoring type, decides.
+    make_household("D-u", VILLAGE, monitoring_type="unstable", monitoring_state="monitoring", **_one(20000))
+    user = users[role]
+    client.force_login(user)
+    context = registry_dashboard_context(user)
+    links = [(c["n"], c["url"]) for c in context["column_totals"] if c["url"]]
+    for row in context["rows"]:
+        links += [(c["n"], c["url"]) for c in (*row["cells"], row["differs"]) if c["url"]]
+        links.append((row["total"], row["url"]))
+    assert len(links) >= 8
+    for n, url in links:
+        assert _listed_total(client, url) == n, url
+    if role == "county_review":
+        assert any("area=341523104000" in url for _n, url in links)
+    general = next(c for c in context["column_totals"] if "category=general" in c["url"])
+    assert general["n"] == {"village_clerk": 3, "town_station": 4, "county_review": 5}[role]
+
+
+def test_the_list_names_the_dashboards_filters_and_keeps_them(client, users, town):
+    client.force_login(users["county_review"])
+    url = "/households/?area=341523104000&category=marginal"
+    html = client.get(url).content.decode()
+    assert "范围：" in html and "统计分类：边缘易致贫户" in html and "共 1 户" in html
+    assert 'type="hidden" name="category" value="marginal"' in html  # the form keeps it
+    assert f'value="{VILLAGE}"' in html and f'value="{NEIGHBOUR_VILLAGE}"' not in html  # the town's villages
+    assert 'href="/households/?area=341523104000"' in html  # the link that drops the category
+    # The form posted (a select changed) keeps the filters it has no field for.
+    response = client.post("/households/", {"area": "341523104000", "category": "marginal", "village": ""})
+    assert response.status_code == 303 and "category=marginal" in response["Location"]
+    # Unknown values are ignored, as for every filter (a stale bookmark still opens).
+    assert _listed_total(client, "/households/?category=nonsense&area=12") == 10
+
+
+def test_area_cannot_reach_outside_the_jurisdiction(client, users, town):
+    client.force_login(users["village_clerk"])  # 东风村
+    assert _listed_total(client, "/households/?area=341523105000") == 0  # 千人桥镇
+    assert _listed_total(client, "/households/?area=341523000000") == 7  # the county: still only 东风村

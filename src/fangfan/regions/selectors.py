@@ -13,6 +13,11 @@ def region_path(code: str) -> list[Region]:
     return [found[c] for c in codes if c in found]
 
 
+def region_name(code: str) -> str:
+    """The region's name, or its code when the tree does not hold it."""
+    return Region.objects.filter(code=code).values_list("name", flat=True).first() or code
+
+
 def subtree(code: str):
     lo, hi = code_range(code)
     return Region.objects.filter(code__gte=lo, code__lt=hi)

@@ -8,6 +8,9 @@ values that were applied, as strings:
 - ``village`` — a 12-digit village code (the jurisdiction has already limited the rows);
 - ``household_type``, ``exited_class``, ``monitoring_type``, ``monitoring_state``, ``suggestion`` — codes of
   ``registry.choices``; ``suggestion=none`` selects households without a suggestion;
+- ``area`` — a 12-digit code of a town or more (a county's dashboard row): its households;
+- ``category`` — a category of the statistics (``CATEGORIES``: the dashboard's columns, which partition the
+  households; ``exited_unclassified`` and ``general`` are no single column's value);
 - ``differs=1`` — the system suggestion differs from the current class;
 - ``cancelled=1`` — cancelled households only (by default they are left out);
 - ``q`` — a search: four characters of digits (or three and X) find the last four digits of a member's ID;
@@ -33,7 +36,7 @@ from django.db.models import Exists, F, Func, OuterRef, Q
 from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThan
 
 from fangfan.core.scoping import Unindexed, jurisdiction_span
-from fangfan.regions.codes import Level, level_of
+from fangfan.regions.codes import Level, code_range, level_of
 
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
 from .idnumber import IdNumberError, normalize_id, parse_id
@@ -73,6 +76,42 @@ def suggestion_differs_q() -> Q:
 
 
 _EXITED_CLASSES = frozenset(ExitedClass.values)
+
+# The statistics' categories (the dashboard's columns): they partition the households — an exited household counts
+# under its class, any other under its monitoring-object type if it is 边缘易致贫户 or 突发严重困难户, else as 一般农户.
+CATEGORIES: list[tuple[str, str]] = [
+    (ExitedClass.NOT_ENJOYING, "不享受政策脱贫户"),
+    (ExitedClass.ENJOYING, "享受政策脱贫户"),
+    (ExitedClass.MONITORED, "脱贫监测户"),
+    ("exited_unclassified", "脱贫户（未分类）"),
+    (MonitoringType.MARGINAL, "边缘易致贫户"),
+    (MonitoringType.SUDDEN, "突发严重困难户"),
+    ("general", "一般农户"),
+]
+CATEGORY_LABELS = dict(CATEGORIES)
+_OWN_CATEGORY = (MonitoringType.MARGINAL, MonitoringType.SUDDEN)
+
+
+def category_of(household_type: str, exited_class: str, monitoring_type: str) -> str:
+    """The category of one household (for rows of ``registry.counts``); ``category_q`` is its twin in SQL."""
+    if household_type == HouseholdType.EXITED:
+        return exited_class or "exited_unclassified"
+    if monitoring_type in _OWN_CATEGORY:
+        return monitoring_type
+    return "general"
+
+
+def category_q(key: str) -> Q:
+    """The households of one category, as a condition on the counted columns (households and their counts)."""
+    if key in _EXITED_CLASSES:
+        return Q(household_type=HouseholdType.EXITED, exited_class=key)
+    if key == "exited_unclassified":
+        return Q(household_type=HouseholdType.EXITED, exited_class="")
+    if key in _OWN_CATEGORY:
+        return ~Q(household_type=HouseholdType.EXITED) & Q(monitoring_type=key)
+    if key == "general":
+        return ~Q(household_type=HouseholdType.EXITED) & ~Q(monitoring_type__in=_OWN_CATEGORY)
+    raise ValueError(key)
 
 
 def suggestion_differs(household_type: str, exited_class: str, monitoring_type: str, suggestion: str) -> bool:
@@ -341,11 +380,20 @@ def household_filter(
         qs = qs.filter(region_id=village)
         cleaned["village"] = village
         area, probe = village, False
+    place = _get(params, "area")
+    if _VILLAGE.match(place) and level_of(place) < Level.VILLAGE:
+        lo, hi = code_range(place)
+        qs = qs.filter(region_id__gte=lo, region_id__lt=hi)  # inside the jurisdiction already: only narrower
+        cleaned["area"] = place
     for name, allowed in CHOICE_FILTERS.items():
         value = _get(params, name)
         if value in allowed:
             qs = qs.filter(**{name: "" if value == "none" else value})
             cleaned[name] = value
+    category = _get(params, "category")
+    if category in CATEGORY_LABELS:
+        qs = qs.filter(category_q(category))
+        cleaned["category"] = category
     if _get(params, "differs") == "1":
         qs = qs.filter(suggestion_differs_q())
         cleaned["differs"] = "1"

@@ -16,11 +16,12 @@ from django.http import QueryDict
 
 from fangfan.accounts.roles import Role
 from fangfan.core.models import AuditEvent
+from fangfan.regions.codes import code_range
 from fangfan.regions.models import Region
 
 from .choices import ExitedClass, HouseholdType, HousingGrade, MonitoringState, MonitoringType, Suggestion
 from .counts import count_total
-from .filters import probes, search_members, suggestion_differs_q
+from .filters import category_q, probes, search_members, suggestion_differs_q
 from .models import COUNT_KEYS, CompositionChange, Household, Member
 
 PAGE_SIZE = 50
@@ -276,12 +277,16 @@ def _counted_total(user, params: dict) -> int:
     }
     if params.get("village"):
         filters["region_code"] = params["village"]
+    where = Q()
+    if params.get("area"):
+        lo, hi = code_range(params["area"])
+        where &= Q(region_code__gte=lo, region_code__lt=hi)
+    if params.get("category"):
+        where &= category_q(params["category"])
+    if params.get("differs") == "1":
+        where &= suggestion_differs_q()
     return count_total(
-        user,
-        "household.view",
-        cancelled=params.get("cancelled") == "1",
-        where=suggestion_differs_q() if params.get("differs") == "1" else None,
-        **filters,
+        user, "household.view", cancelled=params.get("cancelled") == "1", where=where or None, **filters
     )
 
 

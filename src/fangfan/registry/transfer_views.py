@@ -34,6 +34,8 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 DIRECT_EXPORT_LIMIT = 5000
 FILTER_KEYS = (
     "village",
+    "area",
+    "category",
     "household_type",
     "exited_class",
     "monitoring_type",

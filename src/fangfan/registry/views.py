@@ -15,6 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires
 from fangfan.core.scoping import get_for_user_or_404
+from fangfan.regions.codes import prefix_of
+from fangfan.regions.selectors import region_name
 
 from . import filters, selectors, services
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
@@ -81,7 +83,11 @@ def _list_response(request, address, *, push: str | None = None):
         "page": page,
         "cleaned": cleaned,
         "villages": villages,
-        "village_options": [(code, name, code == cleaned.get("village")) for code, name in villages.items()],
+        "village_options": [
+            (code, name, code == cleaned.get("village"))
+            for code, name in villages.items()
+            if not cleaned.get("area") or code.startswith(prefix_of(cleaned["area"]))  # a town: its villages
+        ],
         "q": cleaned.get("q", ""),
         "search_lost": bool(address.get("s")) and not cleaned.get("q"),
         "query": selectors.query_without(address, "page"),
@@ -108,6 +114,7 @@ def _list_response(request, address, *, push: str | None = None):
         ],
         "can_export": request.user.can("household.export"),
         "can_create": request.user.can("household.edit"),
+        "extra_filters": _extra_filters(request, address, cleaned),
     }
     for row in page.rows:
         row.village_name = villages.get(row.region_id, row.region_id)
@@ -121,6 +128,30 @@ def _list_response(request, address, *, push: str | None = None):
         push = request.path + (f"?{query}" if query else "")
     response["HX-Push-Url"] = push
     return response
+
+
+def _extra_filters(request, address, cleaned: dict) -> list[dict]:
+    """Filters the form has no field for — a place above the village, a category of the statistics, 建议不一致 —
+    as they arrive from the dashboard's figures: each shown with a link that drops it, and kept by the form."""
+    shown = []
+    if cleaned.get("area"):
+        shown.append(("area", f"范围：{region_name(cleaned['area'])}"))
+    if cleaned.get("category"):
+        shown.append(("category", f"统计分类：{filters.CATEGORY_LABELS[cleaned['category']]}"))
+    if cleaned.get("differs"):
+        shown.append(("differs", "系统建议与现分类不一致"))
+    out = []
+    for name, label in shown:
+        query = selectors.query_without(address, name, "page")
+        out.append(
+            {
+                "name": name,
+                "value": cleaned[name],
+                "label": label,
+                "drop": request.path + (f"?{query}" if query else ""),
+            }
+        )
+    return out
 
 
 @requires("household.view")

@@ -6,6 +6,8 @@ it as ``panel``); ``registry_dashboard_panel(request)`` fits the start page's ``
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.urls import reverse
 
 from fangfan.regions.codes import Level
@@ -59,14 +61,35 @@ def registry_dashboard_context(user) -> dict:
             for key, label in CHART_CATEGORIES
         ],
     }
+    list_url = reverse("registry:household_list")
+    # Every figure opens the household list it counts (a village by ``village``, a town or more by ``area``).
+    place = "village" if counts.level == Level.VILLAGE else "area"
+
+    def link(n: int, **query) -> dict:
+        return {"n": n, "url": f"{list_url}?{urlencode(query)}" if n else ""}
+
+    rows = [
+        {
+            "code": row.code,
+            "name": row.name,
+            "url": f"{list_url}?{urlencode({place: row.code})}",
+            "cells": [
+                link(n, **{place: row.code, "category": key})
+                for n, (key, _l) in zip(row.cells, CATEGORIES, strict=True)
+            ],
+            "differs": link(row.differs, **{place: row.code, "differs": "1"}),
+            "total": row.total,
+        }
+        for row in counts.rows
+    ]
     return {
         "title": f"各{place_label}农户分类统计",
         "place_label": place_label,
-        "link_villages": counts.level == Level.VILLAGE,
-        "list_url": reverse("registry:household_list"),
+        "list_url": list_url,
+        "differs_url": f"{list_url}?differs=1",
         "categories": CATEGORIES,
-        "rows": counts.rows,
-        "column_totals": [counts.by_category.get(key, 0) for key, _label in CATEGORIES],
+        "rows": rows,
+        "column_totals": [link(counts.by_category.get(key, 0), category=key) for key, _label in CATEGORIES],
         "households": counts.households,
         "members": counts.members,
         "monitoring": counts.monitoring,

@@ -12,22 +12,10 @@ from fangfan.policy.models import PolicyValue
 from fangfan.policy.services import policy_values
 from fangfan.regions.codes import CODE_LENGTH, PREFIX, Level, code_range, level_of
 from fangfan.regions.models import Region
-from fangfan.registry.choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType
+from fangfan.registry.choices import MonitoringState
 from fangfan.registry.counts import count_rows
-from fangfan.registry.filters import suggestion_differs
+from fangfan.registry.filters import CATEGORIES, category_of, suggestion_differs
 from fangfan.registry.models import Household
-
-# Categories partition the households: an exited household counts under its class, a general household under its
-# monitoring-object type if it has one, else as 一般农户.
-CATEGORIES: list[tuple[str, str]] = [
-    (ExitedClass.NOT_ENJOYING, "不享受政策脱贫户"),
-    (ExitedClass.ENJOYING, "享受政策脱贫户"),
-    (ExitedClass.MONITORED, "脱贫监测户"),
-    ("exited_unclassified", "脱贫户（未分类）"),
-    (MonitoringType.MARGINAL, "边缘易致贫户"),
-    (MonitoringType.SUDDEN, "突发严重困难户"),
-    ("general", "一般农户"),
-]
 
 
 def monitoring_line_expression(region_code: str, year: int | None = None):
@@ -95,15 +83,6 @@ class RegistryCounts:
     differs: int = 0
     line: Decimal = Decimal(0)
     by_category: dict[str, int] = field(default_factory=dict)
-
-
-def category_of(household_type: str, exited_class: str, monitoring_type: str) -> str:
-    """The dashboard category of one household (categories partition the households)."""
-    if household_type == HouseholdType.EXITED:
-        return exited_class or "exited_unclassified"
-    if monitoring_type in (MonitoringType.MARGINAL, MonitoringType.SUDDEN):
-        return monitoring_type
-    return "general"
 
 
 def registry_counts(user) -> RegistryCounts | None:
