@@ -267,6 +267,26 @@ def scenarios(deep: int):
                 "dashboard",
             ),
         ]
+    # The dashboard's figures, opened by a county user: a town's 边缘易致贫户 (a row's cell), 监测对象（风险未消除）
+    # and 低于监测收入标准 (the cards; income is no counted column, so that total counts households).
+    drill = {"area": SEARCH_VILLAGE[:9] + "000", "category": "marginal"}
+    for key, label, params in (
+        ("area-category", "镇 × 边缘易致贫户", drill),
+        ("at-risk", "监测对象（风险未消除）", {"at_risk": "1"}),
+        ("below-line", "低于监测收入标准", {"below_line": "1"}),
+    ):
+        rows += [
+            (f"county-{key}-p1", f"县 · 首页数字 {label} · 第1页", "county", "page", params, 1, "page1"),
+            (
+                f"county-{key}-count",
+                f"县 · 首页数字 {label} · 精确总数",
+                "county",
+                "count",
+                params,
+                1,
+                "page1",
+            ),
+        ]
     rows += [
         ("http-town-p1", "HTTP 镇 · 脱贫户 · 第1页（整个响应）", "town", "http", exited, 1, "http"),
         (

@@ -220,3 +220,30 @@ def test_area_cannot_reach_outside_the_jurisdiction(client, users, town):
     client.force_login(users["village_clerk"])  # 东风村
     assert _listed_total(client, "/households/?area=341523105000") == 0  # 千人桥镇
     assert _listed_total(client, "/households/?area=341523000000") == 7  # the county: still only 东风村
+
+
+@pytest.mark.parametrize("role", ["town_station", "county_review", "village_clerk"])
+def test_the_cards_open_the_households_they_count(client, users, town, role):
+    """监测对象（风险未消除） and 低于监测收入标准 open the list of exactly those households — the latter by the line
+    in force for each household's village (新河村's own, lower line here), counted from the households since
+    income is no counted column."""
+    policy_set(
+        actor=users["town_station"],
+        key="monitoring_line",
+        region_code=OTHER_VILLAGE,
+        year=date.today().year,
+        value=2000,
+    )
+    user = users[role]
+    client.force_login(user)
+    context = registry_dashboard_context(user)
+    html = render_to_string("reports/_registry_dashboard.html", {"panel": context})
+    assert 'href="/households/?at_risk=1"' in html and 'href="/households/?below_line=1"' in html
+    assert _listed_total(client, "/households/?at_risk=1") == context["monitoring"]
+    assert _listed_total(client, "/households/?below_line=1") == context["below_line"]
+    page = client.get("/households/?below_line=1").content.decode()
+    assert "年人均纯收入低于监测收入标准" in page
+    # The exact total loaded afterwards (htmx) counts the same way.
+    counted = client.get("/households/count/?below_line=1&at_risk=1").content.decode()
+    expected = {"village_clerk": 2, "town_station": 2, "county_review": 2}[role]  # c and f: at risk and below
+    assert f"共 {expected} 户" in counted, counted

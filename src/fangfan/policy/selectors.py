@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Case, DecimalField, Value, When
+
 from fangfan.core.models import AuditEvent
-from fangfan.regions.codes import Level, ancestors_of
+from fangfan.regions.codes import Level, ancestors_of, code_range, level_of
 from fangfan.regions.models import Region
 
 from .models import PolicyValue
 from .parameters import PARAMETERS, ParameterSpec
+from .services import policy_values
 
 
 def plain(value: Decimal) -> str:
@@ -130,3 +133,26 @@ def _plain_text(value) -> str:
         return plain(Decimal(str(value)))
     except Exception:
         return str(value or "")
+
+
+def monitoring_line_expression(region_code: str, year: int | None = None):
+    """The monitoring line in force for each household's village: one value when no region inside the scope
+    overrides it, else a CASE over the overriding subtrees, deepest first (nearest ancestor wins). Returns
+    (expression, the line of ``region_code`` itself, the highest line anywhere in the scope)."""
+    line = policy_values(region_code=region_code, year=year)["monitoring_line"]
+    lo, hi = code_range(region_code)
+    inside = set(
+        PolicyValue.objects.filter(key="monitoring_line", region_id__gte=lo, region_id__lt=hi)
+        .exclude(region_id=region_code)
+        .values_list("region_id", flat=True)
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    if not inside:
+        return Value(line, output_field=money), line, line
+    whens, highest = [], line
+    for code in sorted(inside, key=lambda c: (-level_of(c), c)):
+        sub_lo, sub_hi = code_range(code)
+        value = policy_values(region_code=code, year=year)["monitoring_line"]
+        highest = max(highest, value)
+        whens.append(When(region_id__gte=sub_lo, region_id__lt=sub_hi, then=Value(value, output_field=money)))
+    return Case(*whens, default=Value(line, output_field=money), output_field=money), line, highest

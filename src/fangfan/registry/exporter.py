@@ -196,7 +196,8 @@ def households_queryset(*, actor, params=None, region_code: str | None = None):
         lo, hi = code_range(region_code)
         qs = qs.filter(region_id__gte=lo, region_id__lt=hi)
     if params is not None:
-        qs, _cleaned = household_filter(qs, params)
+        line_region = getattr(actor, "region_id", None) or region_code or ""
+        qs, _cleaned = household_filter(qs, params, line_region=line_region)
     else:  # the list's default: cancelled households left out
         qs = qs.filter(cancelled=False).order_by("region_id", "number")
     return qs

@@ -12,6 +12,8 @@ values that were applied, as strings:
 - ``category`` — a category of the statistics (``CATEGORIES``: the dashboard's columns, which partition the
   households; ``exited_unclassified`` and ``general`` are no single column's value);
 - ``differs=1`` — the system suggestion differs from the current class;
+- ``at_risk=1`` — 监测对象 whose risk is not eliminated; ``below_line=1`` — 年人均纯收入 below the monitoring line in
+  force for the household's village (the dashboard's figures);
 - ``cancelled=1`` — cancelled households only (by default they are left out);
 - ``q`` — a search: four characters of digits (or three and X) find the last four digits of a member's ID;
   five or more digits find the start of a 户编号 and, when they are a whole valid ID number (18 characters, 15
@@ -32,10 +34,11 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Exists, F, Func, OuterRef, Q
+from django.db.models import Exists, F, Func, OuterRef, Q, Value
 from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThan
 
 from fangfan.core.scoping import Unindexed, jurisdiction_span
+from fangfan.policy.selectors import monitoring_line_expression
 from fangfan.regions.codes import Level, code_range, level_of
 
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
@@ -99,6 +102,24 @@ def category_of(household_type: str, exited_class: str, monitoring_type: str) ->
     if monitoring_type in _OWN_CATEGORY:
         return monitoring_type
     return "general"
+
+
+def at_risk_q() -> Q:
+    """监测对象 whose risk is not eliminated (the dashboard's 监测对象 figure): a monitoring-object type, and a state
+    other than 风险已消除."""
+    return ~Q(monitoring_type="") & ~Q(monitoring_state=MonitoringState.ELIMINATED)
+
+
+def below_line_q(region_code: str, lines: tuple | None = None) -> Q:
+    """Households whose 年人均纯收入 is below the monitoring line in force for their village (nearest ancestor's
+    value), over the subtree of ``region_code``; bounded by the highest line there, so that only the low end of the
+    income index is read. A household without members (no income) is not below the line. ``lines``: what
+    ``policy.selectors.monitoring_line_expression(region_code)`` returned, when the caller has it already."""
+    line_expr, _line, highest = lines or monitoring_line_expression(region_code)
+    q = Q(per_capita_income__lt=highest)
+    if not isinstance(line_expr, Value):
+        q &= Q(per_capita_income__lt=line_expr)
+    return q
 
 
 def category_q(key: str) -> Q:
@@ -361,19 +382,43 @@ def household_list(user, params, *, for_count: bool = False, action: str = "hous
     found = number_search(_get(params, "q")[:50])
     few = few_numbers(found[0]) if found else None
     by_id = found is not None and (few or (for_count and len(found[0]) > _COUNTY_DIGITS))
+    # Counting those below the monitoring line of a county: the few at the low end of the income index, not the
+    # county's region range (≈ 35 → 5 ms for 250 000 households, as the dashboard counts them).
+    by_income = large and for_count and _get(params, "below_line") == "1"
+    # A town of a county (``area``): SQLite must walk the town's range of the region index, not the county's from
+    # its start checking the town's bounds on each row (town 4 of 20, marginal households by 户编号: 11 → 0.4 ms).
+    place = _get(params, "area")
+    by_area = bool(_VILLAGE.match(place)) and level_of(place) < Level.VILLAGE
     base = Household.objects.for_user(
-        user, action, region_index=not ((large and by_ordered_index and not for_count) or by_id)
+        user,
+        action,
+        region_index=not ((large and by_ordered_index and not for_count) or by_id or by_income or by_area),
     )
     return household_filter(
-        base, params, for_count=for_count, area=jurisdiction_span(user, action), probe=large, few=few
+        base,
+        params,
+        for_count=for_count,
+        area=jurisdiction_span(user, action),
+        probe=large,
+        few=few,
+        line_region=user.region_id or "",
     )
 
 
 def household_filter(
-    qs, params, *, for_count: bool = False, area=None, probe: bool = True, few: bool | None = None
+    qs,
+    params,
+    *,
+    for_count: bool = False,
+    area=None,
+    probe: bool = True,
+    few: bool | None = None,
+    line_region: str = "",
 ) -> tuple:
     """Apply the list's filters, search and sort to ``qs``; returns (queryset, applied values). ``area`` is the
-    jurisdiction's code range (the search picks members by it); ``probe=False`` for a list of a town or less."""
+    jurisdiction's code range (the search picks members by it); ``probe=False`` for a list of a town or less;
+    ``line_region``: the region whose monitoring lines (its own and its subtree's) ``below_line`` compares with —
+    the user's; without it that filter is not applied."""
     cleaned: dict[str, str] = {}
     village = _get(params, "village")
     if _VILLAGE.match(village):
@@ -394,6 +439,12 @@ def household_filter(
     if category in CATEGORY_LABELS:
         qs = qs.filter(category_q(category))
         cleaned["category"] = category
+    if _get(params, "at_risk") == "1":
+        qs = qs.filter(at_risk_q())
+        cleaned["at_risk"] = "1"
+    if _get(params, "below_line") == "1" and line_region:
+        qs = qs.filter(below_line_q(line_region))
+        cleaned["below_line"] = "1"
     if _get(params, "differs") == "1":
         qs = qs.filter(suggestion_differs_q())
         cleaned["differs"] = "1"

@@ -42,6 +42,8 @@ FILTER_KEYS = (
     "monitoring_state",
     "suggestion",
     "differs",
+    "at_risk",
+    "below_line",
     "cancelled",
     "q",
     "sort",

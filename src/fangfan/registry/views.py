@@ -138,6 +138,10 @@ def _extra_filters(request, address, cleaned: dict) -> list[dict]:
         shown.append(("area", f"范围：{region_name(cleaned['area'])}"))
     if cleaned.get("category"):
         shown.append(("category", f"统计分类：{filters.CATEGORY_LABELS[cleaned['category']]}"))
+    if cleaned.get("at_risk"):
+        shown.append(("at_risk", "监测对象（风险未消除）"))
+    if cleaned.get("below_line"):
+        shown.append(("below_line", "年人均纯收入低于监测收入标准"))
     if cleaned.get("differs"):
         shown.append(("differs", "系统建议与现分类不一致"))
     out = []

@@ -6,52 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, Value, When
-
-from fangfan.policy.models import PolicyValue
-from fangfan.policy.services import policy_values
-from fangfan.regions.codes import CODE_LENGTH, PREFIX, Level, code_range, level_of
+from fangfan.policy.selectors import monitoring_line_expression
+from fangfan.regions.codes import CODE_LENGTH, PREFIX, Level, level_of
 from fangfan.regions.models import Region
 from fangfan.registry.choices import MonitoringState
 from fangfan.registry.counts import count_rows
-from fangfan.registry.filters import CATEGORIES, category_of, suggestion_differs
+from fangfan.registry.filters import CATEGORIES, below_line_q, category_of, suggestion_differs
 from fangfan.registry.models import Household
 
 
-def monitoring_line_expression(region_code: str, year: int | None = None):
-    """The monitoring line in force for each household's village: one value when no region inside the scope
-    overrides it, else a CASE over the overriding subtrees, deepest first (nearest ancestor wins). Returns
-    (expression, the line of ``region_code`` itself, the highest line anywhere in the scope)."""
-    line = policy_values(region_code=region_code, year=year)["monitoring_line"]
-    lo, hi = code_range(region_code)
-    inside = set(
-        PolicyValue.objects.filter(key="monitoring_line", region_id__gte=lo, region_id__lt=hi)
-        .exclude(region_id=region_code)
-        .values_list("region_id", flat=True)
-    )
-    money = DecimalField(max_digits=14, decimal_places=2)
-    if not inside:
-        return Value(line, output_field=money), line, line
-    whens, highest = [], line
-    for code in sorted(inside, key=lambda c: (-level_of(c), c)):
-        sub_lo, sub_hi = code_range(code)
-        value = policy_values(region_code=code, year=year)["monitoring_line"]
-        highest = max(highest, value)
-        whens.append(When(region_id__gte=sub_lo, region_id__lt=sub_hi, then=Value(value, output_field=money)))
-    return Case(*whens, default=Value(line, output_field=money), output_field=money), line, highest
-
-
-def below_line_count(user, line_expr, highest: Decimal) -> int:
+def below_line_count(user, lines: tuple) -> int:
     """Households of the jurisdiction whose 年人均纯收入 is below the monitoring line in force for their village
-    (cancelled ones left out). Bounded by the highest line in scope, so that only the low end of the income index
-    is read; for a county the range is written so that SQLite takes that index rather than the region's."""
+    (cancelled ones left out; ``registry.filters.below_line_q``, which the list's 低于监测收入标准 filter uses too).
+    For a county the range is written so that SQLite takes the income index rather than the region's."""
     large = level_of(user.region_id) <= Level.COUNTY
-    qs = Household.objects.for_user(user, "dashboard.view", region_index=not large).filter(
-        cancelled=False, per_capita_income__lt=highest
-    )
-    if not isinstance(line_expr, Value):
-        qs = qs.filter(per_capita_income__lt=line_expr)
-    return qs.count()
+    qs = Household.objects.for_user(user, "dashboard.view", region_index=not large)
+    return qs.filter(below_line_q(user.region_id, lines), cancelled=False).count()
 
 
 def child_code(village: str, level: Level) -> str:
@@ -96,7 +66,8 @@ def registry_counts(user) -> RegistryCounts | None:
         return None
     region_level = level_of(user.region_id)
     row_level = Level.VILLAGE if region_level >= Level.TOWN else Level(region_level + 1)
-    line_expr, line, highest = monitoring_line_expression(user.region_id)
+    lines = monitoring_line_expression(user.region_id)
+    line = lines[1]
     rows = []
     kinds: dict[tuple, tuple[str, bool, bool]] = {}  # a few dozen combinations repeat in every village
     for (
@@ -144,7 +115,7 @@ def registry_counts(user) -> RegistryCounts | None:
         result.households += n
         result.members += row["people"] or 0
         result.monitoring += row["monitoring"] or 0
-    result.below_line = below_line_count(user, line_expr, highest)
+    result.below_line = below_line_count(user, lines)
     # Every place of the jurisdiction gets a row, with zeros where nobody is registered yet.
     names = dict(
         Region.objects.for_user(user, "region.view").filter(level=row_level).values_list("code", "name")
