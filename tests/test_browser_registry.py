@@ -38,6 +38,8 @@ make_household("DF-0002", "341523104201", members=[("王大力", date(1955, 1, 2
 for i in range(3, 8):
     make_household(f"DF-{{i:04d}}", "341523104201", members=[(f"刘{{i}}号", date(1970 + i, 1, 1), "户主")],
                    income={{"wage_income": Decimal(9000 + 1000 * i)}})
+User.objects.create_user(username="county-review", password={PASSWORD!r}, role="county_review",
+                         region_id="341523000000", full_name="县审核")
 make_household("XH-0001", "341523104202", members=[("张山", date(1980, 1, 1), "户主")])
 make_household("FY-0001", "341523105201", members=[("张珊", date(1981, 1, 1), "户主")])
 """
@@ -161,4 +163,43 @@ def test_village_clerk_edits_income_and_sees_figures_change(server):
         screenshot(phone, "registry-edit-phone")
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the edit form scrolls sideways on a phone ({width}px)"
+        browser.close()
+
+
+def test_county_user_opens_a_dashboard_figure_and_narrows_it(server):
+    """A county user's start page counts households per town and category; a figure opens the list of exactly
+    those households, which names the dashboard's filters, keeps them when a select changes, and drops one by its
+    ×."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        outside = watch_requests(page, server)
+        login(page, server, "county-review", PASSWORD)
+        page.goto(f"{server}/")
+        row = page.locator("[data-testid=dashboard-row][data-code='341523104000']")  # 桃溪镇
+        figure = row.locator("a[href*='category=general']")
+        count = figure.inner_text()
+        assert int(count) >= 6
+        screenshot(page, "county-dashboard")
+        figure.click()
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("[data-testid=household-count]")).to_contain_text(f"共 {count} 户")
+        expect(page.locator("[data-testid=extra-filter-area]")).to_contain_text("范围：桃溪镇")
+        expect(page.locator("[data-testid=extra-filter-category]")).to_contain_text("统计分类：一般农户")
+        assert "FY-0001" not in _numbers(page)  # 千人桥镇's household is not in 桃溪镇
+        screenshot(page, "county-dashboard-figure-list")
+
+        # A select changed: the dashboard's filters stay (一般农户 are no 脱贫户: nothing left).
+        page.select_option("#id_household_type", "exited")
+        expect(page.locator("[data-testid=household-count]")).to_contain_text("共 0 户")
+        expect(page.locator("[data-testid=extra-filter-category]")).to_be_visible()
+        # Its × drops the category and keeps the rest: 桃溪镇's 脱贫户.
+        page.locator("[data-testid=extra-filter-category] a").click()
+        page.wait_for_load_state("networkidle")
+        assert "category=" not in page.url and "household_type=exited" in page.url and "area=" in page.url
+        expect(page.locator("[data-testid=household-count]")).to_contain_text("共 1 户")
+        assert _numbers(page) == ["DF-0002"]
+        assert not outside, outside
         browser.close()
