@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from fangfan.policy.selectors import plain
 from fangfan.regions.codes import Level
 
 from .selectors import CATEGORIES, registry_counts
@@ -82,7 +83,31 @@ def registry_dashboard_context(user) -> dict:
         }
         for row in counts.rows
     ]
+    cards = [
+        ("农户", counts.households, "", "户（不含已注销）", list_url, "total-households"),
+        ("在册人口", counts.members, "", "人", list_url, "total-members"),
+        (
+            "监测对象",
+            counts.monitoring,
+            "text-orange",
+            "户（风险未消除）",
+            f"{list_url}?at_risk=1",
+            "total-monitoring",
+        ),
+        (
+            "低于监测收入标准",
+            counts.below_line,
+            "text-red",
+            f"户（年人均纯收入 < {plain(counts.line)} 元）",
+            f"{list_url}?below_line=1",
+            "total-below-line",
+        ),
+    ]
     return {
+        "cards": [
+            dict(zip(("label", "value", "colour", "note", "url", "testid"), card, strict=True))
+            for card in cards
+        ],
         "title": f"各{place_label}农户分类统计",
         "place_label": place_label,
         "list_url": list_url,
