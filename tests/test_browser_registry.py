@@ -183,6 +183,22 @@ def test_county_user_opens_a_dashboard_figure_and_narrows_it(server):
         count = figure.inner_text()
         assert int(count) >= 6
         screenshot(page, "county-dashboard")
+        # A bar of the chart opens its households: 桃溪镇's 享受政策脱贫户 (the second series), DF-0002.
+        point = page.evaluate(
+            """() => {
+              const el = document.querySelector("[data-chart]");
+              const chart = window.echarts.getInstanceByDom(el);
+              const box = el.getBoundingClientRect();
+              const [x, y] = chart.convertToPixel({seriesIndex: 1}, [0, 0.5]);
+              return [box.left + x, box.top + y];
+            }"""
+        )
+        page.mouse.click(*point)
+        page.wait_for_url("**category=enjoying**")
+        expect(page.locator("[data-testid=household-count]")).to_contain_text("共 1 户")
+        assert _numbers(page) == ["DF-0002"]
+        page.go_back()
+        page.wait_for_load_state("networkidle")
         figure.click()
         page.wait_for_load_state("networkidle")
         expect(page.locator("[data-testid=household-count]")).to_contain_text(f"共 {count} 户")

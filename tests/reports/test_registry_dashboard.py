@@ -165,6 +165,9 @@ def test_partial_renders_table_and_chart_without_inline_script(rf, users, town):
     assert option["xAxis"]["data"][0] == "东风村"
     assert series["不享受政策脱贫户"][0] == 2 and series["边缘易致贫户"][0] == 1
     assert "一般农户" not in series
+    # A click on a bar opens its households (app.js takes "links" out of the option).
+    assert option["links"][0][0] == "/households/?village=341523104201&category=not_enjoying"
+    assert len(option["links"]) == len(option["series"])
     assert 'data-testid="total-households">9<' in html
     # Every <script> is either external or JSON data.
     for chunk in html.split("<script")[1:]:

@@ -69,6 +69,11 @@ def registry_dashboard_context(user) -> dict:
     def link(n: int, **query) -> dict:
         return {"n": n, "url": f"{list_url}?{urlencode(query)}" if n else ""}
 
+    # A click on a bar opens its households too (app.js reads "links" and leaves it out of the chart's option).
+    chart["links"] = [
+        [f"{list_url}?{urlencode({place: row.code, 'category': key})}" for row in counts.rows]
+        for key, _label in CHART_CATEGORIES
+    ]
     rows = [
         {
             "code": row.code,

@@ -8,7 +8,18 @@
       var source = document.getElementById(el.dataset.chart);
       if (!source) return;
       var chart = window.echarts.getInstanceByDom(el) || window.echarts.init(el);
-      chart.setOption(JSON.parse(source.textContent));
+      var option = JSON.parse(source.textContent);
+      // "links": [series][data index] → the address a click on that bar opens (the households it counts).
+      var links = option.links;
+      delete option.links;
+      chart.setOption(option);
+      if (links) {
+        chart.off("click");
+        chart.on("click", function (params) {
+          var url = (links[params.seriesIndex] || [])[params.dataIndex];
+          if (url) window.location.assign(url);
+        });
+      }
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }
