@@ -256,10 +256,28 @@ def test_split(home, clerk):
     assert len(events("household.split")) == 1
 
 
-def test_split_taking_the_head_gives_the_old_household_a_new_head(home, clerk):
+def test_split_taking_the_head_gives_the_old_household_the_head_named(home, clerk):
     head = home.members.get(is_head=True)
-    services.household_split(household=home, members=[head], new_number="H-S-001-2", actor=clerk, on=DAY)
-    assert home.members.filter(is_head=True, status="active").count() == 1
+    son = home.members.get(name="赵强")
+    with pytest.raises(DomainError, match="户主随新户分出，请选择原户的新户主"):
+        services.household_split(household=home, members=[head], new_number="H-S-001-2", actor=clerk, on=DAY)
+    with pytest.raises(DomainError, match="原户的新户主须是留在原户的在册成员"):
+        services.household_split(
+            household=home,
+            members=[head, son],
+            new_number="H-S-001-2",
+            actor=clerk,
+            on=DAY,
+            remaining_head=son,
+        )
+    assert not Household.objects.filter(number="H-S-001-2").exists()  # nothing half-written
+    services.household_split(
+        household=home, members=[head], new_number="H-S-001-2", actor=clerk, on=DAY, remaining_head=son
+    )
+    son.refresh_from_db()
+    assert list(home.members.filter(is_head=True, status="active")) == [son] and son.relation == "户主"
+    home.refresh_from_db()
+    assert home.head_name == "赵强"
 
 
 @pytest.mark.parametrize(
@@ -288,6 +306,8 @@ def test_merge(home, clerk):
     assert CompositionChange.objects.filter(kind="merge", other_household=other).count() == 1
     with pytest.raises(DomainError, match="不能与自身合户"):
         services.household_merge(source=home, target=home, actor=clerk, on=DAY)
+    with pytest.raises(DomainError, match="已注销的农户不能合户"):
+        services.household_merge(source=other, target=home, actor=clerk, on=DAY)
 
 
 # --- seeing an ID whole, jurisdiction ----------------------------------------------------------------------------

@@ -207,9 +207,24 @@ def test_split_and_merge(clerk_client, home):
         {"new_number": "H-DF-102", "new_head": home.members.get(is_head=True).pk, "on": "2025-04-01"},
     )
     assert "户编号 H-DF-102 已存在" in response.content.decode()
-    # Merge the new household back.
+    # Merge the new household back: first the household named, for the user to confirm; then merged.
+    merge = reverse("registry:household_merge", args=[new.pk])
+    response = clerk_client.post(merge, {"target_number": "H-DF-101", "on": "2025-05-01"})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="confirm-panel"' in html
+    assert "请确认：并入户 H-DF-101" in html and "户主 陈建国，现有 2 人" in html and "确认合户" in html
+    assert f'name="confirmed" value="{home.pk}"' in html
+    new.refresh_from_db()
+    assert not new.cancelled
+    # A confirmation given for another household does not merge into this one: it is shown again.
+    other = make_household("H-DF-103", VILLAGE)
     response = clerk_client.post(
-        reverse("registry:household_merge", args=[new.pk]), {"target_number": "H-DF-101", "on": "2025-05-01"}
+        merge, {"target_number": "H-DF-103", "on": "2025-05-01", "confirmed": home.pk}
+    )
+    assert "请确认：并入户 H-DF-103" in response.content.decode()
+    assert other.members.count() == 1
+    response = clerk_client.post(
+        merge, {"target_number": "H-DF-101", "on": "2025-05-01", "confirmed": home.pk}
     )
     assert response.status_code == 302 and response["Location"] == detail(home)
     new.refresh_from_db()
@@ -218,6 +233,43 @@ def test_split_and_merge(clerk_client, home):
     assert home.members.filter(is_head=True, status="active").count() == 1
     # A cancelled household can no longer be edited.
     assert clerk_client.get(reverse("registry:household_edit", args=[new.pk])).status_code == 404
+
+
+def test_split_taking_the_head_asks_who_heads_the_household_left_behind(clerk_client, home):
+    head = home.members.get(is_head=True)
+    staying = home.members.exclude(pk=head.pk).order_by("pk").last()
+    split = reverse("registry:household_split", args=[home.pk])
+    html = clerk_client.get(split).content.decode()
+    assert "原户的新户主" in html and "户主随新户分出时必选" in html
+    response = clerk_client.post(split, {"new_number": "H-DF-109", "new_head": head.pk, "on": "2025-04-01"})
+    assert "户主随新户分出，请选择原户的新户主" in response.content.decode()
+    response = clerk_client.post(
+        split, {"new_number": "H-DF-109", "new_head": head.pk, "remaining_head": head.pk, "on": "2025-04-01"}
+    )
+    assert "原户的新户主须是留在原户的成员" in response.content.decode()
+    assert not Household.objects.filter(number="H-DF-109").exists()
+    response = clerk_client.post(
+        split,
+        {"new_number": "H-DF-109", "new_head": head.pk, "remaining_head": staying.pk, "on": "2025-04-01"},
+    )
+    assert response.status_code == 302
+    home.refresh_from_db()
+    assert list(home.members.filter(is_head=True, status="active")) == [staying]
+    assert home.head_name == staying.name
+
+
+def test_new_household_forms_offer_the_villages_next_number(clerk_client, home):
+    from fangfan.registry.selectors import next_household_number
+
+    assert next_household_number(VILLAGE) == ""  # H-DF-101 is not of the usual form
+    for serial in ("0007", "0012", "0009"):
+        make_household(f"{VILLAGE}{serial}", VILLAGE)
+    make_household(f"{OTHER_VILLAGE}0099", OTHER_VILLAGE)
+    assert next_household_number(VILLAGE) == f"{VILLAGE}0013"
+    html = clerk_client.get(reverse("registry:household_split", args=[home.pk])).content.decode()
+    assert f'value="{VILLAGE}0013"' in html
+    html = clerk_client.get(reverse("registry:household_create")).content.decode()
+    assert f'value="{VILLAGE}0013"' in html
 
 
 def test_merge_target_must_be_inside_jurisdiction(clerk_client, home, users):

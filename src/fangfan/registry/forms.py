@@ -414,10 +414,19 @@ class HeadChangeForm(StyledForm):
 
 
 class SplitForm(StyledForm):
-    new_number = forms.CharField(label="新户编号", max_length=40, error_messages=REQUIRED)
+    new_number = forms.CharField(
+        label="新户编号", max_length=40, error_messages=REQUIRED, help_text="已填本村下一个户编号，可修改"
+    )
     new_head = forms.TypedChoiceField(label="新户户主", coerce=int, error_messages=REQUIRED)
     others = forms.TypedMultipleChoiceField(
         label="随新户分出的其他成员", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    remaining_head = forms.TypedChoiceField(
+        label="原户的新户主",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="户主随新户分出时必选：留在原户的哪位成员任户主",
     )
     on = DayField(label="分户日期")
 
@@ -427,6 +436,7 @@ class SplitForm(StyledForm):
         choices = [(pk, _member_label(m)) for pk, m in self.members.items()]
         self.fields["new_head"].choices = [("", "请选择"), *choices]
         self.fields["others"].choices = choices
+        self.fields["remaining_head"].choices = [("", "户主留在原户，不用选"), *choices]
 
     def clean_new_number(self):
         number = _household_number(self.cleaned_data["new_number"])
@@ -441,8 +451,19 @@ class SplitForm(StyledForm):
             self.add_error("new_head", "请选择本户在册成员")
             return data
         others = [pk for pk in data.get("others") or [] if pk != head]
-        if head is not None:
-            data["split_members"] = [self.members[head], *(self.members[pk] for pk in others)]
+        if head is None:
+            return data
+        leaving = [head, *others]
+        data["split_members"] = [self.members[pk] for pk in leaving]
+        data["remaining_head_member"] = None
+        if any(self.members[pk].is_head for pk in leaving):
+            chosen = data.get("remaining_head")
+            if chosen is None:
+                self.add_error("remaining_head", "户主随新户分出，请选择原户的新户主")
+            elif chosen in leaving or chosen not in self.members:
+                self.add_error("remaining_head", "原户的新户主须是留在原户的成员")
+            else:
+                data["remaining_head_member"] = self.members[chosen]
         return data
 
 
@@ -454,11 +475,23 @@ class MergeForm(StyledForm):
         help_text="本户在册成员全部并入该户，本户注销",
     )
     on = DayField(label="合户日期")
+    # The household the user was shown and confirmed (the first valid post shows it; a second post merges).
+    confirmed = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, household: Household, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.household = household
         self.user = user
+
+    def needs_confirmation(self) -> bool:
+        """Whether the household to merge into has not been shown to the user yet (it is, and this form is
+        marked to merge into it when posted again)."""
+        target = self.cleaned_data["target_number"]
+        if self.cleaned_data.get("confirmed") == target.pk:
+            return False
+        self.data = self.data.copy()
+        self.data["confirmed"] = str(target.pk)
+        return True
 
     def clean_target_number(self):
         number = self.cleaned_data["target_number"].strip()

@@ -506,3 +506,32 @@ def mask_phone(phone: str) -> str:
     if len(phone) < 7:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"
+
+
+def merge_preview(source: Household, target: Household) -> dict:
+    """What a merge will do, in words, for the user to confirm before it is done (it cannot be undone)."""
+    moving = Member.objects.filter(household=source, status=Member.Status.ACTIVE).count()
+    village = Region.objects.filter(code=target.region_id).values_list("name", flat=True).first() or ""
+    return {
+        "title": f"请确认：并入户 {target.number}",
+        "lines": [
+            f"并入的农户：{target.number}（{village}，户主 {target.head_name or '—'}，现有 {target.size} 人）",
+            f"本户 {source.number} 的在册成员 {moving} 人将全部转入该户，原户主转为“其他”关系，请合户后在该户核对。",
+            "合户后本户注销，此操作不能撤销。",
+        ],
+    }
+
+
+def next_household_number(village: str) -> str:
+    """The 户编号 after the village's highest one of the usual form (its 12-digit code and a serial), for a new
+    household's form to offer; "" when the village has none of that form. Read from the (village, 户编号) index."""
+    last = (
+        Household.objects.filter(region_id=village, number__startswith=village)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    serial = last[len(village) :] if last else ""
+    if not serial.isdigit():
+        return ""
+    return village + str(int(serial) + 1).zfill(len(serial))

@@ -359,19 +359,36 @@ def head_change(
 
 
 def household_split(
-    *, household: Household, members: list[Member], new_number: str, actor, on: date
+    *,
+    household: Household,
+    members: list[Member],
+    new_number: str,
+    actor,
+    on: date,
+    remaining_head: Member | None = None,
 ) -> Household:
-    """Split members off into a new household in the same village; the first listed member becomes its head."""
+    """Split members off into a new household in the same village; the first listed member becomes its head. When
+    the head leaves, ``remaining_head`` (a member who stays) becomes the head of the household left behind."""
     _ensure(actor, "household.edit", household)
     if not members:
         raise DomainError("请选择要分出的成员")
+    leaving = {m.pk for m in members}
+    remaining = household.members.filter(status=Member.Status.ACTIVE).exclude(pk__in=leaving)
+    if not remaining.exists():
+        raise DomainError("分户后原户不能没有成员")
+    if any(m.is_head for m in members):
+        if remaining_head is None:
+            raise DomainError("户主随新户分出，请选择原户的新户主")
+        if (
+            remaining_head.pk in leaving
+            or remaining_head.household_id != household.pk
+            or remaining_head.status != Member.Status.ACTIVE
+        ):
+            raise DomainError("原户的新户主须是留在原户的在册成员")
     if Household.objects.filter(number=new_number).exists():
         raise DomainError(f"户编号 {new_number} 已存在")
     if any(m.household_id != household.pk or m.status != Member.Status.ACTIVE for m in members):
         raise DomainError("分出的成员须是本户在册成员")
-    remaining = household.members.filter(status=Member.Status.ACTIVE).exclude(pk__in=[m.pk for m in members])
-    if not remaining.exists():
-        raise DomainError("分户后原户不能没有成员")
     with transaction.atomic():
         new = Household.objects.create(
             number=new_number,
@@ -387,10 +404,9 @@ def household_split(
             CompositionChange.objects.create(
                 kind="split", household=household, other_household=new, member=member, date=on, actor=actor
             )
-        if not remaining.filter(is_head=True).exists():
-            first = remaining.first()
-            first.is_head, first.relation = True, "户主"
-            first.save(update_fields=["is_head", "relation", "updated_at"])
+        if remaining_head is not None and remaining_head.pk not in leaving:
+            remaining_head.is_head, remaining_head.relation = True, "户主"
+            remaining_head.save(update_fields=["is_head", "relation", "updated_at"])
         household_recompute(household)
         household_recompute(new)
         audit.record(
@@ -406,6 +422,8 @@ def household_merge(*, source: Household, target: Household, actor, on: date) ->
     _ensure(actor, "household.edit", target)
     if source.pk == target.pk:
         raise DomainError("不能与自身合户")
+    if source.cancelled or target.cancelled:
+        raise DomainError("已注销的农户不能合户")
     with transaction.atomic():
         for member in source.members.filter(status=Member.Status.ACTIVE):
             member.household = target

@@ -249,7 +249,10 @@ def _done(request, household: Household, message: str):
 @require_http_methods(["GET", "HEAD", "POST"])
 def household_create(request):
     """A household the register does not hold yet, with its head; members are added on its page afterwards."""
-    form = HouseholdCreateForm(request.POST or None, villages=selectors.village_names(request.user))
+    villages = selectors.village_names(request.user)
+    # One village (a village clerk): its next 户编号 is offered; with several, the clerk picks the village first.
+    initial = {"number": selectors.next_household_number(next(iter(villages)))} if len(villages) == 1 else {}
+    form = HouseholdCreateForm(request.POST or None, villages=villages, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             household = services.household_create(
@@ -427,7 +430,11 @@ def head_change(request, pk: int):
 def household_split(request, pk: int):
     household = _editable(request, pk)
     active, _removed = selectors.household_members(household)
-    form = SplitForm(request.POST or None, members=active)
+    form = SplitForm(
+        request.POST or None,
+        members=active,
+        initial={"new_number": selectors.next_household_number(household.region_id)},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             new = services.household_split(
@@ -436,11 +443,16 @@ def household_split(request, pk: int):
                 new_number=form.cleaned_data["new_number"],
                 actor=request.user,
                 on=form.cleaned_data["on"],
+                remaining_head=form.cleaned_data["remaining_head_member"],
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            return _done(request, household, f"已分户：新户 {new.number}，{new.size} 人。")
+            return _done(
+                request,
+                household,
+                f"已分户：新户 {new.number}，{new.size} 人。请核对两户成员的“与户主关系”。",
+            )
     return _render_form(request, household, form, title="分户")
 
 
@@ -451,6 +463,15 @@ def household_merge(request, pk: int):
     form = MergeForm(request.POST or None, household=household, user=request.user)
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["target_number"]
+        if form.needs_confirmation():  # irreversible: name the household first
+            return _render_form(
+                request,
+                household,
+                form,
+                title="合户",
+                confirm=selectors.merge_preview(household, target),
+                submit_label="确认合户",
+            )
         try:
             services.household_merge(
                 source=household, target=target, actor=request.user, on=form.cleaned_data["on"]
