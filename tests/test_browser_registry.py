@@ -122,6 +122,15 @@ def test_village_clerk_edits_income_and_sees_figures_change(server):
         page.click("[data-testid=save]")
         expect(page.locator(".invalid-feedback")).to_contain_text("请输入金额")
         page.fill("#id_wage_income", "6000")
+        # The form works the figures out as the clerk types (the server's, on save, are what count).
+        preview = page.locator("[data-testid=income-preview]")
+        expect(preview).to_contain_text(
+            "家庭纯收入 8,000.00 元，年人均纯收入 4,000.00 元，低于监测收入标准 5000 元"
+        )
+        page.fill("#id_wage_income", "20000")
+        expect(preview).to_contain_text("年人均纯收入 11,000.00 元")
+        expect(preview.locator("[data-below]")).to_be_hidden()
+        page.fill("#id_wage_income", "6000")
         page.fill("#id_note", "入户核实：务工收入减少")
         screenshot(page, "registry-edit-form")
         page.click("[data-testid=save]")

@@ -16,6 +16,8 @@ from django.http import QueryDict
 
 from fangfan.accounts.roles import Role
 from fangfan.core.models import AuditEvent
+from fangfan.policy.selectors import plain
+from fangfan.policy.services import policy_values
 from fangfan.regions.codes import code_range
 from fangfan.regions.models import Region
 
@@ -535,3 +537,8 @@ def next_household_number(village: str) -> str:
     if not serial.isdigit():
         return ""
     return village + str(int(serial) + 1).zfill(len(serial))
+
+
+def monitoring_line(village: str) -> str:
+    """The monitoring line in force for ``village`` this year, as plain text ("5000"), for a form's hints."""
+    return plain(policy_values(region_code=village)["monitoring_line"])

@@ -271,7 +271,10 @@ def household_create(request):
             return _done(
                 request, household, f"已建立农户档案 {household.number}。请增加其他家庭成员并核实各项信息。"
             )
-    return render(request, "registry/household_edit.html", {"form": form, "creating": True})
+    line = selectors.monitoring_line(next(iter(villages))) if len(villages) == 1 else ""
+    return render(
+        request, "registry/household_edit.html", {"form": form, "creating": True, "monitoring_line": line}
+    )
 
 
 @requires("household.edit")
@@ -304,7 +307,12 @@ def household_edit(request, pk: int):
             shown = f"{income:,.2f} 元" if income is not None else "—（无在册成员）"
             return _done(request, household, f"已保存。年人均纯收入 {shown}。")
     return _render_form(
-        request, household, form, title="修改农户信息", template="registry/household_edit.html"
+        request,
+        household,
+        form,
+        title="修改农户信息",
+        template="registry/household_edit.html",
+        monitoring_line=selectors.monitoring_line(household.region_id),
     )
 
 

@@ -39,6 +39,36 @@
     if (!form || event.target.matches("input[type=search], input[type=text], textarea")) return;
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   });
+  // Income preview on a household form: <div data-income-preview data-size="家庭人口" data-line="监测收入标准">
+  // with [data-net], [data-per-capita] and [data-below] inside; the national formula, worked out as one types.
+  var INCOME = { wage_income: 1, business_income: 1, business_expense: -1, property_income: 1, transfer_income: 1 };
+  function money(n) {
+    return n.toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+  function incomePreview(form) {
+    var box = form && form.querySelector("[data-income-preview]");
+    if (!box) return;
+    var net = 0;
+    for (var name in INCOME) {
+      var field = form.elements[name];
+      var value = field ? Number(String(field.value).replace(/[,\s]/g, "")) : NaN;
+      if (!field || field.value.trim() === "" || !isFinite(value)) { box.hidden = true; return; }
+      net += INCOME[name] * value;
+    }
+    var size = parseInt(box.dataset.size, 10);
+    var perCapita = size > 0 ? Math.round((net / size) * 100) / 100 : null;
+    box.querySelector("[data-net]").textContent = money(net);
+    box.querySelector("[data-per-capita]").textContent = perCapita === null ? "—（无在册成员）" : money(perCapita);
+    var line = Number(box.dataset.line);
+    box.querySelector("[data-below]").hidden = !(perCapita !== null && line > 0 && perCapita < line);
+    box.hidden = false;
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.form) incomePreview(event.target.form);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form").forEach(incomePreview);
+  });
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.target); });
 })();
