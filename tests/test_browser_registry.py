@@ -56,14 +56,20 @@ def _numbers(page) -> list[str]:
     return page.locator("[data-testid=household-row] td:first-child").all_inner_texts()
 
 
+def _signed_in(p, server: str, username: str):
+    """A desktop-sized page signed in as ``username``, and the list of requests leaving the test server."""
+    browser = launch_browser(p)
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    outside = watch_requests(page, server)
+    login(page, server, username, PASSWORD)
+    return browser, page, outside
+
+
 def test_village_clerk_edits_income_and_sees_figures_change(server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = launch_browser(p)
-        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-        outside = watch_requests(page, server)
-        login(page, server, "dfc-clerk", PASSWORD)
+        browser, page, outside = _signed_in(p, server, "dfc-clerk")
 
         # The list: households of 东风村 only.
         page.goto(f"{server}/households/")
@@ -182,10 +188,7 @@ def test_county_user_opens_a_dashboard_figure_and_narrows_it(server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = launch_browser(p)
-        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-        outside = watch_requests(page, server)
-        login(page, server, "county-review", PASSWORD)
+        browser, page, outside = _signed_in(p, server, "county-review")
         page.goto(f"{server}/")
         row = page.locator("[data-testid=dashboard-row][data-code='341523104000']")  # 桃溪镇
         figure = row.locator("a[href*='category=general']")

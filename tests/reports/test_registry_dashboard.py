@@ -127,7 +127,7 @@ def test_county_rows_are_towns(users, town):
     assert context["title"] == "各乡镇农户分类统计"
 
 
-def test_below_line_uses_each_villages_own_line(users, town):
+def _lower_line_in_新河村(users) -> None:
     policy_set(
         actor=users["town_station"],
         key="monitoring_line",
@@ -135,6 +135,10 @@ def test_below_line_uses_each_villages_own_line(users, town):
         year=date.today().year,
         value=2000,
     )
+
+
+def test_below_line_uses_each_villages_own_line(users, town):
+    _lower_line_in_新河村(users)
     context = registry_dashboard_context(users["town_station"])
     assert context["below_line"] == 2  # j (3000) is above 新河村's own line of 2000
     assert context["line"] == Decimal("5000")
@@ -230,13 +234,7 @@ def test_the_cards_open_the_households_they_count(client, users, town, role):
     """监测对象（风险未消除） and 低于监测收入标准 open the list of exactly those households — the latter by the line
     in force for each household's village (新河村's own, lower line here), counted from the households since
     income is no counted column."""
-    policy_set(
-        actor=users["town_station"],
-        key="monitoring_line",
-        region_code=OTHER_VILLAGE,
-        year=date.today().year,
-        value=2000,
-    )
+    _lower_line_in_新河村(users)
     user = users[role]
     client.force_login(user)
     context = registry_dashboard_context(user)
