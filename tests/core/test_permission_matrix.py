@@ -122,6 +122,7 @@ OBJECT_URLS: dict[str, Callable[..., Target]] = {
     "registry:household_merge": _household,
     "registry:member_reveal_id": lambda users: _household(users, member_as_pk=True),
     "registry:household_reveal_phone": _household,
+    "registry:member_reveal_phone": lambda users: _household(users, member_as_pk=True),
 }
 # Monitoring's factories give (kwargs, region code); who sees the object follows from the region (and, for a
 # department user, from the model's own narrowing, checked in the monitoring tests).

@@ -477,6 +477,38 @@ def test_the_phone_stays_masked_for_everyone_else(client, users, homes):
     assert not AuditEvent.objects.filter(action="household.phone_viewed").exists()
 
 
+def test_a_members_own_phone_is_shown_masked_and_whole_only_to_those_who_call(client, users, homes):
+    """A member's own 联系电话 (a migrant worker's): masked on the household page; whole, as a tel: link, to those
+    who may call the household, each time audited without the number; for others 403, outside 404."""
+    zhang = homes["zhang"]
+    member = zhang.members.filter(status="active").order_by("pk").last()
+    member.phone = "13900005678"
+    member.save(update_fields=["phone"])
+    url = reverse("registry:member_reveal_phone", args=[member.pk])
+    client.force_login(users["helper"])
+    page = client.get(reverse("registry:household_detail", args=[zhang.pk])).content.decode()
+    assert "139****5678" in page and "13900005678" not in page and url in page
+    response = client.post(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and 'href="tel:13900005678"' in response.content.decode()
+    event = AuditEvent.objects.get(action="member.phone_viewed")
+    assert "13900005678" not in str(event.after) + event.object_label
+    assert (
+        "查看成员完整联系电话"
+        in client.get(reverse("registry:household_detail", args=[zhang.pk])).content.decode()
+    )
+    client.force_login(users["town_leader"])
+    page = client.get(reverse("registry:household_detail", args=[zhang.pk])).content.decode()
+    assert "139****5678" in page and url not in page
+    assert client.post(url).status_code == 403
+    client.force_login(users["neighbour_station"])
+    assert client.post(url).status_code == 404
+    # A member without a phone: no line, nothing to reveal.
+    other = zhang.members.filter(status="active").exclude(pk=member.pk).first()
+    client.force_login(users["village_clerk"])
+    assert client.post(reverse("registry:member_reveal_phone", args=[other.pk])).status_code == 404
+    assert AuditEvent.objects.filter(action="member.phone_viewed").count() == 1
+
+
 def test_history_shows_who_when_and_what_in_chinese(client, users, homes):
     zhang = homes["zhang"]
     clerk = users["village_clerk"]

@@ -328,6 +328,7 @@ AUDIT_ACTIONS = {
     "member.removed": "减少成员",
     "member.id_viewed": "查看完整证件号",
     "household.phone_viewed": "查看完整联系电话",
+    "member.phone_viewed": "查看成员完整联系电话",
 }
 # Keys in before/after that are not model fields.
 EXTRA_LABELS = {
@@ -542,3 +543,11 @@ def next_household_number(village: str) -> str:
 def monitoring_line(village: str) -> str:
     """The monitoring line in force for ``village`` this year, as plain text ("5000"), for a form's hints."""
     return plain(policy_values(region_code=village)["monitoring_line"])
+
+
+def member_phones_masked(members: list[Member]) -> None:
+    """Set ``phone_masked`` on each member ("" without a phone): one statement, decrypting only the phones."""
+    phones = dict(Member.objects.filter(pk__in=[m.pk for m in members]).values_list("pk", "phone"))
+    for m in members:
+        phone = phones.get(m.pk) or ""
+        m.phone_masked = mask_phone(phone) if phone else ""

@@ -448,6 +448,16 @@ def member_reveal_id(*, member: Member, actor) -> str:
     return member.id_number
 
 
+def member_reveal_phone(*, member: Member, actor) -> str:
+    """See a member's own 联系电话 whole (a migrant worker is reached on theirs, not the household's): permitted to
+    those who may call the household, and audited."""
+    _ensure(actor, "household.view_phone", member.household)
+    if not member.phone:
+        raise DomainError("该成员未登记联系电话")
+    audit.record(actor, "member.phone_viewed", member, region_code=member.household.region_id)
+    return member.phone
+
+
 def household_reveal_phone(*, household: Household, actor) -> str:
     """See the household's 联系电话 whole (to call it: the contact's monthly call, a verification visit): a
     permitted, audited act like seeing an ID number."""

@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/merge/", views.household_merge, name="household_merge"),
     path("members/<int:pk>/reveal-id/", views.member_reveal_id, name="member_reveal_id"),
     path("<int:pk>/reveal-phone/", views.household_reveal_phone, name="household_reveal_phone"),
+    path("members/<int:pk>/reveal-phone/", views.member_reveal_phone, name="member_reveal_phone"),
 ]

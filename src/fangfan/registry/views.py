@@ -174,6 +174,7 @@ def household_detail(request, pk: int):
         Household.objects.select_related("region"), request.user, "household.view", pk=pk
     )
     active, removed = selectors.household_members(household)
+    selectors.member_phones_masked(active)
     context = {
         "household": household,
         "members": active,
@@ -203,6 +204,23 @@ def member_reveal_id(request, pk: int):
     except DomainError as exc:
         raise Http404(exc.message) from None
     response = render(request, "registry/_id_revealed.html", {"number": number, "member": member})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires("household.view_phone")
+@require_POST
+@never_cache
+def member_reveal_phone(request, pk: int):
+    """Show a member's own phone whole, once, as a link that dials it; the service records that it was seen."""
+    member = get_for_user_or_404(
+        Member.objects.select_related("household"), request.user, "household.view_phone", pk=pk
+    )
+    try:
+        phone = services.member_reveal_phone(member=member, actor=request.user)
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+    response = render(request, "registry/_phone_revealed.html", {"phone": phone})
     response["Cache-Control"] = "no-store"
     return response
 
