@@ -258,6 +258,28 @@ def test_split_taking_the_head_asks_who_heads_the_household_left_behind(clerk_cl
     assert home.head_name == staying.name
 
 
+def test_a_merged_household_is_found_among_the_cancelled_and_leads_to_where_it_went(clerk_client, home):
+    """After a merge the household leaves the list; 查看已注销农户 lists it, and its page links the household its
+    members went into, as each household's change table links the other."""
+    other = make_household("H-DF-120", VILLAGE, members=[("钱多", date(1990, 1, 1), "户主")])
+    merge = reverse("registry:household_merge", args=[other.pk])
+    data = {"target_number": "H-DF-101", "on": "2025-05-01"}
+    clerk_client.post(merge, data)
+    clerk_client.post(merge, {**data, "confirmed": home.pk})
+    other.refresh_from_db()
+    assert other.cancelled
+    clerk_client.get(detail(home))  # where the merge leads, with its message
+    listed = clerk_client.get(reverse("registry:household_list")).content.decode()
+    assert "H-DF-120" not in listed and 'href="/households/?cancelled=1"' in listed
+    cancelled = clerk_client.get(reverse("registry:household_list") + "?cancelled=1").content.decode()
+    assert "H-DF-120" in cancelled and "H-DF-101" not in cancelled and "共 1 户" in cancelled
+    assert "仅列出已注销农户" in cancelled and 'data-testid="extra-filter-cancelled"' in cancelled
+    page = clerk_client.get(detail(other)).content.decode()
+    assert 'data-testid="merged-into">H-DF-101<' in page and f'href="{detail(home)}"' in page
+    page = clerk_client.get(detail(home)).content.decode()
+    assert f'href="{detail(other)}" class="font-monospace">H-DF-120<' in page
+
+
 def test_new_household_forms_offer_the_villages_next_number(clerk_client, home):
     from fangfan.registry.selectors import next_household_number
 

@@ -495,12 +495,37 @@ def household_members(household: Household) -> tuple[list[Member], list[Member]]
     return active, removed
 
 
-def household_changes(household: Household) -> list[CompositionChange]:
-    return list(
+def household_changes(household: Household, user) -> list[CompositionChange]:
+    """The household's composition changes, newest first; each with ``related`` — the other household of a split,
+    a merge or a move — and ``related_visible``, whether ``user`` may open it (then the page links to it)."""
+    changes = list(
         CompositionChange.objects.filter(Q(household=household) | Q(other_household=household))
         .select_related("member", "household", "other_household", "actor")
         .defer("member__id_number", "member__phone", "household__phone", "other_household__phone")
         .order_by("-date", "-id")[:100]
+    )
+    for c in changes:
+        c.related = c.household if c.household_id != household.pk else c.other_household
+    related = {c.related.pk for c in changes if c.related is not None}
+    visible = set(
+        Household.objects.for_user(user, "household.view").filter(pk__in=related).values_list("pk", flat=True)
+    )
+    for c in changes:
+        c.related_visible = c.related is not None and c.related.pk in visible
+    return changes
+
+
+def merged_into(household: Household, changes: list[CompositionChange]) -> CompositionChange | None:
+    """For a household cancelled by a merge: the change that moved its members (``related`` is where they went)."""
+    if not household.cancelled:
+        return None
+    return next(
+        (
+            c
+            for c in changes
+            if c.kind == CompositionChange.Kind.MERGE and c.other_household_id == household.pk
+        ),
+        None,
     )
 
 

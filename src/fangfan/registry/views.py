@@ -131,8 +131,8 @@ def _list_response(request, address, *, push: str | None = None):
 
 
 def _extra_filters(request, address, cleaned: dict) -> list[dict]:
-    """Filters the form has no field for — a place above the village, a category of the statistics, 建议不一致 —
-    as they arrive from the dashboard's figures: each shown with a link that drops it, and kept by the form."""
+    """Filters the form has no field for — a place above the village, a category of the statistics, 建议不一致 (the
+    dashboard's figures), cancelled households — each shown with a link that drops it, and kept by the form."""
     shown = []
     if cleaned.get("area"):
         shown.append(("area", f"范围：{region_name(cleaned['area'])}"))
@@ -144,6 +144,8 @@ def _extra_filters(request, address, cleaned: dict) -> list[dict]:
         shown.append(("below_line", "年人均纯收入低于监测收入标准"))
     if cleaned.get("differs"):
         shown.append(("differs", "系统建议与现分类不一致"))
+    if cleaned.get("cancelled"):
+        shown.append(("cancelled", "已注销农户"))
     out = []
     for name, label in shown:
         query = selectors.query_without(address, name, "page")
@@ -175,11 +177,13 @@ def household_detail(request, pk: int):
     )
     active, removed = selectors.household_members(household)
     selectors.member_phones_masked(active)
+    changes = selectors.household_changes(household, request.user)
     context = {
         "household": household,
         "members": active,
         "removed_members": removed,
-        "changes": selectors.household_changes(household),
+        "changes": changes,
+        "merged_into": selectors.merged_into(household, changes),
         "history": selectors.household_history(household, [*active, *removed]),
         "income_lines": selectors.income_lines(household),
         "indicators": selectors.indicator_rows(household),
