@@ -434,3 +434,21 @@ def test_the_contact_can_call_the_household_from_its_verification_task(client, u
     body = client.get(reverse("monitoring:task_detail", args=[task.pk])).content.decode()
     assert "139****2222" in body and "13900002222" not in body
     assert reverse("registry:household_reveal_phone", args=[hh.pk]) in body
+
+
+def test_a_task_of_a_cancelled_household_says_so_and_can_still_be_closed(client, users):
+    """A household cancelled after its task opened (merged into another, its last member removed): the inbox and
+    the task page say so, and the village closes the task by excluding its warnings with the reason."""
+    hh, task, warnings = _bundled(n=1)
+    hh.cancelled, hh.cancelled_reason = True, "并入 H-OTHER"
+    hh.save(update_fields=["cancelled", "cancelled_reason"])
+    client.force_login(users["village_clerk"])
+    inbox = client.get(reverse("monitoring:warning_list")).content.decode()
+    assert 'data-testid="household-cancelled"' in inbox and "农户已注销" in inbox
+    page = client.get(reverse("monitoring:task_detail", args=[task.pk])).content.decode()
+    assert "该户已注销（并入 H-OTHER）" in page
+    response = _post_visit(client, task, {warnings[0].pk: ("exclude", "农户已注销，成员并入他户")})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.state == "done"
+    assert EarlyWarning.objects.get(pk=warnings[0].pk).state == "excluded"
