@@ -83,6 +83,33 @@ def test_upload_dry_run_then_import(client, people, media, tmp_path, django_capt
     assert AuditEvent.objects.filter(action="household.imported").count() == 1
 
 
+def test_the_summary_names_the_households_that_change(
+    client, people, media, tmp_path, django_capture_on_commit_callbacks
+):
+    """Which households an import creates or changes, and what changes (field names and member counts, no
+    values), first by 户编号 — before a real import as after it."""
+    from fangfan.registry.importer import households_import
+
+    client.force_login(people["village_clerk"])
+    households, members = sample()
+    households_import(
+        path=write_xlsx(tmp_path / "first.xlsx", households, members), actor=people["village_clerk"]
+    )
+    households[1]["工资性收入"] = "4321"
+    extra = dict(members[3], 姓名="王小五", 证件号码=test_import.make_id("20150505", 33), 与户主关系="之子")
+    book = write_xlsx(tmp_path / "second.xlsx", households, [*members, extra])
+    response = _post(client, django_capture_on_commit_callbacks, [_upload(book)], dry_run="1")
+    job = Job.objects.latest("id")
+    assert job.result["preview"] == [
+        {"number": H2, "kind": "更新", "what": job.result["preview"][0]["what"]},
+    ]
+    what = job.result["preview"][0]["what"]
+    assert "工资性收入" in what and "新增成员 1 人" in what and "4321" not in what
+    html = client.get(response["Location"]).content.decode()
+    assert 'data-testid="import-preview"' in html and H2 in html and "将变更的内容" in html
+    assert H1 not in html.split('data-testid="import-preview"')[1]  # unchanged: not listed
+
+
 def test_two_csv_files_upload(client, people, media, tmp_path, django_capture_on_commit_callbacks):
     client.force_login(people["town_station"])
     households, members = sample()

@@ -30,6 +30,7 @@ import contextlib
 import csv
 import gc
 import hashlib
+import heapq
 import hmac
 import io
 import multiprocessing
@@ -153,6 +154,7 @@ REGION_TRIGGER = "registry_member_region_insert"
 MAX_PROBLEMS = 10_000
 ANALYZE_AT = 5_000  # rows written from which an import refreshes the planner's statistics
 AUDIT_DETAIL_KEYS = 12
+PREVIEW_HOUSEHOLDS = 100  # the households an import's summary names, with what changes (first by 户编号)
 AUDIT_DETAIL_MEMBERS = 10
 
 
@@ -184,6 +186,9 @@ class ImportSummary:
     members_updated: int = 0
     members_unchanged: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    # The first households (by 户编号) the import creates or changes: {"number", "kind", "what"} — field names and
+    # counts only, no values (the job keeps this summary).
+    preview: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
 
@@ -206,6 +211,7 @@ class ImportSummary:
             "members_updated": self.members_updated,
             "members_unchanged": self.members_unchanged,
             "ignored_columns": self.ignored_columns,
+            "preview": self.preview,
             "seconds": round(self.seconds, 2),
         }
 
@@ -954,6 +960,7 @@ class _Import:
             summary.members_created = plan.m_new
             summary.members_updated = plan.m_changed
             summary.members_unchanged = plan.m_unchanged
+            summary.preview = [{"number": n, "kind": kind, "what": what} for n, kind, what in plan.preview]
             if not self.dry_run and summary.changed:
                 self.write(plan, summary, lap)
         summary.seconds = time.monotonic() - started
@@ -1376,7 +1383,9 @@ class _Import:
         if self.problems:
             result.problems = self.problems
             result.clear_rows()
-        elif self.dry_run:
+            return result
+        result.preview = _preview(result)
+        if self.dry_run:
             result.drop_plan()
         else:
             self.prepare_rows(result)
@@ -1690,6 +1699,7 @@ class _Import:
             merged.m_changed += r.n_m_changed
             merged.m_unchanged += r.m_unchanged
             merged.results.append(r)
+        merged.preview = heapq.nsmallest(PREVIEW_HOUSEHOLDS, (p for r in results for p in r.preview))
         unknown = [u for r in results for u in r.unknown]
         if unknown and mem_table is not None and not cell_stage:
             homes = self.load_member_homes([u[0] for u in unknown])
@@ -1937,6 +1947,35 @@ def _subtable(table: _Table | None, picks: list[int]) -> _Table | None:
     )
 
 
+def _preview(result: _SliceResult) -> list[tuple[str, str, str]]:
+    """The slice's first households by 户编号 that the import creates or changes, each with what changes in words:
+    the changed fields' names and the members added or updated (no values)."""
+    members_new: dict[str, int] = {}
+    members_changed: dict[str, int] = {}
+    for number, *_rest in result.m_new:
+        members_new[number] = members_new.get(number, 0) + 1
+    for number, *_rest in result.m_changed:
+        members_changed[number] = members_changed.get(number, 0) + 1
+
+    def members(number: str) -> list[str]:
+        parts = []
+        if members_new.get(number):
+            parts.append(f"新增成员 {members_new[number]} 人")
+        if members_changed.get(number):
+            parts.append(f"更新成员 {members_changed[number]} 人")
+        return parts
+
+    picked = []
+    for number, _values in heapq.nsmallest(PREVIEW_HOUSEHOLDS, result.hh_new, key=lambda h: h[0]):
+        picked.append((number, "新增", "、".join(["新建农户档案", *members(number)])))
+    for number, _old, _values, detail in heapq.nsmallest(
+        PREVIEW_HOUSEHOLDS, result.hh_changed, key=lambda h: h[0]
+    ):
+        fields = [k for k in detail[1] if k != "成员"]
+        picked.append((number, "更新", "、".join([*fields, *members(number)])))
+    return heapq.nsmallest(PREVIEW_HOUSEHOLDS, picked)
+
+
 def _audit_detail(old: dict, values: dict, changed: set, member_changes: list) -> tuple[dict, dict]:
     keys = sorted(changed, key=H_ALL.index)[:AUDIT_DETAIL_KEYS]
     before = {H_LABEL[k]: _audit_value(old[k]) for k in keys}
@@ -1975,6 +2014,7 @@ class _SliceResult:
     m_new_rows: list = field(default_factory=list)
     m_changed_rows: list = field(default_factory=list)
     staged: str = ""  # the staging file holding this slice's new rows (SQLite), instead of the two lists
+    preview: list = field(default_factory=list)  # (number, kind, what) of its first households by 户编号
 
     def drop_plan(self) -> None:
         """Keep the counts and the prepared rows; let go of the planning structures (they would be pickled)."""
@@ -1990,6 +2030,7 @@ class _SliceResult:
 @dataclass
 class _Merged:
     results: list = field(default_factory=list)
+    preview: list = field(default_factory=list)
     hh_new: int = 0
     hh_changed: int = 0
     hh_unchanged: int = 0
