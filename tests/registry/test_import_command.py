@@ -51,6 +51,17 @@ def test_folder_of_csv_files_and_dry_run(tmp_path, regions, capsys):
     assert Household.objects.count() == 0
 
 
+def test_verbose_run_names_the_households_it_creates(tmp_path, regions, capsys):
+    households, members = sample()
+    book = write_xlsx(tmp_path / "b.xlsx", households, members)
+    assert run(str(book), "--dry-run", "-v", "2") == 0
+    out = capsys.readouterr().out
+    assert "将新增、更新的农户：" in out
+    assert f"  {test_import.H1}  新增  新建农户档案、新增成员 3 人" in out
+    assert run(str(book), "--dry-run") == 0
+    assert "新增、更新的农户" not in capsys.readouterr().out  # only with -v 2
+
+
 def test_bad_file_lists_problems_and_exits_non_zero(tmp_path, regions, capsys):
     households, members = sample()
     members[0]["证件号码"] = "34152319700101001"

@@ -1,6 +1,6 @@
 """fangfan import-households FILE [--dry-run] [--user U]: import the household workbook, or a folder holding its
 two CSV files (DATA-FORMATS §2). A progress bar on a terminal, quiet in a pipe; every problem listed (up to 200)
-and a non-zero exit when the file has errors."""
+and a non-zero exit when the file has errors; with ``-v 2`` the households it creates or changes (first 100)."""
 
 import sys
 
@@ -30,6 +30,15 @@ class Command(DomainCommand):
             if show:
                 sys.stderr.write("\n")
         self.stdout.write(summary.describe())
+        if options["verbosity"] >= 2 and summary.preview:  # which households, with -v 2
+            total = summary.households_created + summary.households_updated
+            shown = len(summary.preview)
+            self.stdout.write(
+                f"{'将' if summary.dry_run else ''}新增、更新的农户"
+                + (f"（前 {shown} 户，共 {total} 户）：" if total > shown else "：")
+            )
+            for p in summary.preview:
+                self.stdout.write(f"  {p['number']}  {p['kind']}  {p['what']}")
 
     def _bar(self, done: int, total: int, message: str = "") -> None:
         percent = int(done * 100 / total) if total else 100
