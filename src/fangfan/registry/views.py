@@ -6,6 +6,8 @@ Every household is fetched through ``for_user``: outside the user's jurisdiction
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -195,6 +197,18 @@ def household_detail(request, pk: int):
     return render(request, "registry/household_detail.html", context)
 
 
+def _shown_once(request, template: str, reveal, name: str, **context):
+    """A value seen whole (an ID number, a phone): the service ``reveal()`` checks the permission and records the
+    view; nothing of it is cached. A refusal (nothing registered) is a 404."""
+    try:
+        value = reveal()
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+    response = render(request, template, {name: value, **context})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @requires("household.view_id")
 @require_POST
 @never_cache
@@ -203,13 +217,8 @@ def member_reveal_id(request, pk: int):
     member = get_for_user_or_404(
         Member.objects.select_related("household"), request.user, "household.view_id", pk=pk
     )
-    try:
-        number = services.member_reveal_id(member=member, actor=request.user)
-    except DomainError as exc:
-        raise Http404(exc.message) from None
-    response = render(request, "registry/_id_revealed.html", {"number": number, "member": member})
-    response["Cache-Control"] = "no-store"
-    return response
+    reveal = partial(services.member_reveal_id, member=member, actor=request.user)
+    return _shown_once(request, "registry/_id_revealed.html", reveal, "number", member=member)
 
 
 @requires("household.view_phone")
@@ -220,13 +229,8 @@ def member_reveal_phone(request, pk: int):
     member = get_for_user_or_404(
         Member.objects.select_related("household"), request.user, "household.view_phone", pk=pk
     )
-    try:
-        phone = services.member_reveal_phone(member=member, actor=request.user)
-    except DomainError as exc:
-        raise Http404(exc.message) from None
-    response = render(request, "registry/_phone_revealed.html", {"phone": phone})
-    response["Cache-Control"] = "no-store"
-    return response
+    reveal = partial(services.member_reveal_phone, member=member, actor=request.user)
+    return _shown_once(request, "registry/_phone_revealed.html", reveal, "phone")
 
 
 @requires("household.view_phone")
@@ -235,13 +239,8 @@ def member_reveal_phone(request, pk: int):
 def household_reveal_phone(request, pk: int):
     """Show the household's phone whole, once, as a link that dials it; the service records that it was seen."""
     household = get_for_user_or_404(Household.objects.all(), request.user, "household.view_phone", pk=pk)
-    try:
-        phone = services.household_reveal_phone(household=household, actor=request.user)
-    except DomainError as exc:
-        raise Http404(exc.message) from None
-    response = render(request, "registry/_phone_revealed.html", {"phone": phone})
-    response["Cache-Control"] = "no-store"
-    return response
+    reveal = partial(services.household_reveal_phone, household=household, actor=request.user)
+    return _shown_once(request, "registry/_phone_revealed.html", reveal, "phone")
 
 
 # --- edits -------------------------------------------------------------------------------------------------------
