@@ -267,6 +267,18 @@ def scenarios(deep: int):
                 "dashboard",
             ),
         ]
+    # The county's panel for one of its towns (a town's name on the county's panel opens it).
+    rows.append(
+        (
+            "county-dashboard-town",
+            "县 · 首页统计 · 查看一个镇（村 × 类别）",
+            "county",
+            "dashboard",
+            {"place": SEARCH_VILLAGE[:9] + "000"},
+            None,
+            "dashboard",
+        )
+    )
     # The dashboard's figures, opened by a county user: a town's 边缘易致贫户 (a row's cell), 监测对象（风险未消除）
     # and 低于监测收入标准 (the cards; income is no counted column, so that total counts households).
     drill = {"area": SEARCH_VILLAGE[:9] + "000", "category": "marginal"}
@@ -358,7 +370,10 @@ def run(args, users, runs: int, explain: bool = False) -> dict:
 
             m = measure(fn, runs=runs, before=cache.clear)
         elif kind == "dashboard":
-            m = measure(lambda user=user: registry_counts(user), runs=runs, before=cache.clear)
+            place = params.get("place")
+            m = measure(
+                lambda user=user, place=place: registry_counts(user, place), runs=runs, before=cache.clear
+            )
         else:
             target_url = {"http": url, "http-count": count_url, "http-home": home_url}[kind]
             client = clients[role]

@@ -229,5 +229,20 @@ def test_county_user_opens_a_dashboard_figure_and_narrows_it(server):
         assert "category=" not in page.url and "household_type=exited" in page.url and "area=" in page.url
         expect(page.locator("[data-testid=household-count]")).to_contain_text("共 1 户")
         assert _numbers(page) == ["DF-0002"]
+
+        # A town's name opens the panel for that town: its villages, and the way back to the county.
+        page.goto(f"{server}/")
+        page.click("[data-testid=dashboard-row][data-code='341523104000'] [data-testid=place-link]")
+        expect(page.locator("[data-testid=dashboard-path]")).to_contain_text("舒城县")
+        expect(page.locator("[data-testid=registry-dashboard] .card-title")).to_contain_text(
+            "桃溪镇各村（社区）"
+        )
+        village = page.locator("[data-testid=dashboard-row][data-code='341523104201']")
+        count = village.locator("a[href*='category=general']").inner_text()
+        village.locator("a[href*='category=general']").click()
+        expect(page.locator("[data-testid=household-count]")).to_contain_text(f"共 {count} 户")
+        page.go_back()
+        page.locator("[data-testid=dashboard-path] a").click()
+        expect(page.locator("[data-testid=dashboard-path]")).to_have_count(0)
         assert not outside, outside
         browser.close()

@@ -248,3 +248,43 @@ def test_the_cards_open_the_households_they_count(client, users, town, role):
     counted = client.get("/households/count/?below_line=1&at_risk=1").content.decode()
     expected = {"village_clerk": 2, "town_station": 2, "county_review": 2}[role]  # c and f: at risk and below
     assert f"共 {expected} 户" in counted, counted
+
+
+def test_a_county_user_looks_at_one_town_and_its_figures_open_that_towns_households(client, users, town):
+    """A town's name on the county's panel opens the panel for that town: its villages as rows, the cards and
+    totals over the town only, each figure opening the households it counts; the way back names the county."""
+    county = users["county_review"]
+    whole = registry_dashboard_context(county)
+    taoxi = next(r for r in whole["rows"] if r["code"] == "341523104000")
+    assert taoxi["drill"] == "/?place=341523104000"
+    context = registry_dashboard_context(county, "341523104000")
+    assert context["title"] == "桃溪镇各村（社区）农户分类统计"
+    assert {r["code"] for r in context["rows"]} >= {VILLAGE, OTHER_VILLAGE}
+    assert all(r["code"].startswith("341523104") and r["drill"] == "" for r in context["rows"])
+    assert context["households"] == 9 and context["below_line"] == 3  # 千人桥镇's household left out
+    assert [p["name"] for p in context["path"]] == ["舒城县", "桃溪镇"]
+    client.force_login(county)
+    html = client.get("/?place=341523104000").content.decode()
+    assert 'data-testid="dashboard-path"' in html and "桃溪镇各" in html
+    for card in context["cards"]:
+        assert "area=341523104000" in card["url"]
+    links = [(c["n"], c["url"]) for r in context["rows"] for c in (*r["cells"], r["differs"]) if c["url"]]
+    links += [(c["n"], c["url"]) for c in context["column_totals"] if c["url"]]
+    links += [(context["below_line"], next(c["url"] for c in context["cards"] if "below_line" in c["url"]))]
+    for n, url in links:
+        assert _listed_total(client, url) == n, url
+
+
+@pytest.mark.parametrize(
+    ("role", "place"),
+    [
+        ("county_review", "341523105201"),  # a village: no panel of its own
+        ("county_review", "341524000000"),  # another county
+        ("town_station", "341523105000"),  # another town
+        ("town_station", "341523104000"),  # the user's own town: the ordinary panel
+        ("county_review", "abc"),
+    ],
+)
+def test_a_place_outside_or_not_below_the_jurisdiction_shows_the_ordinary_panel(users, town, role, place):
+    user = users[role]
+    assert registry_dashboard_context(user, place) == registry_dashboard_context(user)

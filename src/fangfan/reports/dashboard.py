@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from fangfan.policy.selectors import plain
 from fangfan.regions.codes import Level
+from fangfan.regions.selectors import region_name
 
-from .selectors import CATEGORIES, registry_counts
+from .selectors import CATEGORIES, dashboard_place, registry_counts
 
 TEMPLATE = "reports/_registry_dashboard.html"
 CHART_ID = "registry-dashboard-chart"
@@ -29,11 +30,13 @@ CHART_COLOURS = {
 }
 
 
-def registry_dashboard_context(user) -> dict:
-    """Counts for the user's jurisdiction; an empty dict for users who may not see household figures."""
+def registry_dashboard_context(user, place: str | None = None) -> dict:
+    """Counts for the user's jurisdiction, or for ``place`` inside it (a town of a county: its villages); an empty
+    dict for users who may not see household figures."""
     if not (user.can("dashboard.view") and user.can("household.view")):
         return {}
-    counts = registry_counts(user)
+    place = dashboard_place(user, place)
+    counts = registry_counts(user, place)
     if counts is None:
         return {}
     place_label = Level(counts.level).label
@@ -63,40 +66,48 @@ def registry_dashboard_context(user) -> dict:
         ],
     }
     list_url = reverse("registry:household_list")
-    # Every figure opens the household list it counts (a village by ``village``, a town or more by ``area``).
-    place = "village" if counts.level == Level.VILLAGE else "area"
+    home_url = reverse("home")
+    # Every figure opens the household list it counts (a village by ``village``, a town or more by ``area``); the
+    # figures over the whole panel are limited to ``place`` when the panel shows one.
+    within = {"area": place} if place else {}
+    level_key = "village" if counts.level == Level.VILLAGE else "area"
 
     def link(n: int, **query) -> dict:
-        return {"n": n, "url": f"{list_url}?{urlencode(query)}" if n else ""}
+        return {"n": n, "url": f"{list_url}?{urlencode({**within, **query})}" if n else ""}
+
+    def listed(**query) -> str:
+        return f"{list_url}?{urlencode({**within, **query})}" if within or query else list_url
 
     # A click on a bar opens its households too (app.js reads "links" and leaves it out of the chart's option).
     chart["links"] = [
-        [f"{list_url}?{urlencode({place: row.code, 'category': key})}" for row in counts.rows]
+        [listed(**{level_key: row.code, "category": key}) for row in counts.rows]
         for key, _label in CHART_CATEGORIES
     ]
     rows = [
         {
             "code": row.code,
             "name": row.name,
-            "url": f"{list_url}?{urlencode({place: row.code})}",
+            "url": listed(**{level_key: row.code}),
+            # A town or more opens this panel for its own places; a village, its households.
+            "drill": f"{home_url}?{urlencode({'place': row.code})}" if counts.level < Level.VILLAGE else "",
             "cells": [
-                link(n, **{place: row.code, "category": key})
+                link(n, **{level_key: row.code, "category": key})
                 for n, (key, _l) in zip(row.cells, CATEGORIES, strict=True)
             ],
-            "differs": link(row.differs, **{place: row.code, "differs": "1"}),
+            "differs": link(row.differs, **{level_key: row.code, "differs": "1"}),
             "total": row.total,
         }
         for row in counts.rows
     ]
     cards = [
-        ("农户", counts.households, "", "户（不含已注销）", list_url, "total-households"),
-        ("在册人口", counts.members, "", "人", list_url, "total-members"),
+        ("农户", counts.households, "", "户（不含已注销）", listed(), "total-households"),
+        ("在册人口", counts.members, "", "人", listed(), "total-members"),
         (
             "监测对象",
             counts.monitoring,
             "text-orange",
             "户（风险未消除）",
-            f"{list_url}?at_risk=1",
+            listed(at_risk="1"),
             "total-monitoring",
         ),
         (
@@ -104,19 +115,29 @@ def registry_dashboard_context(user) -> dict:
             counts.below_line,
             "text-red",
             f"户（年人均纯收入 < {plain(counts.line)} 元）",
-            f"{list_url}?below_line=1",
+            listed(below_line="1"),
             "total-below-line",
         ),
     ]
+    # Where the panel stands, when it looks at a place inside the jurisdiction: the user's region (the way back),
+    # then that place.
+    path = []
+    if place:
+        path = [
+            {"name": region_name(user.region_id), "url": home_url},
+            {"name": region_name(place), "url": ""},
+        ]
     return {
         "cards": [
             dict(zip(("label", "value", "colour", "note", "url", "testid"), card, strict=True))
             for card in cards
         ],
-        "title": f"各{place_label}农户分类统计",
+        "title": f"{path[-1]['name'] if place else ''}各{place_label}农户分类统计",
         "place_label": place_label,
-        "list_url": list_url,
-        "differs_url": f"{list_url}?differs=1",
+        "path": path,
+        "place_name": path[-1]["name"] if place else "",
+        "list_url": listed(),
+        "differs_url": listed(differs="1"),
         "categories": CATEGORIES,
         "rows": rows,
         "column_totals": [link(counts.by_category.get(key, 0), category=key) for key, _label in CATEGORIES],
@@ -132,6 +153,6 @@ def registry_dashboard_context(user) -> dict:
 
 
 def registry_dashboard_panel(request) -> dict | None:
-    """A start-page panel (``reports.views.HOME_PANELS``)."""
-    context = registry_dashboard_context(request.user)
+    """A start-page panel (``reports.views.HOME_PANELS``); ``?place=`` looks at one place inside the jurisdiction."""
+    context = registry_dashboard_context(request.user, request.GET.get("place"))
     return {"template": TEMPLATE, **context} if context else None

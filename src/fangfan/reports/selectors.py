@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from fangfan.policy.selectors import monitoring_line_expression
-from fangfan.regions.codes import CODE_LENGTH, PREFIX, Level, level_of
+from fangfan.regions.codes import CODE_LENGTH, PREFIX, Level, code_range, level_of
 from fangfan.regions.models import Region
 from fangfan.registry.choices import MonitoringState
 from fangfan.registry.counts import count_rows
@@ -15,13 +15,31 @@ from fangfan.registry.filters import CATEGORIES, below_line_q, category_of, sugg
 from fangfan.registry.models import Household
 
 
-def below_line_count(user, lines: tuple) -> int:
-    """Households of the jurisdiction whose 年人均纯收入 is below the monitoring line in force for their village
-    (cancelled ones left out; ``registry.filters.below_line_q``, which the list's 低于监测收入标准 filter uses too).
-    For a county the range is written so that SQLite takes the income index rather than the region's."""
-    large = level_of(user.region_id) <= Level.COUNTY
-    qs = Household.objects.for_user(user, "dashboard.view", region_index=not large)
-    return qs.filter(below_line_q(user.region_id, lines), cancelled=False).count()
+def below_line_count(user, lines: tuple, scope: str) -> int:
+    """Households of the jurisdiction inside ``scope`` (a region code) whose 年人均纯收入 is below the monitoring line
+    in force for their village (cancelled ones left out; ``registry.filters.below_line_q``, which the list's
+    低于监测收入标准 filter uses too). For a county the range is written so that SQLite takes the income index rather
+    than the region's."""
+    large = level_of(scope) <= Level.COUNTY
+    inside = scope != user.region_id  # only the scope's range is written indexable (cf. the list's ``area``)
+    qs = Household.objects.for_user(user, "dashboard.view", region_index=not (large or inside))
+    if inside:
+        lo, hi = code_range(scope)
+        qs = qs.filter(region_id__gte=lo, region_id__lt=hi)
+    return qs.filter(below_line_q(scope, lines), cancelled=False).count()
+
+
+def dashboard_place(user, code: str | None) -> str | None:
+    """``code`` when it names a town or more strictly inside ``user``'s jurisdiction (a county user looking at one
+    of its towns), else None — the dashboard then covers the whole jurisdiction."""
+    if not code or not user.region_id or len(code) != CODE_LENGTH or not code.isdigit():
+        return None
+    span = user.jurisdiction_range()
+    if span is None or not (span[0] <= code < span[1]) or code == user.region_id:
+        return None
+    if level_of(code) >= Level.VILLAGE or level_of(code) <= level_of(user.region_id):
+        return None
+    return code
 
 
 def child_code(village: str, level: Level) -> str:
@@ -55,19 +73,23 @@ class RegistryCounts:
     by_category: dict[str, int] = field(default_factory=dict)
 
 
-def registry_counts(user) -> RegistryCounts | None:
-    """Households per place (the level below the user's region; a village clerk's own village) and category,
-    with totals, over the jurisdiction (cancelled households excluded).
+def registry_counts(user, place: str | None = None) -> RegistryCounts | None:
+    """Households per place (the level below the user's region, or below ``place`` — a region inside it, see
+    ``dashboard_place``; a village clerk's own village) and category, with totals, over the jurisdiction or that
+    place (cancelled households excluded).
 
     The counts come from ``registry.counts`` (per village and counted columns, kept exact by triggers on every
     write: a few thousand rows for a county instead of grouping 250 000 households); the categories are summed up
     here. Only 收入低于监测线 reads the households, and only those below the line, from the income index."""
     if not user.region_id:
         return None
-    region_level = level_of(user.region_id)
+    scope = place or user.region_id
+    region_level = level_of(scope)
     row_level = Level.VILLAGE if region_level >= Level.TOWN else Level(region_level + 1)
-    lines = monitoring_line_expression(user.region_id)
+    lines = monitoring_line_expression(scope)
     line = lines[1]
+    lo, hi = code_range(scope)
+    within = {"region_code__gte": lo, "region_code__lt": hi} if place else {}
     rows = []
     kinds: dict[tuple, tuple[str, bool, bool]] = {}  # a few dozen combinations repeat in every village
     for (
@@ -80,7 +102,7 @@ def registry_counts(user) -> RegistryCounts | None:
         _c,
         n,
         people,
-    ) in count_rows(user, "dashboard.view"):
+    ) in count_rows(user, "dashboard.view", **within):
         key = (household_type, exited_class, monitoring_type, state, suggestion)
         kind = kinds.get(key)
         if kind is None:
@@ -115,10 +137,12 @@ def registry_counts(user) -> RegistryCounts | None:
         result.households += n
         result.members += row["people"] or 0
         result.monitoring += row["monitoring"] or 0
-    result.below_line = below_line_count(user, lines)
-    # Every place of the jurisdiction gets a row, with zeros where nobody is registered yet.
+    result.below_line = below_line_count(user, lines, scope)
+    # Every place of the jurisdiction (or of ``place``) gets a row, with zeros where nobody is registered yet.
     names = dict(
-        Region.objects.for_user(user, "region.view").filter(level=row_level).values_list("code", "name")
+        Region.objects.for_user(user, "region.view")
+        .filter(level=row_level, code__gte=lo, code__lt=hi)
+        .values_list("code", "name")
     )
     for code in sorted(set(places) | set(names)):
         place = places.get(code) or PlaceRow(code=code, name=code)
