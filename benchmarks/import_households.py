@@ -397,13 +397,13 @@ def write_report(results: list[dict], *, doc: bool) -> str:
 NOTES = [
     "Notes (2026-12-06/07, this 2-vCPU machine; figures move by ±20 % between identical runs here, and the machine "
     "itself is slower at some hours: the same code took 28.7 s on SQLite on 2026-12-02, 32.9–39.1 s in single runs "
-    "early on 2026-12-06, 41.1–51.5 s that evening, 37.4 s in a single run at the start of the 2026-12-07 session "
-    "and 45.7–47.5 s an hour later):",
+    "early on 2026-12-06, 41.1–51.5 s that evening; on 2026-12-07 37.4 s in a single run, 45.7–47.5 s half an hour "
+    "later and 30.8–36.9 s an hour after that):",
     "",
-    "- **The target is not met here**: 18 200 member rows/s on SQLite (46.8 s, the median of three runs of "
-    "45.7–47.5 s) and 15 600 on PostgreSQL (54.6 s, runs of 53.5–55.4 s) at county scale, 853 416 members, in the "
-    "2026-12-07 runs (the table); 22 800 rows/s on SQLite in a single run earlier that day; 50 000 asked for, i.e. "
-    "17.1 s for everything. For scale, bare `executemany` on this machine: 560 000 rows/s of 5 text columns (the "
+    "- **The target is not met here**: 27 600 member rows/s on SQLite (30.9 s, the median of three runs of "
+    "30.8–36.9 s) and 19 000 on PostgreSQL (45.0 s, runs of 44.1–48.0 s) at county scale, 853 416 members, in the "
+    "later 2026-12-07 runs (the table); in a slower hour the same day 18 200 (46.8 s) and 15 600 (54.6 s); 50 000 "
+    "asked for, i.e. 17.1 s for everything. For scale, bare `executemany` on this machine: 560 000 rows/s of 5 text columns (the "
     "issue's 576 000), 157 000 rows/s of 35 — binding a county's member rows alone is 5.4 s of one processor. "
     "Reading and cutting the files take ≈ 4 s (one process); checking 21–25 s in two worker processes, each fully "
     "busy (≈ 50 µs of one processor per member row; the profile is flat: staging the rows ≈ 18 %, encryption "
