@@ -70,7 +70,8 @@ def test_upload_dry_run_then_import(client, people, media, tmp_path, django_capt
     assert response.status_code == 302 and response["Location"] == reverse("transfer:job", args=[job.pk])
     assert job.state == "done" and job.result["dry_run"] and job.result["households_created"] == 2
     assert Household.objects.count() == 0
-    assert not any((media / "uploads").iterdir())  # the upload is gone once the job is done
+    # A passed dry run keeps its file for the import that may follow (the next test); uploading again works too.
+    assert len(list((media / "uploads").iterdir())) == 1
     html = client.get(response["Location"]).content.decode()
     assert "试导入结果（未写入任何数据）" in html and "hx-trigger" not in html
 
@@ -81,6 +82,7 @@ def test_upload_dry_run_then_import(client, people, media, tmp_path, django_capt
     html = client.get(response["Location"]).content.decode()
     assert "导入结果" in html and 'data-testid="import-summary"' in html
     assert AuditEvent.objects.filter(action="household.imported").count() == 1
+    assert len(list((media / "uploads").iterdir())) == 1  # the real import's upload is gone, the dry run's stays
 
 
 def test_the_summary_names_the_households_that_change(
@@ -108,6 +110,51 @@ def test_the_summary_names_the_households_that_change(
     html = client.get(response["Location"]).content.decode()
     assert 'data-testid="import-preview"' in html and H2 in html and "将变更的内容" in html
     assert H1 not in html.split('data-testid="import-preview"')[1]  # unchanged: not listed
+
+
+def test_a_checked_file_is_imported_without_uploading_it_again(
+    client, people, media, tmp_path, django_capture_on_commit_callbacks
+):
+    """After a passed dry run its starter imports the same file with one button: a new job, which checks it again
+    and deletes it; only once, and only by its starter. A file that failed, or was imported, is not kept."""
+    client.force_login(people["village_clerk"])
+    households, members = sample()
+    book = write_xlsx(tmp_path / "东风村.xlsx", households, members)
+    response = _post(client, django_capture_on_commit_callbacks, [_upload(book)], dry_run="1")
+    dry = Job.objects.get()
+    assert dry.input_file and Path(dry.input_file).exists()  # kept for the import that follows
+    page = client.get(response["Location"]).content.decode()
+    url = reverse("transfer:import_checked", args=[dry.pk])
+    assert 'data-testid="import-checked"' in page and url in page
+    # Someone else who may see the job (the town station) cannot import another's file.
+    client.force_login(people["town_station"])
+    assert 'data-testid="import-checked"' not in client.get(response["Location"]).content.decode()
+    client.post(url)
+    assert Job.objects.count() == 1
+    client.force_login(people["village_clerk"])
+    assert client.get(url).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        imported = client.post(url)
+    job = Job.objects.latest("id")
+    assert imported["Location"] == reverse("transfer:job", args=[job.pk])
+    assert job.state == "done" and not job.result["dry_run"] and Household.objects.count() == 2
+    assert job.title == "导入农户：东风村.xlsx" and job.created_by == people["village_clerk"]
+    assert not any((media / "uploads").iterdir()) and not job.input_file  # gone once imported
+    dry.refresh_from_db()
+    assert not dry.input_file
+    # Once only.
+    again = client.post(url, follow=True)
+    assert "该试导入的文件已不在" in again.content.decode() and Job.objects.count() == 2
+    # A dry run that fails keeps nothing.
+    members[0]["证件号码"] = "341523"
+    _post(
+        client,
+        django_capture_on_commit_callbacks,
+        [_upload(write_xlsx(tmp_path / "b.xlsx", households, members))],
+        dry_run="1",
+    )
+    failed = Job.objects.latest("id")
+    assert failed.state == "failed" and not failed.input_file and not any((media / "uploads").iterdir())
 
 
 def test_two_csv_files_upload(client, people, media, tmp_path, django_capture_on_commit_callbacks):

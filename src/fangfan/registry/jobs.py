@@ -14,10 +14,11 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.http import QueryDict
 
 from fangfan.core.errors import DomainError, ValidationFailed
-from fangfan.core.jobs import job_handler
+from fangfan.core.jobs import job_handler, job_start
 from fangfan.core.models import Job
 
 IMPORT_KIND = "households_import"
@@ -82,6 +83,7 @@ def run_households_import(job: Job, progress) -> dict:
 
     params = job.params or {}
     upload = Path(job.input_file)
+    keep = False
     try:
         summary = households_import(
             path=upload,
@@ -90,6 +92,9 @@ def run_households_import(job: Job, progress) -> dict:
             display_name=params.get("display_name") or upload.name,
             progress=progress,
         )
+        # A file that passed a dry run stays for the import its starter may run next without uploading it again
+        # (``import_checked_file``); ``purge-files`` removes it after the retention period if nobody does.
+        keep = summary.dry_run
     except ValidationFailed as exc:
         if exc.problems:
             path = write_problems(job, exc.problems)
@@ -97,11 +102,51 @@ def run_households_import(job: Job, progress) -> dict:
         raise
     finally:
         # The upload holds personal data: keep it no longer than the job needs it.
-        if upload.is_dir():
-            shutil.rmtree(upload, ignore_errors=True)
-        else:
-            upload.unlink(missing_ok=True)
+        if not keep:
+            _remove_upload(upload)
+            Job.objects.filter(pk=job.pk).update(input_file="")
     return {**summary.as_dict(), "message": summary.describe()}
+
+
+def _remove_upload(upload: Path) -> None:
+    if upload.is_dir():
+        shutil.rmtree(upload, ignore_errors=True)
+    else:
+        upload.unlink(missing_ok=True)
+
+
+def checked_file_waiting(job: Job, user) -> bool:
+    """Whether ``job`` is a passed dry run by ``user`` whose file is still here to be imported."""
+    return (
+        job.kind == IMPORT_KIND
+        and job.state == Job.State.DONE
+        and bool((job.params or {}).get("dry_run"))
+        and job.created_by_id == getattr(user, "pk", None)
+        and bool(job.input_file)
+        and Path(job.input_file).exists()
+    )
+
+
+def import_checked_file(job: Job, actor) -> Job:
+    """Import the file a dry run checked, as a new job: only its starter may, once (the file moves to the new job,
+    which deletes it when it ends). The file is checked again — the register may have changed since."""
+    if not actor.can("household.import"):
+        raise DomainError("您的角色不能导入农户")
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if not checked_file_waiting(locked, actor):
+            raise DomainError("该试导入的文件已不在（已正式导入、已超过保存期限或不是您上传的），请重新上传")
+        shown = (locked.params or {}).get("display_name") or Path(locked.input_file).name
+        new = job_start(
+            kind=IMPORT_KIND,
+            title=f"导入农户：{shown}"[:200],
+            actor=actor,
+            params={"dry_run": False, "display_name": shown, "checked_by_job": locked.pk},
+            region_code=locked.region_code,
+            input_file=locked.input_file,
+        )
+        Job.objects.filter(pk=locked.pk).update(input_file="")
+    return new
 
 
 @job_handler(EXPORT_KIND, page="transfer:job")

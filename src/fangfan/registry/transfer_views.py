@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from fangfan.core.errors import DomainError
 from fangfan.core.jobs import job_start
 from fangfan.core.permissions import requires
 from fangfan.core.selectors import jobs_for_user
@@ -122,7 +123,12 @@ def import_page(request):
     return render(
         request,
         "registry/transfer/import.html",
-        {"error": error, "recent": recent, "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024)},
+        {
+            "error": error,
+            "recent": recent,
+            "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+            "retention_days": settings.FILE_RETENTION_DAYS,
+        },
         status=400 if error else 200,
     )
 
@@ -167,11 +173,26 @@ def job_status(request, pk: int):
         "problems": problems,
         "problem_count": (job.result or {}).get("problem_count", len(problems)),
         "has_file": bool(job.output_file) and Path(job.output_file).exists(),
+        "checked_file_waiting": registry_jobs.checked_file_waiting(job, request.user)
+        and request.user.can("household.import"),
         "retention_days": settings.FILE_RETENTION_DAYS,
     }
     if request.headers.get("HX-Request") == "true":
         return render(request, "registry/transfer/job.html#status", context)
     return render(request, "registry/transfer/job.html", context)
+
+
+@requires("household.import")
+@require_http_methods(["POST"])
+def import_checked(request, pk: int):
+    """Import the file a passed dry run checked, without uploading it again: a new job."""
+    job = _job_or_404(request, pk)
+    try:
+        new = registry_jobs.import_checked_file(job, request.user)
+    except DomainError as exc:
+        messages.warning(request, exc.message)
+        return redirect("transfer:job", pk=job.pk)
+    return redirect("transfer:job", pk=new.pk)
 
 
 def _file_response(path: str, filename: str):
