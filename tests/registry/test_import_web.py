@@ -82,7 +82,9 @@ def test_upload_dry_run_then_import(client, people, media, tmp_path, django_capt
     html = client.get(response["Location"]).content.decode()
     assert "导入结果" in html and 'data-testid="import-summary"' in html
     assert AuditEvent.objects.filter(action="household.imported").count() == 1
-    assert len(list((media / "uploads").iterdir())) == 1  # the real import's upload is gone, the dry run's stays
+    assert (
+        len(list((media / "uploads").iterdir())) == 1
+    )  # the real import's upload is gone, the dry run's stays
 
 
 def test_the_summary_names_the_households_that_change(
