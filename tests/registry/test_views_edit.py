@@ -216,6 +216,9 @@ def test_split_and_merge(clerk_client, home):
     assert f'name="confirmed" value="{home.pk}"' in html
     new.refresh_from_db()
     assert not new.cancelled
+    # A garbled confirmation is no confirmation: the household is shown again (no error the page cannot show).
+    response = clerk_client.post(merge, {"target_number": "H-DF-101", "on": "2025-05-01", "confirmed": "abc"})
+    assert "请确认：并入户 H-DF-101" in response.content.decode()
     # A confirmation given for another household does not merge into this one: it is shown again.
     other = make_household("H-DF-103", VILLAGE)
     response = clerk_client.post(

@@ -476,7 +476,9 @@ class MergeForm(StyledForm):
     )
     on = DayField(label="合户日期")
     # The household the user was shown and confirmed (the first valid post shows it; a second post merges).
-    confirmed = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Text, not a number: a garbled value is simply "not confirmed" (the household is shown again), never a hidden
+    # field's error the page cannot show.
+    confirmed = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
     def __init__(self, *args, household: Household, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -487,7 +489,7 @@ class MergeForm(StyledForm):
         """Whether the household to merge into has not been shown to the user yet (it is, and this form is
         marked to merge into it when posted again)."""
         target = self.cleaned_data["target_number"]
-        if self.cleaned_data.get("confirmed") == target.pk:
+        if self.cleaned_data.get("confirmed") == str(target.pk):
             return False
         self.data = self.data.copy()
         self.data["confirmed"] = str(target.pk)
