@@ -279,6 +279,7 @@ def test_a_merged_household_is_found_among_the_cancelled_and_leads_to_where_it_w
     assert "仅列出已注销农户" in cancelled and 'data-testid="extra-filter-cancelled"' in cancelled
     page = clerk_client.get(detail(other)).content.decode()
     assert 'data-testid="merged-into">H-DF-101<' in page and f'href="{detail(home)}"' in page
+    assert 'data-testid="report-warning"' not in page  # no warning can be raised on a cancelled household
     page = clerk_client.get(detail(home)).content.decode()
     assert f'href="{detail(other)}" class="font-monospace">H-DF-120<' in page
 
