@@ -277,6 +277,7 @@ def test_a_merged_household_is_found_among_the_cancelled_and_leads_to_where_it_w
     cancelled = clerk_client.get(reverse("registry:household_list") + "?cancelled=1").content.decode()
     assert "H-DF-120" in cancelled and "H-DF-101" not in cancelled and "共 1 户" in cancelled
     assert "仅列出已注销农户" in cancelled and 'data-testid="extra-filter-cancelled"' in cancelled
+    assert ">已注销</span>" in cancelled
     page = clerk_client.get(detail(other)).content.decode()
     assert 'data-testid="merged-into">H-DF-101<' in page and f'href="{detail(home)}"' in page
     assert 'data-testid="report-warning"' not in page  # no warning can be raised on a cancelled household
