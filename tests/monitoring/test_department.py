@@ -169,6 +169,18 @@ def test_缺少必需的列与枚举值错误(homes, tmp_path):
     assert "应为：低保、特困、孤儿、临时救助" in str(failure.value.problems[0])
 
 
+def test_证件号码列与其别名列同时出现时拒绝导入并指明两列(homes, tmp_path):
+    """Before, the row's ID came from whichever column was read last; which one is right cannot be guessed."""
+    path = write_xlsx(tmp_path, "医保.xlsx", ["证件号码", "结算日期", "个人自付金额", "身份证号码"],
+                      [[id_of(homes["zhang"]), "2026-03-01", "8000", UNKNOWN_ID]])  # fmt: skip
+    with pytest.raises(ValidationFailed) as failure:
+        department_import(source="medical", path=path, actor=None)
+    (problem,) = failure.value.problems
+    assert (problem.row, problem.column, problem.value) == (1, "证件号码", "证件号码、身份证号码")
+    assert problem.reason == "这一列出现了 2 次（A、D 列），请只保留一列"
+    assert not DepartmentBatch.objects.exists()
+
+
 def test_Excel中证件号码为数字时报错指明单元格(homes, tmp_path):
     path = write_xlsx(tmp_path, "医保.xlsx", ["证件号码", "结算日期", "个人自付金额"],
                       [[341523197005010011.0, "2026-03-01", 8000]])  # fmt: skip

@@ -104,6 +104,17 @@ def test_missing_header(tmp_path, regions):
     assert "缺少必需的列" in exc.value.message
 
 
+def test_a_column_given_twice_is_refused(tmp_path, regions):
+    path = tmp_path / "twice.csv"
+    path.write_text("区划代码,名称,名称\n341523104208,好村,坏村\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as exc:
+        regions_import(path=path, actor=None)
+    assert [str(p) for p in exc.value.problems] == [
+        "twice.csv 第1行 列“名称”（值：名称）：这一列出现了 2 次（第 2、3 列），请只保留一列"
+    ]
+    assert not Region.objects.filter(code="341523104208").exists()
+
+
 # --- the command --------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from test_import import (  # noqa: E402
     H1,
     H2,
     HEAD_ID,
+    HH_HEADERS,
     M_HEADERS,
     counts,
     make_id,
@@ -261,6 +262,43 @@ def test_missing_header_is_reported(tmp_path, regions, people):
         1,
         "证件号码",
         "缺少必需的列（表头）",
+    )
+
+
+def test_a_column_given_twice_is_refused_naming_both(tmp_path, regions, people):
+    """A corrected copy of 证件号码 beside the old one (here under its alias 身份证号码): which one is right cannot
+    be guessed, so the file is refused — before, the first was taken and the second silently dropped."""
+    households, members = sample()
+    for m in members:
+        m["身份证号码"] = m["证件号码"]
+    before = counts()
+    headers = [*M_HEADERS, "身份证号码"]
+    with pytest.raises(ValidationFailed) as exc:
+        households_import(
+            path=write_xlsx(tmp_path / "b.xlsx", households, members, m_headers=headers),
+            actor=people["village_clerk"],
+        )
+    assert counts() == before
+    [problem] = exc.value.problems
+    first = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[M_HEADERS.index("证件号码")]
+    last = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[len(M_HEADERS)]
+    assert (problem.sheet, problem.row, problem.column) == (MEM, 1, "证件号码")
+    assert problem.value == "证件号码、身份证号码"
+    assert problem.reason == f"这一列出现了 2 次（{first}、{last} 列），请只保留一列"
+
+
+def test_a_csv_column_given_twice_is_named_by_number(tmp_path, regions, people):
+    households, members = sample()
+    headers = [*HH_HEADERS, "户编号"]
+    with pytest.raises(ValidationFailed) as exc:
+        households_import(
+            path=write_csv_pair(tmp_path / "c", households, members, hh_headers=headers), actor=None
+        )
+    [problem] = exc.value.problems
+    assert (problem.file, problem.sheet, problem.row, problem.column) == ("户信息.csv", "", 1, "户编号")
+    assert (
+        problem.reason
+        == f"这一列出现了 2 次（第 {HH_HEADERS.index('户编号') + 1}、{len(headers)} 列），请只保留一列"
     )
 
 

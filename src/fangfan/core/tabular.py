@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -116,6 +116,42 @@ def read_tables(path: Path, *, display_name: str | None = None) -> list[Sheet]:
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return read_xlsx(path, display_name=display_name)
     raise ValidationFailed(f"{display_name or path.name}：不支持的文件类型“{suffix}”，请使用 .xlsx 或 .csv")
+
+
+def column_label(position: int, *, excel: bool) -> str:
+    """Column ``position`` (0-based) as the user finds it: its letter in Excel (A … Z, AA …), else its number."""
+    if not excel:
+        return str(position + 1)
+    letters, n = "", position + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def repeated_header(file: str, sheet: str, header: str, headers: list, positions: list[int]) -> Problem:
+    """One field given by two or more columns: which holds the right values cannot be guessed (a corrected copy
+    beside the old column is the usual case), so the file is refused naming every one of them."""
+    where = "、".join(column_label(p, excel=bool(sheet)) for p in positions)
+    where = f"{where} 列" if sheet else f"第 {where} 列"
+    shown = "、".join(dict.fromkeys(str(headers[p]).strip() for p in positions))
+    return Problem(
+        file, sheet, 1, header, shown, f"这一列出现了 {len(positions)} 次（{where}），请只保留一列"
+    )
+
+
+def repeated_headers(sheet: Sheet, canonical: Callable[[str], str] = str) -> list[Problem]:
+    """A problem for each field that more than one column of ``sheet`` gives (``canonical`` maps a header to
+    the field it fills, aliases included); empty headers are not columns."""
+    positions: dict[str, list[int]] = {}
+    for position, header in enumerate(sheet.headers):
+        if header:
+            positions.setdefault(canonical(header), []).append(position)
+    return [
+        repeated_header(sheet.file, sheet.name, field_name, sheet.headers, found)
+        for field_name, found in positions.items()
+        if len(found) > 1
+    ]
 
 
 def missing_headers(sheet: Sheet, required: list[str]) -> list[Problem]:

@@ -34,6 +34,7 @@ from fangfan.core.tabular import (
     calendar_date,
     money,
     read_tables,
+    repeated_headers,
     text,
     yes_no,
 )
@@ -260,7 +261,13 @@ def _header_map(sheet: Sheet, source: str) -> tuple[dict[str, Column | str], lis
             continue
         mapping[header] = known.get(header, "dropped" if header in DROPPED_HEADERS else "extra")
     present = set(mapping.values())
-    problems = []
+    field_of = {"id": ID_HEADER, "name": NAME_HEADER}
+
+    def field_name(header: str) -> str:
+        target = mapping[header]
+        return target.header if isinstance(target, Column) else field_of.get(target, header)
+
+    problems = repeated_headers(sheet, field_name)
     if "id" not in present:
         problems.append(Problem(sheet.file, sheet.name, 1, ID_HEADER, "", "缺少必需的列（表头）"))
     for column in columns:

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from fangfan.core import audit
 from fangfan.core.errors import DomainError, ValidationFailed
-from fangfan.core.tabular import Problem, missing_headers, read_tables, text
+from fangfan.core.tabular import Problem, missing_headers, read_tables, repeated_headers, text
 
 from .codes import RegionCodeError, level_of, parent_of, validate_code
 from .models import Region
@@ -44,9 +44,9 @@ def regions_import(
     span = _allowed_span(actor)
     tables = read_tables(path, display_name=display_name)
     sheet = tables[0]
-    problems = missing_headers(sheet, HEADERS)
+    problems = missing_headers(sheet, HEADERS) + repeated_headers(sheet)
     if problems:
-        raise ValidationFailed("区划代码表缺少必需的列", problems)
+        raise ValidationFailed("区划代码表的表头有误（缺少必需的列或有重复的列）", problems)
     incoming: dict[str, tuple[int, str]] = {}
     for row_number, row in sheet.rows:
         raw_code = row.get("区划代码")

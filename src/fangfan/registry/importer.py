@@ -60,7 +60,7 @@ from fangfan.core import audit
 from fangfan.core.crypto import AAD, decrypt_text, encrypt_text
 from fangfan.core.errors import ValidationFailed
 from fangfan.core.models import AuditEvent
-from fangfan.core.tabular import CellError, Problem, money, text, year_month, yes_no
+from fangfan.core.tabular import CellError, Problem, money, repeated_header, text, year_month, yes_no
 from fangfan.policy.services import policy_values
 from fangfan.regions.codes import Level, level_of
 from fangfan.regions.models import Region
@@ -288,6 +288,8 @@ class _Table:
     kind: str = ""  # "household" / "member"
     index: dict[str, int] = field(default_factory=dict)  # our header → column position
     ignored: list[str] = field(default_factory=list)
+    # our header → every column position it was found at, where it was found more than once
+    repeated: dict[str, list[int]] = field(default_factory=dict)
     lines: _Lines | None = None
     _columns: list[tuple] | None = None
 
@@ -472,7 +474,9 @@ def _classify(table: _Table) -> None:
             if norm not in formats.DERIVED_HEADERS:
                 table.ignored.append(raw)
             continue
-        table.index.setdefault(canonical, position)
+        first = table.index.setdefault(canonical, position)
+        if first != position:
+            table.repeated.setdefault(canonical, [first]).append(position)
 
 
 # --- cell checks ----------------------------------------------------------------------------------------------
@@ -913,6 +917,11 @@ class _Import:
             for column in columns:
                 if column.required and column.header not in table.index:
                     self.problem(table, 1, column.header, "", "缺少必需的列（表头）")
+            # Two columns for one field: neither is taken (tabular.repeated_header).
+            for header, positions in table.repeated.items():
+                self.problems.append(
+                    repeated_header(table.file, table.sheet, header, table.headers, positions)
+                )
         self.fail_if_problems()
         return found.get("household"), found.get("member")
 
