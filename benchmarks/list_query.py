@@ -299,6 +299,27 @@ def scenarios(deep: int):
                 "page1",
             ),
         ]
+    # 责任到人 (the town's panel counts the households still lacking a 帮扶责任人/联系人; the count opens them).
+    rows += [
+        (
+            "town-no-helper-p1",
+            "镇 · 未落实帮扶责任人/联系人 · 第1页",
+            "town",
+            "page",
+            {"no_helper": "1"},
+            1,
+            "page1",
+        ),
+        (
+            "town-no-helper-count",
+            "镇 · 未落实帮扶责任人/联系人 · 精确总数",
+            "town",
+            "count",
+            {"no_helper": "1"},
+            1,
+            "page1",
+        ),
+    ]
     rows += [
         ("http-town-p1", "HTTP 镇 · 脱贫户 · 第1页（整个响应）", "town", "http", exited, 1, "http"),
         (

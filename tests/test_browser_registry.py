@@ -40,6 +40,8 @@ for i in range(3, 8):
                    income={{"wage_income": Decimal(9000 + 1000 * i)}})
 User.objects.create_user(username="county-review", password={PASSWORD!r}, role="county_review",
                          region_id="341523000000", full_name="县审核")
+User.objects.create_user(username="dfc-helper", password={PASSWORD!r}, role="helper",
+                         region_id="341523104201", full_name="东风村联系人")
 make_household("XH-0001", "341523104202", members=[("张山", date(1980, 1, 1), "户主")])
 make_household("FY-0001", "341523105201", members=[("张珊", date(1981, 1, 1), "户主")])
 """
@@ -53,7 +55,7 @@ def server(tmp_path_factory):
 
 
 def _numbers(page) -> list[str]:
-    return page.locator("[data-testid=household-row] td:first-child").all_inner_texts()
+    return page.locator("[data-testid=household-row] td a.font-monospace").all_inner_texts()
 
 
 def _signed_in(p, server: str, username: str):
@@ -108,7 +110,7 @@ def test_village_clerk_edits_income_and_sees_figures_change(server):
         expect(page).to_have_url(re.compile(r"sort=per_capita_income"))
         page.click("[data-testid=sort-per_capita_income]")
         expect(page).to_have_url(re.compile(r"sort=-per_capita_income"))
-        expect(page.locator("[data-testid=household-row] td:first-child").first).to_have_text("DF-0007")
+        expect(page.locator("[data-testid=household-row] td a.font-monospace").first).to_have_text("DF-0007")
 
         # Open the household.
         page.goto(f"{server}/households/")
@@ -244,5 +246,52 @@ def test_county_user_opens_a_dashboard_figure_and_narrows_it(server):
         page.go_back()
         page.locator("[data-testid=dashboard-path] a").click()
         expect(page.locator("[data-testid=dashboard-path]")).to_have_count(0)
+        assert not outside, outside
+        browser.close()
+
+
+def test_village_clerk_names_a_helper_for_the_households_lacking_one(server):
+    """Plan 四(一)3: every exited household has a 帮扶责任人. The clerk's panel counts those lacking one; the count
+    opens them, the clerk ticks them all and names one; the helper then finds them on their own panel."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser, page, outside = _signed_in(p, server, "dfc-clerk")
+        page.goto(f"{server}/")
+        badge = page.locator("[data-testid=helper-badge]")
+        expect(badge).to_contain_text("未落实帮扶责任人/联系人 1 户")  # DF-0002, the exited household
+        badge.click()
+        page.wait_for_load_state("networkidle")
+        assert _numbers(page) == ["DF-0002"]
+        submit = page.locator("[data-testid=helper-bulk-submit]")
+        expect(submit).to_be_disabled()
+        page.click("[data-testid=check-all]")
+        expect(page.locator("[data-checked-count]")).to_have_text("1")
+        expect(submit).to_be_enabled()
+        submit.click()
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("[data-testid=selected-households]")).to_contain_text("DF-0002")
+        page.select_option("select[name=helper]", label="东风村联系人（dfc-helper，东风村）")
+        screenshot(page, "helper-bulk-assign")
+        page.click("[data-testid=save]")
+        page.wait_for_load_state("networkidle")
+        expect(page.locator(".alert-success")).to_contain_text(
+            "已指定 东风村联系人 为 1 户的帮扶责任人/联系人"
+        )
+        expect(page.locator("[data-testid=household-count]")).to_contain_text("共 0 户")
+        page.goto(f"{server}/")
+        expect(page.locator("[data-testid=helper-badge]")).to_contain_text("未落实帮扶责任人/联系人 0 户")
+        assert not outside, outside
+        browser.close()
+
+        browser, page, outside = _signed_in(p, server, "dfc-helper")
+        page.goto(f"{server}/")
+        page.click("[data-testid=helper-badge]")
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("[data-testid=extra-filter-helper]")).to_contain_text("帮扶责任人/联系人：我")
+        assert _numbers(page) == ["DF-0002"]
+        page.locator("[data-testid=household-row] a").first.click()
+        expect(page.locator("[data-testid=helper]")).to_contain_text("东风村联系人")
+        expect(page.locator("[data-testid=helper-edit]")).to_have_count(0)  # a helper does not name helpers
         assert not outside, outside
         browser.close()

@@ -144,6 +144,7 @@ def demo_generate(
             stats = builder.build(villages, households, report)
             report(households, households, "建立索引")
         accounts = demo_users_create()
+        _assign_helpers(accounts, rng, today)
         summary = DemoSummary(
             seed=seed,
             households=stats["households"],
@@ -175,6 +176,30 @@ def demo_generate(
     summary.seconds = time.perf_counter() - started
     summary.timings["analyze"] = summary.seconds - (committed - started)
     return summary
+
+
+def _assign_helpers(accounts: list[DemoAccount], rng: random.Random, today: date) -> None:
+    """Each demo 帮扶责任人/联系人 looks after the exited and at-risk households of their village, named over the
+    last two years — all but about one in twenty, so that the town's panel shows some households still 未落实."""
+    from fangfan.accounts.models import User
+    from fangfan.accounts.roles import Role
+    from fangfan.registry.filters import needs_helper_q
+    from fangfan.registry.models import HelperAssignment
+
+    helpers = User.objects.filter(
+        username__in=[a.username for a in accounts if a.role == Role.HELPER], role=Role.HELPER
+    )
+    rows = []
+    for helper in helpers:
+        needing = Household.objects.filter(region_id=helper.region_id, cancelled=False).filter(
+            needs_helper_q()
+        )
+        for pk in needing.order_by("pk").values_list("pk", flat=True):
+            if rng.random() < 0.05:
+                continue
+            started = today - timedelta(days=rng.randint(30, 730))
+            rows.append(HelperAssignment(household_id=pk, helper=helper, started_on=started))
+    HelperAssignment.objects.bulk_create(rows, batch_size=2000)
 
 
 # --- regions ------------------------------------------------------------------------------------------------

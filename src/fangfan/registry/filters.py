@@ -14,6 +14,9 @@ values that were applied, as strings:
 - ``differs=1`` — the system suggestion differs from the current class;
 - ``at_risk=1`` — 监测对象 whose risk is not eliminated; ``below_line=1`` — 年人均纯收入 below the monitoring line in
   force for the household's village (the dashboard's figures);
+- ``helper`` — a user's id: the households whose current 帮扶责任人/联系人 that user is; ``no_helper=1`` —
+  households that need one (``needs_helper_q``) and have none in office (none named, or the account disabled);
+  ``needs_helper=1`` — households that need one, whether or not they have one;
 - ``cancelled=1`` — cancelled households only (by default they are left out);
 - ``q`` — a search: four characters of digits (or three and X) find the last four digits of a member's ID;
   five or more digits find the start of a 户编号 and, when they are a whole valid ID number (18 characters, 15
@@ -43,7 +46,7 @@ from fangfan.regions.codes import Level, code_range, level_of
 
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
 from .idnumber import IdNumberError, normalize_id, parse_id
-from .models import Household, Member
+from .models import HelperAssignment, Household, Member
 from .services import id_index
 
 CHOICE_FILTERS = {
@@ -120,6 +123,35 @@ def below_line_q(region_code: str, lines: tuple | None = None) -> Q:
     if not isinstance(line_expr, Value):
         q &= Q(per_capita_income__lt=line_expr)
     return q
+
+
+def needs_helper_q(prefix: str = "") -> Q:
+    """Households that must have a 帮扶责任人 or 联系人: every exited household (plan 四(一)3: 脱贫户 always have a
+    responsible person) and every 监测对象 whose risk is not eliminated (plan 四(二)2: contacts of the marginal
+    households). ``prefix``: the path to the household from another model (``household__``)."""
+    return Q(**{f"{prefix}household_type": HouseholdType.EXITED}) | (
+        ~Q(**{f"{prefix}monitoring_type": ""})
+        & ~Q(**{f"{prefix}monitoring_state": MonitoringState.ELIMINATED})
+    )
+
+
+def helped_by_q(helper_pk: int) -> Q:
+    """Households whose current 帮扶责任人/联系人 is user ``helper_pk`` (``helper_current_idx``)."""
+    return Q(
+        Exists(
+            HelperAssignment.objects.filter(
+                household=OuterRef("pk"), helper_id=helper_pk, ended_on__isnull=True
+            )
+        )
+    )
+
+
+def without_helper_q() -> Q:
+    """Households that need a 帮扶责任人/联系人 and have none in office."""
+    current = HelperAssignment.objects.filter(
+        household=OuterRef("pk"), ended_on__isnull=True, helper__is_active=True
+    )
+    return needs_helper_q() & ~Q(Exists(current))
 
 
 def category_q(key: str) -> Q:
@@ -453,6 +485,16 @@ def household_filter(
     if _get(params, "differs") == "1":
         qs = qs.filter(suggestion_differs_q())
         cleaned["differs"] = "1"
+    helper = _get(params, "helper")
+    if helper.isascii() and helper.isdigit() and len(helper) < 10:
+        qs = qs.filter(helped_by_q(int(helper)))
+        cleaned["helper"] = str(int(helper))
+    if _get(params, "needs_helper") == "1":
+        qs = qs.filter(needs_helper_q())
+        cleaned["needs_helper"] = "1"
+    if _get(params, "no_helper") == "1":
+        qs = qs.filter(without_helper_q())
+        cleaned["no_helper"] = "1"
     if _get(params, "cancelled") == "1":
         qs = qs.filter(cancelled=True)
         cleaned["cancelled"] = "1"

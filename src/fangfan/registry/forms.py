@@ -22,7 +22,7 @@ from .choices import (
     HousingGrade,
 )
 from .formats import clean_household_number, clean_phone
-from .models import Household, Member
+from .models import HelperAssignment, Household, Member
 from .selectors import mask_phone
 from .services import MEMBER_EDITABLE
 
@@ -508,3 +508,57 @@ class MergeForm(StyledForm):
         if target.pk == self.household.pk:
             raise forms.ValidationError("不能与本户合户")
         return target
+
+
+_END_REASONS = [
+    (value, label)
+    for value, label in HelperAssignment.EndReason.choices
+    if value != HelperAssignment.EndReason.CANCELLED  # the system's own, when a household is cancelled
+]
+
+
+def _helper_label(user) -> str:
+    place = user.region.name if user.region_id else ""
+    return f"{user.full_name or user.username}（{user.username}{'，' + place if place else ''}）"
+
+
+class HelperAssignForm(StyledForm):
+    """Name the 帮扶责任人/联系人 of one or more households; the reason is asked when one is replaced."""
+
+    helper = forms.TypedChoiceField(label="帮扶责任人/联系人", coerce=int, error_messages=REQUIRED)
+    on = DayField(label="起始日期", initial=date.today)
+    reason = forms.ChoiceField(
+        label="更换原因",
+        choices=[("", "请选择"), *_END_REASONS],
+        required=False,
+        help_text="原帮扶责任人/联系人为何不再负责",
+        error_messages={"required": "更换帮扶责任人须选择原因"},
+    )
+
+    def __init__(self, *args, candidates, replacing: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {u.pk: u for u in candidates}
+        self.replacing = replacing
+        self.fields["helper"].choices = [
+            ("", "请选择" if self.candidates else "本村（镇）没有在用的帮扶责任人/联系人账号"),
+            *((pk, _helper_label(u)) for pk, u in self.candidates.items()),
+        ]
+        if replacing:
+            self.fields["reason"].required = True
+        else:
+            del self.fields["reason"]
+
+    def clean_helper(self):
+        helper = self.candidates.get(self.cleaned_data["helper"])
+        if helper is None:
+            raise forms.ValidationError("请从列表中选择")
+        return helper
+
+
+class HelperReleaseForm(StyledForm):
+    """Release a household's 帮扶责任人/联系人 without naming another."""
+
+    release_reason = forms.ChoiceField(
+        label="解除原因", choices=[("", "请选择"), *_END_REASONS], error_messages=REQUIRED
+    )
+    release_on = DayField(label="解除日期", initial=date.today)

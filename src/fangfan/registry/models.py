@@ -412,3 +412,60 @@ class HouseholdCountDelta(_CountRow):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.households:+d}"
+
+
+class HelperAssignment(models.Model):
+    """Who looks after a household: its 帮扶责任人 (every exited household always has one, plan 四(一)3) or 联系人
+    (village cadres and work teams for marginal households, contacted monthly, plan 四(二)2). One at a time per
+    household; a replaced or released assignment is kept, with the date and the reason, so the household's
+    history shows who was responsible when."""
+
+    class EndReason(models.TextChoices):
+        JOB_CHANGE = "job_change", _("岗位变动")
+        POOR_HELP = "poor_help", _("帮扶不力")
+        REBALANCE = "rebalance", _("调整联系户")
+        NOT_NEEDED = "not_needed", _("不再需要帮扶")
+        CANCELLED = "cancelled", _("农户已注销")
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="helper_assignments"
+    )
+    helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("帮扶责任人/联系人"),
+        on_delete=models.PROTECT,
+        related_name="helped_households",
+    )
+    started_on = models.DateField(_("起始日期"))
+    ended_on = models.DateField(_("终止日期"), null=True, blank=True)
+    end_reason = models.CharField(_("终止原因"), max_length=20, choices=EndReason.choices, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    objects = ScopedManager()
+    region_field = "household__region_id"
+
+    class Meta:
+        verbose_name = _("帮扶责任人指定")
+        verbose_name_plural = _("帮扶责任人指定")
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(ended_on__isnull=True),
+                name="one_current_helper_per_household",
+            ),
+        ]
+        indexes = [
+            # "My households" and each helper's count: the current assignments of one helper.
+            models.Index(fields=["helper", "ended_on", "household"], name="helper_current_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.helper} {self.started_on}"

@@ -23,8 +23,17 @@ from fangfan.regions.models import Region
 
 from .choices import ExitedClass, HouseholdType, HousingGrade, MonitoringState, MonitoringType, Suggestion
 from .counts import count_total
-from .filters import at_risk_q, category_q, household_list, probes, search_members, suggestion_differs_q
-from .models import COUNT_KEYS, CompositionChange, Household, Member
+from .filters import (
+    at_risk_q,
+    category_q,
+    household_list,
+    needs_helper_q,
+    probes,
+    search_members,
+    suggestion_differs_q,
+    without_helper_q,
+)
+from .models import COUNT_KEYS, CompositionChange, HelperAssignment, Household, Member
 
 PAGE_SIZE = 50
 
@@ -99,6 +108,11 @@ def _page_number(raw) -> int:
     return max(1, min(number, 1_000_000))
 
 
+# Filters on what the kept counts do not hold (income against each village's line, the 帮扶责任人): such a list's
+# total counts its households.
+UNCOUNTED_FILTERS = ("below_line", "helper", "no_helper", "needs_helper")
+
+
 def list_page(user, qs, cleaned: dict, *, page=1, per_page: int = PAGE_SIZE) -> HouseholdPage:
     """The household list's page for ``filters.household_list``'s (qs, cleaned), counted the cheapest exact way:
 
@@ -113,7 +127,8 @@ def list_page(user, qs, cleaned: dict, *, page=1, per_page: int = PAGE_SIZE) -> 
       the page: the page shows a floor and the exact total is loaded afterwards (``household_count``). On
       PostgreSQL that page is planned without parallel workers (``serial_plan``)."""
     q = cleaned.get("q", "")
-    if not q and cleaned.get("below_line"):  # income is no counted column: the few below the line, counted
+    if not q and any(cleaned.get(k) for k in UNCOUNTED_FILTERS):
+        # income and the helpers are no counted columns: the few households such a list holds, counted
         return household_page(
             qs,
             page=page,
@@ -270,7 +285,7 @@ def household_count(qs, *, user, params: dict) -> int:
     The distinct households are counted with ``COUNT(DISTINCT …)``, not ``COUNT(*)`` over a ``DISTINCT`` subquery:
     PostgreSQL then sorts the 11 600 ids inside the aggregate instead of hashing them first (county "wj" 4.4 →
     3.2 ms, median of 200 alternating runs); SQLite uses a temporary b-tree either way (4.1 ms both)."""
-    if not params.get("q") and not params.get("below_line"):
+    if not params.get("q") and not any(params.get(k) for k in UNCOUNTED_FILTERS):
         return _counted_total(user, params)
     members = search_members(user, params)
     if members is not None:
@@ -329,6 +344,8 @@ AUDIT_ACTIONS = {
     "member.id_viewed": "查看完整证件号",
     "household.phone_viewed": "查看完整联系电话",
     "member.phone_viewed": "查看成员完整联系电话",
+    "household.helper_assigned": "指定帮扶责任人/联系人",
+    "household.helper_released": "解除帮扶责任人/联系人",
 }
 # Keys in before/after that are not model fields.
 EXTRA_LABELS = {
@@ -341,6 +358,7 @@ EXTRA_LABELS = {
     "merged_from": "并入的原户",
     "split_from": "分自原户",
     "note": "说明",
+    "helper": "帮扶责任人/联系人",
 }
 _CHOICE_LABELS: dict[str, dict[str, str]] = {
     "household_type": dict(HouseholdType.choices),
@@ -576,3 +594,99 @@ def member_phones_masked(members: list[Member]) -> None:
     for m in members:
         phone = phones.get(m.pk) or ""
         m.phone_masked = mask_phone(phone) if phone else ""
+
+
+# --- 帮扶责任人 / 联系人 -------------------------------------------------------------------------------------------
+
+
+def helper_assignments(household: Household) -> list[HelperAssignment]:
+    """The household's 帮扶责任人/联系人, the current one first, then those before, newest first."""
+    return list(
+        HelperAssignment.objects.filter(household=household)
+        .select_related("helper", "helper__region")
+        .order_by(Case(When(ended_on__isnull=True, then=0), default=1), "-started_on", "-id")
+    )
+
+
+def helper_candidates(households: list[Household]):
+    """The accounts that may look after every one of ``households``: active 帮扶责任人/联系人 of their village or
+    of its town (the levels that role is bound to), by name."""
+    from fangfan.accounts.models import User
+
+    places: set[str] | None = None
+    for household in households:
+        village = household.region_id
+        own = {village, village[:9] + "000"}
+        places = own if places is None else places & own
+    if not places:
+        return User.objects.none()
+    return (
+        User.objects.filter(role=Role.HELPER, is_active=True, region_id__in=sorted(places))
+        .select_related("region")
+        .order_by("region_id", "full_name", "username")
+    )
+
+
+def helper_workload(user) -> list[dict]:
+    """Each active 帮扶责任人/联系人 of the user's jurisdiction with how many households they look after now, and
+    how many of those need one (exited or at risk) — the town's view of 责任到人, busiest first."""
+    from fangfan.accounts.models import User
+
+    helpers = User.objects.for_user(user, "household.view").filter(role=Role.HELPER, is_active=True)
+    current = (
+        HelperAssignment.objects.for_user(user, "household.view")
+        .filter(ended_on__isnull=True, helper__in=helpers)
+        .values("helper_id")
+        .annotate(n=Count("id"), needing=Count("id", filter=needs_helper_q("household__")))
+    )
+    counts = {row["helper_id"]: row for row in current}
+    return sorted(
+        (
+            {
+                "user": h,
+                "households": counts.get(h.pk, {}).get("n", 0),
+                "needing": counts.get(h.pk, {}).get("needing", 0),
+            }
+            for h in helpers.select_related("region")
+        ),
+        key=lambda row: (-row["households"], row["user"].region_id or "", str(row["user"])),
+    )
+
+
+def helper_name(pk: str, user) -> str:
+    """The name shown for the list's ``helper`` filter: the user's own "我", else the account's name."""
+    from fangfan.accounts.models import User
+
+    if str(user.pk) == pk:
+        return "我"
+    helper = User.objects.filter(pk=int(pk), role=Role.HELPER).first()
+    return str(helper) if helper else "（无此账号）"
+
+
+def current_helpers(households: list[Household]) -> dict[int, HelperAssignment]:
+    """The current assignment of each of ``households`` that has one, by household id."""
+    return {
+        a.household_id: a
+        for a in HelperAssignment.objects.filter(
+            household__in=[h.pk for h in households], ended_on__isnull=True
+        ).select_related("helper")
+    }
+
+
+def helper_coverage(user) -> dict[str, int]:
+    """How many households of the jurisdiction need a 帮扶责任人/联系人 (exited, or at risk), and how many of those
+    have none in office."""
+
+    households = Household.objects.for_user(user, "household.view").filter(cancelled=False)
+    return {
+        "needing": households.filter(needs_helper_q()).count(),
+        "without": households.filter(without_helper_q()).count(),
+    }
+
+
+def needs_helper(household: Household) -> bool:
+    """Whether the household must have a 帮扶责任人/联系人 (``filters.needs_helper_q``, for one household)."""
+    return not household.cancelled and (
+        household.household_type == HouseholdType.EXITED
+        or (bool(household.monitoring_type) and household.monitoring_state != MonitoringState.ELIMINATED)
+    )

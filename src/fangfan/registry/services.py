@@ -7,8 +7,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils.crypto import salted_hmac
 
+from fangfan.accounts.roles import Role
 from fangfan.core import audit
 from fangfan.core.crypto import blind_index
 from fangfan.core.errors import DomainError
@@ -20,7 +23,14 @@ from .choices import JOIN_REASONS, LEAVE_REASONS
 from .derive import derive, member_facts, name_initials
 from .formats import clean_household_number, clean_phone
 from .idnumber import IdNumberError, mask_id, parse_id
-from .models import INCOME_FIELDS, INDICATOR_FIELDS, CompositionChange, Household, Member
+from .models import (
+    INCOME_FIELDS,
+    INDICATOR_FIELDS,
+    CompositionChange,
+    HelperAssignment,
+    Household,
+    Member,
+)
 
 HOUSEHOLD_EDITABLE = [
     "household_type",
@@ -323,6 +333,7 @@ def member_remove(*, member: Member, actor, reason: str, on: date) -> Member:
             went = reason if reason != "其他" else "因其他原因减少"
             household.cancelled, household.cancelled_reason = True, f"整户减少（最后一名在册成员{went}）"
             household.save(update_fields=["cancelled", "cancelled_reason", "updated_at"])
+            _release_helper(household, on, HelperAssignment.EndReason.CANCELLED)
             audit.record(
                 actor,
                 "household.cancelled",
@@ -435,6 +446,7 @@ def household_merge(*, source: Household, target: Household, actor, on: date) ->
             )
         source.cancelled, source.cancelled_reason = True, f"并入 {target.number}"
         source.save(update_fields=["cancelled", "cancelled_reason", "updated_at"])
+        _release_helper(source, on, HelperAssignment.EndReason.CANCELLED)
         household_recompute(source)
         household_recompute(target)
         audit.record(actor, "household.merged", target, after={"merged_from": source.number})
@@ -466,3 +478,112 @@ def household_reveal_phone(*, household: Household, actor) -> str:
         raise DomainError("本户未登记联系电话")
     audit.record(actor, "household.phone_viewed", household)
     return household.phone
+
+
+# --- 帮扶责任人 / 联系人 -------------------------------------------------------------------------------------------
+
+
+def helper_label(user) -> str:
+    """How a helper is named in the audit log and on pages: a cadre's name is the point of 责任到人."""
+    return f"{user.full_name}（{user.username}）" if user.full_name else user.username
+
+
+def _release_helper(household: Household, on: date, reason: str) -> None:
+    """End the household's current assignment on ``on`` (or the day it began, if later); its history stays."""
+    HelperAssignment.objects.filter(household=household, ended_on__isnull=True).update(
+        ended_on=Greatest(F("started_on"), Value(on)), end_reason=reason
+    )
+
+
+def _check_helper(helper, household: Household) -> None:
+    if helper is None or helper.role != Role.HELPER or not helper.is_active:
+        raise DomainError("只能指定在用的“帮扶责任人/联系人”账号")
+    span = helper.jurisdiction_range()
+    if span is None or not (span[0] <= household.region_id < span[1]):
+        raise DomainError(f"{helper_label(helper)} 负责的区划不含农户 {household.number} 所在的村")
+
+
+def helpers_assign(
+    *, households: list[Household], helper, actor, on: date, reason: str = "", today: date | None = None
+) -> int:
+    """Make ``helper`` the 帮扶责任人/联系人 of each household, from ``on``. A household's current one, if another
+    person, is released on that date with ``reason`` (an ``EndReason``; required then). All or nothing; returns
+    how many households changed (those already with ``helper`` are left as they are)."""
+    today = today or date.today()
+    if not households:
+        raise DomainError("请至少选择一户")
+    if on > today:
+        raise DomainError("起始日期不能晚于今天")
+    if reason and reason not in HelperAssignment.EndReason.values:
+        raise DomainError("更换原因无效")
+    for household in households:
+        _ensure(actor, "household.edit", household)
+        if household.cancelled:
+            raise DomainError(f"农户 {household.number} 已注销，不能指定帮扶责任人")
+        _check_helper(helper, household)
+    changed = 0
+    with transaction.atomic():
+        current = {
+            a.household_id: a
+            for a in HelperAssignment.objects.select_for_update()
+            .select_related("helper")
+            .filter(household__in=[h.pk for h in households], ended_on__isnull=True)
+        }
+        for household in households:
+            old = current.get(household.pk)
+            if old is not None and old.helper_id == helper.pk:
+                continue
+            if old is not None:
+                if not reason:
+                    raise DomainError(f"农户 {household.number} 已有帮扶责任人，更换须选择原因")
+                if on < old.started_on:
+                    raise DomainError(
+                        f"农户 {household.number} 的现任帮扶责任人自 {old.started_on} 起负责，"
+                        "更换日期不能早于该日"
+                    )
+                old.ended_on, old.end_reason = on, reason
+                old.save(update_fields=["ended_on", "end_reason"])
+            HelperAssignment.objects.create(
+                household=household, helper=helper, started_on=on, assigned_by=actor
+            )
+            audit.record(
+                actor,
+                "household.helper_assigned",
+                household,
+                before={"helper": helper_label(old.helper)} if old else None,
+                after={"helper": helper_label(helper), "date": on},
+                note=str(HelperAssignment.EndReason(reason).label) if old else "",
+            )
+            changed += 1
+    return changed
+
+
+def helper_release(*, household: Household, actor, on: date, reason: str, today: date | None = None) -> None:
+    """Release the household's 帮扶责任人/联系人 without naming another (e.g. 不再需要帮扶). An exited household
+    then shows as 未落实 until one is named (plan 四(一)3: every exited household always has one)."""
+    _ensure(actor, "household.edit", household)
+    if reason not in HelperAssignment.EndReason.values:
+        raise DomainError("请选择解除原因")
+    if on > (today or date.today()):
+        raise DomainError("解除日期不能晚于今天")
+    with transaction.atomic():
+        old = (
+            HelperAssignment.objects.select_for_update()
+            .select_related("helper")
+            .filter(household=household, ended_on__isnull=True)
+            .first()
+        )
+        if old is None:
+            raise DomainError("该户目前没有帮扶责任人")
+        if on < old.started_on:
+            raise DomainError(f"现任帮扶责任人自 {old.started_on} 起负责，解除日期不能早于该日")
+        old.ended_on, old.end_reason = on, reason
+        old.save(update_fields=["ended_on", "end_reason"])
+        audit.record(
+            actor,
+            "household.helper_released",
+            household,
+            before={"helper": helper_label(old.helper)},
+            after={"date": on},
+            note=str(HelperAssignment.EndReason(reason).label),
+        )

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from fangfan.policy.selectors import plain
-from fangfan.regions.codes import Level
+from fangfan.regions.codes import Level, level_of
 from fangfan.regions.selectors import region_name
 
 from .selectors import CATEGORIES, dashboard_place, registry_counts
@@ -119,6 +119,7 @@ def registry_dashboard_context(user, place: str | None = None) -> dict:
             "total-below-line",
         ),
     ]
+    helpers = _helper_badge(user, list_url) if not place else None
     # Where the panel stands, when it looks at a place inside the jurisdiction: the user's region (the way back),
     # then that place.
     path = []
@@ -149,6 +150,30 @@ def registry_dashboard_context(user, place: str | None = None) -> dict:
         "line": counts.line,
         "chart": chart,
         "chart_id": CHART_ID,
+        "helpers": helpers,
+    }
+
+
+def _helper_badge(user, list_url: str) -> dict | None:
+    """责任到人 on the panel of a town or a village: a 帮扶责任人/联系人 sees how many households they look after;
+    those who name them, how many households still lack one (a county's figure is on the 落实情况 page: counting it
+    probes every exited household of the county)."""
+    from fangfan.accounts.roles import Role
+    from fangfan.registry.filters import helped_by_q, without_helper_q
+    from fangfan.registry.models import Household
+
+    if not user.region_id or level_of(user.region_id) < Level.TOWN:
+        return None
+    households = Household.objects.for_user(user, "household.view").filter(cancelled=False)
+    if user.role == Role.HELPER:
+        n = households.filter(helped_by_q(user.pk)).count()
+        return {"label": "我联系的农户", "n": n, "url": f"{list_url}?helper={user.pk}", "warn": False}
+    n = households.filter(without_helper_q()).count()
+    return {
+        "label": "未落实帮扶责任人/联系人",
+        "n": n,
+        "url": f"{list_url}?no_helper=1" if n else reverse("registry:helper_workload"),
+        "warn": n > 0,
     }
 
 

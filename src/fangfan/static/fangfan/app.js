@@ -39,6 +39,21 @@
     if (!form || event.target.matches("input[type=search], input[type=text], textarea")) return;
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   });
+  // Tick every box of a list: <input type="checkbox" data-check-all="helper-bulk"> ticks the boxes of that form
+  // (form="helper-bulk", name="ids"); [data-checked-count] inside the form shows how many are ticked.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-check-all]");
+    var formId = all ? all.dataset.checkAll : event.target.getAttribute("form");
+    if (!formId || !(all || event.target.name === "ids")) return;
+    var boxes = document.querySelectorAll('input[name=ids][form="' + formId + '"]');
+    if (all) boxes.forEach(function (box) { box.checked = all.checked; });
+    var ticked = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+    document.querySelectorAll('#' + formId + ' [data-checked-count]').forEach(function (el) {
+      el.textContent = ticked;
+    });
+    var submit = document.querySelector('#' + formId + ' [type=submit]');
+    if (submit) submit.disabled = ticked === 0;
+  });
   // Income preview on a household form: <div data-income-preview data-size="家庭人口" data-line="监测收入标准">
   // with [data-net], [data-per-capita] and [data-below] inside; the national formula, worked out as one types.
   var INCOME = { wage_income: 1, business_income: 1, business_expense: -1, property_income: 1, transfer_income: 1 };
