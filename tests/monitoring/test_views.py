@@ -54,6 +54,28 @@ def test_village_inbox_lists_open_tasks_with_their_warnings_and_overdue_badge(cl
     assert 'data-testid="inbox-counts"' in body
 
 
+def test_联系人只看自己联系的农户的核查任务(client, users, make_user):
+    """Plan 四(二)2: a contact visits the households they look after; the task list narrows to them on request."""
+    from fangfan.registry.services import helpers_assign
+
+    mine, my_task, _ = _bundled(n=1)
+    _other, other_task, _ = _bundled(n=1)
+    colleague = make_user("helper", VILLAGE, username="helper-2")
+    helpers_assign(households=[mine], helper=users["helper"], actor=users["village_clerk"], on=date(2025, 1, 1))
+    helpers_assign(households=[_other], helper=colleague, actor=users["village_clerk"], on=date(2025, 1, 1))
+    client.force_login(users["helper"])
+    every = client.get(reverse("monitoring:task_list"))
+    assert {t.pk for t in every.context["page"]} == {my_task.pk, other_task.pk}
+    assert 'data-testid="tasks-mine"' in every.content.decode()
+    narrowed = client.get(reverse("monitoring:task_list"), {"mine": "1"})
+    assert [t.pk for t in narrowed.context["page"]] == [my_task.pk]
+    done = client.get(reverse("monitoring:task_list"), {"mine": "1", "show": "done"})
+    assert list(done.context["page"]) == []
+    client.force_login(users["village_clerk"])  # not a helper: no such choice, the parameter is ignored
+    clerk = client.get(reverse("monitoring:task_list"), {"mine": "1"})
+    assert len(clerk.context["page"]) == 2 and 'data-testid="tasks-mine"' not in clerk.content.decode()
+
+
 def test_town_inbox_shows_what_to_review_and_what_is_late(client, users):
     _bundled()
     _, late_task, _ = _bundled(OTHER_VILLAGE, n=1)

@@ -154,6 +154,20 @@ def tasks_open(user, *, village: str = "") -> QuerySet[VerificationTask]:
     return _with_warnings(qs.order_by("due_date", "id"), user)
 
 
+def helped_by(qs: QuerySet, user) -> QuerySet:
+    """Rows of ``qs`` (tasks, warnings: anything with a ``household``) whose household ``user`` looks after as its
+    current 帮扶责任人/联系人 (``registry.HelperAssignment``)."""
+    from fangfan.registry.models import HelperAssignment
+
+    return qs.filter(
+        Exists(
+            HelperAssignment.objects.filter(
+                household=OuterRef("household_id"), helper_id=user.pk, ended_on__isnull=True
+            )
+        )
+    )
+
+
 def tasks_overdue(user, *, today: date | None = None) -> QuerySet[VerificationTask]:
     """Open tasks whose 入户核查 deadline has passed."""
     today = today or timezone.localdate()

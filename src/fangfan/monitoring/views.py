@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from fangfan.accounts.roles import Role
 from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires
 from fangfan.registry.idnumber import mask_id
@@ -181,6 +182,11 @@ def task_list(request):
             qs = qs.filter(region_code=village)
     else:
         qs = selectors.tasks_open(user, village=village)
+    # A 帮扶责任人/联系人 may keep to the households they look after (plan 四(二)2: their monthly contacts).
+    can_mine = user.role == Role.HELPER
+    mine = can_mine and request.GET.get("mine") == "1"
+    if mine:
+        qs = selectors.helped_by(qs, user)
     page, query = _page(request, qs, 30)
     _with_village_names(page.object_list)
     context = _roles(request, "tasks")
@@ -189,6 +195,8 @@ def task_list(request):
             "page": page,
             "query": query,
             "show": show,
+            "can_mine": can_mine,
+            "mine": mine,
             "village": village,
             "villages": selectors.village_choices(user),
             "today": timezone.localdate(),
