@@ -61,7 +61,9 @@ def test_联系人只看自己联系的农户的核查任务(client, users, make
     mine, my_task, _ = _bundled(n=1)
     _other, other_task, _ = _bundled(n=1)
     colleague = make_user("helper", VILLAGE, username="helper-2")
-    helpers_assign(households=[mine], helper=users["helper"], actor=users["village_clerk"], on=date(2025, 1, 1))
+    helpers_assign(
+        households=[mine], helper=users["helper"], actor=users["village_clerk"], on=date(2025, 1, 1)
+    )
     helpers_assign(households=[_other], helper=colleague, actor=users["village_clerk"], on=date(2025, 1, 1))
     client.force_login(users["helper"])
     every = client.get(reverse("monitoring:task_list"))
