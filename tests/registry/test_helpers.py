@@ -329,3 +329,11 @@ def test_落实情况页(client, homes, helpers, users):
     rows = {r["user"].username: (r["households"], r["needing"]) for r in page.context["rows"]}
     assert rows["helper-341523104201"] == (2, 1)
     assert rows["helper-town"] == (0, 0)
+
+
+def test_单户判断与列表条件一致(homes, users):
+    """``selectors.needs_helper`` (one household's page) is the twin of ``filters.needs_helper_q`` (the lists)."""
+    listed_ = listed(users["town_station"], needs_helper=1)
+    for household in homes.values():
+        if household.region_id.startswith("341523104"):
+            assert selectors.needs_helper(household) == (household.number in listed_), household.number

@@ -580,9 +580,7 @@ def household_helper(request, pk: int):
             "release": release,
             "current": current,
             "assignments": assignments,
-            "needs_helper": Household.objects.filter(pk=household.pk)
-            .filter(filters.needs_helper_q())
-            .exists(),
+            "needs_helper": selectors.needs_helper(household),
         },
     )
 
