@@ -76,11 +76,11 @@ def prepare(db, households: int, seed: int) -> str:
     if existing and existing.get("households") == households and existing.get("seed") == seed:
         if db.vendor == "postgresql":
             from fangfan.demo.bulk import analyze
-            from fangfan.registry.models import HouseholdCount, HouseholdCountDelta, Member
+            from fangfan.registry.models import HelperAssignment, HouseholdCount, HouseholdCountDelta, Member
 
             # VACUUM: index-only scans need the visibility map; and the count changes folded away by earlier runs
             # leave dead rows that this server (autovacuum off) would otherwise keep reading.
-            analyze(Household, Member, HouseholdCount, HouseholdCountDelta)
+            analyze(Household, Member, HouseholdCount, HouseholdCountDelta, HelperAssignment)
         return f"reused (built earlier in {existing.get('seconds', '?')} s)"
     if existing or Household.objects.exists():
         print(f"emptying {db.name} (it holds other data)", file=sys.stderr)

@@ -337,3 +337,14 @@ def test_单户判断与列表条件一致(homes, users):
     for household in homes.values():
         if household.region_id.startswith("341523104"):
             assert selectors.needs_helper(household) == (household.number in listed_), household.number
+
+
+def test_须落实的农户的部分索引与列表条件相同():
+    """``hh_needs_helper_idx`` is used only when the list's condition implies the index's: keep them equal."""
+    from django.db.models import Q
+
+    from fangfan.registry.filters import needs_helper_q
+    from fangfan.registry.models import Household
+
+    [index] = [i for i in Household._meta.indexes if i.name == "hh_needs_helper_idx"]
+    assert index.condition == Q(cancelled=False) & needs_helper_q()

@@ -47,7 +47,7 @@ from fangfan.registry.choices import (
 )
 from fangfan.registry.derive import MemberFacts, derive, name_initials
 from fangfan.registry.idnumber import check_digit
-from fangfan.registry.models import Household, Member
+from fangfan.registry.models import HelperAssignment, Household, Member
 from fangfan.registry.services import id_index
 
 from . import bulk, names
@@ -172,7 +172,7 @@ def demo_generate(
     committed = time.perf_counter()
     summary.timings["finish"] = committed - started - sum(summary.timings.values())
     report(stats["households"], households, "更新统计信息")
-    bulk.analyze(Region, Household, Member)
+    bulk.analyze(Region, Household, Member, HelperAssignment)
     summary.seconds = time.perf_counter() - started
     summary.timings["analyze"] = summary.seconds - (committed - started)
     return summary
@@ -184,7 +184,6 @@ def _assign_helpers(accounts: list[DemoAccount], rng: random.Random, today: date
     from fangfan.accounts.models import User
     from fangfan.accounts.roles import Role
     from fangfan.registry.filters import needs_helper_q
-    from fangfan.registry.models import HelperAssignment
 
     helpers = User.objects.filter(
         username__in=[a.username for a in accounts if a.role == Role.HELPER], role=Role.HELPER
