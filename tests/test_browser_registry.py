@@ -293,5 +293,22 @@ def test_village_clerk_names_a_helper_for_the_households_lacking_one(server):
         page.locator("[data-testid=household-row] a").first.click()
         expect(page.locator("[data-testid=helper]")).to_contain_text("东风村联系人")
         expect(page.locator("[data-testid=helper-edit]")).to_have_count(0)  # a helper does not name helpers
+
+        # The monthly contact (plan 四(二)2): a phone call, what was learned; the ledger counts it.
+        page.goto(f"{server}/")
+        expect(page.locator("[data-testid=contact-badge]")).to_contain_text("本月未联系 1 户")
+        page.click("[data-testid=contact-badge]")
+        expect(page.locator("[data-testid=ledger-missing]")).to_have_text("1 户")
+        page.locator("[data-testid=ledger-row] a.btn").click()
+        page.select_option("select[name=way]", label="电话")
+        page.fill("textarea[name=living]", "老人身体尚可，务工收入稳定")
+        screenshot(page, "contact-form")
+        page.click("[data-testid=save]")
+        expect(page.locator("[data-testid=contact-row]")).to_contain_text("老人身体尚可，务工收入稳定")
+        expect(page.locator("[data-testid=contact-row]")).to_contain_text("电话")
+        page.goto(f"{server}/households/contacts/")
+        expect(page.locator("[data-testid=ledger-missing]")).to_have_text("0 户")
+        expect(page.locator("[data-testid=ledger-row]")).to_contain_text("1 次")
+        screenshot(page, "contact-ledger")
         assert not outside, outside
         browser.close()

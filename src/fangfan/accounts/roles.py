@@ -48,6 +48,7 @@ _TOWN_WORK = _READ_HOUSEHOLDS | {
     "household.export",
     "household.view_id",
     "household.view_phone",
+    "household.contact",
     "policy.view",
     "warning.review",
     "screen.run",
@@ -63,12 +64,16 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "household.export",
             "household.import",
             "household.view_phone",
+            "household.contact",
             "warning.verify",
             "job.view",
         }
     ),
     # The contact (联系人) calls the household every month (plan 四(二)2): the number whole, each time audited.
-    Role.HELPER: frozenset(_READ_HOUSEHOLDS | {"household.view_phone", "warning.verify"}),
+    # …and records each contact (plan 四(二)2: monthly, what was learned).
+    Role.HELPER: frozenset(
+        _READ_HOUSEHOLDS | {"household.view_phone", "household.contact", "warning.verify"}
+    ),
     Role.TOWN_STATION: frozenset(_TOWN_WORK | {"policy.edit"}),
     Role.TOWN_LEADER: frozenset(
         _READ_HOUSEHOLDS | {"household.export", "policy.view", "warning.review", "job.view"}

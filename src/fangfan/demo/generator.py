@@ -47,7 +47,7 @@ from fangfan.registry.choices import (
 )
 from fangfan.registry.derive import MemberFacts, derive, name_initials
 from fangfan.registry.idnumber import check_digit
-from fangfan.registry.models import HelperAssignment, Household, Member
+from fangfan.registry.models import ContactRecord, HelperAssignment, Household, Member
 from fangfan.registry.services import id_index
 
 from . import bulk, names
@@ -189,6 +189,7 @@ def _assign_helpers(accounts: list[DemoAccount], rng: random.Random, today: date
         username__in=[a.username for a in accounts if a.role == Role.HELPER], role=Role.HELPER
     )
     rows = []
+    contacts: list[ContactRecord] = []
     for helper in helpers:
         needing = Household.objects.filter(region_id=helper.region_id, cancelled=False).filter(
             needs_helper_q()
@@ -196,9 +197,48 @@ def _assign_helpers(accounts: list[DemoAccount], rng: random.Random, today: date
         for pk in needing.order_by("pk").values_list("pk", flat=True):
             if rng.random() < 0.05:
                 continue
-            started = today - timedelta(days=rng.randint(30, 730))
+            started = today - timedelta(days=rng.randint(120, 730))
             rows.append(HelperAssignment(household_id=pk, helper=helper, started_on=started))
+            contacts += _demo_contacts(pk, helper, rng, today)
     HelperAssignment.objects.bulk_create(rows, batch_size=2000)
+    ContactRecord.objects.bulk_create(contacts, batch_size=2000)
+
+
+_LIVING = (
+    "家中一切正常，务工收入稳定",
+    "子女在外务工，老人在家种植水稻",
+    "户主在县城打零工，收入尚可",
+    "今年茶叶收成较好",
+    "老人身体尚可，低保按月发放",
+    "孩子在镇中学就读，享受教育资助",
+)
+_NEEDS = ("", "", "", "希望介绍就近务工岗位", "咨询大病医疗报销政策", "希望帮助销售农产品")
+_WAYS = ("visit", "phone", "phone", "wechat", "visit", "video", "sms")
+
+
+def _demo_contacts(household_pk: int, helper, rng: random.Random, today: date) -> list[ContactRecord]:
+    """The contact's monthly contacts over the last three months, and this month's for about half of them."""
+    out = []
+    first = today.replace(day=1)
+    for back in (3, 2, 1, 0):
+        month = first
+        for _ in range(back):
+            month = (month - timedelta(days=1)).replace(day=1)
+        last_day = (today - month).days if back == 0 else 27
+        if rng.random() > (0.5 if back == 0 else 0.92) or last_day < 0:
+            continue
+        out.append(
+            ContactRecord(
+                household_id=household_pk,
+                contacted_on=month + timedelta(days=rng.randint(0, max(0, last_day))),
+                way=rng.choice(_WAYS),
+                living=rng.choice(_LIVING),
+                risks="未发现新的风险",
+                needs=rng.choice(_NEEDS),
+                recorded_by=helper,
+            )
+        )
+    return out
 
 
 # --- regions ------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from .choices import (
     HousingGrade,
 )
 from .formats import clean_household_number, clean_phone
-from .models import HelperAssignment, Household, Member
+from .models import ContactRecord, HelperAssignment, Household, Member
 from .selectors import mask_phone
 from .services import MEMBER_EDITABLE
 
@@ -562,3 +562,31 @@ class HelperReleaseForm(StyledForm):
         label="解除原因", choices=[("", "请选择"), *_END_REASONS], error_messages=REQUIRED
     )
     release_on = DayField(label="解除日期", initial=date.today)
+
+
+def _notes(label: str, help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=500,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": "最多 %(limit_value)d 字（现有 %(show_value)d 字）"},
+    )
+
+
+class ContactForm(StyledForm):
+    """One contact with a household (plan 四(二)2): when, how, and what was learned."""
+
+    on = DayField(label="联系日期", initial=date.today)
+    way = forms.ChoiceField(label="联系方式", choices=ContactRecord.Way.choices, error_messages=REQUIRED)
+    living = _notes("生活状况", "收入、就业、就医、就学、住房饮水等近况")
+    risks = _notes("风险隐患", "如大病、重残、失业、灾情、家庭变故，或没有发现")
+    needs = _notes("帮扶需求", "农户提出的困难和希望得到的帮助")
+    risk_found = forms.BooleanField(label="发现返贫致贫风险（保存后登记预警，进入核查）", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not any((data.get(k) or "").strip() for k in ("living", "risks", "needs")):
+            raise forms.ValidationError("请至少填写了解到的生活状况、风险隐患或帮扶需求之一")
+        return data

@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, Q, Value, When, Window
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
 from fangfan.accounts.roles import Role
@@ -26,6 +27,7 @@ from .counts import count_total
 from .filters import (
     at_risk_q,
     category_q,
+    helped_by_q,
     household_list,
     needs_helper_q,
     probes,
@@ -33,7 +35,14 @@ from .filters import (
     suggestion_differs_q,
     without_helper_q,
 )
-from .models import COUNT_KEYS, CompositionChange, HelperAssignment, Household, Member
+from .models import (
+    COUNT_KEYS,
+    CompositionChange,
+    ContactRecord,
+    HelperAssignment,
+    Household,
+    Member,
+)
 
 PAGE_SIZE = 50
 
@@ -346,6 +355,7 @@ AUDIT_ACTIONS = {
     "member.phone_viewed": "查看成员完整联系电话",
     "household.helper_assigned": "指定帮扶责任人/联系人",
     "household.helper_released": "解除帮扶责任人/联系人",
+    "household.contacted": "登记联系记录",
 }
 # Keys in before/after that are not model fields.
 EXTRA_LABELS = {
@@ -359,6 +369,8 @@ EXTRA_LABELS = {
     "split_from": "分自原户",
     "note": "说明",
     "helper": "帮扶责任人/联系人",
+    "way": "联系方式",
+    "risk_found": "发现返贫致贫风险",
 }
 _CHOICE_LABELS: dict[str, dict[str, str]] = {
     "household_type": dict(HouseholdType.choices),
@@ -690,3 +702,59 @@ def needs_helper(household: Household) -> bool:
         household.household_type == HouseholdType.EXITED
         or (bool(household.monitoring_type) and household.monitoring_state != MonitoringState.ELIMINATED)
     )
+
+
+# --- 联系记录 and the monthly ledger (plan 四(二)2) ---------------------------------------------------------------
+
+
+def household_contacts(household: Household, *, limit: int = 12) -> list[ContactRecord]:
+    """The household's latest contacts, newest first."""
+    return list(household.contacts.select_related("recorded_by").order_by("-contacted_on", "-id")[:limit])
+
+
+def month_span(raw: str | None, today: date) -> tuple[date, date]:
+    """``YYYY-MM`` (a ledger's month; a wrong or future one gives the current month) → [first day, next first)."""
+    first = today.replace(day=1)
+    if raw and len(raw) == 7 and raw[4] == "-" and raw[:4].isdigit() and raw[5:].isdigit():
+        year, month = int(raw[:4]), int(raw[5:])
+        if year >= 2000 and 1 <= month <= 12 and date(year, month, 1) <= first:
+            first = date(year, month, 1)
+    after = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first, after
+
+
+def contact_ledger(user, first: date, after: date, *, helper_pk: int | None = None, missing: bool = False):
+    """The monthly contact ledger (联系台账): every household of the user's jurisdiction that must have a
+    帮扶责任人/联系人 (``filters.needs_helper_q``) — or only ``helper_pk``'s — with its current helper, its contacts
+    in the month and its latest contact; ``missing``: only those not contacted in the month. Returns (households,
+    summary of the whole ledger: households, contacted, not contacted)."""
+    in_month = ContactRecord.objects.filter(
+        household=OuterRef("pk"), contacted_on__gte=first, contacted_on__lt=after
+    )
+    base = Household.objects.for_user(user, "household.view").filter(cancelled=False).filter(needs_helper_q())
+    if helper_pk is not None:
+        base = base.filter(helped_by_q(helper_pk))
+    contacted = base.filter(Exists(in_month))
+    total = base.count()
+    done = contacted.count()
+    rows = base.filter(~Exists(in_month)) if missing else base
+    rows = rows.select_related("region").annotate(
+        month_contacts=Coalesce(
+            Subquery(in_month.order_by().values("household").annotate(n=Count("id")).values("n")), 0
+        ),
+        last_contact=Subquery(
+            ContactRecord.objects.filter(household=OuterRef("pk"))
+            .order_by("-contacted_on")
+            .values("contacted_on")[:1]
+        ),
+        helper_name=Subquery(
+            HelperAssignment.objects.filter(household=OuterRef("pk"), ended_on__isnull=True).values(
+                "helper__full_name"
+            )[:1]
+        ),
+    )
+    return rows.order_by("region_id", "number"), {
+        "households": total,
+        "contacted": done,
+        "missing": total - done,
+    }

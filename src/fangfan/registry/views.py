@@ -6,6 +6,7 @@ Every household is fetched through ``for_user``: outside the user's jurisdiction
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fangfan.accounts.roles import Role
 from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires
 from fangfan.core.scoping import get_for_user_or_404
@@ -23,6 +25,7 @@ from fangfan.regions.selectors import region_name
 from . import filters, selectors, services
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
 from .forms import (
+    ContactForm,
     HeadChangeForm,
     HelperAssignForm,
     HelperReleaseForm,
@@ -201,6 +204,8 @@ def household_detail(request, pk: int):
         "indicators": selectors.indicator_rows(household),
         "phone_masked": selectors.mask_phone(household.phone),
         "helper": selectors.current_helpers([household]).get(household.pk),
+        "contacts": selectors.household_contacts(household),
+        "can_contact": request.user.can("household.contact") and not household.cancelled,
         "needs_helper": selectors.needs_helper(household),
         "can_edit": request.user.can("household.edit") and not household.cancelled,
         "can_view_id": request.user.can("household.view_id"),
@@ -654,4 +659,89 @@ def helper_workload(request):
         request,
         "registry/helper_workload.html",
         {"rows": selectors.helper_workload(request.user), **counts},
+    )
+
+
+# --- 联系记录 and the monthly ledger (plan 四(二)2) ---------------------------------------------------------------
+
+
+@requires("household.contact")
+@require_http_methods(["GET", "HEAD", "POST"])
+def household_contact(request, pk: int):
+    """Record a contact with the household; a risk found goes on to the warning form (verification starts there)."""
+    household = get_for_user_or_404(
+        Household.objects.select_related("region"), request.user, "household.contact", pk=pk
+    )
+    if household.cancelled:
+        raise Http404("该户已注销")
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.contact_record(
+                household=household,
+                actor=request.user,
+                on=data["on"],
+                way=data["way"],
+                living=data["living"],
+                risks=data["risks"],
+                needs=data["needs"],
+                risk_found=data["risk_found"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if data["risk_found"]:
+                for action, name in (
+                    ("warning.verify", "monitoring:warning_report"),
+                    ("warning.review", "monitoring:warning_feedback"),
+                ):
+                    if request.user.can(action):
+                        messages.success(
+                            request, "联系记录已保存。请登记发现的风险，系统将派发入户核查任务。"
+                        )
+                        return redirect(name, pk=household.pk)
+            return _done(request, household, "联系记录已保存。")
+    return _render_form(request, household, form, title="登记联系记录", submit_label="保存")
+
+
+@requires("household.view")
+@require_http_methods(["GET", "HEAD"])
+def contact_ledger(request):
+    """联系台账: the households that must have a 帮扶责任人/联系人, each with its contacts in the month — the ones not
+    contacted first to see with ``missing=1``. A 帮扶责任人/联系人 sees their own households unless they ask for all."""
+    from django.core.paginator import Paginator
+    from django.utils import timezone
+
+    user = request.user
+    today = timezone.localdate()
+    first, after = selectors.month_span(request.GET.get("month"), today)
+    is_helper = user.role == Role.HELPER
+    mine = is_helper and request.GET.get("all") != "1"
+    missing = request.GET.get("missing") == "1"
+    rows, summary = selectors.contact_ledger(
+        user, first, after, helper_pk=user.pk if mine else None, missing=missing
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    months = []
+    day = today.replace(day=1)
+    for _ in range(12):
+        months.append(day)
+        day = (day - timedelta(days=1)).replace(day=1)
+    return render(
+        request,
+        "registry/contact_ledger.html",
+        {
+            "page": page,
+            "query": query.urlencode(),
+            "summary": summary,
+            "month": first,
+            "months": months,
+            "missing": missing,
+            "is_helper": is_helper,
+            "mine": mine,
+            "can_contact": user.can("household.contact"),
+        },
     )
