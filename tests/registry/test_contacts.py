@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, VILLAGE
 from django.urls import reverse
+from django.utils import timezone
 from registry_factory import make_household
 
 from fangfan.core.errors import DomainError
@@ -159,3 +160,16 @@ def test_登记联系页面_发现风险后转到登记预警(client, homes, use
     )
     client.force_login(users["neighbour_clerk"])
     assert client.get(url).status_code == 404
+
+
+def test_镇工作站按村查看台账(client, homes, users):
+    today = timezone.localdate()  # the page's month is the current one
+    services.contact_record(
+        household=homes["other_village"], actor=users["town_station"], on=today, way="visit", living="正常"
+    )
+    client.force_login(users["town_station"])
+    page = client.get(reverse("registry:contact_ledger"), {"village": OTHER_VILLAGE})
+    assert [h.number for h in page.context["page"]] == ["H-C-004"]
+    assert page.context["summary"] == {"households": 1, "contacted": 1, "missing": 0}
+    outside = client.get(reverse("registry:contact_ledger"), {"village": NEIGHBOUR_VILLAGE})
+    assert outside.context["village"] == "" and outside.context["summary"]["households"] == 3  # ignored

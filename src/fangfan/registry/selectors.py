@@ -723,7 +723,15 @@ def month_span(raw: str | None, today: date) -> tuple[date, date]:
     return first, after
 
 
-def contact_ledger(user, first: date, after: date, *, helper_pk: int | None = None, missing: bool = False):
+def contact_ledger(
+    user,
+    first: date,
+    after: date,
+    *,
+    helper_pk: int | None = None,
+    missing: bool = False,
+    village: str = "",
+):
     """The monthly contact ledger (联系台账): every household of the user's jurisdiction that must have a
     帮扶责任人/联系人 (``filters.needs_helper_q``) — or only ``helper_pk``'s — with its current helper, its contacts
     in the month and its latest contact; ``missing``: only those not contacted in the month. Returns (households,
@@ -734,6 +742,8 @@ def contact_ledger(user, first: date, after: date, *, helper_pk: int | None = No
     base = Household.objects.for_user(user, "household.view").filter(cancelled=False).filter(needs_helper_q())
     if helper_pk is not None:
         base = base.filter(helped_by_q(helper_pk))
+    if village:
+        base = base.filter(region_id=village)  # inside the jurisdiction already: only narrower
     contacted = base.filter(Exists(in_month))
     total = base.count()
     done = contacted.count()

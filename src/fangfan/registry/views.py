@@ -719,8 +719,11 @@ def contact_ledger(request):
     is_helper = user.role == Role.HELPER
     mine = is_helper and request.GET.get("all") != "1"
     missing = request.GET.get("missing") == "1"
+    villages = selectors.village_names(user)
+    village = request.GET.get("village", "")
+    village = village if village in villages else ""
     rows, summary = selectors.contact_ledger(
-        user, first, after, helper_pk=user.pk if mine else None, missing=missing
+        user, first, after, helper_pk=user.pk if mine else None, missing=missing, village=village
     )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -740,6 +743,8 @@ def contact_ledger(request):
             "month": first,
             "months": months,
             "missing": missing,
+            "villages": villages,
+            "village": village,
             "is_helper": is_helper,
             "mine": mine,
             "can_contact": user.can("household.contact"),
