@@ -744,9 +744,8 @@ def contact_ledger(
         base = base.filter(helped_by_q(helper_pk))
     if village:
         base = base.filter(region_id=village)  # inside the jurisdiction already: only narrower
-    contacted = base.filter(Exists(in_month))
-    total = base.count()
-    done = contacted.count()
+    counted = base.aggregate(total=Count("pk"), done=Count("pk", filter=Q(Exists(in_month))))
+    total, done = counted["total"], counted["done"]
     rows = base.filter(~Exists(in_month)) if missing else base
     rows = rows.select_related("region").annotate(
         month_contacts=Coalesce(

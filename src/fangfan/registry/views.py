@@ -725,7 +725,11 @@ def contact_ledger(request):
     rows, summary = selectors.contact_ledger(
         user, first, after, helper_pk=user.pk if mine else None, missing=missing, village=village
     )
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, 50)
+    paginator.count = (
+        summary["missing"] if missing else summary["households"]
+    )  # counted already: no 2nd COUNT
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     months = []
