@@ -173,3 +173,28 @@ def test_镇工作站按村查看台账(client, homes, users):
     assert page.context["summary"] == {"households": 1, "contacted": 1, "missing": 0}
     outside = client.get(reverse("registry:contact_ledger"), {"village": NEIGHBOUR_VILLAGE})
     assert outside.context["village"] == "" and outside.context["summary"]["households"] == 3  # ignored
+
+
+def test_导出联系台账(client, homes, users, tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    services.helpers_assign(
+        households=[homes["exited"]], helper=users["helper"], actor=users["village_clerk"], on=TODAY
+    )
+    client.force_login(users["village_clerk"])
+    response = client.get(reverse("registry:contact_ledger_export"), {"missing": "1"})
+    assert response.status_code == 200 and response["Content-Disposition"].endswith(".xlsx")
+    path = tmp_path / "ledger.xlsx"
+    path.write_bytes(b"".join(response.streaming_content))
+    book = CalamineWorkbook.from_path(str(path))
+    rows = book.get_sheet_by_name(book.sheet_names[0]).to_python()
+    assert rows[0][:3] == ["户编号", "村", "户主"]
+    assert [r[0] for r in rows[1:]] == ["H-C-001", "H-C-002"]
+    assert rows[1][5] == "测试用户" and rows[2][5] == "未落实" and rows[1][6] == "0"
+    [event] = AuditEvent.objects.filter(action="household.ledger_exported")
+    assert event.after["rows"] == 2 and event.after["filters"]["missing"] is True
+    client.force_login(users["helper"])  # reads the ledger, does not export
+    assert client.get(reverse("registry:contact_ledger_export")).status_code == 403
+    assert (
+        'data-testid="ledger-export"' not in client.get(reverse("registry:contact_ledger")).content.decode()
+    )

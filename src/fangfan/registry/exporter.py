@@ -380,3 +380,57 @@ def _export_households_kind(
 
 
 register_export("households", _export_households_kind, "农户清单")
+
+
+# --- 联系台账 -------------------------------------------------------------------------------------------------------
+
+LEDGER_HEADERS = [
+    "户编号",
+    "村",
+    "户主",
+    "户类型",
+    "类别",
+    "帮扶责任人/联系人",
+    "本月联系次数",
+    "最近联系日期",
+]
+
+
+def contact_ledger_export(*, actor, rows, first, path, filters: dict) -> int:
+    """The monthly 联系台账 as .xlsx (``selectors.contact_ledger``'s rows, in its order); audited with the month, the
+    filters and the row count (the sheet names household heads)."""
+    from fangfan.core.xlsx import write_xlsx
+
+    def values():
+        for h in rows.iterator(chunk_size=2000):
+            kind = (
+                h.get_exited_class_display()
+                if h.household_type == "exited"
+                else h.get_monitoring_type_display()
+            )
+            yield [
+                h.number,
+                h.region.name,
+                h.head_name,
+                h.get_household_type_display(),
+                kind or "",
+                h.helper_name or "未落实",
+                str(h.month_contacts),
+                h.last_contact.isoformat() if h.last_contact else "",
+            ]
+
+    count = write_xlsx(
+        path,
+        sheet=f"{first:%Y年%m月}联系台账",
+        headers=LEDGER_HEADERS,
+        rows=values(),
+        widths=[20, 12, 10, 10, 14, 16, 12, 14],
+    )
+    audit.record(
+        actor,
+        "household.ledger_exported",
+        object_type="registry.contactrecord",
+        after={"rows": count, "month": f"{first:%Y-%m}", "filters": filters},
+        note="导出联系台账",
+    )
+    return count

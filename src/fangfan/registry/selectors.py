@@ -356,6 +356,7 @@ AUDIT_ACTIONS = {
     "household.helper_assigned": "指定帮扶责任人/联系人",
     "household.helper_released": "解除帮扶责任人/联系人",
     "household.contacted": "登记联系记录",
+    "household.ledger_exported": "导出联系台账",
 }
 # Keys in before/after that are not model fields.
 EXTRA_LABELS = {

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.household_create, name="household_create"),
     path("helpers/", views.helper_workload, name="helper_workload"),
     path("contacts/", views.contact_ledger, name="contact_ledger"),
+    path("contacts/export/", views.contact_ledger_export, name="contact_ledger_export"),
     path("helpers/assign/", views.helpers_assign, name="helpers_assign"),
     path("<int:pk>/", views.household_detail, name="household_detail"),
     path("<int:pk>/edit/", views.household_edit, name="household_edit"),
