@@ -71,6 +71,8 @@ def test_联系人只看自己联系的农户的核查任务(client, users, make
     assert 'data-testid="tasks-mine"' in every.content.decode()
     narrowed = client.get(reverse("monitoring:task_list"), {"mine": "1"})
     assert [t.pk for t in narrowed.context["page"]] == [my_task.pk]
+    assert narrowed.context["page"][0].helper_name == "测试用户"  # the card names the household's contact
+    assert 'data-testid="task-helper">联系人 测试用户<' in narrowed.content.decode()
     done = client.get(reverse("monitoring:task_list"), {"mine": "1", "show": "done"})
     assert list(done.context["page"]) == []
     client.force_login(users["village_clerk"])  # not a helper: no such choice, the parameter is ignored

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -140,9 +140,16 @@ def task_warnings(user, task: VerificationTask) -> QuerySet[EarlyWarning]:
 
 
 def _with_warnings(qs: QuerySet[VerificationTask], user) -> QuerySet[VerificationTask]:
+    """Each task with its open warnings (``open_warnings``) and the name of its household's current
+    帮扶责任人/联系人 (``helper_name``: the person to ask when a visit is late)."""
+    from fangfan.registry.models import HelperAssignment
+
     visible = warnings_for_user(user).filter(state__in=OPEN).order_by("created_at", "id")
-    return qs.select_related("household").prefetch_related(
-        Prefetch("warnings", queryset=visible, to_attr="open_warnings")
+    helper = HelperAssignment.objects.filter(household=OuterRef("household_id"), ended_on__isnull=True)
+    return (
+        qs.select_related("household")
+        .annotate(helper_name=Subquery(helper.values("helper__full_name")[:1]))
+        .prefetch_related(Prefetch("warnings", queryset=visible, to_attr="open_warnings"))
     )
 
 
