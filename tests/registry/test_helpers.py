@@ -348,3 +348,36 @@ def test_须落实的农户的部分索引与列表条件相同():
 
     [index] = [i for i in Household._meta.indexes if i.name == "hh_needs_helper_idx"]
     assert index.condition == Q(cancelled=False) & needs_helper_q()
+
+
+def test_分户后新户沿用原户的帮扶责任人(homes, helpers, users):
+    from registry_factory import make_household
+
+    clerk = users["village_clerk"]
+    family = make_household(
+        "H-B-010",
+        VILLAGE,
+        household_type="exited",
+        members=[("赵大", date(1960, 1, 1), "户主"), ("赵二", date(1988, 1, 1), "之子")],
+    )
+    assign([family], helpers["village"], clerk)
+    son = family.members.get(name="赵二")
+    new = services.household_split(
+        household=family, members=[son], new_number="H-B-011", actor=clerk, on=LATER
+    )
+    a = HelperAssignment.objects.get(household=new)
+    assert (a.helper, a.started_on, a.ended_on) == (helpers["village"], LATER, None)
+    event = AuditEvent.objects.filter(action="household.helper_assigned", object_id=str(new.pk)).get()
+    assert event.note == "随分户沿用原户 H-B-010 的帮扶责任人"
+    # without a current helper (or with a disabled one) the new household has none
+    orphan = make_household(
+        "H-B-012", VILLAGE, members=[("钱大", date(1960, 1, 1), "户主"), ("钱二", date(1990, 1, 1), "之子")]
+    )
+    other = services.household_split(
+        household=orphan,
+        members=[orphan.members.get(name="钱二")],
+        new_number="H-B-013",
+        actor=clerk,
+        on=LATER,
+    )
+    assert not HelperAssignment.objects.filter(household=other).exists()

@@ -425,6 +425,27 @@ def household_split(
             actor, "household.split", household, after={"new_household": new.number, "members": len(members)}
         )
         audit.record(actor, "household.created", new, after={"split_from": household.number})
+        # The household split off keeps the person who looked after its members (an exited family stays exited;
+        # plan 四(一)3: never without a 帮扶责任人); the clerk may name another afterwards.
+        current = (
+            HelperAssignment.objects.select_related("helper")
+            .filter(household=household, ended_on__isnull=True, helper__is_active=True)
+            .first()
+        )
+        if current is not None:
+            HelperAssignment.objects.create(
+                household=new,
+                helper=current.helper,
+                started_on=max(on, current.started_on),
+                assigned_by=actor,
+            )
+            audit.record(
+                actor,
+                "household.helper_assigned",
+                new,
+                after={"helper": helper_label(current.helper), "date": max(on, current.started_on)},
+                note=f"随分户沿用原户 {household.number} 的帮扶责任人",
+            )
     return new
 
 
