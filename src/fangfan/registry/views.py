@@ -760,6 +760,7 @@ def contact_ledger(request):
             "missing": applied["missing"],
             "villages": more["villages"],
             "village": applied["village"],
+            "village_name": more["villages"].get(applied["village"], ""),
             "is_helper": more["is_helper"],
             "mine": applied["mine"],
             "can_contact": request.user.can("household.contact"),
