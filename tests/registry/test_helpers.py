@@ -381,15 +381,3 @@ def test_分户后新户沿用原户的帮扶责任人(homes, helpers, users):
         on=LATER,
     )
     assert not HelperAssignment.objects.filter(household=other).exists()
-
-
-def test_帮扶责任人调往他处后农户显示未落实(homes, helpers, users):
-    """Moved to another village (the account's region changed), the helper no longer sees the household: it has
-    nobody in office, as with a disabled account."""
-    clerk = users["village_clerk"]
-    assign([homes["exited"]], helpers["village"], clerk)
-    assign([homes["marginal"]], helpers["town"], clerk)  # a town helper covers every village of the town
-    assert listed(clerk, no_helper=1) == set()
-    helpers["village"].region_id = OTHER_VILLAGE
-    helpers["village"].save()
-    assert listed(clerk, no_helper=1) == {"H-B-001"}

@@ -38,7 +38,6 @@ from __future__ import annotations
 import re
 
 from django.db.models import Exists, F, Func, OuterRef, Q, Value
-from django.db.models.functions import Concat, Substr
 from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThan
 
 from fangfan.core.scoping import Unindexed, jurisdiction_span
@@ -148,14 +147,9 @@ def helped_by_q(helper_pk: int) -> Q:
 
 
 def without_helper_q() -> Q:
-    """Households that need a 帮扶责任人/联系人 and have none in office: none named, or the one named has been
-    disabled or moved to a place that no longer covers the household (their village, or its town: the levels the
-    role is bound to) — such a household has left their view."""
+    """Households that need a 帮扶责任人/联系人 and have none in office."""
     current = HelperAssignment.objects.filter(
         household=OuterRef("pk"), ended_on__isnull=True, helper__is_active=True
-    ).filter(
-        Q(helper__region_id=OuterRef("region_id"))
-        | Q(helper__region_id=Concat(Substr(OuterRef("region_id"), 1, 9), Value("000")))
     )
     return needs_helper_q() & ~Q(Exists(current))
 
