@@ -381,3 +381,14 @@ def test_分户后新户沿用原户的帮扶责任人(homes, helpers, users):
         on=LATER,
     )
     assert not HelperAssignment.objects.filter(household=other).exists()
+
+
+def test_帮扶责任人调往他处后农户页面提示更换(client, homes, helpers, users):
+    clerk = users["village_clerk"]
+    assign([homes["exited"]], helpers["village"], clerk)
+    client.force_login(clerk)
+    url = reverse("registry:household_detail", args=[homes["exited"].pk])
+    assert 'data-testid="helper-moved"' not in client.get(url).content.decode()
+    helpers["village"].region_id = OTHER_VILLAGE
+    helpers["village"].save()
+    assert 'data-testid="helper-moved"' in client.get(url).content.decode()

@@ -768,3 +768,9 @@ def contact_ledger(
         "contacted": done,
         "missing": total - done,
     }
+
+
+def helper_covers(helper, household: Household) -> bool:
+    """Whether ``helper``'s place (a village or a town) still holds ``household``."""
+    span = helper.jurisdiction_range()
+    return span is not None and span[0] <= household.region_id < span[1]

@@ -203,7 +203,9 @@ def household_detail(request, pk: int):
         "income_lines": selectors.income_lines(household),
         "indicators": selectors.indicator_rows(household),
         "phone_masked": selectors.mask_phone(household.phone),
-        "helper": selectors.current_helpers([household]).get(household.pk),
+        "helper": (helper := selectors.current_helpers([household]).get(household.pk)),
+        # An account moved to another place no longer sees the household (the lists still count it as covered).
+        "helper_moved": helper is not None and not selectors.helper_covers(helper.helper, household),
         "contacts": selectors.household_contacts(household),
         "can_contact": request.user.can("household.contact") and not household.cancelled,
         "needs_helper": selectors.needs_helper(household),
