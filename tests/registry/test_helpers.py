@@ -392,3 +392,17 @@ def test_帮扶责任人调往他处后农户页面提示更换(client, homes, h
     helpers["village"].region_id = OTHER_VILLAGE
     helpers["village"].save()
     assert 'data-testid="helper-moved"' in client.get(url).content.decode()
+
+
+def test_地址中的帮扶责任人编号不泄露他处账号的姓名(client, homes, helpers, users, make_user):
+    stranger = make_user("helper", NEIGHBOUR_VILLAGE, username="helper-fuyuan", full_name="外镇联系人")
+    assign([homes["exited"]], helpers["town"], users["village_clerk"])
+    client.force_login(users["village_clerk"])
+
+    def labels(pk):
+        page = client.get(reverse("registry:household_list"), {"helper": pk})
+        return [f["label"] for f in page.context["extra_filters"]]
+
+    assert labels(helpers["second"].pk) == ["帮扶责任人/联系人：李四"]  # works in the village
+    assert labels(helpers["town"].pk) == ["帮扶责任人/联系人：王五"]  # the town's, looking after H-B-001
+    assert labels(stranger.pk) == ["帮扶责任人/联系人：（不在管辖范围内的账号）"]

@@ -667,13 +667,19 @@ def helper_workload(user) -> list[dict]:
 
 
 def helper_name(pk: str, user) -> str:
-    """The name shown for the list's ``helper`` filter: the user's own "我", else the account's name."""
+    """The name shown for the list's ``helper`` filter: the user's own "我", else the name of a helper who works in
+    the user's jurisdiction or looks after a household there — never the name of some other place's account (an id
+    typed into the address must not reveal who holds it)."""
     from fangfan.accounts.models import User
 
     if str(user.pk) == pk:
         return "我"
-    helper = User.objects.filter(pk=int(pk), role=Role.HELPER).first()
-    return str(helper) if helper else "（无此账号）"
+    helpers = User.objects.filter(pk=int(pk), role=Role.HELPER)
+    ours = helpers.filter(pk__in=User.objects.for_user(user, "household.view").values("pk")) | helpers.filter(
+        pk__in=HelperAssignment.objects.for_user(user, "household.view").values("helper_id")
+    )
+    helper = ours.first()
+    return str(helper) if helper else "（不在管辖范围内的账号）"
 
 
 def current_helpers(households: list[Household]) -> dict[int, HelperAssignment]:

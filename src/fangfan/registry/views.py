@@ -6,12 +6,15 @@ Every household is fetched through ``for_user``: outside the user's jurisdiction
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 from functools import partial
 
 from django.contrib import messages
-from django.http import Http404, QueryDict
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,6 +27,7 @@ from fangfan.regions.selectors import region_name
 
 from . import filters, selectors, services
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
+from .exporter import contact_ledger_export as contact_ledger_export_file
 from .forms import (
     ContactForm,
     HeadChangeForm,
@@ -193,6 +197,7 @@ def household_detail(request, pk: int):
     active, removed = selectors.household_members(household)
     selectors.member_phones_masked(active)
     changes = selectors.household_changes(household, request.user)
+    helper = selectors.current_helpers([household]).get(household.pk)
     context = {
         "household": household,
         "members": active,
@@ -203,7 +208,7 @@ def household_detail(request, pk: int):
         "income_lines": selectors.income_lines(household),
         "indicators": selectors.indicator_rows(household),
         "phone_masked": selectors.mask_phone(household.phone),
-        "helper": (helper := selectors.current_helpers([household]).get(household.pk)),
+        "helper": helper,
         # An account moved to another place no longer sees the household (the lists still count it as covered).
         "helper_moved": helper is not None and not selectors.helper_covers(helper.helper, household),
         "contacts": selectors.household_contacts(household),
@@ -709,8 +714,6 @@ def household_contact(request, pk: int):
 
 def _ledger(request):
     """The ledger's rows and summary for the request's filters, and those filters as applied."""
-    from django.utils import timezone
-
     user = request.user
     today = timezone.localdate()
     first, after = selectors.month_span(request.GET.get("month"), today)
@@ -737,8 +740,6 @@ def _ledger(request):
 def contact_ledger(request):
     """联系台账: the households that must have a 帮扶责任人/联系人, each with its contacts in the month — the ones not
     contacted first to see with ``missing=1``. A 帮扶责任人/联系人 sees their own households unless they ask for all."""
-    from django.core.paginator import Paginator
-
     rows, summary, applied, more = _ledger(request)
     paginator = Paginator(rows, 50)
     paginator.count = summary["missing"] if applied["missing"] else summary["households"]  # counted already
@@ -775,15 +776,12 @@ def contact_ledger(request):
 @require_http_methods(["GET", "HEAD"])
 def contact_ledger_export(request):
     """The ledger as it is filtered, as .xlsx (a town's ≈ 2 000 rows take well under a second)."""
-    import tempfile
-
-    from django.http import FileResponse
-
-    from .exporter import contact_ledger_export as export
 
     rows, _summary, applied, more = _ledger(request)
     target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes (and so deletes) it
-    export(actor=request.user, rows=rows, first=more["first"], path=target, filters=applied)
+    contact_ledger_export_file(
+        actor=request.user, rows=rows, first=more["first"], path=target, filters=applied
+    )
     target.seek(0)
     return FileResponse(
         target,
