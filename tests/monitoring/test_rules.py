@@ -12,13 +12,14 @@ from decimal import Decimal
 
 import pytest
 from conftest import OTHER_VILLAGE, VILLAGE
+from django.utils import timezone
 from monitoring.screening_support import id_of, import_rows, rule_codes, warnings
 from registry_factory import make_household
 
 from fangfan.monitoring.models import EarlyWarning, Rule
-from fangfan.monitoring.rules import RULES, yuan_text
+from fangfan.monitoring.rules import RULES, previous_month, yuan_text
 from fangfan.monitoring.screening import screening_run
-from fangfan.registry.models import HouseholdSnapshot
+from fangfan.registry.models import HouseholdMonth
 
 pytestmark = pytest.mark.django_db
 
@@ -93,24 +94,37 @@ def test_突发严重困难_合规自付支出达家庭纯收入百分之五十�
     assert "sudden_heavy_expense" not in rule_codes(light)
 
 
-def test_突发严重困难_年人均纯收入较上次快照下降三成预警_下降两成半不预警(regions):
+def test_突发严重困难_年人均纯收入较上月下降三成预警_下降两成半不预警(regions):
+    """突发严重困难户: 收入大幅缩减 — against the household's row of the previous month in the monthly history."""
     fell = general("H1", income={"wage_income": Decimal("14000")})
     dipped = general("H2", income={"wage_income": Decimal("15000")})
+    last_month = previous_month(timezone.localdate())
+    older = previous_month(last_month)
     for household in (fell, dipped):
-        HouseholdSnapshot.objects.create(
-            household=household, taken_on=date(2025, 1, 1), reason="年度核查", size=1,
-            net_income=Decimal("10000"), per_capita_income=Decimal("10000"),
-        )  # fmt: skip
-        HouseholdSnapshot.objects.create(
-            household=household, taken_on=date(2025, 12, 1), reason="年度核查", size=1,
-            net_income=Decimal("20000"), per_capita_income=Decimal("20000"),
-        )  # fmt: skip
+        month_row(household, older, Decimal("10000"))
+        month_row(household, last_month, Decimal("20000"))
     screening_run(actor=None)
     warning = only(fell, "sudden_income_drop")
     assert warning.explanation == (
-        "年人均纯收入由 2025-12-01 的 20000 元降至 14000 元，下降 30%，达到 30% 以上（收入大幅缩减）"
+        f"年人均纯收入由 {last_month:%Y-%m} 月的 20000 元降至 14000 元，下降 30%，达到 30% 以上（收入大幅缩减）"
     )
     assert "sudden_income_drop" not in rule_codes(dipped)
+
+
+def test_突发严重困难_收入下降只与上月比较_更早的高收入不预警(regions):
+    household = general("H1", income={"wage_income": Decimal("14000")})
+    last_month = previous_month(timezone.localdate())
+    month_row(household, previous_month(last_month), Decimal("20000"))
+    month_row(household, last_month, Decimal("14000"))
+    screening_run(actor=None)
+    assert "sudden_income_drop" not in rule_codes(household)
+
+
+def month_row(household, month, per_capita):
+    HouseholdMonth.objects.create(
+        household=household, month=month, region_code=household.region_id, household_type=household.household_type,
+        size=1, net_income=per_capita, per_capita_income=per_capita, taken_at=timezone.now(),
+    )  # fmt: skip
 
 
 # --- 因病 ---------------------------------------------------------------------------------------------------------

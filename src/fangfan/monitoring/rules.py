@@ -47,7 +47,7 @@ import json
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from fangfan.registry.choices import COMPULSORY_STAGES, WITH_LABOUR
@@ -383,19 +383,24 @@ def _sudden_expense(ctx: Context, rule: RuleSpec) -> str:
     )
 
 
+def previous_month(today: date) -> date:
+    """The first day of the month before ``today``'s."""
+    first = today.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
 def _sudden_income_drop(ctx: Context, rule: RuleSpec) -> str:
     line, ratio = ctx.values["monitoring_line"], ctx.values["sudden_income_drop_ratio"]
-    # Driven from the snapshots (few households have one): the latest of each household.
-    latest = (
-        "NOT EXISTS (SELECT 1 FROM registry_householdsnapshot s2 WHERE s2.household_id = s.household_id "
-        "AND (s2.taken_on > s.taken_on OR (s2.taken_on = s.taken_on AND s2.id > s.id)))"
-    )
+    # Against the household's row of the previous month in the monthly history (registry.history): read by the
+    # month-led index, then the household by its key. A step down between two months is what a visit or an import
+    # that lowers the income makes; the month after, the base is the lowered figure and nothing is raised again.
+    month = lit(previous_month(ctx.today).isoformat())
     return candidates(
         ctx,
-        key=f"'s' || {as_text('s.id')} || ':' || {yuan('h.per_capita_income')}",
+        key=f"'m' || {as_text('s.id')} || ':' || {yuan('h.per_capita_income')}",
         explanation=render(
             rule.template,
-            date=Sql(as_text("s.taken_on")),
+            date=Sql(f"SUBSTR({as_text('s.month')}, 1, 7)"),
             before=Sql(yuan("s.per_capita_income")),
             now=Sql(yuan("h.per_capita_income")),
             share=Sql(
@@ -404,15 +409,16 @@ def _sudden_income_drop(ctx: Context, rule: RuleSpec) -> str:
             ratio=percent_text(ratio),
         ),
         evidence=ctx.dialect.json(
-            snapshot="s.id",
+            month_record="s.id",
             previous="s.per_capita_income",
             per_capita_income="h.per_capita_income",
             ratio=num(ratio),
         ),
-        # CROSS JOIN: SQLite keeps the written order (snapshots first); PostgreSQL plans it as an inner join.
-        from_="registry_householdsnapshot s CROSS JOIN registry_household h",
+        # CROSS JOIN: SQLite keeps the written order (the month's rows first); PostgreSQL plans it as an inner join.
+        from_="registry_householdmonth s CROSS JOIN registry_household h",
         where=(
-            f"h.id = s.household_id AND {latest} AND s.per_capita_income > 0 AND h.per_capita_income IS NOT NULL AND h.size > 0 "
+            f"s.month = {month} AND h.id = s.household_id AND s.per_capita_income > 0 "
+            "AND h.per_capita_income IS NOT NULL AND h.size > 0 "
             f"AND +h.per_capita_income >= {num(line)} AND h.monitoring_state <> 'monitoring' "
             f"AND s.per_capita_income - h.per_capita_income >= {num(ratio)} * s.per_capita_income"
         ),
@@ -607,7 +613,7 @@ _CATALOGUE: list[RuleSpec] = [
         RISK,
         REGISTRY,
         ("monitoring_line", "sudden_income_drop_ratio"),
-        "年人均纯收入由 {date} 的 {before} 元降至 {now} 元，下降 {share}，达到 {ratio} 以上（收入大幅缩减）",
+        "年人均纯收入由 {date} 月的 {before} 元降至 {now} 元，下降 {share}，达到 {ratio} 以上（收入大幅缩减）",
         _sudden_income_drop,
         one_per_household=True,
     ),

@@ -526,3 +526,67 @@ class ContactRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_way_display()} {self.contacted_on}"
+
+
+class HouseholdMonth(models.Model):
+    """A household's figures as they stood in one month (plan M5: 信息变化… 及时更新): income items, the 三保障 and
+    water indicators, the suggestion and the official status. Written for every household once a month by
+    ``history.history_snapshot`` (``fangfan snapshot``, also after the nightly screening); the trend rule (收入大幅
+    缩减) compares the household with its previous month, the household page draws its income over the months, and
+    the monthly report counts from here. A month's row is the state at its last snapshot in that month."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="months"
+    )
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    # The household's village when the month was taken: the jurisdiction of the row (a range on the code).
+    region_code = models.CharField(_("行政区划代码"), max_length=12)
+    household_type = models.CharField(_("户类型"), max_length=10, choices=HouseholdType.choices)
+    exited_class = models.CharField(_("脱贫户分类"), max_length=20, choices=ExitedClass.choices, blank=True)
+    monitoring_type = models.CharField(
+        _("监测对象类型"), max_length=20, choices=MonitoringType.choices, blank=True
+    )
+    monitoring_state = models.CharField(
+        _("监测状态"), max_length=20, choices=MonitoringState.choices, blank=True
+    )
+    suggestion = models.CharField(_("系统建议分类"), max_length=20, choices=Suggestion.choices, blank=True)
+    size = models.PositiveSmallIntegerField(_("家庭人口"), default=0)
+    wage_income = models.DecimalField(_("工资性收入"), default=0, **MONEY)
+    business_income = models.DecimalField(_("生产经营性收入"), default=0, **MONEY)
+    business_expense = models.DecimalField(_("生产经营性支出"), default=0, **MONEY)
+    property_income = models.DecimalField(_("财产性收入"), default=0, **MONEY)
+    transfer_income = models.DecimalField(_("转移性收入"), default=0, **MONEY)
+    compliant_self_paid = models.DecimalField(_("合规自付支出"), default=0, **MONEY)
+    net_income = models.DecimalField(_("家庭纯收入"), default=0, **MONEY)
+    per_capita_income = models.DecimalField(_("年人均纯收入"), null=True, blank=True, **MONEY)
+    food_clothing_secure = models.BooleanField(_("吃穿不愁"), null=True, blank=True)
+    housing_grade = models.CharField(
+        _("住房安全等级"), max_length=1, choices=HousingGrade.choices, blank=True
+    )
+    water_safe = models.BooleanField(_("饮水安全"), null=True, blank=True)
+    education_secure = models.BooleanField(_("义务教育有保障"), null=True, blank=True)
+    medical_secure = models.BooleanField(_("基本医疗有保障"), null=True, blank=True)
+    has_labour = models.BooleanField(_("有劳动能力"), default=True)
+    # A past month filled in later holds the figures as they were when it was filled, not as they were then.
+    backfilled = models.BooleanField(_("事后补记"), default=False)
+    taken_at = models.DateTimeField(_("记录时间"))
+
+    objects = ScopedManager()
+    region_field = "region_code"
+
+    class Meta:
+        verbose_name = _("农户月度记录")
+        verbose_name_plural = _("农户月度记录")
+        constraints = [
+            models.UniqueConstraint(fields=["household", "month"], name="household_month_unique"),
+        ]
+        # The monthly report counts one month of a region: led by the month, then the code range.
+        indexes = [
+            models.Index(
+                fields=["month", "region_code", "monitoring_type", "monitoring_state", "household_type"],
+                name="hhmonth_month_region_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.month:%Y-%m}"

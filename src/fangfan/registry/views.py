@@ -22,10 +22,11 @@ from fangfan.accounts.roles import Role
 from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires
 from fangfan.core.scoping import get_for_user_or_404
+from fangfan.policy.services import policy_values
 from fangfan.regions.codes import prefix_of
 from fangfan.regions.selectors import region_name
 
-from . import filters, selectors, services
+from . import filters, history, selectors, services
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
 from .exporter import contact_ledger_export as contact_ledger_export_file
 from .forms import (
@@ -212,6 +213,7 @@ def household_detail(request, pk: int):
         # An account moved to another place no longer sees the household (the lists still count it as covered).
         "helper_moved": helper is not None and not selectors.helper_covers(helper.helper, household),
         "contacts": selectors.household_contacts(household),
+        "income_chart": _income_chart(household),
         "can_contact": request.user.can("household.contact") and not household.cancelled,
         "needs_helper": selectors.needs_helper(household),
         "can_edit": request.user.can("household.edit") and not household.cancelled,
@@ -219,6 +221,15 @@ def household_detail(request, pk: int):
         "can_view_phone": request.user.can("household.view_phone"),
     }
     return render(request, "registry/household_detail.html", context)
+
+
+def _income_chart(household: Household) -> dict | None:
+    """The household's 年人均纯收入 over its last twelve months on record, or None before the first month is kept."""
+    rows = history.income_months(household)
+    if not rows:
+        return None
+    line = policy_values(region_code=household.region_id)["monitoring_line"]
+    return history.income_chart(rows, line=line)
 
 
 def _shown_once(request, template: str, reveal, name: str, **context):

@@ -86,7 +86,15 @@ class Command(DomainCommand):
             f"{summary.members} 人，其中脱贫户 {summary.exited} 户、边缘易致贫户 {summary.marginal} 户"
             f"（用时 {summary.seconds:.1f} 秒）。"
         )
+        self.history(seed=seed, options=options)
         self.early_warning(seed=seed, options=options)
+
+    def history(self, *, seed: int, options) -> None:
+        """Six months of each household's figures: the income line on its page, the trend rule's previous month."""
+        from fangfan.demo.history import MONTHS, demo_history
+
+        demo_history(seed=seed, actor=self.actor(options))
+        self.stdout.write(f"已生成近 {MONTHS} 个月的农户月度记录。")
 
     def early_warning(self, *, seed: int, options) -> None:
         """Department batches for the demo month, then a full screening: warnings are there on first login."""

@@ -8,6 +8,7 @@ from fangfan.core.commands import DomainCommand
 from fangfan.monitoring.screening import screening_run
 from fangfan.regions.codes import RegionCodeError, validate_code
 from fangfan.regions.models import Region
+from fangfan.registry.history import history_snapshot
 
 
 class Command(DomainCommand):
@@ -16,6 +17,11 @@ class Command(DomainCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--region", help="12 位行政区划代码（县、乡镇或村），默认全部")
+        parser.add_argument(
+            "--no-snapshot",
+            action="store_true",
+            help="不记录本月月度数据（默认筛查后记录，见 fangfan snapshot）",
+        )
         self.add_user_argument(parser)
 
     def run(self, *args, **options):
@@ -38,6 +44,12 @@ class Command(DomainCommand):
             pad = "　" * (width - len(item["name"]))
             self.stdout.write(f"  {item['name']}{pad}  新增 {item['new']:>6} 条")
         self.stdout.write(f"合计新增预警 {run.new_warnings} 条（筛查记录 {run.pk}）")
+        if not options.get("no_snapshot"):
+            # The nightly screening keeps the month's figures too (issue 18: the trend rule reads them).
+            kept = history_snapshot(actor=self.actor(options), region_code=region or None)
+            self.stdout.write(
+                f"{kept.month:%Y-%m} 月度记录：农户 {kept.households} 户，本次写入 {kept.written} 条"
+            )
 
     def _progress(self, done: int, total: int, message: str) -> None:
         bar = "#" * int(30 * done / max(total, 1))
