@@ -106,3 +106,16 @@ class UserFilterForm(forms.Form):
         ]
         self.fields["q"].widget.attrs["placeholder"] = "账号或姓名"
         _style(self)
+
+
+class TokenIssueForm(forms.Form):
+    """A personal API token asked for on one's own account page (``tokens.personal_token_issue`` checks the rest)."""
+
+    name = forms.CharField(
+        label="令牌名称", max_length=100, required=False, help_text="用在哪里，如：县数据平台同步脚本"
+    )
+    days = forms.IntegerField(label="有效天数", min_value=1, max_value=365, initial=90)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangfan.core.scoping import ScopedQuerySet
@@ -89,3 +90,49 @@ class User(AbstractUser):
         if self.role == Role.DEPARTMENT and self.department:
             label = f"{self.get_department_display()}部门"
         return label
+
+
+class PersonalToken(models.Model):
+    """A personal API token (个人接口令牌): it acts as its user, with the user's role and jurisdiction. Only the
+    SHA-256 of the token is stored (the token is 256 random bits, so a plain hash is enough); the token itself is
+    shown once, when issued. It expires, may be revoked, and stops working when its user is disabled."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("持有人"), on_delete=models.CASCADE, related_name="personal_tokens"
+    )
+    name = models.CharField(_("名称"), max_length=100, blank=True)
+    token_hash = models.CharField(_("令牌哈希"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("到期时间"))
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("签发人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("个人接口令牌")
+        verbose_name_plural = _("个人接口令牌")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name or f"令牌 {self.pk}"
+
+    @property
+    def audit_label(self) -> str:
+        return f"个人接口令牌 {self.name or self.pk}（{self.user.username}）"
+
+    @property
+    def region_code(self) -> str:
+        return self.user.region_id or ""
+
+    @property
+    def state_label(self) -> str:
+        """有效, 已过期 or 已吊销, as the account page shows it."""
+        if self.revoked_at is not None:
+            return "已吊销"
+        return "已过期" if self.expires_at <= timezone.now() else "有效"

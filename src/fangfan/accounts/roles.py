@@ -109,6 +109,21 @@ ROLE_LEVELS: dict[str, frozenset[Level]] = {
     Role.SYSTEM: frozenset(Level),
 }
 
+# Personal API tokens (``accounts.tokens``): every working role may hold them and acts through them exactly as on the
+# web; the three administrators and the command-line account never do (an administrator's work stays on the pages,
+# where it is seen).
+TOKEN_ACTION = "api.token"  # noqa: S105 - an action name, not a secret
+for _role in (
+    Role.VILLAGE_CLERK,
+    Role.HELPER,
+    Role.TOWN_STATION,
+    Role.TOWN_LEADER,
+    Role.DEPARTMENT,
+    Role.COUNTY_REVIEW,
+    Role.PROVINCE_RECORD,
+):
+    ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | {TOKEN_ACTION}
+
 ALL_ACTIONS = frozenset().union(*ROLE_ACTIONS.values())
 
 

@@ -1,13 +1,24 @@
-"""Sign-in and sign-out. User and security administration pages live in ``admin_views``."""
+"""Sign-in and sign-out, and the user's own account page (我的账号: who they are, their personal API tokens).
+User and security administration pages live in ``admin_views``."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
-from fangfan.core.permissions import public
+from fangfan.core.errors import DomainError
+from fangfan.core.permissions import public, requires
+
+from . import tokens
+from .forms import TokenIssueForm
+from .models import PersonalToken
+from .roles import TOKEN_ACTION
 
 
 class LoginForm(AuthenticationForm):
@@ -35,3 +46,56 @@ class LoginView(auth_views.LoginView):
 
 login_view = public(LoginView.as_view())
 logout_view = public(auth_views.LogoutView.as_view())
+
+
+def _account_page(request, form: TokenIssueForm | None = None, new_token: str = "", status: int = 200):
+    user = request.user
+    may_hold = user.can(TOKEN_ACTION)
+    context = {
+        "may_hold": may_hold,
+        "tokens": tokens.tokens_of(user) if may_hold else [],
+        "form": form or TokenIssueForm(),
+        "new_token": new_token,
+    }
+    return render(request, "accounts/account.html", context, status=status)
+
+
+@requires("region.view")
+@require_http_methods(["GET", "HEAD"])
+@never_cache
+def account(request):
+    """我的账号: every signed-in user's own page; the 接口令牌 section for the roles that may hold tokens."""
+    return _account_page(request)
+
+
+@requires(TOKEN_ACTION)
+@require_POST
+@never_cache
+def token_issue(request):
+    """Issue a personal token; the page shows it this once (it is not kept in the session or a message)."""
+    form = TokenIssueForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, form, status=400)
+    try:
+        _token, raw = tokens.personal_token_issue(
+            actor=request.user,
+            user=request.user,
+            name=form.cleaned_data["name"],
+            days=form.cleaned_data["days"],
+        )
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return _account_page(request, form, status=400)
+    return _account_page(request, new_token=raw)
+
+
+@requires(TOKEN_ACTION)
+@require_POST
+def token_revoke(request, pk: int):
+    """Revoke one of one's own tokens; another's token does not exist here (404)."""
+    token = PersonalToken.objects.filter(pk=pk, user=request.user).select_related("user").first()
+    if token is None:
+        raise Http404("令牌不存在")
+    tokens.personal_token_revoke(actor=request.user, token=token)
+    messages.success(request, f"已吊销接口令牌“{token}”，使用它的请求将被拒绝。")
+    return redirect("accounts:account")

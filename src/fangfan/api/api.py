@@ -1,12 +1,18 @@
-"""The HTTP API (django-ninja; OpenAPI at ``/api/v1/openapi.json``). Endpoints call the same services as the
-pages. Department systems authenticate with a bearer token (``monitoring.tokens``); there is no session or
-cookie authentication here, so CSRF does not apply."""
+"""The HTTP API (django-ninja; OpenAPI at ``/api/v1/openapi.json``; the contract is spec/API.md). Endpoints call
+the same services and selectors as the pages. Two bearer doors (``auth``): department systems' tokens for
+``/department/…``, personal tokens (acting as their user) for everything else; there is no session or cookie
+authentication here, so CSRF does not apply.
+
+Routers by area: ``department`` (department batches), ``households`` (households and risk points). Shared
+conventions — errors, the role check, paging — are in ``common``; a new area adds its router below."""
 
 from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from . import common
 from .department import router as department_router
+from .households import router as households_router
 
 
 class FangfanAPI(NinjaAPI):
@@ -19,8 +25,19 @@ class FangfanAPI(NinjaAPI):
 api = FangfanAPI(
     title="防返贫监测预警系统接口",
     version="1",
-    description="部门业务系统报送数据的接口。请求头携带 `Authorization: Bearer <令牌>`；令牌由乡镇工作站或县级在“部门数据 → 接口令牌”签发。",
+    description=(
+        "请求头携带 `Authorization: Bearer <令牌>`。\n\n"
+        "- **个人接口令牌**（ffp_ 开头）：以持有人的角色和管辖范围办理，与网页上相同；在“我的账号 → 接口令牌”签发，"
+        "或由运维人员用 `fangfan issue-token 账号` 签发。\n"
+        "- **部门接口令牌**（ffd_ 开头）：部门业务系统报送数据，只能用于 `/api/v1/department/`；"
+        "由乡镇工作站或县级在“部门数据 → 接口令牌”签发。\n\n"
+        '出错时答 `{"detail": "说明"}`：401 缺少或无效的令牌；403 角色无权办理；404 对象不存在或不在管辖范围内；'
+        "409 对象当前状态不允许；422 输入有误或政策规定不允许。列表分页：`?page=N&page_size=M`（M 最多 500），"
+        '答 `{"count": n, "results": [...]}`。'
+    ),
     urls_namespace="api",
     docs_url=None,
 )
+common.install(api)
 api.add_router("/department/", department_router)
+api.add_router("/households/", households_router)

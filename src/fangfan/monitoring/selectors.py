@@ -303,6 +303,16 @@ def household_for_user(user, pk: int, action: str = "household.view") -> Househo
     return Household.objects.for_user(user, action).select_related("region").filter(pk=pk).first()
 
 
+def household_by_number(user, number: str, action: str = "household.view") -> Household | None:
+    """A household by its 户编号, inside the user's jurisdiction (None also for one outside it)."""
+    return Household.objects.for_user(user, action).filter(number=number).first()
+
+
+def household_risks(household: Household) -> QuerySet[RiskPoint]:
+    """Every risk point of a household the caller has already found through ``for_user``, oldest first."""
+    return RiskPoint.objects.filter(household=household).order_by("found_on", "id")
+
+
 # --- the household's timeline ----------------------------------------------------------------------------------------
 
 _STATE_BADGES = {
