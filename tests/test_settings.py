@@ -60,7 +60,9 @@ def _setting(env_extra, tmp_path, expression):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FANGFAN_") and k != "DATABASE_URL"}
     env.update({"FANGFAN_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "fangfan.settings", **env_extra})
     code = f"from django.conf import settings; print(repr({expression}))"
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -69,7 +71,10 @@ def test_production_is_https_only_and_believes_a_proxy_header_only_when_configur
     values = "(settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS > 0, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SECURE_PROXY_SSL_HEADER)"
     assert _setting(GOOD_PRODUCTION, tmp_path, values) == "(True, True, True, True, None)"
     behind = {**GOOD_PRODUCTION, "FANGFAN_PROXY_SSL_HEADER": "X-Forwarded-Proto: https"}
-    assert _setting(behind, tmp_path, "settings.SECURE_PROXY_SSL_HEADER") == "('HTTP_X_FORWARDED_PROTO', 'https')"
+    assert (
+        _setting(behind, tmp_path, "settings.SECURE_PROXY_SSL_HEADER")
+        == "('HTTP_X_FORWARDED_PROTO', 'https')"
+    )
 
 
 @pytest.mark.parametrize(

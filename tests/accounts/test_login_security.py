@@ -176,7 +176,10 @@ def test_a_forged_forwarded_for_header_does_not_change_the_address(users):
     victim = users["village_clerk"]
     for n in range(settings.AXES_FAILURE_LIMIT):
         _login_from("198.51.100.7", victim.username, WRONG, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
-    assert _login_from("198.51.100.7", victim.username, PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.99").status_code == 429
+    assert (
+        _login_from("198.51.100.7", victim.username, PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.99").status_code
+        == 429
+    )
 
 
 def test_many_accounts_from_one_address_throttle_that_address(users, make_user):

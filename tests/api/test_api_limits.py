@@ -26,7 +26,12 @@ def token(users):
 
 def _post(client, raw, body, ip="198.51.100.1", **extra):
     return client.post(
-        URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR=ip, **extra
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+        REMOTE_ADDR=ip,
+        **extra,
     )
 
 
