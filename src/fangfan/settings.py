@@ -39,6 +39,16 @@ def _required(name: str) -> str:
     return value
 
 
+def _json_setting(name: str, value: str):
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"环境变量 {name} 不是有效的 JSON / {name} is not valid JSON"
+            '（应为 {"k1": "<64 位十六进制>"} / expected {"k1": "<64 hex digits>"}）'
+        ) from None
+
+
 def _dev_secrets() -> dict:
     """Secrets a development or demo instance generates once and keeps in its data directory."""
     path = DATA_DIR / "secrets.json"
@@ -56,7 +66,7 @@ def _dev_secrets() -> dict:
 
 if PRODUCTION:
     SECRET_KEY = _required("FANGFAN_SECRET_KEY")
-    FIELD_ENCRYPTION_KEYS = json.loads(_required("FANGFAN_FIELD_KEYS"))
+    FIELD_ENCRYPTION_KEYS = _json_setting("FANGFAN_FIELD_KEYS", _required("FANGFAN_FIELD_KEYS"))
     BLIND_INDEX_KEY = _required("FANGFAN_BLIND_INDEX_KEY")
     ALLOWED_HOSTS = [h.strip() for h in _required("FANGFAN_ALLOWED_HOSTS").split(",") if h.strip()]
 else:
@@ -111,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "fangfan.accounts.middleware.PasswordChangeRequiredMiddleware",
     "fangfan.core.middleware.DeclaredPermissionMiddleware",
 ]
 
@@ -177,7 +188,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("FANGFAN_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Per account *and* address: failures from one address lock that account from that address only, so nobody can
+# lock a colleague out at will from elsewhere. Password spraying (many accounts from one address) is throttled per
+# address by ``accounts.services.LOGIN_FAILURES_PER_ADDRESS``.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "fangfan.core.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
@@ -193,11 +208,6 @@ CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if PRODUCTION:
-    SESSION_COOKIE_SECURE = os.environ.get("FANGFAN_HTTPS", "1") == "1"
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-
 from django.utils.csp import CSP  # noqa: E402
 
 SECURE_CSP = {
@@ -251,9 +261,42 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"forbidden_one_line": {"()": "fangfan.core.logfilters.ForbiddenOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A 403 is one line (path and missing action), not a traceback.
+    "loggers": {"django.request": {"filters": ["forbidden_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("FANGFAN_LOG_LEVEL", "WARNING")},
 }
 
-# Lock-out is per account, not per IP: a village office shares one IP among all its clerks.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# --- security: client addresses, HTTPS, production checks ----------------------------------------------------
+# Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); everyone else's is ignored
+# (``fangfan.core.client_ip``).
+FANGFAN_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("FANGFAN_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+# "X-Forwarded-Proto: https": the header (and value) by which the trusted proxy says the request came over HTTPS.
+# Unset, no header is believed (a client could send it itself).
+_proxy_ssl = os.environ.get("FANGFAN_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl:
+    _header, _sep, _value = _proxy_ssl.replace("=", ":", 1).partition(":")
+    if not _sep or not _header.strip() or not _value.strip():
+        raise ImproperlyConfigured(
+            "FANGFAN_PROXY_SSL_HEADER 应形如 “X-Forwarded-Proto: https” / should look like "
+            "'X-Forwarded-Proto: https'"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header.strip().upper().replace("-", "_"), _value.strip())
+if PRODUCTION:
+    from fangfan.core.secrets_check import check_production_settings
+
+    check_production_settings(
+        secret_key=SECRET_KEY,
+        field_keys=FIELD_ENCRYPTION_KEYS,
+        blind_index_key=BLIND_INDEX_KEY,
+        allowed_hosts=ALLOWED_HOSTS,
+    )
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("FANGFAN_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("FANGFAN_HSTS_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("FANGFAN_HSTS_PRELOAD", "1") == "1"

@@ -152,3 +152,55 @@ def test_idle_session_times_out(client, users):
     Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+
+
+# --- lock-out per account and address; the address throttle against password spraying ----------------------
+
+
+def _login_from(ip, username, password, **extra):
+    return Client().post(
+        reverse("accounts:login"), {"username": username, "password": password}, REMOTE_ADDR=ip, **extra
+    )
+
+
+def test_failures_from_one_address_do_not_lock_the_account_from_another(users):
+    """11 failed sign-ins for the victim from address A: the victim still signs in from address B."""
+    victim = users["village_clerk"]
+    for _ in range(11):
+        _login_from("198.51.100.7", victim.username, WRONG)
+    assert _login_from("198.51.100.7", victim.username, PASSWORD).status_code == 429  # locked from A
+    assert _login_from("203.0.113.20", victim.username, PASSWORD).status_code == 302  # not from B
+
+
+def test_a_forged_forwarded_for_header_does_not_change_the_address(users):
+    victim = users["village_clerk"]
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _login_from("198.51.100.7", victim.username, WRONG, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+    assert (
+        _login_from("198.51.100.7", victim.username, PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.99").status_code
+        == 429
+    )
+
+
+def test_many_accounts_from_one_address_throttle_that_address(users, make_user):
+    """Password spraying: one password tried on many accounts from one address → that address waits."""
+    from fangfan.accounts.services import LOGIN_FAILURES_PER_ADDRESS
+
+    for n in range(LOGIN_FAILURES_PER_ADDRESS.limit):
+        assert _login_from("198.51.100.9", f"guess-{n}", WRONG).status_code == 200
+    blocked = _login_from("198.51.100.9", users["town_station"].username, PASSWORD)
+    assert blocked.status_code == 429
+    assert "本地址登录失败次数过多" in blocked.content.decode() and int(blocked["Retry-After"]) > 0
+    # The accounts themselves are not locked: from elsewhere they sign in.
+    assert _login_from("203.0.113.20", users["town_station"].username, PASSWORD).status_code == 302
+
+
+def test_security_page_lists_an_account_locked_from_one_address(client, users):
+    victim = users["village_clerk"]
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login_from("198.51.100.7", victim.username, WRONG)
+    _login_from("203.0.113.20", victim.username, WRONG)
+    client.force_login(users["sec_admin"])
+    page = client.get(reverse("accounts:security")).content.decode()
+    locked_table = page.split('data-testid="locked-table"')[1].split("</table>")[0]
+    assert victim.username in locked_table

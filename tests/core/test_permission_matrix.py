@@ -21,7 +21,7 @@ from monitoring_factory import MATRIX_OBJECT_URLS
 
 from fangfan import urls as project_urls
 from fangfan.core.models import Job
-from fangfan.core.permissions import PUBLIC, declared_permission
+from fangfan.core.permissions import PUBLIC, SIGNED_IN, declared_permission
 from fangfan.core.selectors import jobs_for_user
 
 # A signed-in role with the permission gets one of these from a GET (405: the URL answers only POST).
@@ -174,6 +174,8 @@ def _expected(user, route: Route):
     """The set of acceptable status codes for this user on this route."""
     if route.perm == PUBLIC:
         return None  # anything below 400, or 405
+    if route.perm == SIGNED_IN:
+        return ALLOWED  # every signed-in user (their own password)
     if route.perm.startswith("__"):
         return {401, 403}  # another door (e.g. the API's bearer tokens): a signed-in session is not enough
     if not user.can(route.perm):
@@ -233,7 +235,7 @@ def test_anonymous_is_sent_to_login(client, users):
         response = client.get(route.url)
         if route.perm == PUBLIC:
             assert response.status_code < 400 or response.status_code == 405, route.name
-        elif route.perm.startswith("__"):  # e.g. the API's bearer tokens: refused, not redirected
+        elif route.perm.startswith("__") and route.perm != SIGNED_IN:  # the API's bearer tokens: refused
             assert response.status_code in (401, 403), route.name
         else:
             assert response.status_code == 302, route.name

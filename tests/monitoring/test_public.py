@@ -1,6 +1,7 @@
 """The public self-report page (农户自主申报, no login): it asks only what is needed, answers the same whether or not
-the ID belongs to a registered person, keeps robots and floods out (5 per hour per client), stores nothing past
-the limit, and never stores the client's IP address."""
+the ID belongs to a registered person, keeps robots and floods out (5 per hour per client address, 300 overall,
+counted in the database and told honestly with 429), its sum is single-use and cannot be read from the page, and it
+never stores the client's IP address."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import pytest
 from conftest import OTHER_VILLAGE, VILLAGE
 from django.core import signing
 from django.core.cache import cache
+from django.test import override_settings
 from django.urls import reverse
 from monitoring_factory import household
 from registry_factory import make_id
 
-from fangfan.core.models import AuditEvent
-from fangfan.monitoring.forms import CAPTCHA_SALT
+from fangfan.core.models import AuditEvent, ThrottleHit, UsedChallenge
 from fangfan.monitoring.models import Clue, EarlyWarning, VerificationTask
 
 pytestmark = pytest.mark.django_db
@@ -31,15 +32,16 @@ def _clean_cache():
 
 
 def _form(client, *, ip="10.0.0.1"):
-    """GET the page and read the sum it asks; returns the fields a person would send back."""
+    """GET the page and solve the sum it shows, as a person does; returns the fields they would send back."""
     page = client.get(URL, REMOTE_ADDR=ip)
     assert page.status_code == 200
-    token = re.search(r'name="challenge" value="([^"]+)"', page.content.decode()).group(1)
-    values = signing.loads(token, salt=CAPTCHA_SALT)
-    return {"challenge": token, "answer": str(values["a"] + values["b"])}
+    body = page.content.decode()
+    token = re.search(r'name="challenge" value="([^"]+)"', body).group(1)
+    a, b = re.search(r"(\d) \+ (\d) = ？", body).groups()
+    return {"challenge": token, "answer": str(int(a) + int(b))}
 
 
-def _submit(client, *, ip="10.0.0.1", **fields):
+def _submit(client, *, ip="10.0.0.1", extra=None, **fields):
     data = {
         "village": VILLAGE,
         "name": "张三",
@@ -50,7 +52,7 @@ def _submit(client, *, ip="10.0.0.1", **fields):
         **_form(client, ip=ip),
         **fields,
     }
-    return client.post(URL, data, REMOTE_ADDR=ip)
+    return client.post(URL, data, REMOTE_ADDR=ip, **(extra or {}))
 
 
 def _without_csrf(response) -> str:
@@ -114,20 +116,90 @@ def test_personal_fields_are_encrypted_and_the_ip_is_never_stored(client, region
     assert events.count() == 1 and events.get().ip == ""
     assert not AuditEvent.objects.filter(ip="203.0.113.77").exists()
     assert all("203.0.113.77" not in str(key) for key in getattr(cache, "_cache", {}))
+    assert ThrottleHit.objects.exists()
+    assert not ThrottleHit.objects.filter(key__contains="203.0.113").exists()
 
 
-def test_rate_limit_five_per_hour_then_a_polite_page_and_nothing_stored(client, regions):
-    """同一来源每小时最多 5 次；超过后仍显示同样的感谢页面，但不再保存。"""
+def test_rate_limit_five_per_hour_then_an_honest_429_and_nothing_stored(client, regions):
+    """同一来源每小时最多 5 次；第 6 次如实告知“提交过于频繁，请 N 分钟后再试”（429），不保存，也不假装感谢。"""
     for _ in range(5):
         assert _submit(client)["Location"] == reverse("public:thanks")
     assert Clue.objects.count() == 5
-    sixth = _submit(client)
-    assert sixth.status_code == 302 and sixth["Location"] == reverse("public:thanks")
-    assert client.get(sixth["Location"]).status_code == 200
+    sixth = _submit(client, description="第六次")
+    assert sixth.status_code == 429
+    body = sixth.content.decode()
+    assert re.search(r"提交过于频繁，请 \d+ 分钟后再试", body)
+    assert "第六次" in body  # what was typed is kept for later
+    assert 0 < int(sixth["Retry-After"]) <= 3600
     assert Clue.objects.count() == 5
+    # The limit is in the database, not in one process's memory: a cleared cache (another worker) changes nothing.
+    cache.clear()
+    assert _submit(client).status_code == 429
     # Another client is not affected.
     assert _submit(client, ip="10.9.9.9")["Location"] == reverse("public:thanks")
     assert Clue.objects.count() == 6
+    # Only keyed hashes of addresses are stored.
+    assert not ThrottleHit.objects.filter(key__contains="10.0.0.1").exists()
+
+
+def test_the_overall_limit_holds_against_many_addresses(client, regions, monkeypatch):
+    from fangfan.core import throttle
+    from fangfan.monitoring import public_views
+
+    monkeypatch.setattr(
+        public_views, "OVERALL", throttle.Limit("self-report-all", 3, public_views.OVERALL.window)
+    )
+    for n in range(3):
+        assert _submit(client, ip=f"10.1.0.{n}").status_code == 302
+    refused = _submit(client, ip="10.1.0.99")
+    assert refused.status_code == 429 and "提交过于频繁" in refused.content.decode()
+    assert Clue.objects.count() == 3
+
+
+def test_x_forwarded_for_from_an_untrusted_address_is_ignored(client, regions):
+    """伪造 X-Forwarded-For 不能绕过限制：只有来自受信代理的该请求头才被采信。"""
+    for n in range(5):
+        assert _submit(client, extra={"HTTP_X_FORWARDED_FOR": f"198.51.100.{n}"}).status_code == 302
+    assert _submit(client, extra={"HTTP_X_FORWARDED_FOR": "198.51.100.200"}).status_code == 429
+
+
+@override_settings(FANGFAN_TRUSTED_PROXIES=["10.0.0.1"])
+def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(client, regions):
+    for _ in range(5):
+        assert _submit(client, extra={"HTTP_X_FORWARDED_FOR": "203.0.113.5"}).status_code == 302
+    assert _submit(client, extra={"HTTP_X_FORWARDED_FOR": "203.0.113.5"}).status_code == 429
+    # Another client behind the same proxy; a spoofed left-most entry does not count, the proxy's own does.
+    other = _submit(client, extra={"HTTP_X_FORWARDED_FOR": "203.0.113.5, 203.0.113.6"})
+    assert other.status_code == 302
+
+
+def test_a_used_challenge_cannot_be_replayed(client, regions):
+    """验证题只能用一次：重放已用过的题目和答案被拒绝。"""
+    fields = _form(client)
+    data = {"village": VILLAGE, "name": "张三", "phone": "13812345678", "description": "困难", **fields}
+    assert client.post(URL, data, REMOTE_ADDR="10.0.0.1").status_code == 302
+    replay = client.post(URL, data, REMOTE_ADDR="10.0.0.2")
+    assert replay.status_code == 200 and "计算结果不对" in replay.content.decode()
+    assert Clue.objects.count() == 1
+    assert UsedChallenge.objects.count() == 1
+    # A wrong answer spends the challenge too: no second guess with the same token.
+    fields = _form(client)
+    data["challenge"], data["answer"] = fields["challenge"], str(int(fields["answer"]) + 1)
+    assert client.post(URL, data, REMOTE_ADDR="10.0.0.3").status_code == 200
+    data["answer"] = fields["answer"]
+    assert client.post(URL, data, REMOTE_ADDR="10.0.0.3").status_code == 200
+    assert Clue.objects.count() == 1
+
+
+def test_the_answer_cannot_be_read_from_the_page(client, regions):
+    page = client.get(URL).content.decode()
+    token = re.search(r'name="challenge" value="([^"]+)"', page).group(1)
+    with pytest.raises(signing.BadSignature):
+        signing.loads(token, salt="fangfan.public-report.captcha")
+    import base64
+
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert b'"s"' not in raw and b"{" not in raw  # encrypted, not merely signed
 
 
 def test_robots_filling_the_trap_field_are_thanked_and_forgotten(client, regions):

@@ -1,18 +1,20 @@
-"""User administration (系统管理员) and account security (安全管理员). Thin: parse, call a service, render."""
+"""User administration (系统管理员), account security (安全管理员: unlocking, password resets) and each person's own
+password. Thin: parse, call a service, render."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from fangfan.core.errors import DomainError
-from fangfan.core.permissions import requires
+from fangfan.core.permissions import requires, signed_in
 from fangfan.core.scoping import get_for_user_or_404
 
 from . import selectors, services
-from .forms import PasswordResetForm, UserCreateForm, UserEditForm, UserFilterForm
+from .forms import PasswordChangeForm, PasswordResetForm, UserCreateForm, UserEditForm, UserFilterForm
 from .models import User
 
 PAGE_SIZE = 50
@@ -77,26 +79,10 @@ def user_edit(request, pk: int):
         "region": user.region_id,
         "is_active": user.is_active,
     }
-    is_password = request.method == "POST" and request.POST.get("form") == "password"
     form = UserEditForm(
-        request.POST if request.method == "POST" and not is_password else None,
-        initial=initial,
-        admin=request.user,
+        request.POST if request.method == "POST" else None, initial=initial, admin=request.user
     )
-    password_form = PasswordResetForm(request.POST if is_password else None)
-    if is_password and password_form.is_valid():
-        try:
-            services.user_set_password(
-                actor=request.user, user=user, password=password_form.cleaned_data["password1"]
-            )
-        except DomainError as exc:
-            password_form.add_error(None, exc.message)
-        else:
-            messages.success(
-                request, f"已重置“{user.username}”的密码，请当面或电话告知本人并提醒其尽快修改。"
-            )
-            return redirect("accounts:user_edit", pk=user.pk)
-    elif request.method == "POST" and not is_password and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.user_update(
@@ -121,7 +107,6 @@ def user_edit(request, pk: int):
         {
             "account": user,
             "form": form,
-            "password_form": password_form,
             "is_self": user.pk == request.user.pk,
         },
     )
@@ -130,7 +115,28 @@ def user_edit(request, pk: int):
 @requires("security.manage")
 @require_http_methods(["GET", "HEAD", "POST"])
 def security(request):
-    if request.method == "POST":
+    password_form = PasswordResetForm(request.POST if request.POST.get("form") == "password" else None)
+    if request.method == "POST" and password_form.is_bound:
+        if password_form.is_valid():
+            data = password_form.cleaned_data
+            target = (
+                selectors.users_for_admin(request.user, action="user.reset_password")
+                .filter(username=data["username"])
+                .first()
+            )
+            try:
+                if target is None:
+                    raise DomainError(f"账号“{data['username']}”不存在或不在您的管辖范围内")
+                services.user_reset_password(actor=request.user, user=target, password=data["password1"])
+            except DomainError as exc:
+                password_form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    f"已重置“{target.username}”的密码：请当面或电话告知本人，其下次登录时须设置新密码。",
+                )
+                return redirect("accounts:security")
+    elif request.method == "POST":
         username = request.POST.get("username", "")
         try:
             cleared = services.user_unlock(actor=request.user, username=username)
@@ -146,5 +152,32 @@ def security(request):
             "locked": selectors.locked_accounts(request.user),
             "failures": selectors.recent_login_failures(request.user),
             "failure_limit": selectors.failure_limit(),
+            "password_form": password_form,
+            "can_reset": request.user.can("user.reset_password"),
         },
+    )
+
+
+@signed_in
+@require_http_methods(["GET", "HEAD", "POST"])
+def password_change(request):
+    """修改密码: every signed-in person, with the old password; required after a reset or a new account."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_change_password(
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["password1"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            update_session_auth_hash(request, user)  # stay signed in on this device, out on the others
+            messages.success(request, "密码已修改。")
+            return redirect("home")
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "required": request.user.must_change_password},
     )

@@ -83,8 +83,31 @@ class UserEditForm(_AccountFields):
 
 
 class PasswordResetForm(_NewPassword):
+    """安全管理员 resets another account's password (the person changes it at the next sign-in)."""
+
+    username = forms.CharField(label="账号", max_length=150)
+    field_order = ["username", "password1", "password2"]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.order_fields(self.field_order)
+        self.fields["password1"].label = "临时密码"
+        _style(self)
+
+
+class PasswordChangeForm(_NewPassword):
+    """Everybody's own password: the old one first."""
+
+    old_password = forms.CharField(
+        label="原密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    field_order = ["old_password", "password1", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(self.field_order)
+        self.fields["password1"].label = "新密码"
+        self.fields["password2"].label = "再次输入新密码"
         _style(self)
 
 

@@ -44,6 +44,9 @@ class User(AbstractUser):
     )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    # Set when someone else chose the password (a reset by the security administrator, a new account): until the
+    # person changes it, every page sends them to 修改密码 (``PasswordChangeRequiredMiddleware``).
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
 
     objects = FangfanUserManager()
     region_field = "region_id"

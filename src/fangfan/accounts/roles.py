@@ -89,7 +89,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         _READ_HOUSEHOLDS | {"household.export", "policy.view", "policy.edit", "job.view"}
     ),
     Role.SYS_ADMIN: frozenset({"region.view", "region.manage", "user.manage", "job.view"}),
-    Role.SEC_ADMIN: frozenset({"region.view", "security.manage", "user.unlock"}),
+    # Password resets are the security administrator's (never of their own or another security administrator's
+    # account); the person must change the password at the next sign-in.
+    Role.SEC_ADMIN: frozenset({"region.view", "security.manage", "user.unlock", "user.reset_password"}),
     Role.AUDIT_ADMIN: frozenset({"region.view", "audit.view", "audit.export"}),
     Role.SYSTEM: frozenset(),  # command-line operator: services trust the operator; no web login
 }

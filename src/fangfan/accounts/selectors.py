@@ -68,16 +68,22 @@ def locked_accounts(admin) -> list[LockedAccount]:
     from axes.models import AccessAttempt
 
     scoped = User.objects.for_user(admin, "security.manage")
-    rows = (
+    # The lock-out is per account and address: an account is locked from each address that failed often enough.
+    per_address = (
         AccessAttempt.objects.filter(
             attempt_time__gte=_cooloff_threshold(), username__in=scoped.values("username")
         )
-        .values("username")
+        .values("username", "ip_address")
         .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
         .filter(failures__gte=failure_limit())
         .order_by("-last")
     )
-    rows = list(rows)
+    by_user: dict[str, dict] = {}
+    for row in per_address:
+        kept = by_user.setdefault(row["username"], dict(row))
+        kept["failures"] = max(kept["failures"], row["failures"])
+        kept["last"] = max(kept["last"], row["last"])
+    rows = sorted(by_user.values(), key=lambda r: r["last"], reverse=True)
     users = {u.username: u for u in scoped.filter(username__in=[r["username"] for r in rows])}
     cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
     return [

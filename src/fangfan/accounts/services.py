@@ -1,13 +1,17 @@
-"""Writes to user accounts: creation, changes, password resets (系统管理员) and unlocking (安全管理员).
+"""Writes to user accounts: creation and changes (系统管理员), password resets and unlocking (安全管理员), and
+each person's change of their own password.
 
-Every rule of 三员分立 that concerns accounts lives here, not in the views: only a system administrator manages
-users; an account is bound to a region inside the administrator's jurisdiction and of a level its role allows;
-an administrator cannot change their own role or switch off their own account; the command-line account is never
-created or edited from the web.
+Every rule of 三员分立 that concerns accounts lives here, not in the views: only a system administrator creates and
+changes accounts, and never an existing administrator account (系统/安全/审计管理员) — no administrator can take
+over another's; an account is bound to a region inside the administrator's jurisdiction and of a level its role
+allows; an administrator cannot change their own role or switch off their own account; only the security
+administrator resets a password — never their own nor another security administrator's — and the person must then
+choose a new one at the next sign-in; the command-line account is never created or edited from the web.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import password_validation
@@ -15,13 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fangfan.core import audit
+from fangfan.core import audit, client_ip, throttle
 from fangfan.core.errors import DomainError
 from fangfan.regions.codes import LEVEL_LABELS, Level
 from fangfan.regions.models import Region
 
 from .models import User
-from .roles import ROLE_LEVELS, Department, Role
+from .roles import ADMIN_ROLES, ROLE_LEVELS, Department, Role
 
 # Roles a system administrator may hand out from the web: every working role and the three administrators.
 ASSIGNABLE_ROLES = tuple(r for r in Role if r != Role.SYSTEM)
@@ -120,6 +124,8 @@ def user_create(
     _validate_password(password, user)
     user.set_password(password)
     user.password_changed_at = timezone.now()
+    # The administrator chose this password: the person replaces it at the first sign-in.
+    user.must_change_password = True
     with transaction.atomic():
         user.save()
         audit.record(actor, "user.created", user, after=_snapshot(user))
@@ -148,6 +154,10 @@ def user_update(
             raise DomainError("不能停用自己的账号")
         if region is not None and region.code != user.region_id:
             raise DomainError("不能修改自己的所属区划，请由上级系统管理员办理")
+    if actor.role != Role.SYSTEM and (user.role in ADMIN_ROLES or role in ADMIN_ROLES) and role != user.role:
+        raise DomainError("不能把账号改为或改离管理员角色；管理员账号请新建")
+    if actor.role != Role.SYSTEM and user.role in ADMIN_ROLES:
+        raise DomainError("管理员账号（系统、安全、审计管理员）不能在此修改；重置密码由安全管理员办理")
     department = _check_assignment(actor=actor, role=role, department=department, region=region)
     before = _snapshot(user)
     user.role = role
@@ -168,16 +178,49 @@ def user_update(
     return user
 
 
-def user_set_password(*, actor, user: User, password: str) -> User:
-    """Reset an account's password (系统管理员). The password itself never reaches the audit log."""
-    _ensure_manages_users(actor)
-    _ensure_user_in_scope(actor, user)
+def user_reset_password(*, actor, user: User, password: str) -> User:
+    """Reset an account's password (安全管理员, inside their jurisdiction). Never the actor's own account nor
+    another security administrator's (they change theirs with the old one), never the command-line account. The
+    person must choose a new password at the next sign-in, so the one who reset it cannot go on using the account
+    unnoticed. The password itself never reaches the audit log."""
+    if actor is None or not (actor.role == Role.SYSTEM or actor.can("user.reset_password")):
+        raise DomainError("只有安全管理员可以重置密码")
+    if user.role == Role.SYSTEM:
+        raise DomainError("命令行账号不能在页面上修改")
+    if user.pk == getattr(actor, "pk", None):
+        raise DomainError("不能重置自己的密码，请在“修改密码”中用原密码修改")
+    if user.role == Role.SEC_ADMIN and actor.role != Role.SYSTEM:
+        raise DomainError("不能重置其他安全管理员的密码")
+    if actor.role != Role.SYSTEM and not (
+        User.objects.for_user(actor, "user.reset_password").filter(pk=user.pk).exists()
+    ):
+        raise DomainError("该账号不在您的管辖范围内")
     _validate_password(password, user)
     user.set_password(password)
     user.password_changed_at = timezone.now()
+    user.must_change_password = True
     with transaction.atomic():
-        user.save(update_fields=["password", "password_changed_at"])
-        audit.record(actor, "user.password_reset", user, note="管理员重置密码")
+        user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+        audit.record(actor, "user.password_reset", user, note="安全管理员重置密码，须在下次登录时修改")
+    return user
+
+
+def user_change_password(*, user: User, old_password: str, new_password: str) -> User:
+    """A person changes their own password: the old one is required, the new one must pass the validators and
+    differ from the old. Clears the must-change flag."""
+    if user is None or not getattr(user, "pk", None) or user.role == Role.SYSTEM:
+        raise DomainError("必须以具体账号的名义修改密码")
+    if not user.check_password(old_password or ""):
+        raise DomainError("原密码不正确")
+    if new_password == old_password:
+        raise DomainError("新密码不能与原密码相同")
+    _validate_password(new_password, user)
+    user.set_password(new_password)
+    user.password_changed_at = timezone.now()
+    user.must_change_password = False
+    with transaction.atomic():
+        user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+        audit.record(user, "user.password_changed", user, note="本人修改密码")
     return user
 
 
@@ -199,6 +242,17 @@ def user_unlock(*, actor, username: str) -> int:
 
 
 # --- login events (connected to Django's auth signals in AccountsConfig.ready) --------------------------------
+
+# Password spraying: many accounts tried from one address. django-axes locks an account per (account, address);
+# this throttles the address itself once it has failed this often, whatever the accounts (high enough for a
+# village office whose clerks share one address).
+LOGIN_FAILURES_PER_ADDRESS = throttle.Limit("login-failures", 20, timedelta(minutes=15))
+
+
+def login_address_wait(request) -> int:
+    """Seconds until this address may try to sign in again (0: now)."""
+    key = throttle.address_key(client_ip(request), LOGIN_FAILURES_PER_ADDRESS.scope)
+    return throttle.retry_after(LOGIN_FAILURES_PER_ADDRESS, key)
 
 
 def record_login(sender, request, user, **kwargs) -> None:
@@ -227,6 +281,9 @@ def record_login_failed(sender, credentials, request=None, **kwargs) -> None:
     user = User.objects.filter(username=username).first() if username else None
     actor = user if user is not None else _UnknownAccount(username or "（空）")
     locked = bool(getattr(request, "axes_locked_out", False)) if request is not None else False
+    if request is not None:
+        key = throttle.address_key(client_ip(request), LOGIN_FAILURES_PER_ADDRESS.scope)
+        throttle.hit(LOGIN_FAILURES_PER_ADDRESS, key)
     audit.record(
         actor,
         "auth.login_failed",

@@ -13,4 +13,5 @@ urlpatterns = [
     path("users/new/", admin_views.user_create, name="user_create"),
     path("users/<int:pk>/", admin_views.user_edit, name="user_edit"),
     path("security/", admin_views.security, name="security"),
+    path("password/", admin_views.password_change, name="password_change"),
 ]

@@ -12,10 +12,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fangfan.core import throttle
 from fangfan.core.errors import DomainError
 from fangfan.core.permissions import public, requires
 
-from . import tokens
+from . import services, tokens
 from .forms import TokenIssueForm
 from .models import PersonalToken
 from .roles import TOKEN_ACTION
@@ -42,6 +43,17 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        wait = services.login_address_wait(request)
+        if wait:
+            form = self.get_form_class()(request)
+            context = self.get_context_data(form=form)
+            context["throttled"] = f"本地址登录失败次数过多，请 {throttle.minutes(wait)} 分钟后再试。"
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
 
 
 login_view = public(LoginView.as_view())

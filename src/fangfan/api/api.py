@@ -8,9 +8,14 @@ conventions — errors, the role check, paging — are in ``common``; a new area
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from ninja import NinjaAPI
+from ninja.errors import Throttled
+
+from fangfan.core.throttle import minutes
 
 from . import common
+from .body import SafeParser
 from .department import router as department_router
 from .households import router as households_router
 
@@ -37,7 +42,32 @@ api = FangfanAPI(
     ),
     urls_namespace="api",
     docs_url=None,
+    parser=SafeParser(),
 )
 common.install(api)
+
+
+@api.exception_handler(RequestDataTooBig)
+def body_too_big(request, exc):
+    """Django refuses a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (a 400 page by default): say so, in JSON."""
+    return api.create_response(
+        request,
+        {"detail": "请求体过大，请分批报送 / request body too large, send smaller batches"},
+        status=413,
+    )
+
+
+@api.exception_handler(Throttled)
+def throttled(request, exc):
+    wait = int(exc.wait or 60)
+    response = api.create_response(
+        request,
+        {"detail": f"令牌错误次数过多，请 {minutes(wait)} 分钟后再试 / too many bad tokens, retry later"},
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
 api.add_router("/department/", department_router)
 api.add_router("/households/", households_router)

@@ -6,21 +6,36 @@
 
 Any other answer — no header, an unknown, expired or revoked token, the other kind of token, a disabled user — is
 ``None``, which the API answers with 401 (``api.common``). Every token check passes through
-``TokenBearer.authenticate``, the one place to wrap for throttling refused tokens."""
+``TokenBearer.authenticate``, the one place that throttles refused tokens: an address that
+sent ``BAD_TOKENS.limit`` refused tokens within the window gets 429 (without its token being looked at) until the
+window has passed, counted in the database (``core.throttle``) by a keyed hash of the address."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from ninja.errors import Throttled
 from ninja.security import HttpBearer
 
 from fangfan.accounts.tokens import personal_token_authenticate
+from fangfan.core import client_ip, throttle
 from fangfan.monitoring.tokens import token_authenticate
+
+BAD_TOKENS = throttle.Limit("api-bad-token", 10, timedelta(minutes=10))
 
 
 class TokenBearer(HttpBearer):
     """A bearer door: ``lookup`` says what a token stands for (None: refused, 401)."""
 
     def authenticate(self, request, token):
-        return self.lookup(request, token)
+        key = throttle.address_key(client_ip(request), BAD_TOKENS.scope)
+        wait = throttle.retry_after(BAD_TOKENS, key)
+        if wait:
+            raise Throttled(wait)
+        found = self.lookup(request, token)
+        if found is None:
+            throttle.hit(BAD_TOKENS, key)
+        return found
 
     def lookup(self, request, token):  # pragma: no cover - overridden
         raise NotImplementedError

@@ -4,7 +4,6 @@ nobody (IDs masked)."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from fangfan.monitoring.models import DepartmentBatch
 from fangfan.regions.codes import code_range
 
 from .auth import DepartmentBearer
+from .body import load_json
 
 router = Router(auth=DepartmentBearer(), tags=["部门数据"])
 MAX_PROBLEMS = 1000
@@ -152,7 +152,7 @@ def batch_create(request: HttpRequest, source: str):
                 )
         else:
             try:
-                body = json.loads(request.body or b"{}")
+                body = load_json(request.body or b"{}")
             except (ValueError, UnicodeDecodeError):
                 return Status(400, {"message": "请求体不是有效的 JSON", "problems": []})
             if not isinstance(body, dict) or not isinstance(body.get("rows"), list):

@@ -1,0 +1,3 @@
+from .client import client_ip
+
+__all__ = ["client_ip"]

@@ -8,6 +8,7 @@ from django.http import HttpResponseForbidden
 from django.template.loader import render_to_string
 
 from . import context
+from .client import client_ip
 from .permissions import declared_permission
 
 
@@ -17,7 +18,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
-        ip = request.META.get("REMOTE_ADDR", "")
+        ip = client_ip(request)
         token = context.bind(context.RequestContext(request_id=request_id, ip=ip))
         try:
             response = self.get_response(request)

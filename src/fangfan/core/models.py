@@ -93,3 +93,36 @@ class Job(models.Model):
         if self.state == self.State.DONE:
             return 100
         return int(self.progress * 100 / self.total) if self.total else 0
+
+
+class ThrottleHit(models.Model):
+    """One counted attempt for a rate limit kept in the database, so that it holds across server processes and
+    restarts. ``key`` is a keyed HMAC of what is limited (a client address, never the address itself, or ``*``
+    for the overall count); rows older than the longest window are deleted as new ones come in."""
+
+    scope = models.CharField(_("限制类别"), max_length=40)
+    key = models.CharField(_("来源散列"), max_length=64)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("频率限制记录")
+        verbose_name_plural = _("频率限制记录")
+        indexes = [models.Index(fields=["scope", "key", "at"], name="throttle_scope_key_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class UsedChallenge(models.Model):
+    """A CAPTCHA challenge that has been answered (rightly or not): it cannot be answered again. Kept until the
+    challenge would have expired anyway."""
+
+    id = models.CharField(_("编号"), max_length=32, primary_key=True)
+    expires_at = models.DateTimeField(_("失效时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("已用验证题")
+        verbose_name_plural = _("已用验证题")
+
+    def __str__(self) -> str:
+        return self.id

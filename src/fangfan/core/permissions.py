@@ -1,7 +1,7 @@
 """Views are closed unless they declare what they need (deny by default).
 
 ``@requires("household.view")`` declares the action a view needs; ``@public`` marks the few views anybody may
-open (login, public self-report). ``DeclaredPermissionMiddleware`` refuses any view that declares neither.
+open (login, public self-report); ``@signed_in`` those every signed-in user may (changing one's own password). ``DeclaredPermissionMiddleware`` refuses any view that declares neither.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
 PUBLIC = "__public__"
+SIGNED_IN = "__signed_in__"
 
 
 def declared_permission(view_func: Callable) -> str | None:
@@ -30,6 +31,19 @@ def declared_permission(view_func: Callable) -> str | None:
 def public(view_func: Callable) -> Callable:
     view_func.fangfan_permission = PUBLIC
     return view_func
+
+
+def signed_in(view_func: Callable) -> Callable:
+    """The view is for every signed-in, active user whatever the role (their own password, say)."""
+
+    @wraps(view_func)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view_func(request, *args, **kwargs)
+
+    wrapper.fangfan_permission = SIGNED_IN
+    return wrapper
 
 
 def requires(action: str) -> Callable[[Callable], Callable]:

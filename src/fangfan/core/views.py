@@ -32,6 +32,7 @@ VERB_LABELS = {
     "imported": "导入",
     "exported": "导出",
     "password_reset": "重置密码",
+    "password_changed": "修改密码",
     "unlocked": "解锁",
     "login": "登录",
     "logout": "退出",

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django import forms
-from django.core import signing
 from django.utils import timezone
 
+from fangfan.core.throttle import challenge_answer, challenge_new
 from fangfan.registry.idnumber import IdNumberError, parse_id
 
 from .choices import Channel, RiskType
@@ -196,19 +194,18 @@ class ClueCloseForm(forms.Form):
 
 # --- the public self-report page ------------------------------------------------------------------------------------
 
-CAPTCHA_SALT = "fangfan.public-report.captcha"
-CAPTCHA_MAX_AGE = 3600
+CAPTCHA_PURPOSE = "public-report"
 
 
 def new_challenge() -> tuple[str, str]:
-    """A small sum to solve: (the question, a signed token carrying its answer)."""
-    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
-    return f"{a} + {b} = ？", signing.dumps({"a": a, "b": b}, salt=CAPTCHA_SALT, compress=True)
+    """A small sum to solve: (the question, an opaque single-use token; the answer is not readable from it)."""
+    return challenge_new(CAPTCHA_PURPOSE)
 
 
 class PublicReportForm(forms.Form):
     """农户自主申报: only what is needed to find and call back the person. ``website`` is a trap for robots
-    (hidden from people); ``answer`` solves a small sum whose signed token travels in ``challenge``."""
+    (hidden from people); ``answer`` solves a small sum whose encrypted, single-use token travels in
+    ``challenge``."""
 
     village = forms.ChoiceField(label="所在村（社区）")
     name = forms.CharField(label="姓名", max_length=50)
@@ -258,11 +255,9 @@ class PublicReportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        try:
-            values = signing.loads(self.data.get("challenge", ""), salt=CAPTCHA_SALT, max_age=CAPTCHA_MAX_AGE)
-            expected = int(values["a"]) + int(values["b"])
-        except (signing.BadSignature, KeyError, TypeError, ValueError):
-            expected = None
-        if "answer" in data and (expected is None or data["answer"] != expected):
+        # The token is spent by this answer, right or wrong: each showing of the form asks a fresh sum.
+        if "answer" in data and not challenge_answer(
+            self.data.get("challenge", ""), data["answer"], CAPTCHA_PURPOSE
+        ):
             self.add_error("answer", "计算结果不对，请重新计算")
         return data

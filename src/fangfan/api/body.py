@@ -1,0 +1,44 @@
+"""Reading JSON request bodies safely: a depth limit (a deeply nested body answers 422, not a RecursionError and
+500), used by the API's parser and by endpoints that read the body themselves."""
+
+from __future__ import annotations
+
+import json
+
+from ninja.errors import HttpError
+from ninja.parser import Parser
+
+MAX_DEPTH = 32
+TOO_DEEP = (
+    f"请求体 JSON 嵌套过深（最多 {MAX_DEPTH} 层） / JSON nested too deeply (at most {MAX_DEPTH} levels)"
+)
+
+
+def _depth_exceeds(value, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return False
+
+
+def load_json(raw: bytes | str):
+    """Parse ``raw``; ``ValueError`` when it is not JSON, ``HttpError(422)`` when it nests deeper than
+    ``MAX_DEPTH``."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise HttpError(422, TOO_DEEP) from None
+    if isinstance(value, dict | list) and _depth_exceeds(value, MAX_DEPTH):
+        raise HttpError(422, TOO_DEEP)
+    return value
+
+
+class SafeParser(Parser):
+    def parse_body(self, request):
+        return load_json(request.body)
