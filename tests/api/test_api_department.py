@@ -174,3 +174,22 @@ def test_取回未匹配行_证件号码脱敏_只能取本令牌的批次(clien
     )
     assert client.get(url, **auth(other_raw)).status_code == 404
     assert client.get(url.replace("medical", "civil"), **auth(token)).status_code == 403
+
+
+def test_取回未匹配行时_辖区外登记的人数记入审计日志(client, regions, token):
+    """Issue 16 point 10: the API's unmatched reasons say a person is registered outside the token's region;
+    each such answer is one audit event with the count, naming the token, not the ID."""
+    far = make_household("H-FY-002", NEIGHBOUR_VILLAGE, household_type="exited", exited_class="monitored")
+    far_id = far.members.get().id_number
+    data = client.post(
+        BATCHES.format("medical"), rows_body(medical(far_id)), content_type="application/json", **auth(token)
+    ).json()
+    url = f"/api/v1/department/medical/batches/{data['batch_id']}/unmatched"
+    for _ in range(2):
+        body = client.get(url, **auth(token)).json()
+        assert "本辖区以外" in body["rows"][0]["reason"]
+    events = list(AuditEvent.objects.filter(action="member.elsewhere_shown"))
+    assert len(events) == 2
+    assert events[0].after == {"count": 1, "via": "api", "dry_run": False}
+    assert events[0].object_id == str(data["batch_id"]) and events[0].region_code == TOWN
+    assert events[0].note.startswith("接口令牌：") and far_id not in str(events[0].after)

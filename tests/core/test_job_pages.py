@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def jobs(users):
     return {
         "village": Job.objects.create(
-            kind="import",
+            kind="households_import",
             title="东风村导入",
             region_code=VILLAGE,
             created_by=users["village_clerk"],
@@ -25,20 +25,32 @@ def jobs(users):
             total=120,
         ),
         "town": Job.objects.create(
-            kind="export",
+            kind="households_export",
             title="桃溪镇导出",
             region_code=TOWN,
             created_by=users["town_station"],
             state=Job.State.DONE,
         ),
+        "screening": Job.objects.create(
+            kind="screening",
+            title="东风村筛查",
+            region_code=VILLAGE,
+            created_by=users["town_station"],
+            state=Job.State.RUNNING,
+            progress=30,
+            total=120,
+        ),
         "neighbour": Job.objects.create(
-            kind="export",
+            kind="households_export",
             title="千人桥镇导出",
             region_code=NEIGHBOUR_TOWN,
             created_by=users["neighbour_station"],
         ),
         "mine_elsewhere": Job.objects.create(
-            kind="export", title="我发起的县级任务", region_code="", created_by=users["village_clerk"]
+            kind="households_export",
+            title="我发起的县级任务",
+            region_code="",
+            created_by=users["village_clerk"],
         ),
     }
 
@@ -58,7 +70,8 @@ def test_job_list_is_scoped(client, users, jobs):
     assert "桃溪镇导出" not in html  # the town's job lies above the village
     client.force_login(users["county_review"])
     html = _titles(client)
-    assert "千人桥镇导出" in html and "东风村导入" in html
+    assert "千人桥镇导出" in html and "东风村筛查" in html
+    assert "东风村导入" not in html  # a county does not import households: not its job to see
 
 
 def test_job_list_filter_by_state(client, users, jobs):
@@ -69,10 +82,10 @@ def test_job_list_filter_by_state(client, users, jobs):
 
 def test_job_detail_polls_while_running_and_stops_when_done(client, users, jobs):
     client.force_login(users["town_station"])
-    job = jobs["village"]
+    job = jobs["screening"]
     url = reverse("core:job_detail", args=[job.pk])
     html = client.get(url).content.decode()
-    assert "东风村导入" in html and "25%" in html
+    assert "东风村筛查" in html and "25%" in html
     assert f'hx-get="{url}"' in html and 'hx-trigger="every 1s"' in html
     fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in fragment and 'hx-trigger="every 1s"' in fragment
@@ -87,7 +100,9 @@ def test_job_detail_outside_jurisdiction_is_404(client, users, jobs):
     assert client.get(reverse("core:job_detail", args=[jobs["village"].pk])).status_code == 404
     client.force_login(users["village_clerk"])
     assert client.get(reverse("core:job_detail", args=[jobs["town"].pk])).status_code == 404
-    assert client.get(reverse("core:job_detail", args=[jobs["mine_elsewhere"].pk])).status_code == 200
+    mine = client.get(reverse("core:job_detail", args=[jobs["mine_elsewhere"].pk]))
+    assert mine.status_code == 302  # an export's own page
+    assert client.get(mine["Location"]).status_code == 200
 
 
 def _active_entry(response) -> list[str]:
@@ -95,10 +110,11 @@ def _active_entry(response) -> list[str]:
 
 
 def test_a_jobs_page_marks_后台任务_in_the_menu_not_工作台(client, users, jobs):
-    client.force_login(users["village_clerk"])
+    client.force_login(users["town_station"])
     job = jobs["village"]
     assert _active_entry(client.get(reverse("transfer:job", args=[job.pk]))) == ["后台任务"]
-    assert _active_entry(client.get(reverse("core:job_detail", args=[job.pk]))) == ["后台任务"]
+    screening = jobs["screening"]  # a kind without a page of its own: the generic one
+    assert _active_entry(client.get(reverse("core:job_detail", args=[screening.pk]))) == ["后台任务"]
     assert _active_entry(client.get(reverse("core:job_list"))) == ["后台任务"]
     assert _active_entry(client.get(reverse("home"))) == ["工作台"]
     assert _active_entry(client.get(reverse("transfer:import"))) == ["导入农户"]

@@ -72,13 +72,42 @@ class Target:
 
 def _job(users) -> Target:
     job = Job.objects.create(
-        kind="test",
+        kind="screening",
         title="东风村测试任务",
         region_code=VILLAGE,
         created_by=users["town_station"],
         state="running",
     )
     return Target({"pk": job.pk}, VILLAGE, lambda u, perm: jobs_for_user(u, perm).filter(pk=job.pk).exists())
+
+
+def _jobs_visible(job):
+    return lambda u, perm: jobs_for_user(u).filter(pk=job.pk).exists()
+
+
+def _export_job(users) -> Target:
+    """A town station's export with whole ID numbers, its file on disk (``media`` below)."""
+    from django.conf import settings
+    from job_factory import town_export_with_ids
+
+    job = town_export_with_ids(users, settings.MEDIA_ROOT)
+    return Target({"pk": job.pk}, TOWN, _jobs_visible(job))
+
+
+def _import_job(users) -> Target:
+    """A village clerk's failed import with its problems (names, a whole ID number) on disk."""
+    from job_factory import village_import_failed
+
+    job = village_import_failed(users)
+    return Target({"pk": job.pk}, VILLAGE, _jobs_visible(job))
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Files the jobs' factories write go to the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
 
 
 def _user(users) -> Target:
@@ -112,6 +141,10 @@ def _household(users, *, member_key: str | None = None, member_as_pk: bool = Fal
 OBJECT_URLS: dict[str, Callable[..., Target]] = {
     "accounts:user_edit": _user,
     "core:job_detail": _job,
+    "transfer:job": _import_job,
+    "transfer:job_problems": _import_job,
+    "transfer:job_download": _export_job,
+    "transfer:import_checked": _import_job,
     "registry:household_detail": _household,
     "registry:household_edit": _household,
     "registry:member_add": _household,
@@ -222,7 +255,7 @@ def test_permission_matrix_every_url_every_role(client, users):
 @pytest.mark.django_db
 def test_object_urls_answer_200_to_their_own_town(client, users):
     """The real objects open (not merely "not 403") for a role that may see them: 200 on the pages we own."""
-    for name, who in (("accounts:user_edit", "sys_admin"), ("core:job_detail", "village_clerk")):
+    for name, who in (("accounts:user_edit", "sys_admin"), ("core:job_detail", "town_station")):
         client.force_login(users[who])
         target = OBJECT_URLS[name](users)
         assert client.get(reverse(name, kwargs=target.kwargs)).status_code == 200, name
@@ -269,3 +302,144 @@ def test_undeclared_view_is_closed(client, users):
     assert "未声明访问权限" in response.content.decode()
     client.logout()
     assert client.get("/undeclared/").status_code == 403
+
+
+# --- security issue 16, points 2 and 3: who sees a job, its problems and its file ---------------------------------
+
+# Written out per role, not derived from ROLE_ACTIONS. "see": the job list names the job, its pages open and its
+# file downloads (each download audited); 404: the job does not exist for them; 403: no job pages at all.
+# (a town station's export with whole ID numbers, a village clerk's failed household import)
+JOBS_EXPECTED = {
+    "village_clerk": (404, "see"),  # the export lies above the village; the import is theirs
+    "other_village_clerk": (404, 404),  # another village
+    "helper": (403, 403),  # no job pages
+    "town_station": ("see", "see"),
+    "town_leader": (404, 404),  # may export, but not see whole IDs; imports nothing
+    "department": (404, 404),  # no household data at all
+    "county_review": (404, 404),  # no whole IDs; imports nothing
+    "province_record": (404, 404),
+    "sys_admin": (404, 404),  # 三员分立: the administrators never see households
+    "sec_admin": (403, 403),
+    "audit_admin": (403, 403),
+    "neighbour_station": (404, 404),
+    "neighbour_clerk": (404, 404),
+}
+
+
+def _downloads(job) -> int:
+    from fangfan.core.models import AuditEvent
+
+    return AuditEvent.objects.filter(action="job.downloaded", object_id=str(job.pk)).count()
+
+
+def _job_answers(client, job, file_url: str) -> dict:
+    from job_factory import WHOLE_ID
+
+    listed = client.get(reverse("core:job_list"))
+    answers = {
+        "list": listed.status_code,
+        "listed": listed.status_code == 200 and job.title in listed.content.decode(),
+        "detail": client.get(reverse("core:job_detail", args=[job.pk])).status_code,
+    }
+    page = client.get(reverse("transfer:job", args=[job.pk]))
+    answers["page"] = page.status_code
+    shown = page.content if page.status_code == 200 else b""
+    before = _downloads(job)
+    response = client.get(reverse(file_url, args=[job.pk]))
+    answers["file"] = response.status_code
+    answers["audited"] = _downloads(job) - before
+    if response.status_code == 200:
+        shown += b"".join(response.streaming_content)
+    # the export's file (CSV) holds the whole ID; the import's page lists it (its .xlsx is zipped)
+    answers["whole_id"] = WHOLE_ID.encode() in shown
+    return answers
+
+
+@pytest.mark.django_db
+def test_jobs_their_problems_and_files_per_role(client, users, settings, tmp_path):
+    """Issue 16: town_leader, county_review and province_record downloaded a town station's export with 12 459
+    whole ID numbers, unaudited; sys_admin and a department user opened a village's import problems."""
+    from job_factory import town_export_with_ids, village_import_failed
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    export = town_export_with_ids(users, tmp_path)
+    export.title = "导出桃溪镇农户清单（含证件号码）"
+    export.save(update_fields=["title"])
+    imported = village_import_failed(users)
+    failures = []
+    for who, expected in JOBS_EXPECTED.items():
+        client.force_login(users[who])
+        for job, file_url, outcome in (
+            (export, "transfer:job_download", expected[0]),
+            (imported, "transfer:job_problems", expected[1]),
+        ):
+            got = _job_answers(client, job, file_url)
+            if outcome == "see":
+                ok = (
+                    got["listed"]
+                    and got["detail"] == 302
+                    and got["page"] == 200
+                    and got["file"] == 200
+                    and got["audited"] == 1
+                    and got["whole_id"]
+                )
+            else:
+                ok = (
+                    not got["listed"]
+                    and got["list"] == (403 if outcome == 403 else 200)
+                    and got["detail"] == got["page"] == got["file"] == outcome
+                    and got["audited"] == 0
+                )
+            if not ok:
+                failures.append(f"{who} on {job.kind}: expected {outcome}, got {got}")
+        client.logout()
+    assert failures == []
+
+
+@pytest.mark.django_db
+def test_a_download_is_audited_without_personal_data(client, users, tmp_path):
+    from job_factory import WHOLE_ID, town_export_with_ids
+
+    from fangfan.core.models import AuditEvent
+
+    export = town_export_with_ids(users, tmp_path)
+    client.force_login(users["town_station"])
+    for _ in range(2):
+        response = client.get(reverse("transfer:job_download", args=[export.pk]))
+        assert response.status_code == 200 and WHOLE_ID.encode() in b"".join(response.streaming_content)
+    events = list(AuditEvent.objects.filter(action="job.downloaded").order_by("id"))
+    assert len(events) == 2  # one per download
+    event = events[0]
+    assert event.actor == users["town_station"] and event.object_type == "core.job"
+    assert event.object_id == str(export.pk) and event.region_code == TOWN
+    assert event.after == {"kind": "households_export", "file": "result"}
+    assert WHOLE_ID not in f"{event.object_label} {event.after} {event.note}"
+
+
+@pytest.mark.django_db
+def test_a_user_who_lost_the_right_no_longer_downloads_their_own_job(client, users, settings, tmp_path):
+    """Checked at download time: a town station moved to the leading group (no whole IDs) keeps no access to the
+    export they made; a village clerk made a helper (no job pages, no import) none to their import's problems."""
+    from job_factory import town_export_with_ids, village_import_failed
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    station, clerk = users["town_station"], users["village_clerk"]
+    export = town_export_with_ids(users, tmp_path)
+    imported = village_import_failed(users)
+    client.force_login(station)
+    assert client.get(reverse("transfer:job_download", args=[export.pk])).status_code == 200
+    station.role = "town_leader"
+    station.save(update_fields=["role"])
+    assert client.get(reverse("transfer:job_download", args=[export.pk])).status_code == 404
+    assert client.get(reverse("transfer:job", args=[export.pk])).status_code == 404
+    assert export.title not in client.get(reverse("core:job_list")).content.decode()
+
+    client.force_login(clerk)
+    assert client.get(reverse("transfer:job_problems", args=[imported.pk])).status_code == 200
+    clerk.role = "helper"
+    clerk.save(update_fields=["role"])
+    assert client.get(reverse("transfer:job_problems", args=[imported.pk])).status_code == 403
+    clerk.role = "town_leader"  # job pages, but no import: the problems are not theirs to see any more
+    clerk.save(update_fields=["role"])
+    assert client.get(reverse("transfer:job_problems", args=[imported.pk])).status_code == 404
+    assert client.get(reverse("transfer:job", args=[imported.pk])).status_code == 404

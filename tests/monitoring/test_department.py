@@ -312,3 +312,38 @@ def test_命令行只检查(homes, tmp_path):
     call_command("import-department", "medical", str(path), "--dry-run", stdout=out)
     assert "检查通过（未写入）" in out.getvalue() and "未匹配的行号：2" in out.getvalue()
     assert not DepartmentBatch.objects.exists()
+
+
+def test_辖区外登记的人数每次显示都记入审计日志(homes, tmp_path, users, client):
+    """Issue 16 point 10: a dry run, the batch page and the unmatched download tell whether a person is registered
+    outside the region — kept (the department must report them to their own place), and audited each time with
+    the count only."""
+    from django.urls import reverse
+
+    outside_id = id_of(homes["neighbour"])
+    rows = [medical_row(id_of(homes["zhang"])), medical_row(outside_id)]
+    dry = import_rows(tmp_path, "medical", rows, actor=users["department"], channel="web", dry_run=True)
+    assert dry.outside == 1 and not DepartmentBatch.objects.exists()
+    [event] = AuditEvent.objects.filter(action="member.elsewhere_shown")
+    assert event.actor == users["department"] and event.region_code == TOWN
+    assert event.after == {"count": 1, "via": "department_import", "dry_run": True}
+
+    summary = import_rows(tmp_path, "medical", rows, actor=users["department"], channel="web")
+    batch = DepartmentBatch.objects.get(pk=summary.batch_id)
+    assert AuditEvent.objects.get(action="department.imported").after["outside"] == 1
+    client.force_login(users["department"])
+    page = client.get(reverse("department:batch_detail", args=[batch.pk]))
+    assert "本辖区以外" in page.content.decode()
+    shown = AuditEvent.objects.filter(action="member.elsewhere_shown").order_by("id")
+    assert shown.count() == 2
+    last = shown.last()
+    assert last.object_id == str(batch.pk) and last.after == {
+        "count": 1,
+        "via": "department_unmatched",
+        "dry_run": False,
+    }
+    assert client.get(reverse("department:batch_unmatched", args=[batch.pk])).status_code == 200
+    exported = AuditEvent.objects.get(action="department.unmatched_exported")
+    assert exported.after == {"rows": 1, "outside": 1}
+    for event in AuditEvent.objects.all():
+        assert outside_id not in f"{event.before} {event.after} {event.note} {event.object_label}"

@@ -88,3 +88,56 @@ def test_接口操作也声明了访问方式():
     from fangfan.api.urls import urlpatterns
 
     assert all(declared_permission(p.callback) for p in urlpatterns)
+
+
+# --- security issue 16, point 4: completing a verification visit ------------------------------------------------
+
+# Written out per role, not derived from ROLE_ACTIONS: "done" — the visit is recorded; "refused" — the task opens
+# read-only and the post changes nothing; 404 / 403 as the door answers. 镇领导小组 and 市县审核 had closed visits
+# (every warning excluded) with their review right.
+VISIT_EXPECTED = {
+    "village_clerk": "done",
+    "other_village_clerk": 404,
+    "helper": "done",
+    "town_station": "done",
+    "town_leader": "refused",
+    "department": "refused",  # sees the task of its own (医保) hit, read-only
+    "county_review": "refused",
+    "province_record": "refused",
+    "sys_admin": 403,
+    "sec_admin": 403,
+    "audit_admin": 403,
+    "neighbour_station": 404,
+    "neighbour_clerk": 404,
+}
+
+
+@pytest.mark.django_db
+def test_完成入户核查的权限矩阵(client, users):
+    from django.utils import timezone
+    from monitoring_factory import matrix_task
+
+    from fangfan.monitoring.models import VerificationTask
+
+    failures = []
+    for who, expected in VISIT_EXPECTED.items():
+        task = VerificationTask.objects.get(pk=matrix_task(users)[0]["pk"])
+        data = {"visited_on": timezone.localdate().isoformat(), "visit_way": "入户", "finding": "入户核实"}
+        for pk in task.warnings.values_list("pk", flat=True):
+            data[f"decision_{pk}"], data[f"reason_{pk}"] = "exclude", "已有稳定收入"
+        client.force_login(users[who])
+        url = reverse("monitoring:task_detail", args=[task.pk])
+        status = client.post(url, data).status_code
+        state = VerificationTask.objects.get(pk=task.pk).state
+        if expected == "done":
+            ok = status == 302 and state == "done"
+        elif expected == "refused":
+            page = client.get(url)
+            ok = (
+                status == 302 and state == "open" and page.status_code == 200 and page.context["form"] is None
+            )
+        else:
+            ok = status == expected and state == "open"
+        if not ok:
+            failures.append(f"{who} POST {url} → {status}, task {state}; expected {expected}")
+    assert failures == []

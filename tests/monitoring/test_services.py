@@ -596,3 +596,27 @@ def test_household_timeline_names_a_warnings_rule_in_chinese(users):
     metas = [e["meta"] for e in selectors.household_timeline(hh) if e["kind"] == "warning"]
     assert sorted(metas) == ["基层干部排查", "部门筛查预警 · 成员未参加基本医疗保险"]
     assert not any("MED_UNINSURED_T" in m for m in metas)
+
+
+@pytest.mark.parametrize("who", ["town_leader", "county_review", "province_record", "department"])
+def test_a_reviewing_role_cannot_complete_a_visit_in_the_service_either(users, who):
+    """Issue 16 point 4: the service refuses, not only the page (``warning.visit``)."""
+    hh = household()
+    w = make_warning(hh)
+    services.tasks_bundle(household_ids=[hh.pk])
+    task = VerificationTask.objects.get(household=hh)
+    with pytest.raises(DomainError, match="无权完成入户核查"):
+        _visit(task, users[who], {w.pk: ("exclude", "已有稳定收入")})
+    task.refresh_from_db()
+    assert task.state == "open"
+    assert EarlyWarning.objects.get(pk=w.pk).state == State.VERIFYING
+
+
+def test_the_town_station_completes_a_visit(users):
+    hh = household()
+    w = make_warning(hh)
+    services.tasks_bundle(household_ids=[hh.pk])
+    task = VerificationTask.objects.get(household=hh)
+    _visit(task, users["town_station"], {w.pk: ("confirm", None)})
+    task.refresh_from_db()
+    assert task.state == "done" and task.done_by == users["town_station"]

@@ -26,6 +26,7 @@ from test_import import (  # noqa: E402
 )
 
 from fangfan.core.errors import ValidationFailed
+from fangfan.core.models import AuditEvent
 from fangfan.registry.importer import households_import
 
 pytestmark = pytest.mark.django_db
@@ -329,10 +330,44 @@ def test_id_already_in_another_household(tmp_path, regions, people):
     book = write_xlsx(tmp_path / "b.xlsx", [household_row("34152310420100003")], other)
     with pytest.raises(ValidationFailed) as exc:
         households_import(path=book, actor=people["village_clerk"])
-    assert counts() == before
+    assert counts()[:2] == before[:2]
     [problem] = exc.value.problems
     assert (problem.sheet, problem.row, problem.column) == (MEM, 2, "证件号码")
     assert problem.reason == "该证件号码已登记在系统中的其他农户（同一人只能属于一户，迁入请先办理转户）"
+    # Nothing written but the one audit event of the disclosure (issue 16 point 10): the count, not the number.
+    assert counts()[2] == before[2] + 1
+    event = AuditEvent.objects.get(action="member.elsewhere_shown")
+    assert event.actor == people["village_clerk"]
+    assert event.after == {"count": 1, "via": "household_import", "dry_run": False}
+    assert HEAD_ID not in str(event.after) + event.note + event.object_label
+
+
+def test_a_dry_run_in_another_jurisdiction_that_shows_an_id_is_registered_is_audited(
+    tmp_path, regions, people
+):
+    """Issue 16 point 10: a neighbouring village's clerk learns from a dry run that a person is registered (in
+    东风村): the message stays (it prevents a second registration), and the disclosure is audited once."""
+    households, members = sample()
+    households_import(
+        path=write_xlsx(tmp_path / "a.xlsx", households, members), actor=people["village_clerk"]
+    )
+    from test_import import household_row
+
+    number = NEIGHBOUR_VILLAGE + "00001"
+    book = write_xlsx(
+        tmp_path / "n.xlsx",
+        [household_row(number, NEIGHBOUR_VILLAGE)],
+        [member_row(number, "张三", HEAD_ID, "户主")],
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        households_import(path=book, actor=people["neighbour_clerk"], dry_run=True)
+    assert [p.reason for p in exc.value.problems] == [
+        "该证件号码已登记在系统中的其他农户（同一人只能属于一户，迁入请先办理转户）"
+    ]
+    [event] = AuditEvent.objects.filter(action="member.elsewhere_shown")
+    assert event.actor == people["neighbour_clerk"] and event.region_code == NEIGHBOUR_VILLAGE
+    assert event.after == {"count": 1, "via": "household_import", "dry_run": True}
+    assert HEAD_ID not in str(event.after)
 
 
 def test_household_number_of_another_jurisdiction(tmp_path, regions, people):

@@ -42,6 +42,9 @@ class Department(models.TextChoices):
 ADMIN_ROLES = frozenset({Role.SYS_ADMIN, Role.SEC_ADMIN, Role.AUDIT_ADMIN})
 
 _READ_HOUSEHOLDS = {"region.view", "household.view", "dashboard.view", "warning.view"}
+# ``warning.visit``: completing a verification visit (入户核查: confirm or exclude each warning of a household) —
+# the village's work (clerk, helper) and the town station's, never a reviewing role's (town leader, county:
+# ``warning.review`` does not complete one). ``warning.verify`` is the village's inbox and its warning form.
 _TOWN_WORK = _READ_HOUSEHOLDS | {
     "household.edit",
     "household.import",
@@ -51,6 +54,7 @@ _TOWN_WORK = _READ_HOUSEHOLDS | {
     "household.contact",
     "policy.view",
     "warning.review",
+    "warning.visit",
     "screen.run",
     "department.import",
     "job.view",
@@ -66,13 +70,14 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "household.view_phone",
             "household.contact",
             "warning.verify",
+            "warning.visit",
             "job.view",
         }
     ),
     # The contact (联系人) calls the household every month (plan 四(二)2): the number whole, each time audited.
     # …and records each contact (plan 四(二)2: monthly, what was learned).
     Role.HELPER: frozenset(
-        _READ_HOUSEHOLDS | {"household.view_phone", "household.contact", "warning.verify"}
+        _READ_HOUSEHOLDS | {"household.view_phone", "household.contact", "warning.verify", "warning.visit"}
     ),
     Role.TOWN_STATION: frozenset(_TOWN_WORK | {"policy.edit"}),
     Role.TOWN_LEADER: frozenset(

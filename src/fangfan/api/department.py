@@ -16,6 +16,7 @@ from fangfan.monitoring.department import (
     department_import,
     department_import_rows,
     unmatched_rows,
+    unmatched_shown_record,
 )
 from fangfan.monitoring.models import DepartmentBatch
 from fangfan.regions.codes import code_range
@@ -195,4 +196,5 @@ def batch_unmatched(request: HttpRequest, source: str, batch_id: int):
     if batch is None:
         return Status(404, {"message": "批次不存在", "problems": []})
     rows = list(unmatched_rows(batch))
+    unmatched_shown_record(batch=batch, rows=rows, actor=None, via="api", note=f"接口令牌：{token.name}")
     return Status(200, {"batch_id": batch.pk, "source": batch.source, "count": len(rows), "rows": rows})

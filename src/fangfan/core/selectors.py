@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from .job_access import visible_jobs
 from .models import AuditEvent, Job
 from .scoping import ScopedQuerySet
 
@@ -103,11 +104,8 @@ def region_names(codes) -> dict[str, str]:
 
 
 def jobs_for_user(user, action: str = "job.view") -> QuerySet[Job]:
-    """Jobs a user started, and jobs of places in their jurisdiction."""
+    """The jobs a user may see now: the pages of jobs need ``action`` (``job.view``), and each job the action that
+    produced it, in its region (``job_access``: a job's creator without that right no longer sees it)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.can(action):
         return Job.objects.none()
-    condition = Q(created_by=user)
-    span = user.jurisdiction_range()
-    if span is not None:
-        condition |= Q(region_code__gte=span[0], region_code__lt=span[1])
-    return Job.objects.filter(condition).select_related("created_by")
+    return visible_jobs(user).select_related("created_by")

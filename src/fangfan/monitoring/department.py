@@ -46,7 +46,7 @@ from fangfan.registry.idnumber import DISABILITY_CATEGORIES as CARD_CATEGORIES
 from fangfan.registry.idnumber import DISABILITY_GRADES as CARD_GRADES
 from fangfan.registry.idnumber import IdNumberError, mask_id, parse_id
 from fangfan.registry.models import Member
-from fangfan.registry.services import id_index
+from fangfan.registry.services import elsewhere_shown_record, id_index
 
 from .choices import Source
 from .models import DepartmentBatch, DepartmentRecord
@@ -502,6 +502,10 @@ def _import(
                 )
             )
     if dry_run:
+        # How many people are registered outside the region is a disclosure (the import's own event carries it).
+        elsewhere_shown_record(
+            actor=actor, count=summary.outside, via="department_import", dry_run=True, region_code=region.code
+        )
         return summary
 
     with transaction.atomic():
@@ -702,8 +706,27 @@ def unmatched_export(*, batch: DepartmentBatch, actor, target: str | IO[bytes]) 
             ]
 
     count = write_xlsx(target, sheet="未匹配数据", headers=headers, rows=values())
-    audit.record(actor, "department.unmatched_exported", batch, after={"rows": count})
+    audit.record(
+        actor,
+        "department.unmatched_exported",
+        batch,
+        after={"rows": count, "outside": unmatched_outside(rows)},
+    )
     return count
+
+
+def unmatched_outside(rows: Iterable[dict]) -> int:
+    """How many of these unmatched rows say the person is registered outside the batch's region."""
+    return sum(row["reason"] == REASON_OUTSIDE for row in rows)
+
+
+def unmatched_shown_record(
+    *, batch: DepartmentBatch, rows: list[dict], actor, via: str, note: str = ""
+) -> None:
+    """Audit a page or answer that listed a batch's unmatched rows: the count of those registered elsewhere."""
+    elsewhere_shown_record(
+        actor=actor, count=unmatched_outside(rows), via=via, obj=batch, region_code=batch.region_id, note=note
+    )
 
 
 def template_export(*, source: str, target: str | IO[bytes]) -> None:

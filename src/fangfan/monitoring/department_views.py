@@ -32,6 +32,7 @@ from .department import (
     template_export,
     unmatched_export,
     unmatched_rows,
+    unmatched_shown_record,
 )
 from .models import DepartmentBatch, DepartmentToken, ScreeningRun
 from .screening import screening_start
@@ -193,6 +194,7 @@ def batch_detail(request, pk: int):
     )
     runs = ScreeningRun.objects.filter(batch=batch).order_by("-id")
     rows = list(unmatched_rows(batch, limit=100))
+    unmatched_shown_record(batch=batch, rows=rows, actor=request.user, via="department_unmatched")
     columns = [c.header for c in SOURCE_COLUMNS[batch.source]]
     for row in rows:
         row["values"] = [row["columns"].get(h, "") for h in columns]

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
+from fangfan.core.job_access import job_rule
 from fangfan.core.jobs import job_handler, job_start
 from fangfan.policy.models import PolicyValue
 from fangfan.policy.parameters import PARAMETERS
@@ -56,6 +57,7 @@ from .rules import (
 from .services import tasks_bundle, warnings_insert_bundled
 
 JOB_KIND = "screening"
+job_rule(JOB_KIND, action="screen.run")  # who may see a screening job (core.job_access)
 ID_CHUNK = 5000
 ANALYZE_AFTER = 5000  # new warnings in one run above which the table's statistics are refreshed
 Progress = Callable[[int, int, str], None]

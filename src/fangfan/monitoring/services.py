@@ -48,6 +48,7 @@ CONFIRM, EXCLUDE = "confirm", "exclude"
 DEADLINE_KEYS = ("verify_days", "decide_days", "risk_deadline_days")
 # Rows per INSERT when staging many household ids (SQLite allows 32 766 parameters per statement).
 _CHUNK = 2000
+VISIT = "warning.visit"  # completing a verification visit (accounts.roles)
 
 
 # --- permissions and jurisdiction ----------------------------------------------------------------------------
@@ -438,8 +439,11 @@ def task_complete(
 ) -> VerificationTask:
     """One visit settles every warning of the task: each is confirmed (a risk point is recorded) or excluded
     (a reason is required); the task is done. The village clerk or helper of that village, or the town station,
-    may do it. A confirmed data doubt (疑点) is recorded as 已确认 but is not a poverty risk: no risk point."""
-    _ensure_can(actor, "warning.verify", "warning.review", message="您的角色无权核查预警")
+    may do it (``warning.visit``; a reviewing role — town leader, county — may not). A confirmed data doubt (疑点)
+    is recorded as 已确认 but is not a poverty risk: no risk point."""
+    _ensure_can(
+        actor, VISIT, message="您的角色无权完成入户核查（只有村级经办、帮扶责任人和乡镇扶贫工作站可以）"
+    )
     _ensure_in_jurisdiction(actor, task.region_code, "该核查任务不在您的管辖范围内")
     finding = (finding or "").strip()
     if visit_way not in VISIT_WAYS:

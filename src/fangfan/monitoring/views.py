@@ -209,7 +209,7 @@ def task_list(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def task_detail(request, pk: int):
     """A task's household and warnings; while it is open, the visit form (works on a phone) for those who
-    verify (village) or review (town station)."""
+    complete visits (``warning.visit``: the village, the town station); a reviewing role only reads it."""
     user = request.user
     task = selectors.tasks_for_user(user).select_related("household", "done_by").filter(pk=pk).first()
     if task is None:
@@ -217,9 +217,7 @@ def task_detail(request, pk: int):
     household = task.household
     warnings = list(selectors.task_warnings(user, task).select_related("rule"))
     open_warnings = [w for w in warnings if w.state in w.OPEN_STATES]
-    can_complete = task.state == VerificationTask.State.OPEN and (
-        user.can("warning.verify") or user.can("warning.review")
-    )
+    can_complete = task.state == VerificationTask.State.OPEN and user.can(services.VISIT)
     form = None
     if can_complete:
         form = VerificationForm(request.POST if request.method == "POST" else None, warnings=open_warnings)

@@ -78,7 +78,7 @@ from .choices import (
 from .derive import DERIVED_FIELDS, derive, name_initials
 from .idnumber import IdNumberError, parse_id
 from .models import Household, Member
-from .services import id_index
+from .services import elsewhere_shown_record, id_index
 
 Progress = Callable[[int, int, str], None]
 
@@ -961,6 +961,12 @@ class _Import:
             lap("check_and_plan")
             plan = self.merge(results, hh_table, mem_table)
             lap("merge")
+            elsewhere_shown_record(  # the problems say an ID is registered in another household: audited
+                actor=self.actor,
+                count=sum(p.reason == _ID_ELSEWHERE for p in self.problems),
+                via="household_import",
+                dry_run=self.dry_run,
+            )
             self.fail_if_problems()
 
             summary.households_created = plan.hh_new

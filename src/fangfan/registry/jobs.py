@@ -15,9 +15,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import QueryDict
 
 from fangfan.core.errors import DomainError, ValidationFailed
+from fangfan.core.job_access import job_rule
 from fangfan.core.jobs import job_handler, job_start
 from fangfan.core.models import Job
 
@@ -27,6 +29,11 @@ RECOMPUTE_KIND = (
     "households_recompute"  # recompute.JOB_KIND (that module registers the same function on import)
 )
 KINDS = (IMPORT_KIND, EXPORT_KIND)
+# Who may see these jobs, their problems and files (``core.job_access``): who may now do what produced them, in
+# their region; an export with whole ID numbers and phones only to those who may see them whole.
+job_rule(IMPORT_KIND, action="household.import")
+job_rule(EXPORT_KIND, action="household.export", needs={"household.view_id": Q(params__reveal_ids=True)})
+job_rule(RECOMPUTE_KIND, action="policy.edit")  # started by a change of policy values (policy.views)
 PROBLEM_HEADERS = ["文件", "工作表", "行", "列", "值", "原因"]
 PROBLEMS_SHOWN = 1000
 

@@ -502,6 +502,35 @@ def household_reveal_phone(*, household: Household, actor) -> str:
     return household.phone
 
 
+ELSEWHERE_SHOWN = "member.elsewhere_shown"
+
+
+def elsewhere_shown_record(
+    *,
+    actor,
+    count: int,
+    via: str,
+    dry_run: bool = False,
+    obj=None,
+    region_code: str | None = None,
+    note: str = "",
+) -> None:
+    """Record that a page, file or answer told someone whether ``count`` ID numbers are registered elsewhere in the
+    system (another household, another jurisdiction): the message a clerk or department needs to avoid registering a
+    person twice, and so an audited disclosure — one event per import, dry run or request, with the count only,
+    never the numbers. ``via`` names the channel (household_import, department_import, department_unmatched, api)."""
+    if count <= 0:
+        return
+    audit.record(
+        actor,
+        ELSEWHERE_SHOWN,
+        obj,
+        after={"count": count, "via": via, "dry_run": dry_run},
+        region_code=region_code,
+        note=note,
+    )
+
+
 # --- 帮扶责任人 / 联系人 -------------------------------------------------------------------------------------------
 
 

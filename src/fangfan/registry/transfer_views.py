@@ -2,8 +2,9 @@
 the template, export the household list.
 
 Thin: uploads are saved under ``MEDIA_ROOT/uploads/`` with a random name and handed to a background job
-(``registry.jobs``); the status page polls itself with htmx every second until the job ends. A job's page and
-files are visible to the user who started it and to users whose jurisdiction covers the job's region.
+(``registry.jobs``); the status page polls itself with htmx every second until the job ends. A job's page, problems
+and files follow ``core.job_access``: only a user who may now do what produced the job, in its region (an export
+with whole ID numbers only to one who may see them); every file downloaded is audited.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from fangfan.core.errors import DomainError
+from fangfan.core.job_access import job_file_response
 from fangfan.core.jobs import job_start
 from fangfan.core.permissions import requires
 from fangfan.core.selectors import jobs_for_user
@@ -198,34 +200,47 @@ def import_checked(request, pk: int):
     return redirect("transfer:job", pk=new.pk)
 
 
-def _file_response(path: str, filename: str):
-    file = Path(path)
-    if not path or not file.exists():
-        raise Http404
-    return FileResponse(file.open("rb"), as_attachment=True, filename=filename)
-
-
 @requires("job.view")
 @require_http_methods(["GET", "HEAD"])
 def job_problems(request, pk: int):
-    """The problems of a failed import as an .xlsx (工作表, 行, 列, 值, 原因)."""
+    """The problems of a failed import as an .xlsx (工作表, 行, 列, 值, 原因): served and audited as every job's file
+    (``core.job_access``)."""
     job = _job_or_404(request, pk)
     if job.kind != registry_jobs.IMPORT_KIND or job.state != job.State.FAILED:
         raise Http404
-    return _file_response(job.output_file, f"导入错误清单-{job.pk}.xlsx")
+    return job_file_response(
+        user=request.user,
+        job=job,
+        path=job.output_file,
+        filename=f"导入错误清单-{job.pk}.xlsx",
+        file="problems",
+    )
 
 
 @requires("job.view")
 @require_http_methods(["GET", "HEAD"])
 def job_download(request, pk: int):
-    """The file a finished export job wrote."""
+    """The file a finished export job wrote: only to a user who may now export it — with whole ID numbers, only to
+    one who may see them (``core.job_access``) — and audited."""
     job = _job_or_404(request, pk)
     if job.kind != registry_jobs.EXPORT_KIND or job.state != job.State.DONE:
         raise Http404
-    if not request.user.can("household.export"):
-        raise Http404
     suffix = Path(job.output_file).suffix or ".xlsx"
-    return _file_response(job.output_file, f"农户清单-{job.created_at:%Y%m%d}-{job.pk}{suffix}")
+    return job_file_response(
+        user=request.user,
+        job=job,
+        path=job.output_file,
+        filename=f"农户清单-{job.created_at:%Y%m%d}-{job.pk}{suffix}",
+    )
+
+
+def _export_region(user, village: str | None) -> str:
+    """The region an export job belongs to (who else may see it): the village filtered on when it lies in the
+    user's jurisdiction, otherwise the user's own region."""
+    span = user.jurisdiction_range()
+    if village and span is not None and span[0] <= village < span[1]:
+        return village
+    return user.region_id or ""
 
 
 @requires("household.export")
@@ -248,7 +263,7 @@ def export(request):
             title="导出农户清单",
             actor=request.user,
             params={"filters": filters, "format": fmt, "reveal_ids": reveal, "members": members},
-            region_code=filters.get("village") or request.user.region_id or "",
+            region_code=_export_region(request.user, filters.get("village")),
         )
         messages.info(request, "导出的农户较多，已转为后台任务，完成后可在本页下载。")
         return redirect("transfer:job", pk=job.pk)
