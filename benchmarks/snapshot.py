@@ -68,7 +68,11 @@ def main(argv=None) -> int:
     rows = [
         ["first snapshot of the month", f"{written['first']:,}", f"{statistics.median(first):.2f} s"],
         ["again, nothing changed", f"{written['again']:,}", f"{statistics.median(again):.2f} s"],
-        ["again, 1 % of households changed", f"{written['changed']:,}", f"{statistics.median(changed):.2f} s"],
+        [
+            "again, 1 % of households changed",
+            f"{written['changed']:,}",
+            f"{statistics.median(changed):.2f} s",
+        ],
     ]
     worst = max(statistics.median(first), statistics.median(again), statistics.median(changed))
     verdict = "met" if worst <= TARGET_S else "MISSED"
