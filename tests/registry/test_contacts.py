@@ -162,6 +162,28 @@ def test_登记联系页面_发现风险后转到登记预警(client, homes, use
     assert client.get(url).status_code == 404
 
 
+def test_发现风险后的预警表单带上已填写的风险隐患(client, homes, users):
+    """The warning form opens with the 风险隐患 text typed at the contact (kept in the session, not the address);
+    another household's form does not get it, and saving the warning uses it up."""
+    client.force_login(users["helper"])
+    home = homes["marginal"]
+    risky = client.post(
+        reverse("registry:household_contact", args=[home.pk]),
+        {"on": date.today().isoformat(), "way": "visit", "risks": "户主摔伤，无法务工", "risk_found": "on"},
+    )
+    assert "摔伤" not in risky["Location"]
+    form = client.get(risky["Location"]).context["form"]
+    assert form.initial == {"description": "户主摔伤，无法务工", "channel": "cadre"}
+    assert "户主摔伤，无法务工</textarea>" in client.get(risky["Location"]).content.decode()
+    other = client.get(reverse("monitoring:warning_report", args=[homes["exited"].pk]))
+    assert other.context["form"].initial == {}
+    saved = client.post(
+        risky["Location"], {"channel": "cadre", "risk_type": "accident", "description": "户主摔伤，无法务工"}
+    )
+    assert saved.status_code == 302
+    assert client.get(risky["Location"]).context["form"].initial == {}
+
+
 def test_镇工作站按村查看台账(client, homes, users):
     today = timezone.localdate()  # the page's month is the current one
     services.contact_record(

@@ -94,19 +94,22 @@ def registry_dashboard_context(user, place: str | None = None) -> dict:
                 link(n, **{level_key: row.code, "category": key})
                 for n, (key, _l) in zip(row.cells, CATEGORIES, strict=True)
             ],
+            "at_risk": link(row.monitoring, **{level_key: row.code, "at_risk": "1"}),
             "differs": link(row.differs, **{level_key: row.code, "differs": "1"}),
             "total": row.total,
         }
         for row in counts.rows
     ]
     cards = [
-        ("农户", counts.households, "", "户（不含已注销）", listed(), "total-households"),
-        ("在册人口", counts.members, "", "人", listed(), "total-members"),
+        ("农户", counts.households, "", "户（不含已注销），即表中“合计”", listed(), "total-households"),
+        ("在册人口", counts.members, "", "人（以上农户的在册成员）", listed(), "total-members"),
         (
-            "监测对象",
+            # Not a column of the partition: 脱贫不稳定户, 边缘易致贫户 and 突发严重困难户 whose risk is not
+            # eliminated, wherever their household type puts them (the table's “监测对象（风险未消除）” column).
+            "监测对象（风险未消除）",
             counts.monitoring,
             "text-orange",
-            "户（风险未消除）",
+            "户：脱贫不稳定户、边缘易致贫户、突发严重困难户中尚未消除风险的",
             listed(at_risk="1"),
             "total-monitoring",
         ),
@@ -142,6 +145,7 @@ def registry_dashboard_context(user, place: str | None = None) -> dict:
         "categories": CATEGORIES,
         "rows": rows,
         "column_totals": [link(counts.by_category.get(key, 0), category=key) for key, _label in CATEGORIES],
+        "at_risk_total": link(counts.monitoring, at_risk="1"),
         "households": counts.households,
         "members": counts.members,
         "monitoring": counts.monitoring,
