@@ -385,7 +385,9 @@ def _report(request, pk: int):
     # A contact that found a risk left what was typed (registry's contact view): the form starts from it.
     draft = request.session.get(WARNING_DRAFT_KEY)
     draft = draft if isinstance(draft, dict) and draft.get("household") == household.pk else None
-    initial = {"description": draft.get("description", ""), "channel": draft.get("channel", "")} if draft else {}
+    initial = (
+        {"description": draft.get("description", ""), "channel": draft.get("channel", "")} if draft else {}
+    )
     form = WarningReportForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -29,6 +29,7 @@ from . import filters, selectors, services
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
 from .exporter import contact_ledger_export as contact_ledger_export_file
 from .forms import (
+    WARNING_DRAFT_KEY,
     ContactForm,
     HeadChangeForm,
     HelperAssignForm,
@@ -40,7 +41,6 @@ from .forms import (
     MemberRemoveForm,
     MergeForm,
     SplitForm,
-    WARNING_DRAFT_KEY,
 )
 from .models import Household, Member
 
