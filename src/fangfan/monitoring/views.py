@@ -290,10 +290,17 @@ def risk_list(request):
     """Open risk points, the nearest deadline first; those past their deadline stand out."""
     user = request.user
     filters = RiskFilterForm(request.GET or None, villages=selectors.village_choices(user))
-    page, query = _page(request, selectors.risks_open(user, **filters.values()))
+    qs = selectors.risks_open(user, **filters.values())
+    # A 帮扶责任人/联系人 may keep to the households they look after (their start page's card opens this).
+    mine = user.role == Role.HELPER and request.GET.get("mine") == "1"
+    if mine:
+        qs = selectors.helped_by(qs, user)
+    page, query = _page(request, qs)
     _with_village_names(page.object_list)
     context = _roles(request, "risks")
-    context.update({"filters": filters, "page": page, "query": query, "today": timezone.localdate()})
+    context.update(
+        {"filters": filters, "page": page, "query": query, "today": timezone.localdate(), "mine": mine}
+    )
     return render(request, "monitoring/risk_list.html", context)
 
 

@@ -159,40 +159,17 @@ def registry_dashboard_context(user, place: str | None = None) -> dict:
 
 
 def _helper_badges(user, list_url: str) -> list[dict]:
-    """责任到人 on the panel of a town or a village: a 帮扶责任人/联系人 sees how many households they look after and
-    how many of those they have not contacted this month (plan 四(二)2); those who name them, how many households
+    """责任到人 on the panel of a town or a village: those who name 帮扶责任人/联系人 see how many households
     still lack one (a county's figure is on the 落实情况 page: counting it probes every exited household of the
-    county)."""
-    from django.utils import timezone
-
+    county). A 帮扶责任人's own figures lead their start page instead (``reports.views.helper_panel``)."""
     from fangfan.accounts.roles import Role
-    from fangfan.registry.filters import helped_by_q, without_helper_q
+    from fangfan.registry.filters import without_helper_q
     from fangfan.registry.models import Household
-    from fangfan.registry.selectors import contact_ledger, month_span
 
     if not user.region_id or level_of(user.region_id) < Level.TOWN:
         return []
     if user.role == Role.HELPER:
-        households = Household.objects.for_user(user, "household.view").filter(cancelled=False)
-        n = households.filter(helped_by_q(user.pk)).count()
-        first, after = month_span(None, timezone.localdate())
-        _rows, summary = contact_ledger(user, first, after, helper_pk=user.pk)
-        return [
-            {
-                "label": "我联系的农户",
-                "n": n,
-                "url": f"{list_url}?helper={user.pk}",
-                "warn": False,
-                "testid": "helper-badge",
-            },
-            {
-                "label": "本月未联系",
-                "n": summary["missing"],
-                "url": reverse("registry:contact_ledger") + ("?missing=1" if summary["missing"] else ""),
-                "warn": summary["missing"] > 0,
-                "testid": "contact-badge",
-            },
-        ]
+        return []  # their own figures lead their start page (reports.views.helper_panel)
     households = Household.objects.for_user(user, "household.view").filter(cancelled=False)
     n = households.filter(without_helper_q()).count()
     return [
