@@ -187,7 +187,7 @@ def helper_panel(request) -> dict | None:
     from fangfan.registry.selectors import contact_ledger, month_span
 
     list_url = reverse("registry:household_list")
-    mine = Household.objects.for_user(user, "household.view").filter(cancelled=False, *[helped_by_q(user.pk)])
+    mine = Household.objects.for_user(user, "household.view").filter(helped_by_q(user.pk), cancelled=False)
     first, after = month_span(None, timezone.localdate())
     _rows, summary = contact_ledger(user, first, after, helper_pk=user.pk)
     cards = [
@@ -239,7 +239,13 @@ def _places_unless_dashboard(request) -> dict | None:
     return None if request.user.can("dashboard.view") else places_panel(request)
 
 
-HOME_PANELS: list[Panel] = [admin_panel, helper_panel, warnings_panel, registry_dashboard_panel, _places_unless_dashboard]
+HOME_PANELS: list[Panel] = [
+    admin_panel,
+    helper_panel,
+    warnings_panel,
+    registry_dashboard_panel,
+    _places_unless_dashboard,
+]
 
 
 @requires("region.view")
