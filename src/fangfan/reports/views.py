@@ -146,8 +146,9 @@ def warnings_panel(request) -> dict | None:
             "testid": "card-tasks",
         },
         {
-            "label": "未处理预警",
-            "url": _url("monitoring:warning_list"),
+            "label": "未办结预警",
+            # The list shows every state unless asked: the card's figure is the open ones.
+            "url": _url("monitoring:warning_list") + "?state=open",
             "value": counts["warnings_open"],
             "unit": "条",
             "note": f"超过认定时限 {counts['warnings_overdue']} 条",
