@@ -286,7 +286,7 @@ def test_village_clerk_names_a_helper_for_the_households_lacking_one(server):
 
         browser, page, outside = _signed_in(p, server, "dfc-helper")
         page.goto(f"{server}/")
-        page.click("[data-testid=helper-badge]")
+        page.click("[data-testid=card-my-households]")
         page.wait_for_load_state("networkidle")
         expect(page.locator("[data-testid=extra-filter-helper]")).to_contain_text("帮扶责任人/联系人：我")
         assert _numbers(page) == ["DF-0002"]
@@ -296,8 +296,8 @@ def test_village_clerk_names_a_helper_for_the_households_lacking_one(server):
 
         # The monthly contact (plan 四(二)2): a phone call, what was learned; the ledger counts it.
         page.goto(f"{server}/")
-        expect(page.locator("[data-testid=contact-badge]")).to_contain_text("本月未联系 1 户")
-        page.click("[data-testid=contact-badge]")
+        expect(page.locator("[data-testid=card-my-missing-value]")).to_have_text("1")
+        page.click("[data-testid=card-my-missing]")
         expect(page.locator("[data-testid=ledger-missing]")).to_have_text("1 户")
         page.locator("[data-testid=ledger-row] a.btn").click()
         page.select_option("select[name=way]", label="电话")

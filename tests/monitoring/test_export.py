@@ -18,6 +18,7 @@ from fangfan.core.models import AuditEvent
 from fangfan.monitoring import services
 from fangfan.monitoring.exporting import HEADERS, warnings_export, warnings_export_region
 from fangfan.monitoring.models import EarlyWarning
+from fangfan.monitoring.rules import RULES
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,7 @@ EXPECTED_HEADERS = [
     "来源",
     "状态",
     "产生时间",
+    "规则名称",  # after the fixed columns of §4: the rule's Chinese name
 ]
 
 
@@ -41,11 +43,22 @@ def _rows(data: bytes) -> list[list[str]]:
 
 def test_headers_are_exactly_data_formats_section_4():
     assert HEADERS == EXPECTED_HEADERS
+    assert HEADERS[:9] == [
+        "户编号",
+        "户主姓名",
+        "行政区划代码",
+        "风险类型",
+        "规则编码",
+        "预警说明",
+        "来源",
+        "状态",
+        "产生时间",
+    ]
 
 
 def test_export_rows(users, tmp_path):
     hh = household(number="HH0001", members=[("周一", date(1958, 8, 8), "户主")])
-    w = make_warning(hh, rule_code="MED_SELF_PAID", explanation="住院个人自付 8000 元，超过 6000 元")
+    w = make_warning(hh, rule_code="medical_self_paid", explanation="住院个人自付 8000 元，超过 6000 元")
     services.warning_report(
         household=hh,
         actor=users["village_clerk"],
@@ -60,12 +73,13 @@ def test_export_rows(users, tmp_path):
     assert rows[0] == EXPECTED_HEADERS
     first = rows[1]
     assert first[:8] == [
-        "HH0001", "周一", VILLAGE, "因病", "MED_SELF_PAID", "住院个人自付 8000 元，超过 6000 元", "部门筛查预警", "核查中",
+        "HH0001", "周一", VILLAGE, "因病", "medical_self_paid", "住院个人自付 8000 元，超过 6000 元", "部门筛查预警", "核查中",
     ]  # fmt: skip
     assert first[8] == timezone.localtime(EarlyWarning.objects.get(pk=w.pk).created_at).strftime(
         "%Y-%m-%d %H:%M:%S"
     )
     assert rows[2][3] == "因安全住房" and rows[2][4] == "" and rows[2][6] == "市级反馈预警"
+    assert first[9] == RULES["medical_self_paid"].name and rows[2][9] == "人工登记"
     assert AuditEvent.objects.filter(action="warning.exported").exists()
 
 
@@ -126,3 +140,15 @@ def test_fangfan_export_warnings_command(users, tmp_path):
     assert "已导出 1 行" in out.getvalue()
     rows = _rows(path.read_bytes())
     assert rows[0] == EXPECTED_HEADERS and len(rows) == 2
+
+
+def test_the_rules_filter_shows_chinese_names(users, client):
+    from django.urls import reverse
+
+    from fangfan.monitoring.screening import rules_sync
+
+    rules_sync()
+    client.force_login(users["town_station"])
+    options = dict(client.get(reverse("monitoring:warning_list")).context["filters"].fields["rule"].choices)
+    assert options["medical_self_paid"] == RULES["medical_self_paid"].name
+    assert all(code not in label for code, label in options.items() if code)

@@ -123,6 +123,11 @@ def test_台账月份参数有误或在未来时按本月(raw, first):
     assert selectors.month_span("2025-12", TODAY) == (date(2025, 12, 1), date(2026, 1, 1))
 
 
+def _home_cards(client) -> list[dict]:
+    panels = client.get(reverse("home")).context["panels"]
+    return next(p for p in panels if p.get("title") == "我的工作")["cards"]
+
+
 def test_联系人的台账默认只列自己联系的农户(client, homes, users, make_user):
     colleague = make_user("helper", VILLAGE, username="helper-2")
     clerk = users["village_clerk"]
@@ -133,8 +138,8 @@ def test_联系人的台账默认只列自己联系的农户(client, homes, user
     assert [h.number for h in page.context["page"]] == ["H-C-001"]
     every = client.get(reverse("registry:contact_ledger"), {"all": "1"})
     assert [h.number for h in every.context["page"]] == ["H-C-001", "H-C-002"]
-    text = client.get(reverse("home")).content.decode()
-    assert "我联系的农户 1 户" in text and "本月未联系 1 户" in text
+    cards = {c["testid"]: c for c in _home_cards(client)}
+    assert cards["card-my-households"]["value"] == 1 and cards["card-my-missing"]["value"] == 1
 
 
 def test_登记联系页面_发现风险后转到登记预警(client, homes, users):
@@ -160,6 +165,28 @@ def test_登记联系页面_发现风险后转到登记预警(client, homes, use
     )
     client.force_login(users["neighbour_clerk"])
     assert client.get(url).status_code == 404
+
+
+def test_发现风险后的预警表单带上已填写的风险隐患(client, homes, users):
+    """The warning form opens with the 风险隐患 text typed at the contact (kept in the session, not the address);
+    another household's form does not get it, and saving the warning uses it up."""
+    client.force_login(users["helper"])
+    home = homes["marginal"]
+    risky = client.post(
+        reverse("registry:household_contact", args=[home.pk]),
+        {"on": date.today().isoformat(), "way": "visit", "risks": "户主摔伤，无法务工", "risk_found": "on"},
+    )
+    assert "摔伤" not in risky["Location"]
+    form = client.get(risky["Location"]).context["form"]
+    assert form.initial == {"description": "户主摔伤，无法务工", "channel": "cadre"}
+    assert "户主摔伤，无法务工</textarea>" in client.get(risky["Location"]).content.decode()
+    other = client.get(reverse("monitoring:warning_report", args=[homes["exited"].pk]))
+    assert other.context["form"].initial == {}
+    saved = client.post(
+        risky["Location"], {"channel": "cadre", "risk_type": "accident", "description": "户主摔伤，无法务工"}
+    )
+    assert saved.status_code == 302
+    assert client.get(risky["Location"]).context["form"].initial == {}
 
 
 def test_镇工作站按村查看台账(client, homes, users):

@@ -52,6 +52,8 @@ EXPORT_COLUMNS = [
     "年人均纯收入",
     "系统建议分类",
     "建议理由",
+    "乡镇",  # after the fixed columns: where the household lives, by name
+    "村",
 ]
 
 
@@ -84,6 +86,7 @@ def test_xlsx_columns_match_the_contract_and_phone_is_masked(tmp_path, imported)
     assert h1["家庭纯收入"] == 31900.5 and h1["系统建议分类"] == "享受政策" and h1["建议理由"]
     assert h1["吃穿不愁"] == "是" and h1["住房安全等级"] == "B"
     assert by_number[H2]["户类型"] == "一般农户"
+    assert (h1["乡镇"], h1["村"]) == ("桃溪镇", "东风村")
     event = AuditEvent.objects.get(action="household.exported")
     assert event.after["households"] == 2 and event.after["reveal_ids"] is False
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 
 from . import selectors, services
 from .audit import verify_chain
+from .audit_labels import action_label
 from .jobs import job_page
 from .models import Job
 from .permissions import requires
@@ -83,8 +84,9 @@ def _int_param(request, name: str) -> int | None:
 
 
 def _action_label(action: str) -> str:
+    """The action's Chinese name (``core.audit_labels``); a code it does not know is named by its verb."""
     verb = action.rsplit(".", 1)[-1]
-    return VERB_LABELS.get(verb, "")
+    return action_label(action) or VERB_LABELS.get(verb, "")
 
 
 @requires("audit.view")

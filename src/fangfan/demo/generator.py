@@ -559,11 +559,13 @@ class _TownBuilder:
     def monitor(self, hh: dict, kind: str, *, eliminated: bool) -> None:
         start = 2021 * 12
         end = int(self.last_month[:4]) * 12 + int(self.last_month[4:]) - 1
-        identified = self.ri(start, end)
+        # One whose risk is gone was identified at least six months before it (DOMAIN §5): otherwise a household
+        # meant to be past its risk would still be monitored, outside the 脱贫监测户 column it should then be in.
+        identified = self.ri(start, end - 6 if eliminated else end)
         hh["monitoring_type"] = kind
         hh["identified_month"] = f"{identified // 12}{identified % 12 + 1:02d}"
         hh["monitoring_state"] = MonitoringState.MONITORING
-        if eliminated and end - identified >= 6:
+        if eliminated:
             gone = min(identified + self.ri(6, 30), end)
             hh["monitoring_state"] = MonitoringState.ELIMINATED
             hh["eliminated_month"] = f"{gone // 12}{gone % 12 + 1:02d}"

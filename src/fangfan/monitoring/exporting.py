@@ -21,7 +21,8 @@ from fangfan.core.xlsx import write_xlsx
 from fangfan.regions.codes import code_range
 
 from .choices import Channel, RiskType
-from .models import EarlyWarning
+from .models import EarlyWarning, Rule
+from .rules import RULES
 
 SHEET = "预警清单"
 HEADERS = [
@@ -34,8 +35,10 @@ HEADERS = [
     "来源",
     "状态",
     "产生时间",
+    # After the fixed columns (other systems read them by position): the rule's Chinese name beside its code.
+    "规则名称",
 ]
-WIDTHS = [16, 10, 15, 16, 18, 60, 14, 8, 20]
+WIDTHS = [16, 10, 15, 16, 18, 60, 14, 8, 20, 24]
 CHUNK = 2000
 Progress = Callable[[int, int, str], None]
 _COLUMNS = (
@@ -55,6 +58,8 @@ def warning_rows(queryset: QuerySet[EarlyWarning], progress: Progress | None = N
     """The export's rows, in the order of the headers, oldest first."""
     risks, channels = dict(RiskType.choices), dict(Channel.choices)
     states = dict(EarlyWarning.State.choices)
+    # The catalogue's names, and those of rules stored before (a code no longer in the catalogue keeps its name).
+    rule_names = {**dict(Rule.objects.values_list("code", "name")), **{c: r.name for c, r in RULES.items()}}
     total = queryset.count() if progress else 0
     rows = queryset.order_by("created_at", "id").values_list(*_COLUMNS)
     for done, (number, head, region, risk, rule, text, channel, state, created) in enumerate(
@@ -72,6 +77,7 @@ def warning_rows(queryset: QuerySet[EarlyWarning], progress: Progress | None = N
             str(channels.get(channel, channel)),
             str(states.get(state, state)),
             timezone.localtime(created).strftime("%Y-%m-%d %H:%M:%S") if created else "",
+            rule_names.get(rule, "") if rule else "人工登记",
         ]
 
 

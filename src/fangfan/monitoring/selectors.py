@@ -286,9 +286,8 @@ def rule_names() -> dict[str, str]:
 
 
 def rule_choices() -> list[tuple[str, str]]:
-    return [
-        (code, f"{code} {name}") for code, name in Rule.objects.order_by("code").values_list("code", "name")
-    ]
+    """The rules filter's options, by their Chinese names (the code stays the value)."""
+    return list(Rule.objects.order_by("name", "code").values_list("code", "name"))
 
 
 def public_villages() -> list[tuple[str, str]]:

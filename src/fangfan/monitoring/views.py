@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from fangfan.accounts.roles import Role
 from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires
+from fangfan.registry.forms import WARNING_DRAFT_KEY
 from fangfan.registry.idnumber import mask_id
 from fangfan.registry.models import Household
 from fangfan.registry.selectors import mask_phone
@@ -287,10 +288,17 @@ def risk_list(request):
     """Open risk points, the nearest deadline first; those past their deadline stand out."""
     user = request.user
     filters = RiskFilterForm(request.GET or None, villages=selectors.village_choices(user))
-    page, query = _page(request, selectors.risks_open(user, **filters.values()))
+    qs = selectors.risks_open(user, **filters.values())
+    # A 帮扶责任人/联系人 may keep to the households they look after (their start page's card opens this).
+    mine = user.role == Role.HELPER and request.GET.get("mine") == "1"
+    if mine:
+        qs = selectors.helped_by(qs, user)
+    page, query = _page(request, qs)
     _with_village_names(page.object_list)
     context = _roles(request, "risks")
-    context.update({"filters": filters, "page": page, "query": query, "today": timezone.localdate()})
+    context.update(
+        {"filters": filters, "page": page, "query": query, "today": timezone.localdate(), "mine": mine}
+    )
     return render(request, "monitoring/risk_list.html", context)
 
 
@@ -379,7 +387,13 @@ def _report(request, pk: int):
     household = selectors.household_for_user(user, pk)
     if household is None:
         raise Http404
-    form = WarningReportForm(request.POST or None)
+    # A contact that found a risk left what was typed (registry's contact view): the form starts from it.
+    draft = request.session.get(WARNING_DRAFT_KEY)
+    draft = draft if isinstance(draft, dict) and draft.get("household") == household.pk else None
+    initial = (
+        {"description": draft.get("description", ""), "channel": draft.get("channel", "")} if draft else {}
+    )
+    form = WarningReportForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             warning = services.warning_report(
@@ -392,6 +406,7 @@ def _report(request, pk: int):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
+            request.session.pop(WARNING_DRAFT_KEY, None)
             messages.success(request, "预警已登记，并归入该户的入户核查任务。")
             if warning.task_id:
                 return redirect("monitoring:task_detail", pk=warning.task_id)

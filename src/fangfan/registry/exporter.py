@@ -22,6 +22,7 @@ from fangfan.core import audit
 from fangfan.core.errors import DomainError
 from fangfan.core.management.commands.export import register_export
 from fangfan.regions.codes import code_range, validate_code
+from fangfan.regions.models import Region
 
 from .choices import Suggestion
 from .formats import (
@@ -73,6 +74,10 @@ MEMBER_EXPORT_FIELDS = [
     "phone",
 ]
 assert len(HOUSEHOLD_EXPORT_FIELDS) == len(EXPORT_HEADERS)
+# After the fixed columns (DATA-FORMATS §4, which other systems read by position): where the household lives, by
+# name — a person reading the list knows 东风村, not 341523104201.
+PLACE_HEADERS = ["乡镇", "村"]
+HOUSEHOLD_LIST_HEADERS = [*EXPORT_HEADERS, *PLACE_HEADERS]
 assert len(MEMBER_EXPORT_FIELDS) == len(MEMBER_COLUMNS)
 _TEXT_HEADERS = {"户编号", "行政区划代码", "识别监测时间", "风险消除时间", "联系电话", "证件号码"}
 _MONEY_HEADERS = {
@@ -91,6 +96,20 @@ class ExportSummary:
     path: str
     households: int
     members: int
+
+
+class _PlaceNames:
+    """(town name, village name) of a village code, each village looked up once."""
+
+    def __init__(self):
+        self.cache: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, village: str) -> tuple[str, str]:
+        if village not in self.cache:
+            town = village[:9] + "000"
+            names = dict(Region.objects.filter(code__in=[village, town]).values_list("code", "name"))
+            self.cache[village] = (names.get(town, ""), names.get(village, ""))
+        return self.cache[village]
 
 
 def mask_phone(phone: str) -> str:
@@ -239,7 +258,11 @@ def households_export(
     progress = progress or (lambda done, total, message="": None)
     total = qs.count()
     progress(0, total, "正在导出")
-    rows = qs.values_list(*HOUSEHOLD_EXPORT_FIELDS).iterator(chunk_size=CHUNK)
+    places = _PlaceNames()
+    rows = (
+        (values, places(values[1]))
+        for values in qs.values_list(*HOUSEHOLD_EXPORT_FIELDS).iterator(chunk_size=CHUNK)
+    )
     member_count = 0
     if suffix == ".csv":
         written = _write_csv(path, rows, reveal_ids, progress, total)
@@ -277,9 +300,9 @@ def _write_csv(path: Path, rows, reveal: bool, progress: Progress, total: int) -
     count = 0
     with path.open("w", newline="", encoding="utf-8-sig") as f:
         writer = csv.writer(f)
-        writer.writerow(EXPORT_HEADERS)
-        for count, values in enumerate(rows, start=1):  # noqa: B007
-            writer.writerow(["" if v is None else v for v in _household_row(values, reveal)])
+        writer.writerow(HOUSEHOLD_LIST_HEADERS)
+        for count, (values, place) in enumerate(rows, start=1):  # noqa: B007
+            writer.writerow(["" if v is None else v for v in [*_household_row(values, reveal), *place]])
             if count % 5000 == 0:
                 progress(count, total, "正在导出")
     return count
@@ -296,8 +319,8 @@ def _write_xlsx(
         count = _sheet(
             book,
             EXPORT_SHEET,
-            EXPORT_HEADERS,
-            (_household_row(v, reveal) for v in rows),
+            HOUSEHOLD_LIST_HEADERS,
+            ([*_household_row(v, reveal), *place] for v, place in rows),
             head,
             money_fmt,
             text_fmt,

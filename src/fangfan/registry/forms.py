@@ -575,6 +575,11 @@ def _notes(label: str, help_text: str) -> forms.CharField:
     )
 
 
+# The session key under which a contact that found a risk leaves its text for the warning form (monitoring's
+# ``warning_report`` reads it once): {"household": pk, "description": text, "channel": "cadre"}.
+WARNING_DRAFT_KEY = "contact_warning_draft"
+
+
 class ContactForm(StyledForm):
     """One contact with a household (plan 四(二)2): when, how, and what was learned."""
 

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
 from fangfan.accounts.roles import Role
+from fangfan.core.audit_labels import ACTION_LABELS
 from fangfan.core.models import AuditEvent
 from fangfan.policy.selectors import plain
 from fangfan.policy.services import policy_values
@@ -337,26 +338,9 @@ def query_without(params: QueryDict, *names: str) -> str:
 
 # --- the household page ----------------------------------------------------------------------------------------
 
+# The registry's actions on a household's timeline, named as on the audit page (``core.audit_labels``).
 AUDIT_ACTIONS = {
-    "household.created": "建立农户档案",
-    "household.imported": "导入农户档案",
-    "household.updated": "修改农户信息",
-    "household.head_changed": "变更户主",
-    "household.split": "分户",
-    "household.merged": "合户",
-    "household.cancelled": "注销农户",
-    "member.created": "登记成员",
-    "member.imported": "导入成员信息",
-    "member.updated": "修改成员信息",
-    "member.added": "增加成员",
-    "member.removed": "减少成员",
-    "member.id_viewed": "查看完整证件号",
-    "household.phone_viewed": "查看完整联系电话",
-    "member.phone_viewed": "查看成员完整联系电话",
-    "household.helper_assigned": "指定帮扶责任人/联系人",
-    "household.helper_released": "解除帮扶责任人/联系人",
-    "household.contacted": "登记联系记录",
-    "household.ledger_exported": "导出联系台账",
+    code: label for code, label in ACTION_LABELS.items() if code.startswith(("household.", "member."))
 }
 # Keys in before/after that are not model fields.
 EXTRA_LABELS = {

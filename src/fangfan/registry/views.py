@@ -30,6 +30,7 @@ from . import filters, history, selectors, services
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
 from .exporter import contact_ledger_export as contact_ledger_export_file
 from .forms import (
+    WARNING_DRAFT_KEY,
     ContactForm,
     HeadChangeForm,
     HelperAssignForm,
@@ -710,6 +711,13 @@ def household_contact(request, pk: int):
             form.add_error(None, exc.message)
         else:
             if data["risk_found"]:
+                # The warning form starts from what was typed here: kept in the session, never in the address
+                # (a family's circumstances stay out of URLs and logs); read once by the form.
+                request.session[WARNING_DRAFT_KEY] = {
+                    "household": household.pk,
+                    "description": (data["risks"] or "").strip()[:500],
+                    "channel": "cadre",
+                }
                 for action, name in (
                     ("warning.verify", "monitoring:warning_report"),
                     ("warning.review", "monitoring:warning_feedback"),

@@ -94,19 +94,22 @@ def registry_dashboard_context(user, place: str | None = None) -> dict:
                 link(n, **{level_key: row.code, "category": key})
                 for n, (key, _l) in zip(row.cells, CATEGORIES, strict=True)
             ],
+            "at_risk": link(row.monitoring, **{level_key: row.code, "at_risk": "1"}),
             "differs": link(row.differs, **{level_key: row.code, "differs": "1"}),
             "total": row.total,
         }
         for row in counts.rows
     ]
     cards = [
-        ("农户", counts.households, "", "户（不含已注销）", listed(), "total-households"),
-        ("在册人口", counts.members, "", "人", listed(), "total-members"),
+        ("农户", counts.households, "", "户（不含已注销），即表中“合计”", listed(), "total-households"),
+        ("在册人口", counts.members, "", "人（以上农户的在册成员）", listed(), "total-members"),
         (
-            "监测对象",
+            # Not a column of the partition: 脱贫不稳定户, 边缘易致贫户 and 突发严重困难户 whose risk is not
+            # eliminated, wherever their household type puts them (the table's “监测对象（风险未消除）” column).
+            "监测对象（风险未消除）",
             counts.monitoring,
             "text-orange",
-            "户（风险未消除）",
+            "户：脱贫不稳定户、边缘易致贫户、突发严重困难户中尚未消除风险的",
             listed(at_risk="1"),
             "total-monitoring",
         ),
@@ -142,6 +145,7 @@ def registry_dashboard_context(user, place: str | None = None) -> dict:
         "categories": CATEGORIES,
         "rows": rows,
         "column_totals": [link(counts.by_category.get(key, 0), category=key) for key, _label in CATEGORIES],
+        "at_risk_total": link(counts.monitoring, at_risk="1"),
         "households": counts.households,
         "members": counts.members,
         "monitoring": counts.monitoring,
@@ -155,40 +159,17 @@ def registry_dashboard_context(user, place: str | None = None) -> dict:
 
 
 def _helper_badges(user, list_url: str) -> list[dict]:
-    """责任到人 on the panel of a town or a village: a 帮扶责任人/联系人 sees how many households they look after and
-    how many of those they have not contacted this month (plan 四(二)2); those who name them, how many households
+    """责任到人 on the panel of a town or a village: those who name 帮扶责任人/联系人 see how many households
     still lack one (a county's figure is on the 落实情况 page: counting it probes every exited household of the
-    county)."""
-    from django.utils import timezone
-
+    county). A 帮扶责任人's own figures lead their start page instead (``reports.views.helper_panel``)."""
     from fangfan.accounts.roles import Role
-    from fangfan.registry.filters import helped_by_q, without_helper_q
+    from fangfan.registry.filters import without_helper_q
     from fangfan.registry.models import Household
-    from fangfan.registry.selectors import contact_ledger, month_span
 
     if not user.region_id or level_of(user.region_id) < Level.TOWN:
         return []
     if user.role == Role.HELPER:
-        households = Household.objects.for_user(user, "household.view").filter(cancelled=False)
-        n = households.filter(helped_by_q(user.pk)).count()
-        first, after = month_span(None, timezone.localdate())
-        _rows, summary = contact_ledger(user, first, after, helper_pk=user.pk)
-        return [
-            {
-                "label": "我联系的农户",
-                "n": n,
-                "url": f"{list_url}?helper={user.pk}",
-                "warn": False,
-                "testid": "helper-badge",
-            },
-            {
-                "label": "本月未联系",
-                "n": summary["missing"],
-                "url": reverse("registry:contact_ledger") + ("?missing=1" if summary["missing"] else ""),
-                "warn": summary["missing"] > 0,
-                "testid": "contact-badge",
-            },
-        ]
+        return []  # their own figures lead their start page (reports.views.helper_panel)
     households = Household.objects.for_user(user, "household.view").filter(cancelled=False)
     n = households.filter(without_helper_q()).count()
     return [

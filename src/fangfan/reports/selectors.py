@@ -54,6 +54,7 @@ class PlaceRow:
     counts: dict[str, int] = field(default_factory=dict)
     differs: int = 0
     total: int = 0
+    monitoring: int = 0  # 监测对象 whose risk is not eliminated (a subset of the row, across its categories)
 
     @property
     def cells(self) -> list[int]:
@@ -130,6 +131,7 @@ def registry_counts(user, place: str | None = None) -> RegistryCounts | None:
         n = row["n"]
         place.counts[row["category"]] = place.counts.get(row["category"], 0) + n
         place.total += n
+        place.monitoring += row["monitoring"] or 0
         result.by_category[row["category"]] = result.by_category.get(row["category"], 0) + n
         if row["differs"]:
             place.differs += n

@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from fangfan.accounts import selectors as account_selectors
+from fangfan.accounts.roles import Role
 from fangfan.core import selectors as core_selectors
 from fangfan.core.permissions import requires
 from fangfan.monitoring import selectors as monitoring_selectors
@@ -145,8 +146,9 @@ def warnings_panel(request) -> dict | None:
             "testid": "card-tasks",
         },
         {
-            "label": "未处理预警",
-            "url": _url("monitoring:warning_list"),
+            "label": "未办结预警",
+            # The list shows every state unless asked: the card's figure is the open ones.
+            "url": _url("monitoring:warning_list") + "?state=open",
             "value": counts["warnings_open"],
             "unit": "条",
             "note": f"超过认定时限 {counts['warnings_overdue']} 条",
@@ -175,12 +177,76 @@ def warnings_panel(request) -> dict | None:
     return {"template": "reports/panels/admin_cards.html", "cards": cards}
 
 
+def helper_panel(request) -> dict | None:
+    """A 帮扶责任人/联系人's own work first (plan 四(二)2): the households they look after, those not contacted yet
+    this month, and the verification tasks and risk points on their households — each card opens that list."""
+    user = request.user
+    if user.role != Role.HELPER:
+        return None
+    from fangfan.registry.filters import helped_by_q
+    from fangfan.registry.models import Household
+    from fangfan.registry.selectors import contact_ledger, month_span
+
+    list_url = reverse("registry:household_list")
+    mine = Household.objects.for_user(user, "household.view").filter(helped_by_q(user.pk), cancelled=False)
+    first, after = month_span(None, timezone.localdate())
+    _rows, summary = contact_ledger(user, first, after, helper_pk=user.pk)
+    cards = [
+        {
+            "label": "我联系的农户",
+            "url": f"{list_url}?helper={user.pk}",
+            "value": mine.count(),
+            "unit": "户",
+            "note": f"其中须每月联系 {summary['households']} 户（脱贫户、风险未消除的监测对象）",
+            "testid": "card-my-households",
+        },
+        {
+            "label": f"{first.month}月未联系",
+            "url": reverse("registry:contact_ledger") + "?missing=1",
+            "value": summary["missing"],
+            "unit": "户",
+            "note": f"本月已联系 {summary['contacted']} 户；点此逐户登记联系",
+            "testid": "card-my-missing",
+            "warn": summary["missing"] > 0,
+        },
+    ]
+    if user.can("warning.view"):
+        today = timezone.localdate()
+        tasks = monitoring_selectors.helped_by(monitoring_selectors.tasks_open(user), user)
+        risks = monitoring_selectors.helped_by(monitoring_selectors.risks_open(user), user)
+        cards += [
+            {
+                "label": "待核查任务（我联系的农户）",
+                "url": _url("monitoring:task_list") + "?mine=1",
+                "value": tasks.count(),
+                "unit": "户",
+                "note": f"其中逾期 {tasks.filter(due_date__lt=today).count()} 户（入户核查时限）",
+                "testid": "card-my-tasks",
+            },
+            {
+                "label": "未消除风险点（我联系的农户）",
+                "url": _url("monitoring:risk_list") + "?mine=1",
+                "value": risks.count(),
+                "unit": "个",
+                "note": f"超过限期 {risks.filter(deadline__lt=today).count()} 个",
+                "testid": "card-my-risks",
+            },
+        ]
+    return {"template": "reports/panels/admin_cards.html", "title": "我的工作", "cards": cards}
+
+
 def _places_unless_dashboard(request) -> dict | None:
     """The plain list of places, for roles that do not get the registry dashboard (which lists them itself)."""
     return None if request.user.can("dashboard.view") else places_panel(request)
 
 
-HOME_PANELS: list[Panel] = [admin_panel, warnings_panel, registry_dashboard_panel, _places_unless_dashboard]
+HOME_PANELS: list[Panel] = [
+    admin_panel,
+    helper_panel,
+    warnings_panel,
+    registry_dashboard_panel,
+    _places_unless_dashboard,
+]
 
 
 @requires("region.view")

@@ -98,6 +98,7 @@ class Command(DomainCommand):
 
     def early_warning(self, *, seed: int, options) -> None:
         """Department batches for the demo month, then a full screening: warnings are there on first login."""
+        from fangfan.monitoring.demo_backlog import demo_backlog
         from fangfan.monitoring.demo_data import demo_department_batches
         from fangfan.monitoring.screening import screening_run
 
@@ -108,6 +109,11 @@ class Command(DomainCommand):
             self.stdout.write(f"已导入部门数据 {len(batches)} 批、{rows} 行（其中未匹配 {unmatched} 行）。")
         run = screening_run(actor=self.actor(options))
         self.stdout.write(f"已完成预警筛查：新增预警 {run.new_warnings} 条（用时 {run.seconds:.1f} 秒）。")
+        backlog = demo_backlog(seed=seed)
+        self.stdout.write(
+            f"已模拟近一个月的核查工作：已核查 {backlog.completed} 户（确认 {backlog.confirmed} 条、排除 "
+            f"{backlog.excluded} 条），待核查 {backlog.open} 户。"
+        )
 
     def progress_bar(self):
         stream = self.stderr._out

@@ -1,0 +1,65 @@
+"""The Chinese name of every audit action code (``audit.record(actor, "<code>", …)`` across the code base), in one
+table: the audit page shows it, with the code beside it in small grey text. ``tests/core/test_audit_labels.py``
+fails when a code is recorded somewhere without a name here."""
+
+from __future__ import annotations
+
+ACTION_LABELS: dict[str, str] = {
+    # accounts and security
+    "auth.login": "登录",
+    "auth.logout": "退出登录",
+    "auth.login_failed": "登录失败",
+    "user.created": "新建账号",
+    "user.updated": "修改账号",
+    "user.password_reset": "重置密码",
+    "user.unlocked": "解除账号锁定",
+    "audit.exported": "导出审计日志",
+    "files.purged": "删除到期文件",
+    # regions and policy
+    "region.imported": "导入行政区划",
+    "policy.set": "设置政策参数",
+    # the registry
+    "household.created": "建立农户档案",
+    "household.imported": "导入农户档案",
+    "household.updated": "修改农户信息",
+    "household.head_changed": "变更户主",
+    "household.split": "分户",
+    "household.merged": "合户",
+    "household.cancelled": "注销农户",
+    "household.exported": "导出农户清单",
+    "households.recomputed": "重新计算农户收入和分类建议",
+    "member.created": "登记成员",
+    "member.imported": "导入成员信息",
+    "member.updated": "修改成员信息",
+    "member.added": "增加成员",
+    "member.removed": "减少成员",
+    "member.id_viewed": "查看完整证件号",
+    "household.phone_viewed": "查看完整联系电话",
+    "member.phone_viewed": "查看成员完整联系电话",
+    "household.helper_assigned": "指定帮扶责任人/联系人",
+    "household.helper_released": "解除帮扶责任人/联系人",
+    "household.contacted": "登记联系记录",
+    "household.ledger_exported": "导出联系台账",
+    # early warning
+    "department.imported": "导入部门数据",
+    "department.unmatched_exported": "导出未匹配的部门数据",
+    "department_token.created": "新建部门报送令牌",
+    "department_token.revoked": "吊销部门报送令牌",
+    "screening.run": "运行预警筛查",
+    "warning.created": "登记预警",
+    "warning.bundled": "预警归入核查任务",
+    "warning.exported": "导出预警清单",
+    "task.verified": "完成入户核查",
+    "risk.created": "登记风险点",
+    "clue.created": "收到线索（农户自主申报）",
+    "clue.linked": "线索关联农户",
+    "clue.closed": "线索办结",
+    # the demo
+    "demo.generated": "生成演示数据",
+    "demo.backlog": "模拟演示核查工作",
+}
+
+
+def action_label(code: str) -> str:
+    """The Chinese name of an action code, or "" for a code this table does not know."""
+    return ACTION_LABELS.get(code, "")
