@@ -174,17 +174,20 @@ def test_命令_错误时中文说明行列(tmp_path, regions):
         call_command("import-users", str(tmp_path / "nope.csv"), stdout=io.StringIO())
 
 
-def test_系统管理员设置初始密码后才能登录(client, tmp_path, users):
+def test_安全管理员设置初始密码后才能登录_登录后须改设新密码(client, tmp_path, users):
+    """三员分立: only the security administrator sets a first password; the person must change it on first sign-in."""
     users_import(path=write_csv(tmp_path, GOOD[:1]), actor=User.objects.cli_account("ops"))
     wang = User.objects.get(username="dfc-wang")
     client.force_login(users["sys_admin"])
     page = client.get(reverse("accounts:user_edit", args=[wang.pk])).content.decode()
-    assert 'data-testid="no-password"' in page
+    assert 'data-testid="no-password"' in page and "安全管理员" in page
+    client.force_login(users["sec_admin"])
     password = "Chushi-Mima-2026!"
     client.post(
-        reverse("accounts:user_edit", args=[wang.pk]),
-        {"form": "password", "password1": password, "password2": password},
+        reverse("accounts:security"),
+        {"form": "password", "username": "dfc-wang", "password1": password, "password2": password},
     )
     client.logout()
     client.post(reverse("accounts:login"), {"username": "dfc-wang", "password": password})
     assert client.session.get("_auth_user_id") == str(wang.pk)
+    assert client.get(reverse("home")).url.startswith(reverse("accounts:password_change"))
