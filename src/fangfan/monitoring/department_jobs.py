@@ -6,7 +6,6 @@ job ends, however it ends."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from django.conf import settings
 from fangfan.core.errors import DomainError, ValidationFailed
 from fangfan.core.jobs import job_handler, job_start
 from fangfan.core.models import Job
+from fangfan.core.privatefiles import open_private, private_folder
 
 from .department import department_import, source_label
 
@@ -22,18 +22,16 @@ IMPORT_KIND = "department_import"
 
 
 def uploads_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
+    private_folder(Path(settings.MEDIA_ROOT))
+    return private_folder(Path(settings.MEDIA_ROOT) / "uploads")
 
 
 def save_private(chunks, suffix: str, *, limit: int) -> Path:
     """Write ``chunks`` to a new file only its owner may read (0600), refusing beyond ``limit`` bytes."""
     path = uploads_dir() / f"dept-{secrets.token_hex(16)}{suffix}"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     written = 0
     try:
-        with os.fdopen(fd, "wb") as out:
+        with open_private(path) as out:
             for chunk in chunks:
                 written += len(chunk)
                 if written > limit:
@@ -92,7 +90,6 @@ def run_department_import(job: Job, progress) -> dict:
     except ValidationFailed as exc:
         if exc.problems:
             path = write_problems(job, exc.problems)
-            os.chmod(path, 0o600)
             Job.objects.filter(pk=job.pk).update(output_file=str(path))
         raise
     finally:
