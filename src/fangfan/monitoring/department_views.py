@@ -174,8 +174,8 @@ def batch_upload(request):
 def batch_job(request, pk: int):
     """A department upload's job: progress while it runs (htmx polls), then the batch summary or the problems."""
     job = jobs_for_user(request.user).filter(pk=pk, kind=DEPARTMENT_IMPORT_KIND).first()
-    if job is None:
-        raise Http404
+    if job is None or (job.params or {}).get("source") not in dict(_sources_for(request.user)):
+        raise Http404  # a department user sees its own source's uploads only, as in the batch list
     running = job.state in (job.State.QUEUED, job.State.RUNNING)
     problems = []
     if job.state == job.State.FAILED:
