@@ -8,6 +8,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangfan.settings")
     from django.core.exceptions import ImproperlyConfigured
 
+    from fangfan.core.privatefiles import restrict_umask
+
+    restrict_umask()  # the database, uploads, exports: readable by this account only (security issue 16.14)
+
     try:
         from django.core.management import execute_from_command_line
 

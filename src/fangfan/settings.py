@@ -300,3 +300,18 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("FANGFAN_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("FANGFAN_HSTS_SUBDOMAINS", "1") == "1"
     SECURE_HSTS_PRELOAD = os.environ.get("FANGFAN_HSTS_PRELOAD", "1") == "1"
+
+# --- limits on uploaded files and jobs (security issue 16; core.filelimits) -------------------------------
+# A county's household workbook: 250 000 households × 20 columns and 850 000 members × 19 columns ≈ 22 million
+# cells, ≈ 800 MB uncompressed (docs/benchmarks.md). Every reader refuses a file beyond these before allocating.
+FILE_MAX_ROWS = int(os.environ.get("FANGFAN_FILE_MAX_ROWS", "1100000"))
+FILE_MAX_COLUMNS = int(os.environ.get("FANGFAN_FILE_MAX_COLUMNS", "200"))
+FILE_MAX_CELLS = int(os.environ.get("FANGFAN_FILE_MAX_CELLS", "32000000"))
+FILE_MAX_SHEETS = int(os.environ.get("FANGFAN_FILE_MAX_SHEETS", "50"))
+FILE_MAX_UNZIPPED_BYTES = int(os.environ.get("FANGFAN_FILE_MAX_UNZIPPED_MB", "2048")) * 1024 * 1024
+FILE_MAX_BYTES = int(os.environ.get("FANGFAN_FILE_MAX_MB", "600")) * 1024 * 1024  # a county's CSV pair
+# A department batch (web, API, CLI): one month of a county's 医保 settlements is ≈ 50 000 rows, ≈ 8 MB.
+DEPARTMENT_MAX_BYTES = int(os.environ.get("FANGFAN_DEPARTMENT_MAX_MB", "20")) * 1024 * 1024
+DEPARTMENT_MAX_ROWS = int(os.environ.get("FANGFAN_DEPARTMENT_MAX_ROWS", "300000"))
+# A job still "running" this long after it started, or whose worker process is gone, is marked failed.
+JOB_STALE_HOURS = int(os.environ.get("FANGFAN_JOB_STALE_HOURS", "12"))

@@ -107,7 +107,15 @@ def test_辖区外登记的人员按未匹配处理并说明原因(homes, tmp_pa
     assert batch.region_id == TOWN and batch.uploaded_by == users["department"]
     assert unmatched_export(batch=batch, actor=users["department"], target=buffer) == 1
     rows = CalamineWorkbook.from_filelike(io.BytesIO(buffer.getvalue())).get_sheet_by_index(0).to_python()
-    assert rows[0] == ["行号", "证件号码（脱敏）", "姓名", "结算日期", "医疗总费用", "个人自付金额", "原因"]
+    assert rows[0] == [
+        "原文件行号",
+        "证件号码（脱敏）",
+        "姓名",
+        "结算日期",
+        "医疗总费用",
+        "个人自付金额",
+        "原因",
+    ]
     assert rows[1][0] == "3" and rows[1][3:6] == ["2026-03-05", "20000", "8000"]
     assert "本辖区以外" in rows[1][6]
 
@@ -127,7 +135,7 @@ def test_未匹配数据下载包含部门原有列与原因(homes, tmp_path):
     batch = DepartmentBatch.objects.get(pk=summary.batch_id)
     unmatched_export(batch=batch, actor=None, target=buffer)
     rows = CalamineWorkbook.from_filelike(io.BytesIO(buffer.getvalue())).get_sheet_by_index(0).to_python()
-    assert rows[0] == ["行号", "证件号码（脱敏）", "姓名", "饮水安全", "原因", "日期", "村组", "原因"]
+    assert rows[0] == ["原文件行号", "证件号码（脱敏）", "姓名", "饮水安全", "原因", "日期", "村组", "原因"]
     assert rows[1] == ["2", "110105********002X", "王五", "否", "水质不达标", "2026-05-01", "三组",
                        "系统中无此证件号码（未在防返贫监测系统登记）"]  # fmt: skip
     assert rows[2][-1] == "姓名与系统登记不一致，请核对"

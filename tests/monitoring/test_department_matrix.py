@@ -9,6 +9,7 @@ import pytest
 from conftest import TOWN
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from fangfan.core.models import Job
 from fangfan.core.permissions import PUBLIC, declared_permission
 from fangfan.monitoring.models import DepartmentBatch, DepartmentToken
 
@@ -31,7 +32,21 @@ def _token(users) -> tuple[dict, str]:
     return {"pk": token.pk}, TOWN
 
 
+def _job(users) -> tuple[dict, str]:
+    job = Job.objects.create(
+        kind="department_import",
+        title="导入医保数据：医保.csv",
+        state=Job.State.DONE,
+        params={"source": "medical"},
+        region_code=TOWN,
+        created_by=users["department"],
+        result={"source": "medical", "rows": 1, "matched": 1, "unmatched": 0, "name_mismatches": 0},
+    )
+    return {"pk": job.pk}, TOWN
+
+
 DEPARTMENT_OBJECT_URLS = {
+    "department:batch_job": _job,
     "department:batch_detail": _batch,
     "department:batch_unmatched": _batch,
     "department:token_revoke": _token,

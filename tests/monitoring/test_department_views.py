@@ -25,6 +25,12 @@ UNKNOWN_ID = "11010519491231002X"
 
 
 @pytest.fixture
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "files"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def home(regions):
     return make_household("H-DF-001", VILLAGE, household_type="exited", exited_class="monitored",
                           members=[("张三", date(1970, 5, 1), "户主")])  # fmt: skip
@@ -52,7 +58,17 @@ def test_批次列表_部门用户只看到本部门批次(client, users, home, 
     assert len(client.get(reverse("department:batch_list")).context["page"]) == 0
 
 
-def test_部门用户上传本部门数据_来源固定(client, users, home):
+def _upload(client, capture, data):
+    """Post the upload form; the import runs as a job (immediately in tests) and the browser goes to its page."""
+    with capture(execute=True):
+        response = client.post(reverse("department:batch_upload"), data)
+    assert response.status_code == 302, response.content.decode()[:500]
+    job = Job.objects.filter(kind="department_import").latest("id")
+    assert response["Location"] == reverse("department:batch_job", args=[job.pk])
+    return client.get(response["Location"])
+
+
+def test_部门用户上传本部门数据_来源固定(client, users, home, media, django_capture_on_commit_callbacks):
     client.force_login(users["department"])
     page = client.get(reverse("department:batch_upload"))
     assert [c[0] for c in page.context["form"].fields["source"].choices] == ["medical"]
@@ -66,10 +82,10 @@ def test_部门用户上传本部门数据_来源固定(client, users, home):
             ]
         ),  # fmt: skip
     )
-    response = client.post(reverse("department:batch_upload"), {"source": "medical", "file": upload})
+    response = _upload(client, django_capture_on_commit_callbacks, {"source": "medical", "file": upload})
     assert response.status_code == 200
     summary = response.context["summary"]
-    assert (summary.matched, summary.unmatched, summary.warnings) == (1, 1, 1)
+    assert (summary["matched"], summary["unmatched"], summary["warnings"]) == (1, 1, 1)
     text = response.content.decode()
     assert "未匹配 1 行" in text and "下载未匹配数据" in text
     batch = DepartmentBatch.objects.get()
@@ -85,12 +101,12 @@ def test_部门用户不能上传其他部门数据(client, users, home):
     assert not DepartmentBatch.objects.exists()
 
 
-def test_上传错误文件显示中文问题清单(client, users, home):
+def test_上传错误文件显示中文问题清单(client, users, home, media, django_capture_on_commit_callbacks):
     client.force_login(users["town_station"])
     upload = SimpleUploadedFile(
         "住建.csv", _csv([["证件号码", "鉴定等级", "鉴定日期"], [id_of(home), "E", "2026-03-01"]])
     )
-    response = client.post(reverse("department:batch_upload"), {"source": "housing", "file": upload})
+    response = _upload(client, django_capture_on_commit_callbacks, {"source": "housing", "file": upload})
     text = response.content.decode()
     assert "第2行" in text and "鉴定等级" in text and "应为：A、B、C、D" in text
     assert not DepartmentBatch.objects.exists()

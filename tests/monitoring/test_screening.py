@@ -24,6 +24,7 @@ from registry_factory import make_household
 from fangfan.core.errors import DomainError
 from fangfan.core.jobs import job_run_now
 from fangfan.core.models import AuditEvent, Job
+from fangfan.monitoring.department import AlreadyImported
 from fangfan.monitoring.models import EarlyWarning, RiskPoint, ScreeningRun, VerificationTask
 from fangfan.monitoring.rules import STAGED
 from fangfan.monitoring.screening import policy_groups, screening_run, screening_start
@@ -88,7 +89,10 @@ def test_部门重复报送同一文件不重复预警_已排除后也不再预�
     EarlyWarning.objects.filter(household=household).update(
         state="excluded", exclude_reason="已报销", decided_at=timezone.now(), task=None
     )
-    again = import_rows(tmp_path, "medical", rows, name="again.csv")
+    with pytest.raises(AlreadyImported):  # the very same content is one batch (issue 17)
+        import_rows(tmp_path, "medical", rows, name="again.csv")
+    resent = [{**rows[0], "备注": "补报"}]  # the same settlement in another file
+    again = import_rows(tmp_path, "medical", resent, name="again.csv")
     assert again.warnings == 0
     assert screening_run(actor=None).per_rule["medical_self_paid"]["new"] == 0
 

@@ -402,8 +402,9 @@ def test_template_round_trips(tmp_path, regions, people):
     assert wb.sheet_names == ["户信息", "成员信息", "填写说明"]
     assert wb.get_sheet_by_name("户信息").to_python()[0] == HH_HEADERS
     assert wb.get_sheet_by_name("成员信息").to_python()[0] == M_HEADERS
-    # An untouched template imports nothing (no rows)...
-    assert households_import(path=path, actor=people["village_clerk"], dry_run=True).households_read == 0
+    # An untouched template is refused: it has no data rows (issue 17: it used to "pass" and import nothing)...
+    with pytest.raises(ValidationFailed, match="没有数据行"):
+        households_import(path=path, actor=people["village_clerk"], dry_run=True)
     # ...and filled with the examples of 填写说明 it imports.
     guide = [r for r in wb.get_sheet_by_name("填写说明").to_python() if any(c != "" for c in r)]
     hh_at = next(i for i, r in enumerate(guide) if r[1:2] == ["户编号"] and "行政区划代码" in r)

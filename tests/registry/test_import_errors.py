@@ -456,3 +456,22 @@ def test_removed_member_cannot_reappear_silently(tmp_path, regions, people):
     [problem] = exc.value.problems
     assert problem.row == 3 and problem.reason == "该成员在系统中已办理减少，如需恢复请在系统中办理增加成员"
     assert H2  # the other household imports fine once the row is fixed
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_file_with_headers_only_is_refused(tmp_path, regions, people, kind):
+    """Issue 17: a workbook with only its header rows used to pass the check (and "import" nothing)."""
+    path = (
+        write_csv_pair(tmp_path / "c", [], []) if kind == "csv" else write_xlsx(tmp_path / "b.xlsx", [], [])
+    )
+    before = counts()
+    with pytest.raises(ValidationFailed, match="没有数据行（只有表头或是空的）"):
+        households_import(path=path, actor=None, dry_run=True)
+    assert counts() == before
+
+
+def test_an_empty_csv_is_refused(tmp_path, regions, people):
+    path = tmp_path / "户信息.csv"
+    path.write_bytes(b"")
+    with pytest.raises(ValidationFailed, match="文件是空的"):
+        households_import(path=path, actor=None)

@@ -351,3 +351,37 @@ def test_large_export_runs_as_a_job(
     assert book.sheet_names == ["农户清单", "成员信息"]
     client.force_login(people["neighbour_station"])
     assert client.get(reverse("transfer:job_download", args=[job.pk])).status_code == 404
+
+
+def test_uploads_and_error_lists_are_private(
+    client, people, media, tmp_path, django_capture_on_commit_callbacks
+):
+    """Issue 16.14: files holding personal data are created 0600 in folders 0700 (not world-readable by default)."""
+    client.force_login(people["village_clerk"])
+    households, members = sample()
+    book = write_xlsx(tmp_path / "东风村.xlsx", households, members)
+    _post(client, django_capture_on_commit_callbacks, [_upload(book)], dry_run="1")
+    (kept,) = (media / "uploads").iterdir()  # a passed dry run's upload waits for the import
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert (media / "uploads").stat().st_mode & 0o777 == 0o700
+    households[0]["户编号"] = ""
+    bad = write_xlsx(tmp_path / "错.xlsx", households, members)
+    _post(client, django_capture_on_commit_callbacks, [_upload(bad)])
+    job = Job.objects.latest("id")
+    assert job.state == "failed" and job.output_file
+    for path in (media / "jobs").iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path.name
+
+
+def test_the_crafted_workbook_fails_the_import_job_not_the_worker(
+    client, people, media, tmp_path, django_capture_on_commit_callbacks
+):
+    """Issue 16.1: the 5 KB workbook with a cell at XFD1048576 used to abort the worker (its job 进行中 for ever)."""
+    from tests.xlsx_craft import attack_workbook
+
+    client.force_login(people["village_clerk"])
+    book = attack_workbook(tmp_path / "户.xlsx")
+    _post(client, django_capture_on_commit_callbacks, [_upload(book)])
+    job = Job.objects.get()
+    assert job.state == "failed" and job.message.startswith("文件过大：户.xlsx 工作表")
+    assert list((media / "uploads").iterdir()) == [] and job.input_file == ""

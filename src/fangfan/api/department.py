@@ -4,20 +4,22 @@ nobody (IDs masked)."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from fangfan.core.errors import DomainError, ValidationFailed
 from fangfan.monitoring.department import (
     SOURCE_COLUMNS,
+    AlreadyImported,
     department_import,
     department_import_rows,
     unmatched_rows,
     unmatched_shown_record,
 )
+from fangfan.monitoring.department_jobs import save_private, too_large_message
 from fangfan.monitoring.models import DepartmentBatch
 from fangfan.regions.codes import code_range
 
@@ -46,6 +48,7 @@ class BatchOut(Schema):
 class ErrorOut(Schema):
     message: str
     problems: list[str] = []
+    batch_id: int | None = None  # 409: the batch that already holds this content
 
 
 class UnmatchedRow(Schema):
@@ -118,9 +121,13 @@ def _forbidden(token, source: str):
 
 @router.post(
     "/{source}/batches",
-    response={200: BatchOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: BatchOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="报送一批部门数据",
-    description="与网页上传、命令行导入相同：全部行校验通过才写入；按证件号码匹配成员，未匹配的行保留；随后对本批数据进行预警筛查。",
+    description=(
+        "与网页上传、命令行导入相同：全部行校验通过才写入；按证件号码匹配成员，未匹配的行保留；随后对本批数据进行"
+        "预警筛查。文件最大 FANGFAN_DEPARTMENT_MAX_MB（默认 20 MB）、行数最多 FANGFAN_DEPARTMENT_MAX_ROWS，超出时 400。"
+        "内容与本来源、本区划已导入的批次相同时不再导入，答 409 并给出该批次的 batch_id。"
+    ),
     openapi_extra=BATCH_BODY,
 )
 def batch_create(request: HttpRequest, source: str):
@@ -137,11 +144,12 @@ def batch_create(request: HttpRequest, source: str):
             suffix = Path(upload.name).suffix.lower()
             if suffix not in ALLOWED_SUFFIXES:
                 return Status(400, {"message": "只支持 .xlsx 或 .csv 文件", "problems": []})
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / f"upload{suffix}"
-                with path.open("wb") as out:
-                    for chunk in upload.chunks():
-                        out.write(chunk)
+            limit = settings.DEPARTMENT_MAX_BYTES
+            if upload.size is not None and upload.size > limit:
+                return Status(400, {"message": too_large_message(limit), "problems": []})
+            # Bounded: the size above, the reader's rows/columns/cells (core.filelimits) before it allocates.
+            path = save_private(upload.chunks(), suffix, limit=limit)
+            try:
                 summary = department_import(
                     source=source,
                     path=path,
@@ -151,6 +159,8 @@ def batch_create(request: HttpRequest, source: str):
                     region_code=token.region_id,
                     note=note,
                 )
+            finally:
+                path.unlink(missing_ok=True)
         else:
             try:
                 body = load_json(request.body or b"{}")
@@ -173,6 +183,8 @@ def batch_create(request: HttpRequest, source: str):
         return Status(
             400, {"message": exc.message, "problems": [str(p) for p in exc.problems[:MAX_PROBLEMS]]}
         )
+    except AlreadyImported as exc:
+        return Status(409, {"message": exc.message, "problems": [], "batch_id": exc.batch.pk})
     except DomainError as exc:
         return Status(400, {"message": exc.message, "problems": []})
     return Status(200, summary.as_dict())

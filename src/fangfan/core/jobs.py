@@ -10,9 +10,15 @@ failed with that Chinese message; anything else is logged with the job id only (
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import socket
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -74,10 +80,68 @@ def _progress_writer(job: Job) -> Progress:
     return progress
 
 
+def _worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _discard_input(job: Job) -> None:
+    """A failed job's upload holds personal data and serves nobody now: delete it (only under MEDIA_ROOT)."""
+    path = Job.objects.filter(pk=job.pk).values_list("input_file", flat=True).first()
+    if not path:
+        return
+    upload = Path(path)
+    root = Path(settings.MEDIA_ROOT).resolve()
+    if root in upload.resolve().parents:
+        if upload.is_dir():
+            shutil.rmtree(upload, ignore_errors=True)
+        else:
+            upload.unlink(missing_ok=True)
+    Job.objects.filter(pk=job.pk).update(input_file="")
+
+
+STALE_MESSAGE = "任务未能完成：运行它的后台进程已中止（可能是文件过大或服务重启），请重新提交"
+
+
+def _process_gone(worker: str) -> bool:
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's worker: only the time limit tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def jobs_fail_stale(*, now: datetime | None = None) -> int:
+    """End as failed the jobs left "running" by a worker that died (its process is gone) or that have run longer
+    than ``settings.JOB_STALE_HOURS``, and delete their uploads. Called before each job a worker runs and by
+    ``purge-files``. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.JOB_STALE_HOURS)
+    stale = []
+    for job in Job.objects.filter(state=Job.State.RUNNING).only("pk", "result", "started_at"):
+        worker = (job.result or {}).get("worker", "") if isinstance(job.result, dict) else ""
+        if (job.started_at and job.started_at < cutoff) or (worker and _process_gone(worker)):
+            stale.append(job)
+    for job in stale:
+        updated = Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
+            state=Job.State.FAILED, message=STALE_MESSAGE, result={}, finished_at=timezone.now()
+        )
+        if updated:
+            log.warning("job %s marked failed: its worker is gone or it ran too long", job.pk)
+            _discard_input(job)
+    return len(stale)
+
+
 def job_run_now(job: Job) -> Job:
-    """Run a job in this process (the worker calls this; so can a command that wants to wait)."""
+    """Run a job in this process (the worker calls this; so can a command that wants to wait). Whatever happens
+    in the handler, the job ends as done or failed; a failed job's upload is deleted."""
     handler = _HANDLERS.get(job.kind)
-    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(
+        state=Job.State.RUNNING, started_at=timezone.now(), result={"worker": _worker()}
+    )
     try:
         if handler is None:
             raise DomainError(f"未知的任务类型：{job.kind}")
@@ -96,19 +160,29 @@ def job_run_now(job: Job) -> Job:
         )
     except DomainError as exc:
         Job.objects.filter(pk=job.pk).update(
-            state=Job.State.FAILED, message=exc.message, finished_at=timezone.now()
+            state=Job.State.FAILED, message=exc.message, result={}, finished_at=timezone.now()
         )
     except Exception:
         log.exception("job %s (%s) failed", job.pk, job.kind)
         Job.objects.filter(pk=job.pk).update(
             state=Job.State.FAILED,
             message="任务运行出错，请联系系统管理员查看日志",
+            result={},
             finished_at=timezone.now(),
         )
     job.refresh_from_db()
+    if job.state == Job.State.FAILED and job.input_file:
+        _discard_input(job)
+        job.refresh_from_db()
     return job
 
 
 @task
 def run_job(job_id: int) -> None:
-    job_run_now(Job.objects.get(pk=job_id))
+    try:
+        jobs_fail_stale()  # the jobs a killed worker left "running" (issue 16)
+    except Exception:
+        log.exception("checking for stale jobs failed")
+    job = Job.objects.filter(pk=job_id).first()
+    if job is not None and job.state == Job.State.QUEUED:
+        job_run_now(job)

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import audit
+from .jobs import _discard_input, jobs_fail_stale
 from .models import Job
 
 
@@ -25,15 +26,22 @@ class PurgeSummary:
     folders: int = 0
     jobs: int = 0
     bytes: int = 0
+    stale_jobs: int = 0  # left "running" by a worker that died, now failed
+    uploads: int = 0  # uploads of failed jobs, deleted whatever their age
 
     def describe(self) -> str:
         size = (
             f"{self.bytes / 1024 / 1024:.1f} MB" if self.bytes >= 1024 * 1024 else f"{self.bytes // 1024} KB"
         )
-        return (
+        text = (
             f"已删除超过 {self.days} 天的文件 {self.files} 个、上传文件夹 {self.folders} 个（共 {size}），"
             f"涉及后台任务 {self.jobs} 个"
         )
+        if self.stale_jobs:
+            text += f"；{self.stale_jobs} 个后台任务的进程已中止，已标记为失败"
+        if self.uploads:
+            text += f"；删除失败任务的上传文件 {self.uploads} 个"
+        return text
 
 
 def _size(path: Path) -> int:
@@ -49,6 +57,13 @@ def purge_files(*, days: int | None = None, actor=None, now: datetime | None = N
     if days < 0:
         raise ValueError("保存天数不能为负数")
     summary = PurgeSummary(days=days)
+    # A job a killed worker left "running" ends as failed, its upload deleted (jobs_fail_stale); so does the
+    # upload any failed job still names.
+    summary.stale_jobs = jobs_fail_stale(now=now)
+    for job in Job.objects.filter(state=Job.State.FAILED).exclude(input_file=""):
+        summary.bytes += _size(Path(job.input_file)) if Path(job.input_file).exists() else 0
+        _discard_input(job)
+        summary.uploads += 1
     root = Path(settings.MEDIA_ROOT)
     if not root.is_dir():
         return summary
@@ -73,12 +88,20 @@ def purge_files(*, days: int | None = None, actor=None, now: datetime | None = N
         summary.jobs = jobs.count()
         for field in ("output_file", "input_file"):
             Job.objects.filter(**{f"{field}__in": removed}).update(**{field: ""})
+    if removed or summary.uploads or summary.stale_jobs:
+        extra = {"stale_jobs": summary.stale_jobs, "failed_uploads": summary.uploads}
         audit.record(
             actor,
             "files.purged",
             object_type="core.file",
             object_label=f"超过 {days} 天的文件",
             region_code=getattr(actor, "region_id", "") or "",
-            after={"days": days, "files": summary.files, "folders": summary.folders, "jobs": summary.jobs},
+            after={
+                "days": days,
+                "files": summary.files,
+                "folders": summary.folders,
+                "jobs": summary.jobs,
+                **{k: v for k, v in extra.items() if v},
+            },
         )
     return summary

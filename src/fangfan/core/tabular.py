@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .errors import ValidationFailed
+from .filelimits import Limits, check_csv, check_csv_row, check_csv_text, check_xlsx, limits
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,22 @@ def _decode_csv(raw: bytes) -> str:
     raise ValidationFailed("文件既不是 UTF-8 也不是 GB18030 编码的 CSV，请用 Excel 另存为“CSV UTF-8”后再导入")
 
 
-def read_csv(path: Path, *, display_name: str | None = None) -> Sheet:
-    text = _decode_csv(path.read_bytes())
-    reader = csv.reader(io.StringIO(text))
+def read_csv(path: Path, *, display_name: str | None = None, bound: Limits | None = None) -> Sheet:
     name = display_name or path.name
+    bound = bound or limits()
+    check_csv(path, name, bound)
+    text = _decode_csv(path.read_bytes())
+    check_csv_text(text, name, bound)
+    reader = csv.reader(io.StringIO(text))
     try:
         header_row = next(reader)
     except StopIteration:
         raise ValidationFailed(f"{name}：文件是空的") from None
+    check_csv_row(name, 1, len(header_row), bound)
     headers = [_clean_header(h) for h in header_row]
     sheet = Sheet(file=name, name="", headers=headers)
-    for number, cells in enumerate(reader, start=2):
+    for number, cells in _csv_rows(reader, name):
+        check_csv_row(name, number, len(cells), bound)
         if not any(c.strip() for c in cells):
             continue
         sheet.rows.append(
@@ -82,10 +88,19 @@ def read_csv(path: Path, *, display_name: str | None = None) -> Sheet:
     return sheet
 
 
-def read_xlsx(path: Path, *, display_name: str | None = None) -> list[Sheet]:
+def _csv_rows(reader, name: str) -> Iterator[tuple[int, list[str]]]:
+    try:
+        yield from enumerate(reader, start=2)
+    except csv.Error as exc:
+        raise ValidationFailed(f"{name}：第{reader.line_num}行不是正确的 CSV 格式（{exc}）") from None
+
+
+def read_xlsx(path: Path, *, display_name: str | None = None, bound: Limits | None = None) -> list[Sheet]:
     from python_calamine import CalamineWorkbook
 
     name = display_name or path.name
+    # Before calamine allocates: it sizes a sheet by its cells' positions (a 5 KB file can ask for 550 GB).
+    check_xlsx(path, name, bound or limits())
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:
@@ -108,13 +123,14 @@ def read_xlsx(path: Path, *, display_name: str | None = None) -> list[Sheet]:
     return sheets
 
 
-def read_tables(path: Path, *, display_name: str | None = None) -> list[Sheet]:
-    """Every table in a file (one for CSV, one per sheet for .xlsx)."""
+def read_tables(path: Path, *, display_name: str | None = None, bound: Limits | None = None) -> list[Sheet]:
+    """Every table in a file (one for CSV, one per sheet for .xlsx), refused (``ValidationFailed``) when it is
+    larger than ``bound`` (default: settings ``FILE_MAX_*``, ``core.filelimits``)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return [read_csv(path, display_name=display_name)]
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        return read_xlsx(path, display_name=display_name)
+        return [read_csv(path, display_name=display_name, bound=bound)]
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(path, display_name=display_name, bound=bound)
     raise ValidationFailed(f"{display_name or path.name}：不支持的文件类型“{suffix}”，请使用 .xlsx 或 .csv")
 
 

@@ -8,4 +8,4 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         # Job handlers and exporters register themselves on import; every process needs them, the task worker too.
-        from . import exporting, screening  # noqa: F401
+        from . import department_jobs, exporting, screening  # noqa: F401

@@ -14,6 +14,7 @@ elsewhere is 未匹配 for this batch and reported as such.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -23,10 +24,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from fangfan.core import audit
 from fangfan.core.errors import DomainError, ValidationFailed
+from fangfan.core.filelimits import limits
 from fangfan.core.tabular import (
     CellError,
     Problem,
@@ -67,6 +71,40 @@ REASON_HEADER = "原因"
 DROPPED_HEADERS = frozenset(
     {"联系电话", "手机号码", "手机号", "电话", "银行账号", "银行卡号", "家庭住址", "住址"}
 )
+
+UNMATCHED_ROW_HEADER = "原文件行号"  # the row as the department's own file numbers it (the header is row 1)
+
+
+class AlreadyImported(DomainError):
+    """The same content for the same source and region is already a batch: it is not imported twice."""
+
+    def __init__(self, batch: DepartmentBatch):
+        when = timezone.localtime(batch.created_at).strftime("%Y-%m-%d %H:%M")
+        super().__init__(
+            f"该文件已于 {when} 导入（批次 {batch.pk}，{batch.get_source_display()}数据“{batch.file_name}”），"
+            "内容相同，未重复导入"
+        )
+        self.batch = batch
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def rows_hash(rows: list) -> str:
+    return hashlib.sha256(
+        json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode()
+    ).hexdigest()
+
+
+def department_limits():
+    """A department batch's bounds: its own size and rows (settings ``DEPARTMENT_MAX_*``), the rest as any file."""
+    return limits(file_bytes=settings.DEPARTMENT_MAX_BYTES, rows=settings.DEPARTMENT_MAX_ROWS + 1)
+
 
 REASON_UNKNOWN = "系统中无此证件号码（未在防返贫监测系统登记）"
 REASON_OUTSIDE = "该人员在本辖区以外登记，不计入本批次，请报送其所在地"
@@ -455,8 +493,13 @@ def _import(
     file_name: str,
     region_code: str | None,
     note: str = "",
+    content_hash: str = "",
 ) -> BatchSummary:
     region = _batch_region(actor, source, region_code)
+    if content_hash:
+        done = DepartmentBatch.objects.filter(source=source, region=region, content_hash=content_hash).first()
+        if done is not None:
+            raise AlreadyImported(done)
     parsed = parse_sheet(sheet, source)
     lo, hi = code_range(region.code)
     indexes = [id_index(p.id18) for p in parsed]
@@ -508,6 +551,29 @@ def _import(
         )
         return summary
 
+    try:
+        batch = _write_batch(
+            source=source, region=region, actor=actor, channel=channel, file_name=file_name, note=note,
+            summary=summary, records=records, content_hash=content_hash,
+        )  # fmt: skip
+    except IntegrityError:  # the same content posted twice at once: the other post made the batch
+        done = DepartmentBatch.objects.filter(source=source, region=region, content_hash=content_hash).first()
+        if content_hash and done is not None:
+            raise AlreadyImported(done) from None
+        raise
+    summary.batch_id = batch.pk
+
+    from .screening import screening_run  # the screening reads this module's batches; imported late
+
+    run = screening_run(actor=actor, batch=batch)
+    summary.warnings = run.new_warnings
+    summary.screening_run_id = run.pk
+    return summary
+
+
+def _write_batch(
+    *, source, region, actor, channel, file_name, note, summary, records, content_hash
+) -> DepartmentBatch:
     with transaction.atomic():
         batch = DepartmentBatch.objects.create(
             source=source,
@@ -520,6 +586,7 @@ def _import(
             unmatched=summary.unmatched,
             name_mismatches=summary.name_mismatches,
             state=DepartmentBatch.State.IMPORTED,
+            content_hash=content_hash,
         )
         insert_rows(DepartmentRecord, ["batch", *RECORD_FIELDS], [(batch.pk, *record) for record in records])
         if len(records) >= ANALYZE_ROWS and connection.vendor == "postgresql":
@@ -545,14 +612,7 @@ def _import(
             },
             note=note,
         )
-    summary.batch_id = batch.pk
-
-    from .screening import screening_run  # the screening reads this module's batches; imported late
-
-    run = screening_run(actor=actor, batch=batch)
-    summary.warnings = run.new_warnings
-    summary.screening_run_id = run.pk
-    return summary
+    return batch
 
 
 def department_import(
@@ -569,12 +629,19 @@ def department_import(
     """Import one department file (.xlsx or .csv) as a batch: validate every row (all-or-nothing), match to
     members, keep unmatched rows, audit ``department.imported``, then screen the batch's rows with the rules of
     its source. ``region_code`` is the region the batch counts for (default: the actor's; the API passes the
-    token's). A dry run validates and counts, and writes nothing."""
+    token's). A dry run validates and counts, and writes nothing. A file larger than ``department_limits()`` is
+    refused before it is read; one whose content is already a batch of this source and region raises
+    ``AlreadyImported``."""
     path = Path(path)
     name = display_name or path.name
     if source not in SOURCE_COLUMNS:
         raise DomainError(f"未知的数据来源：{source}（可选：{'、'.join(SOURCE_COLUMNS)}）")
-    sheet = _pick_sheet(read_tables(path, display_name=name), source)
+    bound = department_limits()
+    if path.stat().st_size > bound.file_bytes:
+        raise ValidationFailed(
+            f"文件过大：{name} 超过 {bound.file_bytes // (1024 * 1024)} MB，未导入任何数据；请按月份或乡镇拆分后再报送"
+        )
+    sheet = _pick_sheet(read_tables(path, display_name=name, bound=bound), source)
     return _import(
         sheet=sheet,
         source=source,
@@ -584,6 +651,7 @@ def department_import(
         file_name=name,
         region_code=region_code,
         note=note,
+        content_hash=file_hash(path),
     )
 
 
@@ -601,6 +669,10 @@ def department_import_rows(
     """The same import from rows already parsed (the API's JSON body), keyed by the Chinese column names."""
     if source not in SOURCE_COLUMNS:
         raise DomainError(f"未知的数据来源：{source}（可选：{'、'.join(SOURCE_COLUMNS)}）")
+    if isinstance(rows, list) and len(rows) > settings.DEPARTMENT_MAX_ROWS:
+        raise ValidationFailed(
+            f"一次最多报送 {settings.DEPARTMENT_MAX_ROWS} 行（本次 {len(rows)} 行），未导入任何数据；请分批报送"
+        )
     sheet = sheet_from_rows(rows, file_name=file_name or "接口报送")
     return _import(
         sheet=sheet,
@@ -611,6 +683,7 @@ def department_import_rows(
         file_name=file_name or "接口报送",
         region_code=region_code,
         note=note,
+        content_hash=rows_hash(rows),
     )
 
 
@@ -631,7 +704,7 @@ def _cell(value: object) -> str:
 
 def unmatched_headers(batch: DepartmentBatch, extra: list[str]) -> list[str]:
     return [
-        "行号",
+        UNMATCHED_ROW_HEADER,
         "证件号码（脱敏）",
         NAME_HEADER,
         *(c.header for c in SOURCE_COLUMNS[batch.source]),

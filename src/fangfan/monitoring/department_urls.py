@@ -6,6 +6,7 @@ app_name = "department"
 urlpatterns = [
     path("", views.batch_list, name="batch_list"),
     path("upload/", views.batch_upload, name="batch_upload"),
+    path("jobs/<int:pk>/", views.batch_job, name="batch_job"),
     path("template/", views.batch_template, name="batch_template"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/unmatched/", views.batch_unmatched, name="batch_unmatched"),

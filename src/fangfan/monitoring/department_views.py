@@ -11,29 +11,35 @@ import tempfile
 from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from fangfan.core.commands import MAX_PROBLEMS_SHOWN
-from fangfan.core.errors import DomainError, ValidationFailed
+from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires
 from fangfan.core.scoping import get_for_user_or_404
+from fangfan.core.selectors import jobs_for_user
+from fangfan.core.tabular import Problem
 from fangfan.regions.models import Region
+from fangfan.registry.jobs import read_problems
 
 from .choices import Source
 from .department import (
     SOURCE_COLUMNS,
-    department_import,
     source_headers,
     template_export,
     unmatched_export,
     unmatched_rows,
     unmatched_shown_record,
 )
+from .department_jobs import IMPORT_KIND as DEPARTMENT_IMPORT_KIND
+from .department_jobs import department_upload_start
 from .models import DepartmentBatch, DepartmentToken, ScreeningRun
 from .screening import screening_start
 from .tokens import token_issue, token_revoke
@@ -54,7 +60,11 @@ def _sources_for(user) -> list[tuple[str, str]]:
 
 class UploadForm(forms.Form):
     source = forms.ChoiceField(label="数据来源", choices=SOURCE_CHOICES)
-    file = forms.FileField(label="数据文件", help_text="Excel（.xlsx）或 CSV 文件；证件号码列须为文本格式")
+    file = forms.FileField(
+        label="数据文件",
+        help_text="Excel（.xlsx）或 CSV 文件；证件号码列须为文本格式",
+        error_messages={"empty": "文件是空的，未导入任何数据", "required": "请选择要上传的文件"},
+    )
     dry_run = forms.BooleanField(label="只检查和匹配，不写入", required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -143,32 +153,45 @@ def batch_upload(request):
         **_flags(request.user),
     }
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"upload{Path(upload.name).suffix.lower()}"
-            with path.open("wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            try:
-                summary = department_import(
-                    source=form.cleaned_data["source"],
-                    path=path,
-                    actor=request.user,
-                    dry_run=form.cleaned_data["dry_run"],
-                    channel="web",
-                    display_name=Path(upload.name).name,
-                )
-            except ValidationFailed as exc:
-                context.update(
-                    error=exc.message,
-                    problems=[str(p) for p in exc.problems[:MAX_PROBLEMS_SHOWN]],
-                    more=max(0, len(exc.problems) - MAX_PROBLEMS_SHOWN),
-                )
-            except DomainError as exc:
-                context["error"] = exc.message
-            else:
-                context["summary"] = summary
+        # The import runs as a background job; the browser goes to its page (a reload posts nothing again).
+        try:
+            job = department_upload_start(
+                actor=request.user,
+                source=form.cleaned_data["source"],
+                upload=form.cleaned_data["file"],
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        except DomainError as exc:
+            context["error"] = exc.message
+        else:
+            return redirect("department:batch_job", pk=job.pk)
+    context["max_mb"] = settings.DEPARTMENT_MAX_BYTES // (1024 * 1024)
     return render(request, "monitoring/department/batch_upload.html", context)
+
+
+@requires(IMPORT)
+@never_cache
+@require_safe
+def batch_job(request, pk: int):
+    """A department upload's job: progress while it runs (htmx polls), then the batch summary or the problems."""
+    job = jobs_for_user(request.user).filter(pk=pk, kind=DEPARTMENT_IMPORT_KIND).first()
+    if job is None or (job.params or {}).get("source") not in dict(_sources_for(request.user)):
+        raise Http404  # a department user sees its own source's uploads only, as in the batch list
+    running = job.state in (job.State.QUEUED, job.State.RUNNING)
+    problems = []
+    if job.state == job.State.FAILED:
+        problems = [str(Problem(**p)) for p in read_problems(job)[:MAX_PROBLEMS_SHOWN]]
+    count = (job.result or {}).get("problem_count", len(problems))
+    context = {
+        "job": job,
+        "running": running,
+        "summary": job.result if job.state == job.State.DONE else {},
+        "problems": problems,
+        "more": max(0, count - len(problems)),
+    }
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "monitoring/department/batch_job.html#status", context)
+    return render(request, "monitoring/department/batch_job.html", context)
 
 
 @requires(IMPORT)

@@ -51,6 +51,9 @@ class DepartmentBatch(FromDepartmentData, models.Model):
     name_mismatches = models.PositiveIntegerField(_("姓名不一致"), default=0)
     warnings_raised = models.PositiveIntegerField(_("产生预警"), default=0)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.IMPORTED)
+    # SHA-256 of the file (or of the API's rows): the same content for the same source and region is one batch,
+    # however often it is posted (a reload of the result page made 31 identical batches, issue 17).
+    content_hash = models.CharField(_("内容摘要"), max_length=64, blank=True, default="")
 
     objects = ScopedManager()
     region_field = "region_id"
@@ -59,6 +62,13 @@ class DepartmentBatch(FromDepartmentData, models.Model):
         verbose_name = _("部门数据批次")
         verbose_name_plural = _("部门数据批次")
         ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "region", "content_hash"],
+                condition=~models.Q(content_hash=""),
+                name="department_batch_once_per_content",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.file_name}"

@@ -59,6 +59,7 @@ from pypinyin.seg import mmseg
 from fangfan.core import audit
 from fangfan.core.crypto import AAD, decrypt_text, encrypt_text
 from fangfan.core.errors import ValidationFailed
+from fangfan.core.filelimits import check_csv, check_csv_row, check_csv_text, check_xlsx, limits
 from fangfan.core.models import AuditEvent
 from fangfan.core.tabular import CellError, Problem, money, repeated_header, text, year_month, yes_no
 from fangfan.policy.services import policy_values
@@ -339,7 +340,10 @@ def _decode(raw: bytes, name: str) -> str:
 
 
 def _read_csv(path: Path, name: str) -> _Table:
+    bound = limits()
+    check_csv(path, name, bound)
     text_ = _decode(path.read_bytes(), name)
+    check_csv_text(text_, name, bound)
     if "\x00" in text_:
         raise ValidationFailed(
             f"{name}：文件中含有空字符（NUL），不是正常的 CSV 文件，请用 Excel 另存为 CSV 后再导入"
@@ -347,6 +351,7 @@ def _read_csv(path: Path, name: str) -> _Table:
     lines = _plain_lines(text_)
     if lines is not None:
         headers = next(csv.reader(lines[:1]))
+        check_csv_row(name, 1, len(headers), bound)
         numbers = array("l")
         kept = []
         for number, line in enumerate(lines[1:], start=2):
@@ -369,7 +374,9 @@ def _read_csv(path: Path, name: str) -> _Table:
         if headers is None:
             raise ValidationFailed(f"{name}：文件是空的")
         width = len(headers)
+        check_csv_row(name, 1, width, bound)
         for number, cells in enumerate(reader, start=2):
+            check_csv_row(name, number, len(cells), bound)
             if not "".join(cells).strip():
                 continue
             if len(cells) < width:
@@ -398,6 +405,8 @@ def _plain_lines(text_: str) -> list[str] | None:
 def _read_xlsx(path: Path, name: str) -> list[_Table]:
     from python_calamine import CalamineWorkbook
 
+    # Before calamine allocates: it sizes a sheet by its cells' positions (a 5 KB file can ask for 550 GB).
+    check_xlsx(path, name, limits())
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:
@@ -923,6 +932,10 @@ class _Import:
                     repeated_header(table.file, table.sheet, header, table.headers, positions)
                 )
         self.fail_if_problems()
+        if not any(table.count for table in found.values()):
+            raise ValidationFailed(
+                f"{self.name}：没有数据行（只有表头或是空的），未导入任何数据；请在表头下填写农户和成员后再导入"
+            )
         return found.get("household"), found.get("member")
 
     # checking -----------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from fangfan.core.errors import DomainError, ValidationFailed
 from fangfan.core.job_access import job_rule
 from fangfan.core.jobs import job_handler, job_start
 from fangfan.core.models import Job
+from fangfan.core.privatefiles import private_file, private_folder
 
 IMPORT_KIND = "households_import"
 EXPORT_KIND = "households_export"
@@ -39,9 +40,9 @@ PROBLEMS_SHOWN = 1000
 
 
 def media_dir(name: str) -> Path:
-    folder = Path(settings.MEDIA_ROOT) / name
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """A folder of MEDIA_ROOT, readable by the service's account only (its files hold personal data)."""
+    private_folder(Path(settings.MEDIA_ROOT))
+    return private_folder(Path(settings.MEDIA_ROOT) / name)
 
 
 def problems_json_path(job: Job) -> Path:
@@ -53,11 +54,11 @@ def write_problems(job: Job, problems: list) -> Path:
     from fangfan.core.xlsx import write_xlsx
 
     rows = [[p.file, p.sheet, p.row or "", p.column, p.value, p.reason] for p in problems]
-    path = media_dir("jobs") / f"job-{job.pk}-{secrets.token_hex(8)}-problems.xlsx"
+    path = private_file(media_dir("jobs") / f"job-{job.pk}-{secrets.token_hex(8)}-problems.xlsx")
     write_xlsx(
         str(path), sheet="错误清单", headers=PROBLEM_HEADERS, rows=rows, widths=[18, 10, 8, 18, 24, 60]
     )
-    problems_json_path(job).write_text(
+    private_file(problems_json_path(job)).write_text(
         json.dumps(
             [
                 {
@@ -164,7 +165,7 @@ def run_households_export(job: Job, progress) -> dict:
     if job.created_by is None:
         raise DomainError("导出任务缺少发起人")
     suffix = ".csv" if params.get("format") == "csv" else ".xlsx"
-    path = media_dir("exports") / f"export-{job.pk}-{secrets.token_hex(8)}{suffix}"
+    path = private_file(media_dir("exports") / f"export-{job.pk}-{secrets.token_hex(8)}{suffix}")
     query = QueryDict(mutable=True)
     for key, value in (params.get("filters") or {}).items():
         query[key] = value

@@ -26,6 +26,7 @@ from fangfan.core.errors import DomainError
 from fangfan.core.job_access import job_file_response
 from fangfan.core.jobs import job_start
 from fangfan.core.permissions import requires
+from fangfan.core.privatefiles import open_private, private_file, private_folder
 from fangfan.core.selectors import jobs_for_user
 
 from . import jobs as registry_jobs
@@ -70,19 +71,18 @@ def _save_upload(files) -> tuple[Path, str]:
     token = secrets.token_hex(16)
     if len(files) == 1 and Path(files[0].name).suffix.lower() == ".xlsx":
         path = uploads / f"{token}.xlsx"
-        with path.open("wb") as out:
+        with open_private(path) as out:
             for chunk in files[0].chunks():
                 out.write(chunk)
         return path, Path(files[0].name).name[:100]
-    folder = uploads / token
-    folder.mkdir()
+    folder = private_folder(uploads / token)
     used: set[str] = set()
     for upload in files:
         name = _safe_name(upload.name, ".csv")
         while name in used:
             name = f"_{name}"
         used.add(name)
-        with (folder / name).open("wb") as out:
+        with open_private(folder / name) as out:
             for chunk in upload.chunks():
                 out.write(chunk)
     return folder, "、".join(Path(f.name).name[:60] for f in files)[:100]
@@ -267,7 +267,7 @@ def export(request):
         )
         messages.info(request, "导出的农户较多，已转为后台任务，完成后可在本页下载。")
         return redirect("transfer:job", pk=job.pk)
-    path = registry_jobs.media_dir("exports") / f"direct-{secrets.token_hex(12)}.{fmt}"
+    path = private_file(registry_jobs.media_dir("exports") / f"direct-{secrets.token_hex(12)}.{fmt}")
     households_export(
         actor=request.user, path=path, queryset=qs, params=filters, reveal_ids=reveal, members=members
     )
