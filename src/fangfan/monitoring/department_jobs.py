@@ -12,11 +12,15 @@ from pathlib import Path
 from django.conf import settings
 
 from fangfan.core.errors import DomainError, ValidationFailed
+from fangfan.core.job_access import job_rule
 from fangfan.core.jobs import job_handler, job_start
 from fangfan.core.models import Job
 from fangfan.core.privatefiles import open_private, private_folder
 
 IMPORT_KIND = "department_import"
+# Who may see such a job (core.job_access): those who import department data in its region; the batch page narrows
+# a department user to its own source's uploads.
+job_rule(IMPORT_KIND, action="department.import")
 # Registered in every process (monitoring/apps.py); ``department`` (the registry's services, ≈ 0.4 s) is imported
 # when a job runs, so that ``fangfan screen`` starts without it.
 
