@@ -216,6 +216,8 @@ def _exception_for(household, exception: PolicyException | None) -> PolicyExcept
             .order_by("-decided_at", "-id")
             .first()
         )
+    if exception is None:
+        exception = PolicyException.objects.filter(household=household).order_by("-requested_at", "-id").first()
     if exception is None or exception.household_id != household.pk:
         raise ValidationFailed(M8_RULE)
     if exception.state != ExceptionState.APPROVED:
