@@ -217,7 +217,9 @@ def _exception_for(household, exception: PolicyException | None) -> PolicyExcept
             .first()
         )
     if exception is None:
-        exception = PolicyException.objects.filter(household=household).order_by("-requested_at", "-id").first()
+        exception = (
+            PolicyException.objects.filter(household=household).order_by("-requested_at", "-id").first()
+        )
     if exception is None or exception.household_id != household.pk:
         raise ValidationFailed(M8_RULE)
     if exception.state != ExceptionState.APPROVED:
@@ -272,6 +274,8 @@ def exception_decide(*, exception: PolicyException, actor, approve: bool, note: 
             after={"state": exc.state},
             note=note,
         )
+    exception.state, exception.decided_by, exception.decided_at = exc.state, exc.decided_by, exc.decided_at
+    exception.decision_note = exc.decision_note
     return exc
 
 

@@ -1,4 +1,4 @@
-"""The demo's 帮扶措施: risk points of 东风村's monitored households, registered as an inspection or a cadre found
+"""The demo's 帮扶措施: risk points of 桃溪镇's monitored households (东风村's first), registered as an inspection or a cadre found
 them, with measures in every state (计划, 落实中, 已落实, 未落实), one risk point closed by the town station, one
 waiting for its confirmation, and a 不享受政策 household's approved exception (M8). Written through the services
 (so audited like real work), from the generator's seeded random numbers: the same seed gives the same data."""
@@ -8,13 +8,16 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from django.db.models import Case, Q, When
+
 from fangfan.accounts.models import User
 from fangfan.assistance import services
 from fangfan.monitoring.choices import Channel
+from fangfan.regions.codes import code_range
 from fangfan.registry.choices import ExitedClass, MonitoringState
 from fangfan.registry.models import Household
 
-from .accounts import DONGFENG
+from .accounts import DONGFENG, TAOXI
 
 # risk type → the measures that suit it (catalogue codes), the first one carried out first.
 _PLANS = {
@@ -37,19 +40,24 @@ _DESCRIPTIONS = {
 
 
 def demo_assistance(*, rng: random.Random, today: date, households: int = 12) -> dict[str, int]:
-    """Risk points and measures for up to ``households`` monitored households of 东风村; returns what was made."""
+    """Risk points and measures for up to ``households`` monitored households of 桃溪镇; returns what was made."""
     station = User.objects.filter(username="taoxi_station").first()
-    clerk = User.objects.filter(username="dongfeng_clerk").first()
-    if station is None or clerk is None:
+    village_clerk = User.objects.filter(username="dongfeng_clerk").first()
+    if station is None or village_clerk is None:
         return {}
     made = {"risks": 0, "measures": 0, "closed": 0, "exceptions": 0}
+    lo, hi = code_range(TAOXI)
     monitored = list(
-        Household.objects.filter(
-            region_id=DONGFENG, cancelled=False, monitoring_state=MonitoringState.MONITORING
-        ).order_by("pk")[:households]
+        Household.objects.filter(region_id__gte=lo, region_id__lt=hi, cancelled=False)
+        .filter(Q(monitoring_state=MonitoringState.MONITORING) | Q(exited_class=ExitedClass.MONITORED))
+        .exclude(exited_class=ExitedClass.NOT_ENJOYING)
+        .order_by(Case(When(region_id=DONGFENG, then=0), default=1), "pk")[:households]
     )
     kinds = list(_PLANS)
+    requested = False
     for n, household in enumerate(monitored):
+        # The village clerk works in 东风村 only; elsewhere the town station records for the village.
+        clerk = village_clerk if household.region_id == DONGFENG else station
         risk_type = kinds[n % len(kinds)]
         found = today - timedelta(days=rng.randint(35, 150))
         risk = services.risk_register(
@@ -87,16 +95,20 @@ def demo_assistance(*, rng: random.Random, today: date, households: int = 12) ->
                 services.measure_progress(
                     measure=measure, actor=clerk, state="failed", note="农户暂不愿外出，改为就近安排"
                 )
-        if n % 4 == 1 and risk.measures.filter(state="done").exists():
+        carried_out = risk.measures.filter(state="done").exists()
+        if carried_out and not requested and clerk == village_clerk:
+            # The village asks the town to close it (待镇确认).
+            services.risk_close(
+                risk=risk, actor=clerk, closed_on=today - timedelta(days=1), note="收入恢复稳定，申请消除"
+            )
+            requested = True
+        elif carried_out and n % 3 == 1:
             services.risk_close(
                 risk=risk, actor=station, closed_on=today - timedelta(days=3), note="措施落实到位，风险已消除"
             )
             made["closed"] += 1
-        elif n % 4 == 2 and risk.measures.filter(state="done").exists():
-            services.risk_close(
-                risk=risk, actor=clerk, closed_on=today - timedelta(days=1), note="收入恢复稳定，申请消除"
-            )
     # M8: a 不享受政策 household hit by a disaster, its exception approved by the town station, then a subsidy.
+    clerk = village_clerk
     rich = (
         Household.objects.filter(region_id=DONGFENG, cancelled=False, exited_class=ExitedClass.NOT_ENJOYING)
         .order_by("pk")
