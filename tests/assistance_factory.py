@@ -94,7 +94,11 @@ def matrix_risk(users):
 def matrix_exception(users):
     hh = household(household_type="exited", exit_year=2019, exited_class="not_enjoying")
     exc = services.exception_request(
-        household=hh, actor=users["village_clerk"], cause="disaster", problem="housing", reason="暴雨致房屋倒塌"
+        household=hh,
+        actor=users["village_clerk"],
+        cause="disaster",
+        problem="housing",
+        reason="暴雨致房屋倒塌",
     )
     return {"pk": exc.pk}, VILLAGE, _visible(PolicyException, exc.pk)
 

@@ -55,7 +55,11 @@ def test_m8_exception_for_disaster_or_family_change_is_approved_by_the_town_stat
     """重大灾害或家庭变故导致两不愁三保障或饮水安全问题、自身无力解决的: requested by the village, approved by the town."""
     hh = _not_enjoying()
     exc = services.exception_request(
-        household=hh, actor=users["village_clerk"], cause="家庭变故", problem="饮水安全", reason="水源污染，无力打井"
+        household=hh,
+        actor=users["village_clerk"],
+        cause="家庭变故",
+        problem="饮水安全",
+        reason="水源污染，无力打井",
     )
     with pytest.raises(ValidationFailed, match="待镇审批"):
         measure(hh, users["village_clerk"], code="water_safety")
@@ -76,7 +80,9 @@ def test_m8_a_rejected_exception_still_refuses_and_a_rejection_needs_a_reason(us
     )
     with pytest.raises(ValidationFailed, match="理由"):
         services.exception_decide(exception=exc, actor=users["town_station"], approve=False)
-    services.exception_decide(exception=exc, actor=users["town_station"], approve=False, note="损失较小，可自行解决")
+    services.exception_decide(
+        exception=exc, actor=users["town_station"], approve=False, note="损失较小，可自行解决"
+    )
     with pytest.raises(ValidationFailed, match="不享受政策"):
         measure(hh, users["town_station"], code="housing_renovation")
 
@@ -84,7 +90,11 @@ def test_m8_a_rejected_exception_still_refuses_and_a_rejection_needs_a_reason(us
 def test_m8_exception_only_for_not_enjoying_households(users):
     with pytest.raises(ValidationFailed, match="应享尽享"):
         services.exception_request(
-            household=household(), actor=users["village_clerk"], cause="disaster", problem="housing", reason="x"
+            household=household(),
+            actor=users["village_clerk"],
+            cause="disaster",
+            problem="housing",
+            reason="x",
         )
 
 
@@ -231,7 +241,9 @@ def test_evidence_is_checked_by_its_content_stored_0600_outside_media_root(users
     assert str(settings.MEDIA_ROOT) not in str(path) and "张三" not in png.stored_name
     assert (png.content_type, pdf.content_type) == ("image/png", "application/pdf")
     with pytest.raises(ValidationFailed, match="JPG、PNG"):
-        services.measure_evidence_add(measure=m, actor=station, upload=Upload(b"MZ\x90\x00 not an image", "x.png"))
+        services.measure_evidence_add(
+            measure=m, actor=station, upload=Upload(b"MZ\x90\x00 not an image", "x.png")
+        )
     big = Upload(PNG)
     big.size = services.EVIDENCE_MAX_BYTES + 1
     with pytest.raises(ValidationFailed, match="10 MB"):
@@ -338,16 +350,27 @@ def test_overdue_lists_show_only_unresolved_risk_points(users):
 
 def test_catalogue_defaults_loaded_with_their_kinds():
     kinds = dict(MeasureType.objects.values_list("name", "kind"))
-    assert kinds["低保"] == "safety_net" and kinds["雨露计划"] == "subsidy" and kinds["劳务输出"] == "development"
+    assert (
+        kinds["低保"] == "safety_net"
+        and kinds["雨露计划"] == "subsidy"
+        and kinds["劳务输出"] == "development"
+    )
     assert MeasureType.objects.get(name="特困供养").department == "civil"
 
 
 def test_catalogue_county_adds_and_retires_never_deletes(users):
     county = users["county_review"]
     with pytest.raises(PermissionDenied):
-        services.catalogue_add(actor=users["town_station"], code="x", name="x", category="产业", kind="开发式")
+        services.catalogue_add(
+            actor=users["town_station"], code="x", name="x", category="产业", kind="开发式"
+        )
     mt = services.catalogue_add(
-        actor=county, code="town_patch", name="政策补丁", category="综合保障", kind="补贴式", risk_types=["因病"]
+        actor=county,
+        code="town_patch",
+        name="政策补丁",
+        category="综合保障",
+        kind="补贴式",
+        risk_types=["因病"],
     )
     assert (mt.category, mt.kind, mt.risk_types) == ("safety_net", "subsidy", ["illness"])
     m = measure(household(), users["village_clerk"], code="town_patch")

@@ -192,7 +192,9 @@ def test_measures_ledger_export_has_the_fixed_columns_monitored_first(client, us
     client.force_login(station)
     response = client.get(reverse("assistance:measure_export"))
     assert response.status_code == 200
-    rows = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content))).get_sheet_by_index(0)
+    rows = CalamineWorkbook.from_filelike(
+        io.BytesIO(b"".join(response.streaming_content))
+    ).get_sheet_by_index(0)
     rows = rows.to_python()
     assert "帮扶措施落实台账" in rows[0][0]
     assert rows[1] == HEADERS

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from assistance_factory import MATRIX_OBJECT_URLS as ASSISTANCE_OBJECT_URLS
 from conftest import NEIGHBOUR_TOWN, TOWN, VILLAGE
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
-from assistance_factory import MATRIX_OBJECT_URLS as ASSISTANCE_OBJECT_URLS
 from monitoring_factory import MATRIX_OBJECT_URLS
 
 from fangfan import urls as project_urls
