@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "fangfan.policy",
     "fangfan.registry",
     "fangfan.monitoring",
+    "fangfan.assistance",
     "fangfan.reports",
     "fangfan.demo",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("policy/", include("fangfan.policy.urls")),
     path("monitoring/", include("fangfan.monitoring.urls")),
     path("department/", include("fangfan.monitoring.department_urls")),
+    path("assistance/", include("fangfan.assistance.urls")),
     path("report/", include("fangfan.monitoring.public_urls")),
     path("api/v1/", include("fangfan.api.urls")),
 ]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from assistance_factory import MATRIX_OBJECT_URLS as ASSISTANCE_OBJECT_URLS
 from conftest import NEIGHBOUR_TOWN, TOWN, VILLAGE
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
@@ -163,6 +164,10 @@ OBJECT_URLS: dict[str, Callable[..., Target]] = {
 # department user, from the model's own narrowing, checked in the monitoring tests).
 OBJECT_URLS.update(
     {name: (lambda users, f=factory: Target(*f(users))) for name, factory in MATRIX_OBJECT_URLS.items()}
+)
+# 帮扶措施's factories also say who sees the object (a department user: its department's measures only).
+OBJECT_URLS.update(
+    {name: (lambda users, f=factory: Target(*f(users))) for name, factory in ASSISTANCE_OBJECT_URLS.items()}
 )
 
 

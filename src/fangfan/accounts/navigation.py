@@ -24,6 +24,11 @@ NAV: list[NavItem] = [
     NavItem("导入农户", "transfer:import", "household.import", "监测对象"),
     NavItem("预警", "monitoring:warning_list", "warning.view", "监测预警"),
     NavItem("部门数据", "department:batch_list", "department.import", "监测预警"),
+    NavItem(
+        "措施落实", "assistance:measure_list", "measure.view", "帮扶措施", also=("assistance:measure_detail",)
+    ),
+    NavItem("待落实措施", "assistance:measure_todo", "measure.progress", "帮扶措施"),
+    NavItem("措施目录", "assistance:catalogue", "catalogue.manage", "帮扶措施"),
     NavItem("筛查记录", "department:screening_list", "screen.run", "监测预警"),
     NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
     NavItem(

@@ -73,25 +73,48 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "warning.visit",
             "job.view",
         }
+        # 帮扶措施 (issue 18): the village records and carries out measures, asks the town to close a risk point.
+        | {"measure.view", "measure.edit", "measure.progress", "measure.exception_request"}
+        | {"risk.register", "risk.close"}
     ),
     # The contact (联系人) calls the household every month (plan 四(二)2): the number whole, each time audited.
     # …and records each contact (plan 四(二)2: monthly, what was learned).
     Role.HELPER: frozenset(
-        _READ_HOUSEHOLDS | {"household.view_phone", "household.contact", "warning.verify", "warning.visit"}
+        _READ_HOUSEHOLDS
+        | {"household.view_phone", "household.contact", "warning.verify", "warning.visit"}
+        # 帮扶措施: the helper sees the measures of the households they help carry out (plan 四(二)2).
+        | {"measure.view"}
     ),
-    Role.TOWN_STATION: frozenset(_TOWN_WORK | {"policy.edit"}),
+    Role.TOWN_STATION: frozenset(
+        _TOWN_WORK
+        | {"policy.edit"}
+        # 帮扶措施: the town station records measures, approves M8 exceptions, closes risk points (or confirms
+        # a village's request), registers risks found by inspections.
+        | {"measure.view", "measure.edit", "measure.progress", "measure.exception_request"}
+        | {"measure.exception_approve", "risk.register", "risk.close", "risk.confirm_close"}
+    ),
     Role.TOWN_LEADER: frozenset(
-        _READ_HOUSEHOLDS | {"household.export", "policy.view", "warning.review", "job.view"}
+        _READ_HOUSEHOLDS
+        | {"household.export", "policy.view", "warning.review", "job.view"}
+        # 帮扶措施: read only.
+        | {"measure.view"}
     ),
     Role.DEPARTMENT: frozenset(
         {"region.view", "department.import", "department.view", "warning.view", "job.view"}
+        # 帮扶措施: the measures assigned to its department (待落实措施), their progress and evidence.
+        | {"measure.view", "measure.progress"}
     ),
     Role.COUNTY_REVIEW: frozenset(
         _READ_HOUSEHOLDS
         | {"household.export", "policy.view", "policy.edit", "warning.review", "screen.run", "job.view"}
+        # 帮扶措施: read, and the measure catalogue (add, retire).
+        | {"measure.view", "catalogue.manage"}
     ),
     Role.PROVINCE_RECORD: frozenset(
-        _READ_HOUSEHOLDS | {"household.export", "policy.view", "policy.edit", "job.view"}
+        _READ_HOUSEHOLDS
+        | {"household.export", "policy.view", "policy.edit", "job.view"}
+        # 帮扶措施: read only.
+        | {"measure.view"}
     ),
     Role.SYS_ADMIN: frozenset({"region.view", "region.manage", "user.manage", "job.view"}),
     # Password resets are the security administrator's (never of their own or another security administrator's

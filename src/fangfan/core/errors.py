@@ -15,3 +15,8 @@ class ValidationFailed(DomainError):
     def __init__(self, message: str, problems: list | None = None):
         super().__init__(message)
         self.problems = problems or []
+
+
+class Conflict(DomainError):
+    """The object's state does not allow the action now (wrong step, already done, changed meanwhile): the API
+    answers 409; the message says what is missing, in Chinese."""

@@ -52,6 +52,7 @@ from fangfan.registry.services import id_index
 
 from . import bulk, names
 from .accounts import DemoAccount, demo_users_create
+from .assistance import demo_assistance
 
 DEFAULT_HOUSEHOLDS = 6000
 DEFAULT_SEED = 2026
@@ -145,6 +146,7 @@ def demo_generate(
             report(households, households, "建立索引")
         accounts = demo_users_create()
         _assign_helpers(accounts, rng, today)
+        demo_assistance(rng=random.Random(seed * 7919 + 18), today=today)
         summary = DemoSummary(
             seed=seed,
             households=stats["households"],

@@ -361,11 +361,16 @@ class EarlyWarning(FromDepartmentData, models.Model):
 
 class RiskPoint(models.Model):
     """A confirmed risk on a household (返贫/致贫风险点): type, source, found date, the deadline to remove it
-    (限期消除), state and evidence. Elimination is a mark, never a deletion."""
+    (限期消除), state and evidence. Elimination is a mark, never a deletion. A village clerk's request to close it
+    waits for the town station (待镇确认), and the risk is still unresolved until then (``assistance.services``)."""
 
     class State(models.TextChoices):
         OPEN = "open", _("未消除")
+        CLOSING = "closing", _("待镇确认")
         ELIMINATED = "eliminated", _("已消除")
+
+    # Not eliminated yet: what the open and overdue lists count.
+    UNRESOLVED = (State.OPEN, State.CLOSING)
 
     household = models.ForeignKey(
         "registry.Household", verbose_name=_("农户"), on_delete=models.PROTECT, related_name="risk_points"

@@ -207,7 +207,7 @@ def risks_open(
     user, *, village: str = "", risk_type: str = "", overdue: bool = False, household: int | None = None
 ) -> QuerySet[RiskPoint]:
     """Open risk points, the nearest deadline first."""
-    qs = risks_for_user(user).filter(state=RiskPoint.State.OPEN)
+    qs = risks_for_user(user).filter(state__in=RiskPoint.UNRESOLVED)
     if household:
         qs = qs.filter(household_id=household)
     if village:
@@ -224,7 +224,7 @@ def risks_overdue(user, *, today: date | None = None) -> QuerySet[RiskPoint]:
     today = today or timezone.localdate()
     return (
         risks_for_user(user)
-        .filter(state=RiskPoint.State.OPEN, deadline__lt=today)
+        .filter(state__in=RiskPoint.UNRESOLVED, deadline__lt=today)
         .select_related("household")
         .order_by("deadline", "id")
     )
@@ -254,8 +254,10 @@ def inbox_counts(user) -> dict[str, int]:
         .count(),
         "warnings_open": warnings_for_user(user).filter(state__in=OPEN).count(),
         "warnings_overdue": warnings_for_user(user).filter(_overdue_warning_q(user, today)).count(),
-        "risks_open": risks_for_user(user).filter(state=RiskPoint.State.OPEN).count(),
-        "risks_overdue": risks_for_user(user).filter(state=RiskPoint.State.OPEN, deadline__lt=today).count(),
+        "risks_open": risks_for_user(user).filter(state__in=RiskPoint.UNRESOLVED).count(),
+        "risks_overdue": risks_for_user(user)
+        .filter(state__in=RiskPoint.UNRESOLVED, deadline__lt=today)
+        .count(),
         "clues_open": clues_open(user).count() if user.can("warning.review") else 0,
     }
     return counts
@@ -391,7 +393,7 @@ def household_timeline(household: Household) -> list[dict]:
                 "detail": r.description,
                 "meta": f"发现 {r.found_on:%Y-%m-%d} · 限期消除 {r.deadline:%Y-%m-%d}",
                 "state": r.get_state_display(),
-                "badge": "bg-red-lt" if r.state == RiskPoint.State.OPEN else "bg-green-lt",
+                "badge": "bg-red-lt" if r.state in RiskPoint.UNRESOLVED else "bg-green-lt",
                 "url": reverse("monitoring:risk_list") + f"?household={household.pk}",
             }
         )

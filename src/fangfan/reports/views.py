@@ -235,6 +235,53 @@ def helper_panel(request) -> dict | None:
     return {"template": "reports/panels/admin_cards.html", "title": "我的工作", "cards": cards}
 
 
+def measures_panel(request) -> dict | None:
+    """帮扶措施 for those who carry them out (village, town, department): what is still to do, what is late, and the
+    national doubts (疑点), each opening the list it counts."""
+    from fangfan.assistance import selectors as assistance_selectors
+    from fangfan.assistance.choices import PENDING_STATES
+
+    user = request.user
+    if not user.can("measure.progress"):
+        return None
+    today = timezone.localdate()
+    pending = assistance_selectors.measures_for_user(user).filter(state__in=PENDING_STATES)
+    todo = _url("assistance:measure_todo")
+    listed = _url("assistance:measure_list")
+    cards = [
+        {
+            "label": "待落实措施",
+            "url": todo,
+            "value": pending.count(),
+            "unit": "项",
+            "note": "计划、落实中",
+            "testid": "card-measures-todo",
+        },
+        {
+            "label": "逾期未落实",
+            "url": f"{todo}?overdue=on" if todo else None,
+            "value": pending.filter(planned_on__lt=today).count(),
+            "unit": "项",
+            "note": "已过计划日期",
+            "testid": "card-measures-overdue",
+        },
+    ]
+    for key, count in assistance_selectors.doubt_counts(user, today).items():
+        cards.append(
+            {
+                "label": "疑点",
+                "url": f"{listed}?doubt={key}" if listed else None,
+                "value": count,
+                "unit": "户"
+                if key == "safety_net_only"
+                else ("个" if key == "risk_without_measure" else "项"),
+                "note": assistance_selectors.DOUBTS[key],
+                "testid": f"card-doubt-{key}",
+            }
+        )
+    return {"template": "reports/panels/admin_cards.html", "cards": cards}
+
+
 def _places_unless_dashboard(request) -> dict | None:
     """The plain list of places, for roles that do not get the registry dashboard (which lists them itself)."""
     return None if request.user.can("dashboard.view") else places_panel(request)
@@ -244,6 +291,7 @@ HOME_PANELS: list[Panel] = [
     admin_panel,
     helper_panel,
     warnings_panel,
+    measures_panel,
     registry_dashboard_panel,
     _places_unless_dashboard,
 ]

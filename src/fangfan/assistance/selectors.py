@@ -1,0 +1,175 @@
+"""Reads of 帮扶措施 that need scoping: the measures list (monitored households first, M8), the department's
+待落实措施, the doubts (疑点) counted set-based, and the household page's section."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from fangfan.monitoring.models import RiskPoint
+from fangfan.registry.choices import ExitedClass, MonitoringState
+from fangfan.registry.models import Household
+
+from .choices import PENDING_STATES, Kind, MeasureState
+from .models import Measure, MeasureEvidence, MeasureType, PolicyException, RiskClosure
+
+# The doubts the national system raises on measures (DOMAIN.md §5), in its wording.
+DOUBTS = {
+    "safety_net_only": "有劳动能力但仅有兜底保障类措施",
+    "risk_without_measure": "风险点发现一个月后仍无帮扶措施",
+    "done_without_evidence": "措施已落实但无佐证材料",
+}
+
+
+def measures_for_user(user, action: str = "measure.view") -> QuerySet[Measure]:
+    """Measures in the user's jurisdiction; a department user sees only its department's."""
+    return Measure.objects.for_user(user, action)
+
+
+def priority_q(prefix: str = "household__") -> Q:
+    """监测对象 (risk not eliminated) and 脱贫监测户: M8 makes them the priority of every policy and measure."""
+    return Q(**{f"{prefix}exited_class": ExitedClass.MONITORED}) | (
+        ~Q(**{f"{prefix}monitoring_type": ""})
+        & ~Q(**{f"{prefix}monitoring_state": MonitoringState.ELIMINATED})
+    )
+
+
+def priority_order(prefix: str = "household__"):
+    return Case(When(priority_q(prefix), then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+def month_before(today: date) -> date:
+    """The same day a month earlier (the last day of that month when it has no such day)."""
+    first = today.replace(day=1)
+    previous_last = first - timedelta(days=1)
+    return previous_last.replace(day=min(today.day, previous_last.day))
+
+
+def _safety_net_only_households(user) -> QuerySet[Household]:
+    """Households with labour capacity whose measures (at least one, 未落实 aside) are all 兜底保障."""
+    scope = measures_for_user(user).exclude(state=MeasureState.FAILED)
+    return Household.objects.for_user(user, "measure.view").filter(
+        Exists(scope.filter(household=OuterRef("pk"))),
+        ~Exists(scope.filter(household=OuterRef("pk")).exclude(measure_type__kind=Kind.SAFETY_NET)),
+        has_labour=True,
+        cancelled=False,
+    )
+
+
+def risks_without_measure(user, today: date | None = None) -> QuerySet[RiskPoint]:
+    """Unresolved risk points found more than a month ago with no measure yet."""
+    today = today or timezone.localdate()
+    return (
+        RiskPoint.objects.for_user(user, "measure.view")
+        .filter(state__in=RiskPoint.UNRESOLVED, found_on__lt=month_before(today))
+        .filter(~Exists(Measure.objects.filter(risk=OuterRef("pk"))))
+    )
+
+
+def _doubt_q(user, doubt: str) -> Q | None:
+    if doubt == "safety_net_only":
+        return Q(household__in=_safety_net_only_households(user).values("pk"))
+    if doubt == "done_without_evidence":
+        return Q(state=MeasureState.DONE) & ~Q(Exists(MeasureEvidence.objects.filter(measure=OuterRef("pk"))))
+    return None
+
+
+def doubt_counts(user, today: date | None = None) -> dict[str, int]:
+    """The three doubts, one query each over the whole jurisdiction (no loop over households)."""
+    if not user.can("measure.view"):
+        return {}
+    measures = measures_for_user(user)
+    counts = {
+        "safety_net_only": _safety_net_only_households(user).count(),
+        "risk_without_measure": risks_without_measure(user, today).count(),
+        "done_without_evidence": measures.filter(_doubt_q(user, "done_without_evidence")).count(),
+    }
+    if getattr(user, "role", "") == "department":  # its measures only: risk points are not assigned to it
+        counts.pop("risk_without_measure")
+        counts.pop("safety_net_only")
+    return counts
+
+
+@dataclass
+class MeasureFilters:
+    state: str = ""
+    category: str = ""
+    department: str = ""
+    village: str = ""
+    overdue: bool = False
+    doubt: str = ""
+    pending: bool = False  # 待落实: 计划 and 落实中
+    applied: dict = field(default_factory=dict)
+
+
+def measure_list(user, filters: MeasureFilters, today: date | None = None) -> QuerySet[Measure]:
+    """The 措施落实 list: monitored households first, then the earliest planned date."""
+    today = today or timezone.localdate()
+    qs = measures_for_user(user)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.pending:
+        qs = qs.filter(state__in=PENDING_STATES)
+    if filters.category:
+        qs = qs.filter(measure_type__category=filters.category)
+    if filters.department:
+        qs = qs.filter(department=filters.department)
+    if filters.village:
+        qs = qs.filter(region_code=filters.village)
+    if filters.overdue:
+        qs = qs.filter(planned_on__lt=today).exclude(state=MeasureState.DONE)
+    if filters.doubt:
+        q = _doubt_q(user, filters.doubt)
+        if q is not None:
+            qs = qs.filter(q)
+    return qs.select_related("household", "measure_type", "risk").order_by(
+        priority_order(), "planned_on", "id"
+    )
+
+
+def active_catalogue() -> list[MeasureType]:
+    return list(MeasureType.objects.filter(active=True).order_by("sort", "id"))
+
+
+# --- the household page ----------------------------------------------------------------------------------------
+
+
+def household_section(household, user) -> dict:
+    """The household page's 帮扶措施 section: its risk points (open first) each with its measures and closing
+    steps, the measures for the household as a whole, its M8 exceptions, and what the user may do. Four queries."""
+    measures = list(
+        measures_for_user(user)
+        .filter(household=household)
+        .select_related("measure_type")
+        .prefetch_related(Prefetch("evidence", queryset=MeasureEvidence.objects.order_by("id")))
+        .order_by("planned_on", "id")
+    )
+    risks = list(
+        RiskPoint.objects.for_user(user, "measure.view")
+        .filter(household=household)
+        .prefetch_related(Prefetch("closures", queryset=RiskClosure.objects.select_related("actor")))
+        .order_by(
+            Case(When(state=RiskPoint.State.ELIMINATED, then=Value(1)), default=Value(0)), "found_on", "id"
+        )
+    )
+    by_risk: dict[int | None, list[Measure]] = {}
+    for m in measures:
+        by_risk.setdefault(m.risk_id, []).append(m)
+    for r in risks:
+        r.measure_rows = by_risk.get(r.pk, [])
+        r.has_done = any(m.state == MeasureState.DONE for m in r.measure_rows)
+        steps = list(r.closures.all())
+        r.last_closure = steps[-1] if steps else None
+    exceptions = list(
+        PolicyException.objects.for_user(user, "measure.view")
+        .filter(household=household)
+        .select_related("requested_by", "decided_by")
+    )
+    return {
+        "risks": risks,
+        "household_measures": by_risk.get(None, []),
+        "exceptions": exceptions,
+    }

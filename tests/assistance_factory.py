@@ -1,0 +1,125 @@
+"""Risk points, measures and evidence for tests, written through the services (as a clerk or the town station would),
+plus the objects the permission matrix needs for the 帮扶措施 URLs that take a parameter.
+
+``MATRIX_OBJECT_URLS`` maps each such URL name to a factory(users) → (kwargs, region code, visible) in the form of
+``tests/core/test_permission_matrix.OBJECT_URLS``: the measures are assigned to 医保 (medical) so that the
+department user of the fixtures (医保, 桃溪镇) may open them; ``visible`` asks the model's own door, which narrows a
+department user to its department's measures.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from datetime import date, timedelta
+
+from conftest import VILLAGE
+from django.utils import timezone
+from registry_factory import make_household
+
+from fangfan.assistance import services
+from fangfan.assistance.models import Measure, MeasureEvidence, PolicyException
+from fangfan.monitoring.models import RiskPoint
+
+_numbers = itertools.count(1)
+# The smallest files whose content is what they claim (the service checks the signature, not the name).
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class Upload(io.BytesIO):
+    """A stand-in for Django's UploadedFile: a name, a size, chunks."""
+
+    def __init__(self, data: bytes, name: str = "照片.png"):
+        super().__init__(data)
+        self.name, self.size = name, len(data)
+
+    def chunks(self, chunk_size: int = 64 * 1024):
+        self.seek(0)
+        while chunk := self.read(chunk_size):
+            yield chunk
+
+
+def household(village: str = VILLAGE, **fields):
+    return make_household(f"{village}{next(_numbers):06d}", village, **fields)
+
+
+def risk(hh, actor, *, risk_type: str = "illness", found_on: date | None = None) -> RiskPoint:
+    return services.risk_register(
+        household=hh,
+        actor=actor,
+        risk_type=risk_type,
+        channel="inspection",
+        found_on=found_on or timezone.localdate() - timedelta(days=10),
+        description="督查暗访发现家庭成员患大病",
+    )
+
+
+def measure(hh, actor, *, code: str = "medical_aid", risk_point=None, state: str = "", **kwargs) -> Measure:
+    kwargs.setdefault("planned_on", timezone.localdate())
+    m = services.measure_create(household=hh, actor=actor, measure=code, risk=risk_point, **kwargs)
+    if state:
+        services.measure_progress(measure=m, actor=actor, state=state, note="测试说明")
+    return m
+
+
+# --- the permission matrix --------------------------------------------------------------------------------------
+
+
+def _visible(model, pk):
+    return lambda u, perm: model.objects.for_user(u, perm).filter(pk=pk).exists()
+
+
+def matrix_measure(users):
+    hh = household()
+    m = measure(hh, users["town_station"], department="medical")
+    return {"pk": m.pk}, VILLAGE, _visible(Measure, m.pk)
+
+
+def matrix_evidence(users):
+    hh = household()
+    m = measure(hh, users["town_station"], department="medical")
+    ev = services.measure_evidence_add(measure=m, actor=users["town_station"], upload=Upload(PNG))
+    return {"pk": ev.pk}, VILLAGE, _visible(MeasureEvidence, ev.pk)
+
+
+def matrix_household(users):
+    return {"pk": household().pk}, VILLAGE, None
+
+
+def matrix_risk(users):
+    return {"pk": risk(household(), users["town_station"]).pk}, VILLAGE, None
+
+
+def matrix_exception(users):
+    hh = household(household_type="exited", exit_year=2019, exited_class="not_enjoying")
+    exc = services.exception_request(
+        household=hh,
+        actor=users["village_clerk"],
+        cause="disaster",
+        problem="housing",
+        reason="暴雨致房屋倒塌",
+    )
+    return {"pk": exc.pk}, VILLAGE, _visible(PolicyException, exc.pk)
+
+
+def matrix_catalogue(users):
+    from fangfan.assistance.models import MeasureType
+
+    # The catalogue is not bound to a place: whoever may manage it may open any entry.
+    return {"pk": MeasureType.objects.get(code="social_help").pk}, VILLAGE, (lambda u, perm: True)
+
+
+MATRIX_OBJECT_URLS = {
+    "assistance:measure_detail": matrix_measure,
+    "assistance:measure_progress": matrix_measure,
+    "assistance:measure_evidence": matrix_measure,
+    "assistance:evidence_file": matrix_evidence,
+    "assistance:measure_add": matrix_household,
+    "assistance:risk_add": matrix_household,
+    "assistance:exception_add": matrix_household,
+    "assistance:risk_close": matrix_risk,
+    "assistance:risk_decide": matrix_risk,
+    "assistance:exception_decide": matrix_exception,
+    "assistance:catalogue_toggle": matrix_catalogue,
+}
