@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 
 os.environ.setdefault("FANGFAN_TESTING", "1")
 
@@ -23,7 +24,9 @@ PROVINCE = "340000000000"
 
 
 @functools.cache
-def _hashed_password() -> str:
+def _hashed_password(hasher: str) -> str:
+    """The shared password hashed once per hasher: modules that switch to a fast hasher (MD5) must not leave a
+    cached MD5 hash behind for the modules that check Argon2 (the cache is keyed by the first hasher in force)."""
     from django.contrib.auth.hashers import make_password
 
     return make_password(PASSWORD)
@@ -46,7 +49,7 @@ def make_user(db, regions):
         # Argon2 is slow on purpose: hash the shared test password once per session, not once per user.
         user = User.objects.create(
             username=username or f"{role}-{region}-{department}".strip("-"),
-            password=_hashed_password(),
+            password=_hashed_password(django_settings.PASSWORD_HASHERS[0]),
             role=role,
             region_id=region,
             department=department,
