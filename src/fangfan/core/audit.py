@@ -1,13 +1,18 @@
 """The audit chain: every meaningful change is recorded here by the service that makes it.
 
-Events are hash-chained: ``hash = sha256(prev_hash + canonical JSON of the event)``. Appending takes a lock
-(SQLite's write lock, held from BEGIN IMMEDIATE; a transaction-scoped advisory lock on PostgreSQL) so two writers
-never fork the chain. ``verify_chain`` recomputes every link and returns the first that does not hold.
+Events are hash-chained and keyed: ``hash = HMAC-SHA256(AUDIT_KEY, canonical JSON of the event and prev_hash)``,
+the key coming from the environment (``FANGFAN_AUDIT_KEY``), never from the database, so whoever can write the
+table cannot recompute a rewritten history. Events written before the chain was keyed (``hash_version`` NULL) keep
+their plain SHA-256 and must all precede the keyed ones. Appending takes a lock (SQLite's write lock, held from
+BEGIN IMMEDIATE; a transaction-scoped advisory lock on PostgreSQL) so two writers never fork the chain; once the
+transaction commits, the chain's head is anchored outside the database (``anchor``), so a cut tail is found too.
+``verify_chain`` recomputes every link, checks the anchor and returns the first break.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,10 +23,12 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import context
+from . import anchor, context
 from .models import AuditEvent
 
 GENESIS = "0" * 64
+# hash_version of new events: 1 = HMAC-SHA256 under settings.AUDIT_KEY; None = written before keying (SHA-256).
+HASH_VERSION = 1
 MASK = "***"
 # Keys whose values never reach the audit table in clear (PIPL §28: IDs, phones, bank accounts, health).
 SENSITIVE_KEYS = frozenset(
@@ -89,7 +96,12 @@ def _canonical(event: AuditEvent) -> bytes:
 
 
 def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
+    """The event's hash by its ``hash_version``: keyed (HMAC-SHA256) for every event written since keying."""
+    if event.hash_version is None:
+        return hashlib.sha256(_canonical(event)).hexdigest()
+    if event.hash_version != HASH_VERSION:
+        raise ValueError(f"unknown audit hash version {event.hash_version}")
+    return hmac.new(anchor.key(), _canonical(event), hashlib.sha256).hexdigest()
 
 
 def _lock_chain() -> None:
@@ -140,9 +152,11 @@ def record(
             request_id=ctx.request_id,
             ip=ctx.ip,
             prev_hash=last or GENESIS,
+            hash_version=HASH_VERSION,
         )
         event.hash = compute_hash(event)
         event.save(force_insert=True)
+        anchor.anchor_on_commit(event)
     return event
 
 
@@ -161,15 +175,46 @@ class ChainBreak:
 def verify_chain(
     events: Iterable[AuditEvent] | None = None, *, chunk: int = 5000
 ) -> tuple[int, ChainBreak | None]:
-    """Walk the chain in id order; return (events checked, first break or None)."""
+    """Walk the chain in id order; return (events checked, first break or None). Walking the whole table (no
+    ``events`` given) also checks it against the anchor kept outside the database: the anchored event must be
+    there, with the anchored hash."""
+    head = None
+    if events is None:
+        try:
+            head = anchor.anchor_head()
+        except anchor.AnchorTampered as exc:
+            return 0, ChainBreak(0, f"审计锚点文件第 {exc.line_number} 行校验失败（锚点文件被改动）")
     checked = 0
     expected_prev = GENESIS
+    keyed = False
+    last_id = 0
+    anchored_hash = None
     qs = events if events is not None else AuditEvent.objects.order_by("id").iterator(chunk_size=chunk)
     for event in qs:
         if event.prev_hash != expected_prev:
             return checked, ChainBreak(event.id, "前一条哈希不连续（有记录被删除或插入）")
-        if compute_hash(event) != event.hash:
+        if event.hash_version is None and keyed:
+            return checked, ChainBreak(event.id, "未加密钥的记录出现在加密钥的记录之后（记录被改写）")
+        try:
+            valid = hmac.compare_digest(compute_hash(event), event.hash)
+        except ValueError:
+            valid = False
+        if not valid:
             return checked, ChainBreak(event.id, "内容与哈希不符（记录被改动）")
+        keyed = keyed or event.hash_version is not None
+        if head is not None and event.id == head.event_id:
+            anchored_hash = event.hash
         expected_prev = event.hash
+        last_id = event.id
         checked += 1
+    if head is not None:
+        if anchored_hash is None and last_id < head.event_id:
+            return checked, ChainBreak(
+                head.event_id,
+                f"审计日志末尾的记录被删除：锚点记到第 {head.event_id} 号，表中只到第 {last_id} 号",
+            )
+        if anchored_hash is None:
+            return checked, ChainBreak(head.event_id, "审计锚点记下的这条记录已不在表中（记录被删除）")
+        if anchored_hash != head.hash:
+            return checked, ChainBreak(head.event_id, "与审计锚点记录的哈希不符（历史记录被改写）")
     return checked, None
