@@ -37,6 +37,44 @@ def test_sensitive_values_are_masked():
     assert event.after == {"证件号码": "***", "phone": "***", "n": 1}
 
 
+def test_disability_social_assistance_and_free_text_are_masked():
+    """Disability category and grade, 低保/特困 and what people wrote about a family never reach the log in clear,
+    whether named by field or by import-file header; a free-text note given as such is masked too."""
+    event = audit.record(
+        None,
+        "test.masked",
+        before={"disability_category": "", "dibao": None},
+        after={
+            "disability_category": "肢体",
+            "disability_grade": "二级",
+            "dibao": True,
+            "tekun": False,
+            "成员": {"残疾类别": "视力", "残疾等级": "一级", "享受低保": "是", "特困供养": "否"},
+            "notes": "老人独居",
+            "finding": "户主住院",
+            "exclude_reason": "已就业",
+            "n": 1,
+        },
+        note="户主患癌住院",
+        sensitive_note=True,
+    )
+    event.refresh_from_db()
+    assert event.before == {"disability_category": "", "dibao": None}  # empty stays empty: nothing to hide
+    assert event.after == {
+        "disability_category": "***",
+        "disability_grade": "***",
+        "dibao": "***",
+        "tekun": "***",
+        "成员": {"残疾类别": "***", "残疾等级": "***", "享受低保": "***", "特困供养": "***"},
+        "notes": "***",
+        "finding": "***",
+        "exclude_reason": "***",
+        "n": 1,
+    }
+    assert event.note == "***"
+    assert audit.record(None, "test.fixed", note="导出预警清单").note == "导出预警清单"
+
+
 @pytest.mark.parametrize("sql", ["UPDATE core_auditevent SET note = 'x'", "DELETE FROM core_auditevent"])
 def test_update_and_delete_are_refused_by_the_database(sql):
     _three_events()

@@ -30,7 +30,8 @@ GENESIS = "0" * 64
 # hash_version of new events: 1 = HMAC-SHA256 under settings.AUDIT_KEY; None = written before keying (SHA-256).
 HASH_VERSION = 1
 MASK = "***"
-# Keys whose values never reach the audit table in clear (PIPL §28: IDs, phones, bank accounts, health).
+# Keys whose values never reach the audit table in clear (PIPL §28: IDs, phones, bank accounts, health and
+# disability, social assistance, and what people wrote about a family), by field name and by import-file header.
 SENSITIVE_KEYS = frozenset(
     {
         "id_number",
@@ -44,10 +45,47 @@ SENSITIVE_KEYS = frozenset(
         "password",
         "health",
         "健康状况",
+        "serious_illness",
+        "患有大病",
+        "chronic_illness",
+        "长期慢性病",
+        "disabled",
+        "残疾",
+        "disability_category",
+        "残疾类别",
+        "disability_grade",
+        "残疾等级",
+        "not_in_school_reason",
+        "义务教育阶段未上学原因",
+        "dibao",
+        "享受低保",
+        "低保",
+        "tekun",
+        "特困供养",
+        "特困",
         "name",
         "姓名",
         "head_name",
         "户主姓名",
+        # free text: a contact record's notes, a warning's description, a verification's finding, a reason typed
+        "notes",
+        "living",
+        "生活状况",
+        "risks",
+        "风险隐患",
+        "needs",
+        "帮扶需求",
+        "description",
+        "explanation",
+        "情况说明",
+        "预警说明",
+        "finding",
+        "核查情况",
+        "exclude_reason",
+        "排除理由",
+        "close_reason",
+        "remark",
+        "备注",
     }
 )
 _PG_LOCK_KEY = 7_301_730
@@ -122,8 +160,11 @@ def record(
     object_type: str | None = None,
     object_id: str | None = None,
     object_label: str | None = None,
+    sensitive_note: bool = False,
 ) -> AuditEvent:
-    """Append one event. ``actor`` may be None for the system itself; sensitive keys are masked."""
+    """Append one event. ``actor`` may be None for the system itself; sensitive keys are masked. A ``note`` that is
+    a person's free text about a family (a change's explanation, a finding, a reason) is passed with
+    ``sensitive_note=True``: the log keeps only that one was given."""
     ctx = context.current()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -148,7 +189,7 @@ def record(
             object_label=(object_label or "")[:200],
             before=mask(before) if before is not None else None,
             after=mask(after) if after is not None else None,
-            note=note,
+            note=MASK if sensitive_note and note else note,
             request_id=ctx.request_id,
             ip=ctx.ip,
             prev_hash=last or GENESIS,
