@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD
 from django.urls import reverse
 
 from fangfan.core.models import AuditEvent
@@ -28,25 +27,19 @@ FRESH = re.compile(r"[0-9a-f]{32}")
     ],
 )
 def test_a_request_id_that_is_no_plain_token_is_replaced(client, users, given):
-    response = client.post(
-        reverse("accounts:login"),
-        {"username": users["village_clerk"].username, "password": PASSWORD},
-        headers={"X-Request-Id": given},
-    )
+    client.force_login(users["village_clerk"])
+    response = client.post(reverse("accounts:logout"), headers={"X-Request-Id": given})
     assert FRESH.fullmatch(response["X-Request-Id"])
-    event = AuditEvent.objects.get(action="auth.login")
+    event = AuditEvent.objects.get(action="auth.logout")
     assert event.request_id == response["X-Request-Id"]
 
 
 @pytest.mark.parametrize("given", ["req-2024.05_01", "0f1e2d3c4b5a", "A" * 64])
 def test_a_plain_request_id_is_kept(client, users, given):
-    response = client.post(
-        reverse("accounts:login"),
-        {"username": users["village_clerk"].username, "password": PASSWORD},
-        headers={"X-Request-Id": given},
-    )
+    client.force_login(users["village_clerk"])
+    response = client.post(reverse("accounts:logout"), headers={"X-Request-Id": given})
     assert response["X-Request-Id"] == given
-    assert AuditEvent.objects.get(action="auth.login").request_id == given
+    assert AuditEvent.objects.get(action="auth.logout").request_id == given
 
 
 def test_without_one_a_fresh_id_is_made(client):

@@ -78,7 +78,7 @@ def test_edit_income_recomputes_and_audits(clerk_client, home):
     assert home.water_safe is False and home.food_clothing_secure is None
     event = AuditEvent.objects.get(action="household.updated")
     assert event.before["wage_income"] == "12000.00" and event.after["wage_income"] == "3000"
-    assert event.after["per_capita_income"] == "1000.00" and event.note == "***"  # free text: masked
+    assert event.after["per_capita_income"] == "1000.00" and event.note == "入户核实"
     page = clerk_client.get(detail(home)).content.decode()
     assert "已保存。年人均纯收入 1,000.00 元" in page
     assert "1,000.00" in page

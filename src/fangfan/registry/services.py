@@ -179,9 +179,7 @@ def household_update(
         after = _snapshot(household, [*data, "per_capita_income", "suggestion"])
         old, new = audit.changes(before, after)
         if new:
-            audit.record(
-                actor, "household.updated", household, before=old, after=new, note=note, sensitive_note=True
-            )
+            audit.record(actor, "household.updated", household, before=old, after=new, note=note)
     return household
 
 
@@ -216,7 +214,6 @@ def member_update(*, member: Member, actor, data: dict, note: str = "", seen: st
                 before=old,
                 after=new,
                 note=note,
-                sensitive_note=True,
                 region_code=household.region_id,
             )
     return member
@@ -300,14 +297,7 @@ def household_create(
     head_data, ids = _new_member_ids({**head, "relation": "户主"}, reason)
     with transaction.atomic():
         household = Household.objects.create(number=number, region_id=region_code, **data)
-        audit.record(
-            actor,
-            "household.created",
-            household,
-            after={"reason": reason, "date": on},
-            note=note,
-            sensitive_note=True,
-        )
+        audit.record(actor, "household.created", household, after={"reason": reason, "date": on}, note=note)
         _new_member(household, head_data, ids, reason=reason, on=on, actor=actor)
         household_recompute(household)
     return household
