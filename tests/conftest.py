@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,20 @@ NEIGHBOUR_TOWN = "341523105000"  # 千人桥镇
 NEIGHBOUR_VILLAGE = "341523105201"  # 复元村
 COUNTY = "341523000000"
 PROVINCE = "340000000000"
+
+
+@pytest.fixture(scope="session")
+def _audit_anchor_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("audit-anchor")
+
+
+@pytest.fixture(autouse=True)
+def audit_anchor_file(_audit_anchor_dir, settings) -> Path:
+    """Each test anchors the audit chain in a file of its own: the table is rolled back or flushed after every test,
+    and an anchor left by an earlier test would be ahead of it (``core.anchor``)."""
+    path = _audit_anchor_dir / f"{uuid.uuid4().hex}.log"
+    settings.AUDIT_ANCHOR_FILE = path
+    return path
 
 
 @functools.cache

@@ -35,6 +35,7 @@ GOOD_PRODUCTION = {
     "FANGFAN_SECRET_KEY": "q7Vf2LzX9pR4sT1uW8yB3nD6gH0jK5mC-aE_iO2lP7rS9tU4vX1zA3bC6dF8gH0j",
     "FANGFAN_FIELD_KEYS": '{"k1": "' + "0123456789abcdef" * 4 + '"}',
     "FANGFAN_BLIND_INDEX_KEY": "fedcba9876543210" * 4,
+    "FANGFAN_AUDIT_KEY": "a1b2c3d4e5f60718" * 4,
     "FANGFAN_ALLOWED_HOSTS": "fangfan.example.gov.cn",
 }
 

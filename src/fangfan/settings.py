@@ -83,6 +83,19 @@ else:
         for h in os.environ.get("FANGFAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
         if h.strip()
     ]
+# --- the audit chain's key and anchor (security issue 16.9) -------------------------------------------------
+# Every audit event's hash is an HMAC under this key, which never reaches the database; the chain's head is
+# anchored in a file of the data directory (core.anchor). Required in production; development generates one.
+if PRODUCTION:
+    AUDIT_KEY = _required("FANGFAN_AUDIT_KEY")
+else:
+    AUDIT_KEY = os.environ.get("FANGFAN_AUDIT_KEY") or _s.get("audit_key") or ""
+    if not AUDIT_KEY:  # a data directory made before the chain was keyed: add its key to secrets.json
+        _s["audit_key"] = AUDIT_KEY = secrets.token_hex(32)
+        (DATA_DIR / "secrets.json").write_text(json.dumps(_s, indent=2))
+        (DATA_DIR / "secrets.json").chmod(0o600)
+AUDIT_ANCHOR_FILE = Path(os.environ.get("FANGFAN_AUDIT_ANCHOR_FILE") or (DATA_DIR / "audit-anchor.log"))
+
 # The newest key encrypts; older ones still decrypt (rotation).
 FIELD_ENCRYPTION_ACTIVE_KEY = os.environ.get("FANGFAN_FIELD_ACTIVE_KEY") or sorted(FIELD_ENCRYPTION_KEYS)[-1]
 FIELD_ENCRYPTION_ALGORITHM = os.environ.get("FANGFAN_FIELD_ALGORITHM", "aesgcm")
@@ -264,8 +277,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "filters": {"forbidden_one_line": {"()": "fangfan.core.logfilters.ForbiddenOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # A 403 is one line (path and missing action), not a traceback.
-    "loggers": {"django.request": {"filters": ["forbidden_one_line"]}},
+    "loggers": {
+        # A 403 is one line (path and missing action), not a traceback.
+        "django.request": {"filters": ["forbidden_one_line"]},
+        # The audit chain's head after each commit (event id and hash only): a copy outside the database.
+        "fangfan.audit.anchor": {"level": os.environ.get("FANGFAN_AUDIT_ANCHOR_LOG_LEVEL", "INFO")},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("FANGFAN_LOG_LEVEL", "WARNING")},
 }
 

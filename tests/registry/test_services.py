@@ -113,6 +113,18 @@ def test_phones_are_checked_by_the_services_too(home, clerk):
 # --- members -----------------------------------------------------------------------------------------------------
 
 
+def test_member_update_masks_disability_assistance_and_the_note(home, clerk):
+    son = home.members.get(name="赵强")
+    data = {"disability_category": "肢体", "disability_grade": "二级", "dibao": True, "tekun": True}
+    services.member_update(member=son, actor=clerk, data=data, note="入户核实")
+    (event,) = events("member.updated")
+    assert event.after == dict.fromkeys(data, "***")
+    blob = str(event.before) + str(event.after)
+    assert "肢体" not in blob and "二级" not in blob and "True" not in blob
+    # The change's explanation stays readable: the household's 变更记录 shows it, and it is kept nowhere else.
+    assert event.note == "入户核实"
+
+
 def test_member_update_masks_name_in_audit(home, clerk):
     son = home.members.get(name="赵强")
     services.member_update(member=son, actor=clerk, data={"name": "赵小强", "health": "残疾"})

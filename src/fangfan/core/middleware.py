@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.http import HttpResponseForbidden
@@ -11,13 +12,18 @@ from . import context
 from .client import client_ip
 from .permissions import declared_permission
 
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+
 
 class RequestIdMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        # A client may name its request (a proxy's id), but only with a short plain token: the id reaches the audit
+        # log, the response header and log lines, so anything else (spaces, newlines, markup) gets a fresh one.
+        given = request.headers.get("X-Request-Id", "")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         ip = client_ip(request)
         token = context.bind(context.RequestContext(request_id=request_id, ip=ip))
         try:

@@ -35,6 +35,9 @@ class AuditEvent(models.Model):
     ip = models.CharField(_("IP 地址"), max_length=45, blank=True)
     prev_hash = models.CharField(_("前一条哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64, unique=True)
+    # 1: ``hash`` is an HMAC-SHA256 under the audit key (settings.AUDIT_KEY); NULL: an event written before the
+    # chain was keyed, hashed with plain SHA-256 (core.audit.compute_hash).
+    hash_version = models.PositiveSmallIntegerField(_("哈希版本"), null=True, blank=True)
 
     region_field = "region_code"
 

@@ -1,15 +1,61 @@
 """Writing spreadsheets people open in Excel: xlsxwriter in constant-memory mode (rows stream to disk), text
-cells for codes and IDs (Excel keeps only 15 significant digits of a number), Chinese headers, frozen header row."""
+cells for codes and IDs (Excel keeps only 15 significant digits of a number), Chinese headers, frozen header row.
+
+Every exported sheet and CSV goes through here, because cells hold what people typed (a name, a note, a file name)
+and a spreadsheet may run a cell as a formula (CSV injection: ``=HYPERLINK(…)``, ``+cmd|…``, ``@SUM(…)``):
+``workbook`` opens an .xlsx that never turns a string into a formula or a link (cells are written with
+``write_string``), and ``write_csv`` neutralises every text cell that a spreadsheet would read as a formula
+(``csv_cell``, OWASP's rule: a leading single quote).
+"""
 
 from __future__ import annotations
 
+import csv
+import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 import xlsxwriter
 
 # Excel's limit is 1 048 576 rows per sheet, header included.
 MAX_ROWS = 1_048_575
+# What a spreadsheet may take for the start of a formula (OWASP "CSV Injection"; a line feed too, to be safe).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A plain number written as text (a money column's "-5.00"): no formula, and a quote would spoil its sums.
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def workbook(target: str | IO[bytes], **options: Any) -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook that never reads a string as a formula, a link or a number."""
+    return xlsxwriter.Workbook(
+        target,
+        {
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            **options,
+        },
+    )
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula gets a leading ``'``; other values as they are
+    (numbers, dates, and text that is a plain number such as ``-5.00``)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def write_csv(path: str | Path, *, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write a CSV people open in Excel (UTF-8 with BOM), every text cell neutralised; returns the data rows."""
+    count = 0
+    with Path(path).open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([csv_cell(h) for h in headers])
+        for count, values in enumerate(rows, start=1):  # noqa: B007
+            writer.writerow(["" if v is None else csv_cell(v) for v in values])
+    return count
 
 
 def write_xlsx(
@@ -22,10 +68,10 @@ def write_xlsx(
 ) -> int:
     """Write one sheet; returns the number of data rows written (at most ``MAX_ROWS``). Every value is written
     as text so that codes keep their leading zeros and long numbers their digits."""
-    workbook = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_numbers": False})
+    book = workbook(target, constant_memory=True)
     try:
-        ws = workbook.add_worksheet(sheet[:31])
-        head = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
+        ws = book.add_worksheet(sheet[:31])
+        head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
         for col, title in enumerate(headers):
             ws.set_column(col, col, (widths[col] if widths and col < len(widths) else 14))
             ws.write_string(0, col, str(title), head)
@@ -41,4 +87,4 @@ def write_xlsx(
                 ws.write_string(written, col, str(value))
         return written
     finally:
-        workbook.close()
+        book.close()

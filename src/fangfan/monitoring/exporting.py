@@ -7,7 +7,6 @@ BOM, as Chinese Excel opens it), streaming rows in chunks, and records that the 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from fangfan.core import audit
 from fangfan.core.management.commands.export import register_export
-from fangfan.core.xlsx import write_xlsx
+from fangfan.core.xlsx import write_csv, write_xlsx
 from fangfan.regions.codes import code_range
 
 from .choices import Channel, RiskType
@@ -81,16 +80,6 @@ def warning_rows(queryset: QuerySet[EarlyWarning], progress: Progress | None = N
         ]
 
 
-def _write_csv(path: Path, rows: Iterator[list[str]]) -> int:
-    count = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADERS)
-        for count, row in enumerate(rows, start=1):  # noqa: B007
-            writer.writerow(row)
-    return count
-
-
 def warnings_export(
     *,
     actor,
@@ -102,7 +91,7 @@ def warnings_export(
     """Write ``预警清单`` for the given (already scoped) warnings to ``path`` — a file name ending in .xlsx or
     .csv, or a binary file object (.xlsx) — and record the export in the audit log. Returns the rows written."""
     if isinstance(path, str | Path) and Path(path).suffix.lower() == ".csv":
-        count = _write_csv(Path(path), warning_rows(queryset, progress))
+        count = write_csv(Path(path), headers=HEADERS, rows=warning_rows(queryset, progress))
     else:
         count = write_xlsx(
             path, sheet=SHEET, headers=HEADERS, rows=warning_rows(queryset, progress), widths=WIDTHS

@@ -498,6 +498,7 @@ def task_complete(
             task,
             after={"visited_on": visited_on, "visit_way": visit_way, "warnings": outcome},
             note=finding[:200],
+            sensitive_note=True,
         )
         for warning in warnings:
             if warning.state == State.CONFIRMED and warning.kind == Rule.Kind.RISK:
@@ -683,5 +684,5 @@ def clue_close(*, clue: Clue, actor, reason: str) -> Clue:
         clue = _open_clue(clue, actor)
         clue.state, clue.close_reason = Clue.State.CLOSED, reason[:300]
         clue.save(update_fields=["state", "close_reason"])
-        audit.record(actor, "clue.closed", clue, note=reason[:200])
+        audit.record(actor, "clue.closed", clue, note=reason[:200], sensitive_note=True)
     return clue

@@ -1,5 +1,5 @@
 """Exporting households: 农户清单 (DATA-FORMATS §4) as .xlsx (xlsxwriter, constant memory) or .csv (UTF-8 with BOM,
-which Excel opens correctly).
+which Excel opens correctly), both through ``core.xlsx`` (no cell read as a formula).
 
 Rows stream from ``values_list(...).iterator(chunk_size=…)``: no model instances, no query per row. Phones are
 masked unless the exporter asks to reveal them and may; the optional 成员信息 sheet shows ID numbers masked unless
@@ -10,17 +10,15 @@ Registers the ``households`` kind of ``fangfan export``.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import xlsxwriter
-
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
 from fangfan.core.management.commands.export import register_export
+from fangfan.core.xlsx import workbook, write_csv
 from fangfan.regions.codes import code_range, validate_code
 from fangfan.regions.models import Region
 
@@ -297,21 +295,19 @@ def households_export(
 
 
 def _write_csv(path: Path, rows, reveal: bool, progress: Progress, total: int) -> int:
-    count = 0
-    with path.open("w", newline="", encoding="utf-8-sig") as f:
-        writer = csv.writer(f)
-        writer.writerow(HOUSEHOLD_LIST_HEADERS)
-        for count, (values, place) in enumerate(rows, start=1):  # noqa: B007
-            writer.writerow(["" if v is None else v for v in [*_household_row(values, reveal), *place]])
+    def values():
+        for count, (row, place) in enumerate(rows, start=1):
+            yield [*_household_row(row, reveal), *place]
             if count % 5000 == 0:
                 progress(count, total, "正在导出")
-    return count
+
+    return write_csv(path, headers=HOUSEHOLD_LIST_HEADERS, rows=values())
 
 
 def _write_xlsx(
     path: Path, rows, member_rows, reveal: bool, progress: Progress, total: int
 ) -> tuple[int, int]:
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
+    book = workbook(str(path), constant_memory=True)
     try:
         head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
         money_fmt = book.add_format({"num_format": "0.00"})

@@ -56,7 +56,7 @@ from pypinyin.constants import RE_HANS
 from pypinyin.core import Pinyin
 from pypinyin.seg import mmseg
 
-from fangfan.core import audit
+from fangfan.core import anchor, audit
 from fangfan.core.crypto import AAD, decrypt_text, encrypt_text
 from fangfan.core.errors import ValidationFailed
 from fangfan.core.filelimits import check_csv, check_csv_row, check_csv_text, check_xlsx, limits
@@ -1918,11 +1918,14 @@ class _Import:
                     request_id=first.request_id,
                     ip=first.ip,
                     prev_hash=prev,
+                    hash_version=first.hash_version,
                 )
                 event.hash = audit.compute_hash(event)
                 prev = event.hash
                 events.append(event)
         AuditEvent.objects.bulk_create(events, batch_size=1000)
+        if events:
+            anchor.anchor_on_commit(events[-1])  # the chain's head once this transaction commits
 
 
 _ID_ELSEWHERE = "该证件号码已登记在系统中的其他农户（同一人只能属于一户，迁入请先办理转户）"

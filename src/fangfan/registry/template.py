@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-import xlsxwriter
+from fangfan.core.xlsx import workbook
 
 from .formats import GUIDE_SHEET, HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET, Column
 
@@ -36,7 +36,7 @@ def _example(column: Column) -> str:
 def households_template() -> bytes:
     """The template workbook as bytes (.xlsx)."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    book = workbook(buffer, in_memory=True)
     head = book.add_format(
         {"bold": True, "bg_color": "#E8EEF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
     )
