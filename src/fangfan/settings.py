@@ -281,7 +281,11 @@ LOGGING = {
         # A 403 is one line (path and missing action), not a traceback.
         "django.request": {"filters": ["forbidden_one_line"]},
         # The audit chain's head after each commit (event id and hash only): a copy outside the database.
-        "fangfan.audit.anchor": {"level": os.environ.get("FANGFAN_AUDIT_ANCHOR_LOG_LEVEL", "INFO")},
+        # In production the service's log (journald under systemd) keeps it; in development it would only clutter
+        # every command's output.
+        "fangfan.audit.anchor": {
+            "level": os.environ.get("FANGFAN_AUDIT_ANCHOR_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("FANGFAN_LOG_LEVEL", "WARNING")},
 }
