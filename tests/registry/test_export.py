@@ -17,8 +17,9 @@ import test_import  # noqa: E402
 from test_import import H1, H2, HEAD_ID, sample, write_xlsx  # noqa: E402
 
 from fangfan.core.errors import DomainError
+from fangfan.core.masking import mask_phone
 from fangfan.core.models import AuditEvent
-from fangfan.registry.exporter import households_export, mask_phone
+from fangfan.registry.exporter import households_export
 from fangfan.registry.importer import households_import
 
 pytestmark = pytest.mark.django_db

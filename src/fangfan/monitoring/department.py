@@ -31,6 +31,7 @@ from django.utils import timezone
 from fangfan.core import audit
 from fangfan.core.errors import DomainError, ValidationFailed
 from fangfan.core.filelimits import limits
+from fangfan.core.masking import mask_id
 from fangfan.core.tabular import (
     CellError,
     Problem,
@@ -48,7 +49,7 @@ from fangfan.regions.models import Region
 from fangfan.registry.bulkdb import insert_rows
 from fangfan.registry.idnumber import DISABILITY_CATEGORIES as CARD_CATEGORIES
 from fangfan.registry.idnumber import DISABILITY_GRADES as CARD_GRADES
-from fangfan.registry.idnumber import IdNumberError, mask_id, parse_id
+from fangfan.registry.idnumber import IdNumberError, parse_id
 from fangfan.registry.models import Member
 from fangfan.registry.services import elsewhere_shown_record, id_index
 

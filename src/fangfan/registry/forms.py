@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django import forms
 
+from fangfan.core.masking import mask_phone
+
 from .choices import (
     DISABILITY_CATEGORIES,
     DISABILITY_GRADES,
@@ -23,7 +25,6 @@ from .choices import (
 )
 from .formats import clean_household_number, clean_phone
 from .models import ContactRecord, HelperAssignment, Household, Member
-from .selectors import mask_phone
 from .services import MEMBER_EDITABLE
 
 REQUIRED = {"required": "请填写此项"}

@@ -60,6 +60,7 @@ from fangfan.core import audit
 from fangfan.core.crypto import AAD, decrypt_text, encrypt_text
 from fangfan.core.errors import ValidationFailed
 from fangfan.core.filelimits import check_csv, check_csv_row, check_csv_text, check_xlsx, limits
+from fangfan.core.masking import mask_id
 from fangfan.core.models import AuditEvent
 from fangfan.core.tabular import CellError, Problem, money, repeated_header, text, year_month, yes_no
 from fangfan.policy.services import policy_values
@@ -2014,7 +2015,7 @@ def _audit_detail(old: dict, values: dict, changed: set, member_changes: list) -
         after["成员"] = {
             "新增": len(added),
             "更新": len(updated),
-            "证件号码": [_mask(v[1]) for v in (added + updated)[:AUDIT_DETAIL_MEMBERS]],
+            "证件号码": [mask_id(v[1]) for v in (added + updated)[:AUDIT_DETAIL_MEMBERS]],
         }
     return before, after
 
@@ -2147,7 +2148,7 @@ def _h_row(values: dict, enc) -> list:
 
 def _id_row(id_values: tuple, index: str, enc) -> tuple:
     stored, id18, birth, sex, _card = id_values
-    return (enc(stored), index, id18[:6] + "********" + id18[14:], id18[14:], birth, sex)
+    return (enc(stored), index, mask_id(id18), id18[14:], birth, sex)
 
 
 def _m_row(final: list, phone_pos: int, enc) -> list:
@@ -2155,10 +2156,6 @@ def _m_row(final: list, phone_pos: int, enc) -> list:
     if row[phone_pos]:
         row[phone_pos] = enc(row[phone_pos])
     return row
-
-
-def _mask(id18: str) -> str:
-    return id18[:6] + "********" + id18[14:]
 
 
 def _audit_value(value):

@@ -15,6 +15,7 @@ from fangfan.accounts.roles import Role
 from fangfan.core import audit
 from fangfan.core.crypto import blind_index
 from fangfan.core.errors import DomainError
+from fangfan.core.masking import mask_id
 from fangfan.policy.services import policy_values
 from fangfan.regions.codes import Level
 from fangfan.regions.models import Region
@@ -22,7 +23,7 @@ from fangfan.regions.models import Region
 from .choices import JOIN_REASONS, LEAVE_REASONS
 from .derive import derive, member_facts, name_initials
 from .formats import clean_household_number, clean_phone
-from .idnumber import IdNumberError, mask_id, parse_id
+from .idnumber import IdNumberError, parse_id
 from .models import (
     INCOME_FIELDS,
     INDICATOR_FIELDS,
