@@ -141,21 +141,6 @@ def test_garbage_in_any_cell_is_only_ever_a_validation_failure(
         pass
 
 
-@pytest.mark.django_db
-def test_fast_crypto_matches_core():
-    from fangfan.core.crypto import decrypt_text
-    from fangfan.registry.importer import fast_encryptor, fast_indexer
-    from fangfan.registry.services import id_index
-
-    encrypt = fast_encryptor()
-    token = encrypt("34152319700101001X")
-    assert token.startswith("aesgcm:") and decrypt_text(token) == "34152319700101001X"
-    assert encrypt("x") != encrypt("x")  # a fresh nonce each time
-    index = fast_indexer()
-    for raw in ("34152319700101001X", "110105194912310021"):
-        assert index(raw) == id_index(raw)
-
-
 @given(
     st.lists(
         st.tuples(

@@ -25,13 +25,10 @@ How it runs (a county is 250 000 households / 850 000 members; see benchmarks/im
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import csv
 import gc
-import hashlib
 import heapq
-import hmac
 import io
 import multiprocessing
 import os
@@ -48,7 +45,6 @@ from operator import itemgetter, mul
 from pathlib import Path
 from typing import NamedTuple
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import connection, transaction
 from django.utils import timezone
 from pypinyin import Style
@@ -56,8 +52,7 @@ from pypinyin.constants import RE_HANS
 from pypinyin.core import Pinyin
 from pypinyin.seg import mmseg
 
-from fangfan.core import audit
-from fangfan.core.crypto import AAD, decrypt_text, encrypt_text
+from fangfan.core import audit, crypto
 from fangfan.core.errors import ValidationFailed
 from fangfan.core.filelimits import check_csv, check_csv_row, check_csv_text, check_xlsx, limits
 from fangfan.core.masking import mask_id
@@ -80,7 +75,7 @@ from .choices import (
 from .derive import DERIVED_FIELDS, derive, name_initials
 from .idnumber import IdNumberError, parse_id
 from .models import Household, Member
-from .services import elsewhere_shown_record, id_index
+from .services import elsewhere_shown_record
 
 Progress = Callable[[int, int, str], None]
 
@@ -712,72 +707,6 @@ def fast_initials(name: str) -> str:
     return result
 
 
-def fast_encryptor() -> Callable[[str], str]:
-    """``crypto.encrypt_text`` for many values: with AES-GCM the key object is made once, not once per value (about
-    half the cost). Any other algorithm, or a round trip that does not decrypt, falls back to encrypt_text."""
-    from django.conf import settings
-
-    if settings.FIELD_ENCRYPTION_ALGORITHM != "aesgcm":
-        return encrypt_text
-    key_id = settings.FIELD_ENCRYPTION_ACTIVE_KEY
-    try:
-        aead = AESGCM(bytes.fromhex(settings.FIELD_ENCRYPTION_KEYS[key_id]))
-    except (KeyError, ValueError):
-        return encrypt_text
-    prefix = f"aesgcm:{key_id}:"
-    urandom, b64 = os.urandom, base64.b64encode
-
-    def encrypt(plaintext: str) -> str:
-        nonce = urandom(12)
-        return prefix + b64(nonce + aead.encrypt(nonce, plaintext.encode(), AAD)).decode()
-
-    probe = "校验 0123456789X"
-    try:
-        return encrypt if decrypt_text(encrypt(probe)) == probe else encrypt_text
-    except Exception:
-        return encrypt_text
-
-
-def fast_decryptor() -> Callable[[str], str]:
-    """``crypto.decrypt_text`` for many values: AES-GCM values of the active key with one key object; anything
-    else through decrypt_text."""
-    from django.conf import settings
-
-    key_id = settings.FIELD_ENCRYPTION_ACTIVE_KEY
-    try:
-        aead = AESGCM(bytes.fromhex(settings.FIELD_ENCRYPTION_KEYS[key_id]))
-    except (KeyError, ValueError):
-        return decrypt_text
-    prefix = f"aesgcm:{key_id}:"
-    cut = len(prefix)
-    b64decode = base64.b64decode
-
-    def decrypt(stored: str) -> str:
-        if not stored.startswith(prefix):
-            return decrypt_text(stored)
-        token = b64decode(stored[cut:])
-        try:
-            return aead.decrypt(token[:12], token[12:], AAD).decode()
-        except Exception:
-            return decrypt_text(stored)  # raises the core's DecryptionError
-
-    return decrypt
-
-
-def fast_indexer() -> Callable[[str], str]:
-    """``services.id_index`` for many values through the one-shot ``hmac.digest``; checked against id_index itself
-    on a probe, and id_index is used if they ever disagree (e.g. core changed how the index key is made)."""
-    from django.conf import settings
-
-    key = hashlib.sha256(b"fangfan-blind-index:" + settings.BLIND_INDEX_KEY.encode()).digest()
-
-    def index(id18: str) -> str:
-        return hmac.digest(key, b"id:" + id18.encode(), "sha256").hex()
-
-    probe = "11010519491231002X"
-    return index if index(probe) == id_index(probe) else id_index
-
-
 class _HouseholdView:
     """What ``derive`` reads of a household, without a model instance."""
 
@@ -1383,7 +1312,7 @@ class _Import:
                     self.problem(mem_table, row, "户编号", number, "该户已注销，不能再导入成员")
 
         # Members: blind indexes; who is already in the system, and where.
-        index_of = fast_indexer()
+        index_of = crypto.indexer(purpose="id")
         stored_home = self.stored_home
         for number, group in members.items():
             own = existing.get(number)
@@ -1573,7 +1502,7 @@ class _Import:
         else:
             rows = bulkdb.fetch_in(f"SELECT {columns} FROM {table} WHERE number", sorted(numbers))  # noqa: S608
         rows = bulkdb.decimals_converted(Household, names, rows)
-        decrypt = fast_decryptor()
+        decrypt = crypto.decryptor()
         out = {}
         for row in rows:
             if row[1] in numbers:
@@ -1599,7 +1528,7 @@ class _Import:
         columns = ", ".join(names)
         table = connection.ops.quote_name(Member._meta.db_table)
         births: dict = {}
-        decrypt = fast_decryptor()
+        decrypt = crypto.decryptor()
         phone = 5 + M_POS["phone"]
         head = 5 + M_POS["is_head"]
         out = {}
@@ -1651,7 +1580,7 @@ class _Import:
     def prepare_rows(self, result: _SliceResult) -> None:
         """Turn the slice's plan into the rows the database receives: encrypted, masked, in column order. The
         household of a new member is its 户编号 here; the parent puts in the id."""
-        enc = fast_encryptor()
+        enc = crypto.encryptor()
         if self.stage_dir is not None and (result.hh_new or result.m_new):
             # Staged (SQLite): rows of (户编号, *columns), built once, straight into this process's staging file.
             result.staged = staging.append(
