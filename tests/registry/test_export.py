@@ -20,7 +20,7 @@ from fangfan.core.errors import DomainError
 from fangfan.core.masking import mask_phone
 from fangfan.core.models import AuditEvent
 from fangfan.registry.exporter import households_export
-from fangfan.registry.importer import households_import
+from fangfan.registry.importing.households import households_import
 
 pytestmark = pytest.mark.django_db
 people = test_import.people

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django import forms
 
+from fangfan.core.cells import phone as clean_phone
 from fangfan.core.masking import mask_phone
 
 from .choices import (
@@ -23,7 +24,7 @@ from .choices import (
     HouseholdType,
     HousingGrade,
 )
-from .formats import clean_household_number, clean_phone
+from .formats import clean_household_number
 from .models import ContactRecord, HelperAssignment, Household, Member
 from .services import MEMBER_EDITABLE
 

@@ -87,7 +87,7 @@ def read_problems(job: Job) -> list[dict]:
 
 @job_handler(IMPORT_KIND, page="transfer:job")
 def run_households_import(job: Job, progress) -> dict:
-    from .importer import households_import
+    from .importing.households import households_import
 
     params = job.params or {}
     upload = Path(job.input_file)
