@@ -180,7 +180,7 @@ def test_export_command_refuses_unknown_kinds_and_suffixes(tmp_path, regions):
 
 
 def test_export_kinds_are_registered_by_apps():
-    from fangfan.core.management.commands.export import discover, register_export, run_export
+    from fangfan.core.exports import discover, register_export, run_export
 
     kinds = discover()
     assert "households" in kinds
@@ -192,6 +192,6 @@ def test_export_kinds_are_registered_by_apps():
         )
         assert calls == [("p", None)]
     finally:
-        from fangfan.core.management.commands.export import EXPORTERS
+        from fangfan.core.exports import EXPORTERS
 
         EXPORTERS.pop("test-kind")

@@ -20,7 +20,7 @@ import xlsxwriter
 
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
-from fangfan.core.management.commands.export import register_export
+from fangfan.core.exports import register_export
 from fangfan.core.masking import mask_phone
 from fangfan.regions.codes import code_range, validate_code
 from fangfan.regions.models import Region

@@ -34,7 +34,7 @@ KINDS = (IMPORT_KIND, EXPORT_KIND)
 # their region; an export with whole ID numbers and phones only to those who may see them whole.
 job_rule(IMPORT_KIND, action="household.import")
 job_rule(EXPORT_KIND, action="household.export", needs={"household.view_id": Q(params__reveal_ids=True)})
-job_rule(RECOMPUTE_KIND, action="policy.edit")  # started by a change of policy values (policy.views)
+job_rule(RECOMPUTE_KIND, action="policy.edit")  # started by a change of policy values (policy_changes)
 PROBLEM_HEADERS = ["文件", "工作表", "行", "列", "值", "原因"]
 PROBLEMS_SHOWN = 1000
 

@@ -25,7 +25,7 @@ from fangfan.core.permissions import requires
 from fangfan.core.scoping import get_for_user_or_404
 from fangfan.policy.services import policy_values
 from fangfan.regions.codes import prefix_of
-from fangfan.regions.selectors import region_name
+from fangfan.regions.selectors import region_full_name, region_name
 
 from . import filters, history, selectors, services
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
@@ -211,6 +211,7 @@ def household_detail(request, pk: int):
         "income_lines": selectors.income_lines(household),
         "indicators": selectors.indicator_rows(household),
         "phone_masked": mask_phone(household.phone),
+        "region_full_name": region_full_name(household.region_id),
         "helper": helper,
         # An account moved to another place no longer sees the household (the lists still count it as covered).
         "helper_moved": helper is not None and not selectors.helper_covers(helper.helper, household),
