@@ -288,7 +288,7 @@ def calamine_read(path: Path) -> int:
 
 
 def timed_import(path: Path, *, empty: bool, profile: bool = False):
-    from fangfan.registry.importer import households_import
+    from fangfan.registry.importing.households import households_import
 
     if empty:
         empty_registry()

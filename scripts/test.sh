@@ -28,8 +28,9 @@ fi
 lint_failed=0
 .venv/bin/ruff check . || lint_failed=1
 .venv/bin/ruff format --check . || lint_failed=1
+python3 scripts/check_layers.py || lint_failed=1
 if [ "$lint_failed" -ne 0 ]; then
-  echo "test.sh: lint failed (fix with: .venv/bin/ruff check --fix . && .venv/bin/ruff format .); running the tests anyway" >&2
+  echo "test.sh: lint failed (ruff: .venv/bin/ruff check --fix . && .venv/bin/ruff format .; layers: docs/architecture.md); running the tests anyway" >&2
 fi
 
 .venv/bin/pytest "$@"
@@ -39,7 +40,7 @@ if [ "$rc" -eq 5 ]; then
   exit 1
 fi
 if [ "$rc" -eq 0 ] && [ "$lint_failed" -ne 0 ]; then
-  echo "test.sh: FAILED: the tests passed but ruff did not (see its output above)" >&2
+  echo "test.sh: FAILED: the tests passed but ruff or the layer check did not (see its output above)" >&2
   exit 1
 fi
 exit "$rc"

@@ -22,13 +22,13 @@ from hypothesis import strategies as st
 from fangfan.core import filelimits
 from fangfan.core.errors import ValidationFailed
 from fangfan.core.tabular import read_tables
-from fangfan.registry.importer import _read_sources
+from fangfan.registry.importing.read import read_sources
 from tests.xlsx_craft import attack_workbook, cell, sheet_xml, workbook
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 READERS = {
     "tabular": lambda path: read_tables(path, display_name=path.name),  # departments, regions
-    "households": lambda path: _read_sources(path, path.name),  # the household importer's own reader
+    "households": lambda path: read_sources(path, path.name),  # the household importer (lists)
 }
 
 

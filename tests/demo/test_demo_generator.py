@@ -15,6 +15,7 @@ from django.urls import reverse
 from fangfan.accounts.models import User
 from fangfan.accounts.roles import Department, Role
 from fangfan.core.errors import DomainError
+from fangfan.core.masking import mask_id
 from fangfan.core.models import AuditEvent
 from fangfan.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from fangfan.demo.generator import _plan_villages, demo_existing, demo_generate
@@ -22,7 +23,7 @@ from fangfan.regions.codes import Level, level_of, parent_of
 from fangfan.registry.choices import COMPULSORY_STAGES, MonitoringType
 from fangfan.registry.classification import IncomeItems, household_net_income, per_capita_net_income
 from fangfan.registry.derive import DERIVED_FIELDS, age_on_school_day, name_initials
-from fangfan.registry.idnumber import mask_id, parse_id
+from fangfan.registry.idnumber import parse_id
 from fangfan.registry.models import Household, Member
 from fangfan.registry.services import household_recompute, id_index
 

@@ -148,7 +148,7 @@ def test_command_entry_exports_a_region(users, tmp_path):
 def test_fangfan_export_warnings_command(users, tmp_path):
     from django.core.management import call_command
 
-    from fangfan.core.management.commands.export import discover
+    from fangfan.core.exports import discover
 
     assert "warnings" in discover()
     make_warning(household())

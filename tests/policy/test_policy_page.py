@@ -13,9 +13,9 @@ from registry_factory import make_household
 
 from fangfan.core.errors import DomainError
 from fangfan.core.models import AuditEvent, Job
-from fangfan.policy import views as policy_views
 from fangfan.policy.selectors import effective_values
 from fangfan.policy.services import policy_set, policy_values
+from fangfan.registry import policy_changes
 from fangfan.registry.models import Household
 from fangfan.registry.recompute import JOB_KIND, households_recompute_scope
 
@@ -186,7 +186,7 @@ def test_policy_page_change_recomputes_in_the_request(client, users, households)
 def test_large_region_recomputes_as_a_background_job(
     client, users, households, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(policy_views, "SYNC_RECOMPUTE_LIMIT", 1)
+    monkeypatch.setattr(policy_changes, "SYNC_RECOMPUTE_LIMIT", 1)
     client.force_login(users["county_review"])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

@@ -21,7 +21,7 @@ from test_import import household_row, member_row, sample, write_csv_pair  # noq
 
 from fangfan.policy.services import policy_set
 from fangfan.registry import bulkdb, counts, services
-from fangfan.registry.importer import households_import
+from fangfan.registry.importing.households import households_import
 from fangfan.registry.models import COUNT_KEYS, Household, HouseholdCount, HouseholdCountDelta
 from fangfan.registry.recompute import households_recompute_scope
 from fangfan.reports.dashboard import registry_dashboard_context

@@ -19,9 +19,10 @@ import test_import  # noqa: E402
 from test_import import H1, H2, HEAD_ID, sample, write_xlsx  # noqa: E402
 
 from fangfan.core.errors import DomainError
+from fangfan.core.masking import mask_phone
 from fangfan.core.models import AuditEvent
-from fangfan.registry.exporter import households_export, mask_phone
-from fangfan.registry.importer import households_import
+from fangfan.registry.exporter import households_export
+from fangfan.registry.importing.households import households_import
 
 pytestmark = pytest.mark.django_db
 people = test_import.people
@@ -193,7 +194,7 @@ def test_export_command_refuses_unknown_kinds_and_suffixes(tmp_path, regions):
 
 
 def test_export_kinds_are_registered_by_apps():
-    from fangfan.core.management.commands.export import discover, register_export, run_export
+    from fangfan.core.exports import discover, register_export, run_export
 
     kinds = discover()
     assert "households" in kinds
@@ -205,6 +206,6 @@ def test_export_kinds_are_registered_by_apps():
         )
         assert calls == [("p", None)]
     finally:
-        from fangfan.core.management.commands.export import EXPORTERS
+        from fangfan.core.exports import EXPORTERS
 
         EXPORTERS.pop("test-kind")

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fangfan.core.masking import mask_id
 from fangfan.registry.idnumber import (
     DISABILITY_CATEGORIES,
     IdInfo,
@@ -16,7 +17,6 @@ from fangfan.registry.idnumber import (
     check_digit,
     convert_15_to_18,
     is_valid_id,
-    mask_id,
     normalize_id,
     parse_id,
 )

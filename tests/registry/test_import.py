@@ -18,7 +18,7 @@ from fangfan.core.errors import ValidationFailed
 from fangfan.core.models import AuditEvent
 from fangfan.registry.formats import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 from fangfan.registry.idnumber import check_digit
-from fangfan.registry.importer import households_import
+from fangfan.registry.importing.households import households_import
 from fangfan.registry.models import Household, Member
 from fangfan.registry.services import id_index
 

@@ -18,7 +18,7 @@ from test_import import household_row, make_id, member_row, sample, write_csv_pa
 
 from fangfan.core.crypto import decrypt_text  # noqa: E402
 from fangfan.registry import bulkdb, staging  # noqa: E402
-from fangfan.registry.importer import households_import  # noqa: E402
+from fangfan.registry.importing.households import households_import  # noqa: E402
 from fangfan.registry.models import Household, Member  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("audit_triggers_back")
@@ -120,10 +120,10 @@ def test_failed_staged_import_leaves_nothing(committed_db, tmp_path, regions, mo
             raise RuntimeError("disk full")
         return original(schemas, table, sql, params)
 
-    from fangfan.registry import importer
+    from fangfan.registry.importing.write import Writing
 
-    original = importer._Import.copy_staged
-    monkeypatch.setattr(importer._Import, "copy_staged", staticmethod(broken))
+    original = Writing.copy_staged
+    monkeypatch.setattr(Writing, "copy_staged", staticmethod(broken))
     with pytest.raises(RuntimeError):
         households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=None)
     assert Household.objects.count() == 0 and Member.objects.count() == 0
@@ -229,9 +229,9 @@ def test_a_killed_imports_staging_folder_is_removed_a_day_later(settings, tmp_pa
 def test_a_large_import_refreshes_the_planner_statistics(tmp_path, regions, monkeypatch):
     """Without statistics SQLite plans the household list 20–200× slower: an import that writes many rows
     analyses the registry tables (threshold lowered here)."""
-    from fangfan.registry import importer
+    from fangfan.registry.importing import write
 
-    monkeypatch.setattr(importer, "ANALYZE_AT", 3)
+    monkeypatch.setattr(write, "ANALYZE_AT", 3)
     households, members = sample()
     summary = households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=None)
     assert "analyze" in summary.timings
@@ -242,7 +242,7 @@ def test_a_large_import_refreshes_the_planner_statistics(tmp_path, regions, monk
             cursor.execute("SELECT COUNT(*) FROM pg_stats WHERE tablename = 'registry_member'")
         assert cursor.fetchone()[0] > 0
     # A small import leaves the statistics alone.
-    monkeypatch.setattr(importer, "ANALYZE_AT", 5_000)
+    monkeypatch.setattr(write, "ANALYZE_AT", 5_000)
     again = households_import(path=write_csv_pair(tmp_path / "b", households[:1], members[:3]), actor=None)
     assert "analyze" not in again.timings
 

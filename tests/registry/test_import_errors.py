@@ -27,7 +27,7 @@ from test_import import (  # noqa: E402
 
 from fangfan.core.errors import ValidationFailed
 from fangfan.core.models import AuditEvent
-from fangfan.registry.importer import households_import
+from fangfan.registry.importing.households import households_import
 
 pytestmark = pytest.mark.django_db
 people = test_import.people  # the shared fixture

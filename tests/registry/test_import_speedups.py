@@ -19,7 +19,8 @@ from test_import import HH_HEADERS, M_HEADERS, sample, write_csv_pair  # noqa: E
 from fangfan.core.errors import ValidationFailed
 from fangfan.registry.derive import name_initials
 from fangfan.registry.idnumber import IdNumberError, check_digit, parse_id
-from fangfan.registry.importer import _id_fast, fast_initials, households_import
+from fangfan.registry.importing.cells import _id_fast, fast_initials
+from fangfan.registry.importing.households import households_import
 
 people = test_import.people
 TODAY = date(2026, 6, 1)
@@ -141,21 +142,6 @@ def test_garbage_in_any_cell_is_only_ever_a_validation_failure(
         pass
 
 
-@pytest.mark.django_db
-def test_fast_crypto_matches_core():
-    from fangfan.core.crypto import decrypt_text
-    from fangfan.registry.importer import fast_encryptor, fast_indexer
-    from fangfan.registry.services import id_index
-
-    encrypt = fast_encryptor()
-    token = encrypt("34152319700101001X")
-    assert token.startswith("aesgcm:") and decrypt_text(token) == "34152319700101001X"
-    assert encrypt("x") != encrypt("x")  # a fresh nonce each time
-    index = fast_indexer()
-    for raw in ("34152319700101001X", "110105194912310021"):
-        assert index(raw) == id_index(raw)
-
-
 @given(
     st.lists(
         st.tuples(
@@ -179,7 +165,8 @@ def test_light_member_facts_derive_the_same(members, household_type, wage):
 
     from fangfan.policy.parameters import PARAMETERS
     from fangfan.registry.derive import MemberFacts, derive
-    from fangfan.registry.importer import M_FIELDS, M_POS, _facts, _HouseholdView
+    from fangfan.registry.importing.layout import M_FIELDS, M_POS
+    from fangfan.registry.importing.plan import _facts, _HouseholdView
 
     values = {k: v.default for k, v in PARAMETERS.items()}
     household = _HouseholdView(
@@ -230,7 +217,7 @@ def test_light_member_facts_derive_the_same(members, household_type, wage):
 def test_bulk_rows_cover_every_column_of_the_models():
     """The importer writes raw rows (no model defaults): a field added to Household or Member must be added to the
     importer too, or this fails before an import does."""
-    from fangfan.registry.importer import H_ALL, M_FIELDS, M_ID_FIELDS
+    from fangfan.registry.importing.layout import H_ALL, M_FIELDS, M_ID_FIELDS
     from fangfan.registry.models import Household, Member
 
     household = {f.name for f in Household._meta.concrete_fields}
@@ -240,7 +227,7 @@ def test_bulk_rows_cover_every_column_of_the_models():
     assert member == {"id", "household", "household_region", *M_ID_FIELDS, *M_FIELDS, *extra}
 
 
-# --- a CSV file's lines, split where they are used (``importer._Lines``) ----------------------------------------
+# --- a CSV file's lines, split where they are used (``core.tabular.Lines``) ----------------------------------------
 
 PLAIN_CSV = [
     "户编号,姓名,证件号码\n1,张三,x\n2,李四,y\n",
@@ -251,20 +238,20 @@ PLAIN_CSV = [
 
 
 def _both_ways(tmp_path, content: str, monkeypatch, encoding="utf-8-sig"):
-    from fangfan.registry import importer
+    from fangfan.core import tabular
 
     path = tmp_path / "成员信息.csv"
     path.write_bytes(content.encode(encoding))
-    fast = importer._read_csv(path, path.name)
-    monkeypatch.setattr(importer, "_plain_lines", lambda text_: None)
-    slow = importer._read_csv(path, path.name)
+    fast = tabular.read_csv_table(path, path.name)
+    monkeypatch.setattr(tabular, "plain_lines", lambda content: None)
+    slow = tabular.read_csv_table(path, path.name)
     monkeypatch.undo()
     return fast, slow
 
 
 @pytest.mark.parametrize("content", PLAIN_CSV)
 def test_plain_csv_lines_split_as_the_csv_module_does(tmp_path, monkeypatch, content):
-    from fangfan.registry.importer import _subtable
+    from fangfan.registry.importing.read import subtable as _subtable
 
     fast, slow = _both_ways(tmp_path, content, monkeypatch)
     assert fast.lines is not None and slow.lines is None  # the fast path was taken, and the other one
@@ -301,12 +288,12 @@ def test_plain_csv_lines_on_generated_files(tmp_path, monkeypatch, rows, newline
     ['户编号,姓名\n1,"张,三"\n', "户编号,姓名\n1,张\r三\n", "\n户编号,姓名\n1,张三\n", ""],
 )
 def test_csv_with_quotes_or_stray_returns_goes_the_csv_module_way(tmp_path, content):
-    from fangfan.registry import importer
+    from fangfan.core import tabular
 
     path = tmp_path / "成员信息.csv"
     path.write_bytes(content.encode("utf-8"))
     try:
-        table = importer._read_csv(path, path.name)
+        table = tabular.read_csv_table(path, path.name)
     except (
         ValidationFailed
     ) as exc:  # only the csv module refuses a file: "文件是空的", a line break in a cell

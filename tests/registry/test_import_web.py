@@ -92,7 +92,7 @@ def test_the_summary_names_the_households_that_change(
 ):
     """Which households an import creates or changes, and what changes (field names and member counts, no
     values), first by 户编号 — before a real import as after it."""
-    from fangfan.registry.importer import households_import
+    from fangfan.registry.importing.households import households_import
 
     client.force_login(people["village_clerk"])
     households, members = sample()
@@ -291,7 +291,7 @@ def test_job_is_visible_to_its_creator_and_the_jurisdiction_only(client, people)
 
 def test_list_export_downloads_directly(client, people, media, tmp_path):
     households, members = sample()
-    from fangfan.registry.importer import households_import
+    from fangfan.registry.importing.households import households_import
 
     households_import(
         path=write_xlsx(tmp_path / "in.xlsx", households, members), actor=people["village_clerk"]
@@ -327,7 +327,7 @@ def test_large_export_runs_as_a_job(
     client, people, media, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):
     from fangfan.registry import transfer_views
-    from fangfan.registry.importer import households_import
+    from fangfan.registry.importing.households import households_import
 
     households, members = sample()
     households_import(

@@ -20,7 +20,7 @@ from test_import import member_row, sample, write_csv_pair  # noqa: E402
 
 from fangfan.core.crypto import encrypt_text  # noqa: E402
 from fangfan.registry import bulkdb, services  # noqa: E402
-from fangfan.registry.importer import households_import  # noqa: E402
+from fangfan.registry.importing.households import households_import  # noqa: E402
 from fangfan.registry.models import Household, Member  # noqa: E402
 
 pytestmark = pytest.mark.django_db

@@ -21,8 +21,9 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from fangfan.core import audit
+from fangfan.core.cells import text
 from fangfan.core.errors import DomainError, ValidationFailed
-from fangfan.core.tabular import Problem, missing_headers, read_tables, repeated_headers, text
+from fangfan.core.tabular import Problem, missing_headers, read_tables, repeated_headers
 from fangfan.regions.models import Region
 
 from .models import User

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Protocol
 
@@ -80,6 +81,82 @@ def decrypt_text(stored: str) -> str:
         raise
     except Exception as exc:  # tampered or foreign value: never return garbage
         raise DecryptionError("加密字段无法解密") from exc
+
+
+# --- many values at once (an import, a department batch): the key and cipher are looked up once, not per value -
+
+
+def encryptor() -> Callable[[str], str]:
+    """``encrypt_text`` for many values: the active algorithm, key and cipher object resolved once (with AES-GCM
+    about half the cost of ``encrypt_text`` per value). The same stored form, a fresh nonce each call."""
+    algorithm = settings.FIELD_ENCRYPTION_ALGORITHM
+    key_id = settings.FIELD_ENCRYPTION_ACTIVE_KEY
+    key = _key(key_id)
+    prefix = f"{algorithm}:{key_id}:"
+    b64 = base64.b64encode
+    if algorithm != "aesgcm":
+        cipher = CIPHERS[algorithm]
+
+        def encrypt_other(plaintext: str) -> str:
+            return prefix + b64(cipher.encrypt(key, plaintext.encode(), AAD)).decode()
+
+        return encrypt_other
+    aead, urandom = _aesgcm(key), os.urandom
+
+    def encrypt(plaintext: str) -> str:
+        nonce = urandom(12)
+        return prefix + b64(nonce + aead.encrypt(nonce, plaintext.encode(), AAD)).decode()
+
+    return encrypt
+
+
+def decryptor() -> Callable[[str], str]:
+    """``decrypt_text`` for many values: AES-GCM values of the active key with the cipher object resolved once;
+    any other value (an older key, another algorithm) through ``decrypt_text``. Raises ``DecryptionError`` alike."""
+    key_id = settings.FIELD_ENCRYPTION_ACTIVE_KEY
+    try:
+        aead = _aesgcm(_key(key_id))
+    except (DecryptionError, ValueError):  # no such key, or not hex: each value says so through decrypt_text
+        return decrypt_text
+    prefix = f"aesgcm:{key_id}:"
+    cut = len(prefix)
+    b64decode = base64.b64decode
+
+    def decrypt(stored: str) -> str:
+        if not stored.startswith(prefix):
+            return decrypt_text(stored)
+        try:
+            token = b64decode(stored[cut:])
+            return aead.decrypt(token[:12], token[12:], AAD).decode()
+        except Exception:
+            return decrypt_text(stored)  # raises DecryptionError
+
+    return decrypt
+
+
+def indexer(*, purpose: str = "id") -> Callable[[str], str]:
+    """``blind_index(value, purpose=purpose)`` for many values: the index key derived once."""
+    key, head, digest = _index_key(), f"{purpose}:".encode(), hmac.digest
+
+    def index(value: str) -> str:
+        return digest(key, head + value.encode(), "sha256").hex()
+
+    return index
+
+
+def encrypt_many(values: Iterable[str]) -> list[str]:
+    """``encrypt_text`` of each value, in order."""
+    return list(map(encryptor(), values))
+
+
+def decrypt_many(values: Iterable[str]) -> list[str]:
+    """``decrypt_text`` of each value, in order (``DecryptionError`` on the first that does not decrypt)."""
+    return list(map(decryptor(), values))
+
+
+def blind_index_many(values: Iterable[str], *, purpose: str = "id") -> list[str]:
+    """``blind_index`` of each value, in order."""
+    return list(map(indexer(purpose=purpose), values))
 
 
 def needs_rotation(stored: str) -> bool:

@@ -1,18 +1,21 @@
 """Reading the spreadsheets township staff move data in: .xlsx (python-calamine) and .csv (UTF-8 with or
-without BOM, or GB18030 as Chinese Excel saves it). Headers are matched after trimming spaces; every problem is
-reported with file, sheet, row, column, value and reason (spec/DATA-FORMATS.md, common rules)."""
+without BOM, or GB18030 as Chinese Excel saves it), every file bounded first (``core.filelimits``). One reading layer:
+``read_raw_tables`` gives plain lists (``Table``: the household importer reads a county's 850 000 rows this way), and
+``read_tables`` the same rows as dicts keyed by the trimmed header (``Sheet``: department data, regions, accounts).
+Every problem is reported with file, sheet, row, column, value and reason (spec/DATA-FORMATS.md, common rules).
+The cell parsers are in ``core.cells``."""
 
 from __future__ import annotations
 
 import csv
 import io
-import re
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 
+from .cells import text
 from .errors import ValidationFailed
 from .filelimits import Limits, check_csv, check_csv_row, check_csv_text, check_xlsx, limits
 
@@ -51,54 +54,183 @@ class Sheet:
     rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)
 
 
-def _clean_header(value: object) -> str:
-    return str(value if value is not None else "").replace("\u3000", " ").strip()
+class Lines:
+    """A CSV file's data rows not yet split into cells: a file with no quote character and no lone carriage return,
+    whose every line is one row and whose cells are what lies between the commas (exactly what ``csv.reader``
+    would give). The importing process reads a county's member file (850 000 rows of 19 cells) this way and splits
+    only the column it cuts the file by; each slice goes to its worker process as one string, split there. Split in
+    the importing process instead, the 16 million cells were copied into each worker page by page as it touched
+    them (fork's copy-on-write: ≈ 2.3 s of system time in each worker, ≈ 1 GB more memory)."""
+
+    __slots__ = ("blob", "lines", "numbers")
+
+    def __init__(self, numbers: array, *, lines: list[str] | None = None, blob: str | None = None):
+        self.numbers = numbers  # each row's number as the file shows it (the header is row 1)
+        self.lines = lines
+        self.blob = blob  # the rows joined by "\n": one object to hand to a worker process
+
+    def all_lines(self) -> list[str]:
+        if self.lines is None:
+            self.lines = self.blob.split("\n") if self.numbers else []
+            self.blob = None
+        return self.lines
+
+    def cells(self, width: int) -> list[tuple[int, list]]:
+        pad = [""] * width
+        rows = []
+        append = rows.append
+        for number, line in zip(self.numbers, self.all_lines(), strict=True):
+            cells = line.split(",")
+            if len(cells) < width:
+                cells += pad[len(cells) :]
+            append((number, cells))
+        return rows
+
+    def column(self, position: int) -> list[str]:
+        out = []
+        append = out.append
+        for line in self.all_lines():
+            parts = line.split(",", position + 1)
+            append(parts[position] if len(parts) > position else "")
+        return out
+
+    def pick(self, picks: list[int]) -> Lines:
+        lines = self.all_lines()
+        return Lines(array("l", [self.numbers[k] for k in picks]), blob="\n".join([lines[k] for k in picks]))
 
 
-def _decode_csv(raw: bytes) -> str:
+@dataclass
+class Table:
+    """A table read from a file as plain lists: the headers, and each row's number as Excel shows it (the header
+    is row 1) with its cells, padded to the headers' width. ``kind``, ``index``, ``ignored`` and ``repeated`` are
+    for the reader that maps the headers to its fields."""
+
+    file: str
+    sheet: str  # the sheet name of an .xlsx; "" for a CSV file
+    headers: list[str]
+    # (row number as Excel shows it, cells); None while ``lines`` hold the rows
+    parsed: list[tuple[int, list]] | None
+    kind: str = ""  # "household" / "member"
+    index: dict[str, int] = field(default_factory=dict)  # our header → column position
+    ignored: list[str] = field(default_factory=list)
+    # our header → every column position it was found at, where it was found more than once
+    repeated: dict[str, list[int]] = field(default_factory=dict)
+    lines: Lines | None = None
+    _columns: list[tuple] | None = None
+
+    @property
+    def rows(self) -> list[tuple[int, list]]:
+        if self.parsed is None:
+            self.parsed = self.lines.cells(len(self.headers))
+            self.lines = None
+        return self.parsed
+
+    @property
+    def count(self) -> int:
+        return len(self.parsed) if self.parsed is not None else len(self.lines.numbers)
+
+    def columns(self) -> list[tuple]:
+        """The cells column by column (one transposition, in C), each as long as ``rows``."""
+        if self._columns is None:
+            width = len(self.headers)
+            rows = self.rows
+            self._columns = list(zip(*[cells for _row, cells in rows], strict=False)) if rows else []
+            if (
+                len(self._columns) < width
+            ):  # no row reaches the last header (xlsx rows are cut at the last cell)
+                self._columns += [("",) * len(rows)] * (width - len(self._columns))
+        return self._columns
+
+    def column(self, position: int) -> list:
+        """One column's cells, without transposing the whole table (the importing process needs two columns of a
+        county's file before cutting it into slices; each slice transposes its own rows)."""
+        if self._columns is not None:
+            return list(self._columns[position])
+        if self.parsed is None:
+            return self.lines.column(position)
+        pick = itemgetter(position)
+        return [pick(cells) for _row, cells in self.parsed]
+
+
+def decode_csv(raw: bytes, name: str) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValidationFailed("文件既不是 UTF-8 也不是 GB18030 编码的 CSV，请用 Excel 另存为“CSV UTF-8”后再导入")
+    raise ValidationFailed(
+        f"{name}：文件既不是 UTF-8 也不是 GB18030 编码的 CSV，请用 Excel 另存为“CSV UTF-8”后再导入"
+    )
 
 
-def read_csv(path: Path, *, display_name: str | None = None, bound: Limits | None = None) -> Sheet:
-    name = display_name or path.name
+def read_csv_table(path: Path, name: str, bound: Limits | None = None) -> Table:
+    """A CSV file as a ``Table``: a file without quotes kept as lines (``Lines``), split where it is used."""
     bound = bound or limits()
     check_csv(path, name, bound)
-    text = _decode_csv(path.read_bytes())
-    check_csv_text(text, name, bound)
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header_row = next(reader)
-    except StopIteration:
-        raise ValidationFailed(f"{name}：文件是空的") from None
-    check_csv_row(name, 1, len(header_row), bound)
-    headers = [_clean_header(h) for h in header_row]
-    sheet = Sheet(file=name, name="", headers=headers)
-    for number, cells in _csv_rows(reader, name):
-        check_csv_row(name, number, len(cells), bound)
-        if not any(c.strip() for c in cells):
-            continue
-        sheet.rows.append(
-            (number, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(headers) if h})
+    content = decode_csv(path.read_bytes(), name)
+    check_csv_text(content, name, bound)
+    if "\x00" in content:
+        raise ValidationFailed(
+            f"{name}：文件中含有空字符（NUL），不是正常的 CSV 文件，请用 Excel 另存为 CSV 后再导入"
         )
-    return sheet
-
-
-def _csv_rows(reader, name: str) -> Iterator[tuple[int, list[str]]]:
+    lines = plain_lines(content)
+    if lines is not None:
+        headers = next(csv.reader(lines[:1]))
+        check_csv_row(name, 1, len(headers), bound)
+        numbers = array("l")
+        kept = []
+        for number, line in enumerate(lines[1:], start=2):
+            if line.replace(",", "").strip():  # a row of empty cells is no row (as below)
+                numbers.append(number)
+                kept.append(line)
+        del lines
+        return Table(
+            file=name,
+            sheet="",
+            headers=[str(h).strip() for h in headers],
+            parsed=None,
+            lines=Lines(numbers, lines=kept),
+        )
+    reader = csv.reader(io.StringIO(content))
+    rows = []
+    append = rows.append
     try:
-        yield from enumerate(reader, start=2)
+        headers = next(reader, None)
+        if headers is None:
+            raise ValidationFailed(f"{name}：文件是空的")
+        width = len(headers)
+        check_csv_row(name, 1, width, bound)
+        for number, cells in enumerate(reader, start=2):
+            check_csv_row(name, number, len(cells), bound)
+            if not "".join(cells).strip():
+                continue
+            if len(cells) < width:
+                cells += [""] * (width - len(cells))
+            append((number, cells))
     except csv.Error as exc:
         raise ValidationFailed(f"{name}：第{reader.line_num}行不是正确的 CSV 格式（{exc}）") from None
+    return Table(file=name, sheet="", headers=[str(h).strip() for h in headers], parsed=rows)
 
 
-def read_xlsx(path: Path, *, display_name: str | None = None, bound: Limits | None = None) -> list[Sheet]:
+def plain_lines(content: str) -> list[str] | None:
+    """The lines of a CSV text in which a line is a row and a comma separates cells — no quote character, no
+    carriage return but before a line feed, a header line that is not empty — else None (``csv.reader`` reads it)."""
+    if '"' in content:
+        return None
+    if "\r" in content:
+        content = content.replace("\r\n", "\n")
+        if "\r" in content:
+            return None
+    lines = content.split("\n")
+    if not lines[0].strip():
+        return None
+    return lines
+
+
+def read_xlsx_tables(path: Path, name: str, bound: Limits | None = None) -> list[Table]:
+    """Every sheet of an .xlsx as a ``Table``; the header is a sheet's first row that is not empty."""
     from python_calamine import CalamineWorkbook
 
-    name = display_name or path.name
     # Before calamine allocates: it sizes a sheet by its cells' positions (a 5 KB file can ask for 550 GB).
     check_xlsx(path, name, bound or limits())
     try:
@@ -107,31 +239,56 @@ def read_xlsx(path: Path, *, display_name: str | None = None, bound: Limits | No
         raise ValidationFailed(
             f"{name}：无法读取 Excel 文件（{type(exc).__name__}），请确认它是 .xlsx 格式"
         ) from exc
-    sheets = []
+    tables = []
     for sheet_name in workbook.sheet_names:
         data = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-        if not data:
-            sheets.append(Sheet(file=name, name=sheet_name, headers=[]))
+        start = next((i for i, r in enumerate(data) if any(c not in ("", None) for c in r)), None)
+        if start is None:
+            tables.append(Table(file=name, sheet=sheet_name.strip(), headers=[], parsed=[]))
             continue
-        headers = [_clean_header(h) for h in data[0]]
-        sheet = Sheet(file=name, name=sheet_name, headers=headers)
-        for number, cells in enumerate(data[1:], start=2):
+        headers = [text(h) for h in data[start]]
+        width = len(headers)
+        rows = []
+        for i in range(start + 1, len(data)):
+            cells = data[i]
             if not any(c not in ("", None) for c in cells):
                 continue
-            sheet.rows.append((number, {h: cells[i] for i, h in enumerate(headers) if h and i < len(cells)}))
-        sheets.append(sheet)
-    return sheets
+            if len(cells) < width:
+                cells = list(cells) + [""] * (width - len(cells))
+            rows.append((i + 1, cells))
+        tables.append(Table(file=name, sheet=sheet_name.strip(), headers=headers, parsed=rows))
+    return tables
+
+
+def read_raw_tables(
+    path: Path, *, display_name: str | None = None, bound: Limits | None = None
+) -> list[Table]:
+    """Every table in a file as plain lists (one for CSV, one per sheet for .xlsx), refused (``ValidationFailed``)
+    when it is larger than ``bound`` (default: settings ``FILE_MAX_*``, ``core.filelimits``)."""
+    name = display_name or path.name
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return [read_csv_table(path, name, bound)]
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx_tables(path, name, bound)
+    raise ValidationFailed(f"{name}：不支持的文件类型“{suffix}”，请使用 .xlsx 或 .csv")
 
 
 def read_tables(path: Path, *, display_name: str | None = None, bound: Limits | None = None) -> list[Sheet]:
-    """Every table in a file (one for CSV, one per sheet for .xlsx), refused (``ValidationFailed``) when it is
-    larger than ``bound`` (default: settings ``FILE_MAX_*``, ``core.filelimits``)."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return [read_csv(path, display_name=display_name, bound=bound)]
-    if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path, display_name=display_name, bound=bound)
-    raise ValidationFailed(f"{display_name or path.name}：不支持的文件类型“{suffix}”，请使用 .xlsx 或 .csv")
+    """Every table in a file with its rows as dicts keyed by the trimmed header (``Sheet``); bounded like
+    ``read_raw_tables``."""
+    return [_as_sheet(table) for table in read_raw_tables(path, display_name=display_name, bound=bound)]
+
+
+def _as_sheet(table: Table) -> Sheet:
+    headers = [h.strip() for h in table.headers]
+    named = [(i, h) for i, h in enumerate(headers) if h]
+    return Sheet(
+        file=table.file,
+        name=table.sheet,
+        headers=headers,
+        rows=[(number, {h: cells[i] for i, h in named}) for number, cells in table.rows],
+    )
 
 
 def column_label(position: int, *, excel: bool) -> str:
@@ -177,101 +334,6 @@ def missing_headers(sheet: Sheet, required: list[str]) -> list[Problem]:
         for h in required
         if h not in present
     ]
-
-
-# --- cell parsers: each returns the parsed value or raises CellError with a Chinese reason ----------------------
-
-
-class CellError(ValueError):
-    pass
-
-
-def text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).replace("\u3000", " ").strip()
-
-
-YES = {"是", "y", "yes", "1", "√", "true", "是的"}
-NO = {"否", "n", "no", "0", "×", "x", "false"}
-
-
-def yes_no(value: object) -> bool | None:
-    """是/否 (also Y/N, 1/0, √/×); blank is None (not yet verified)."""
-    if isinstance(value, bool):
-        return value
-    raw = text(value).lower()
-    if raw == "":
-        return None
-    if raw in YES:
-        return True
-    if raw in NO:
-        return False
-    raise CellError("应填“是”或“否”")
-
-
-_PLAIN_MONEY = re.compile(r"(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,2})?")
-_CENT = Decimal("0.01")
-
-
-def money(value: object, *, required: bool = False) -> Decimal | None:
-    """Yuan: a number ≥ 0 with at most 2 decimals."""
-    if type(value) is str and _PLAIN_MONEY.fullmatch(
-        value
-    ):  # "4620", "3600.5": the usual cell, checked at once
-        return Decimal(value).quantize(_CENT)
-    if value is None or (isinstance(value, str) and value.strip() == ""):
-        if required:
-            raise CellError("必填，请填写金额（元），没有请填 0")
-        return None
-    try:
-        amount = (
-            Decimal(str(value).replace(",", "").strip())
-            if not isinstance(value, float)
-            else Decimal(repr(value))
-        )
-    except (InvalidOperation, ArithmeticError):
-        raise CellError("应为金额数字（元）") from None
-    if not amount.is_finite():
-        raise CellError("应为金额数字（元）")
-    if amount < 0:
-        raise CellError("金额不能为负数")
-    if amount >= Decimal("1e12"):
-        raise CellError("金额过大，请核对单位（元）")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise CellError("金额最多保留两位小数")
-    return amount.quantize(Decimal("0.01"))
-
-
-def calendar_date(value: object) -> date | None:
-    """YYYY-MM-DD, YYYY/MM/DD or an Excel date; blank is None."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raw = text(value)
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    raise CellError("日期格式应为 YYYY-MM-DD")
-
-
-def year_month(value: object) -> str | None:
-    """YYYYMM (Excel may give a number or a date); blank is None."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, (datetime, date)):
-        return f"{value.year:04d}{value.month:02d}"
-    raw = text(value).replace("-", "").replace("/", "")
-    if len(raw) == 6 and raw.isdigit() and 1 <= int(raw[4:]) <= 12 and 1900 <= int(raw[:4]) <= 2100:
-        return raw
-    raise CellError("年月格式应为 YYYYMM，例如 202405")
 
 
 def iter_problems(problems: list[Problem]) -> Iterator[str]:

@@ -34,6 +34,7 @@ from django.utils import timezone
 from fangfan.core import audit
 from fangfan.core.crypto import encrypt_text
 from fangfan.core.errors import DomainError
+from fangfan.core.masking import mask_id
 from fangfan.core.models import AuditEvent
 from fangfan.policy.services import policy_values
 from fangfan.regions.codes import Level, level_of, parent_of
@@ -975,7 +976,7 @@ class _TownBuilder:
                 "name_initials": initials,
                 "id_number": encrypt_text(p.id18),
                 "id_index": id_index(p.id18),
-                "id_masked": f"{p.id18[:6]}********{p.id18[-4:]}",  # registry.idnumber.mask_id
+                "id_masked": mask_id(p.id18),
                 "id_last4": p.id18[-4:],
                 "birth_date": p.birth.isoformat(),
                 "sex": p.sex,

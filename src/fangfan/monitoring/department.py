@@ -29,26 +29,18 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fangfan.core import audit
+from fangfan.core.cells import CellError, bounded, calendar_date, choice, money, required, text, yes_no
 from fangfan.core.errors import DomainError, ValidationFailed
 from fangfan.core.filelimits import limits
-from fangfan.core.tabular import (
-    CellError,
-    Problem,
-    Sheet,
-    calendar_date,
-    money,
-    read_tables,
-    repeated_headers,
-    text,
-    yes_no,
-)
+from fangfan.core.masking import mask_id
+from fangfan.core.tabular import Problem, Sheet, read_tables, repeated_headers
 from fangfan.core.xlsx import write_xlsx
 from fangfan.regions.codes import code_range
 from fangfan.regions.models import Region
 from fangfan.registry.bulkdb import insert_rows
 from fangfan.registry.idnumber import DISABILITY_CATEGORIES as CARD_CATEGORIES
 from fangfan.registry.idnumber import DISABILITY_GRADES as CARD_GRADES
-from fangfan.registry.idnumber import IdNumberError, mask_id, parse_id
+from fangfan.registry.idnumber import IdNumberError, parse_id
 from fangfan.registry.models import Member
 from fangfan.registry.services import elsewhere_shown_record, id_index
 
@@ -116,38 +108,15 @@ REASON_NAME = "姓名与系统登记不一致，请核对"
 
 
 def _required(parse: Callable[[object], Any]) -> Callable[[object], Any]:
-    def check(value: object):
-        parsed = parse(value)
-        if parsed in (None, ""):
-            raise CellError("必填，不能为空")
-        return parsed
-
-    return check
+    return required(parse, reason="必填，不能为空")
 
 
 def _enum(values: Iterable[str], aliases: dict[str, str] | None = None) -> Callable[[object], str]:
-    allowed = list(values)
-    table = {v: v for v in allowed} | (aliases or {})
-
-    def parse(value: object) -> str:
-        raw = text(value).replace(" ", "")
-        if raw == "":
-            return ""
-        if raw in table:
-            return table[raw]
-        raise CellError(f"应为：{'、'.join(allowed)}")
-
-    return parse
+    return choice(values, aliases=aliases, lead="应为：", squeeze=True)
 
 
 def _text(max_length: int) -> Callable[[object], str]:
-    def parse(value: object) -> str:
-        raw = text(value)
-        if len(raw) > max_length:
-            raise CellError(f"内容过长（最多 {max_length} 字）")
-        return raw
-
-    return parse
+    return bounded(max_length, reason=f"内容过长（最多 {max_length} 字）", controls=False)
 
 
 def _money(value: object):

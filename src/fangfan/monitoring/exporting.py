@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from fangfan.core import audit
-from fangfan.core.management.commands.export import register_export
+from fangfan.core.exports import register_export
 from fangfan.core.xlsx import write_csv, write_xlsx
 from fangfan.regions.codes import code_range
 

@@ -26,12 +26,13 @@ from django.utils import timezone
 
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
+from fangfan.core.masking import mask_id
 from fangfan.policy.models import PolicyValue
 from fangfan.policy.parameters import PARAMETERS
 from fangfan.regions.codes import Level, ancestors_of, code_range, level_of
 from fangfan.regions.models import Region
 from fangfan.registry import bulkdb
-from fangfan.registry.idnumber import IdNumberError, mask_id, parse_id
+from fangfan.registry.idnumber import IdNumberError, parse_id
 from fangfan.registry.models import Household, Member
 
 from .choices import Channel, RiskType

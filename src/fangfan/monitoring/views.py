@@ -17,11 +17,10 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from fangfan.accounts.roles import Role
 from fangfan.core.errors import DomainError
+from fangfan.core.masking import mask_id, mask_phone
 from fangfan.core.permissions import requires
 from fangfan.registry.forms import WARNING_DRAFT_KEY
-from fangfan.registry.idnumber import mask_id
 from fangfan.registry.models import Household
-from fangfan.registry.selectors import mask_phone
 
 from . import selectors, services
 from .choices import Source

@@ -9,23 +9,15 @@ from datetime import date
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from fangfan.core.errors import DomainError
-from fangfan.core.jobs import job_start
 from fangfan.core.permissions import requires
-from fangfan.regions.codes import code_range
-from fangfan.regions.models import Region
-from fangfan.registry.models import Household
-from fangfan.registry.recompute import JOB_KIND, households_recompute_scope
 
-from . import selectors
+from . import hooks, selectors
 from .forms import PolicyValueForm
 from .services import policy_set
-
-# Up to this many households are recomputed within the request (a town: about a second); more run as a job.
-SYNC_RECOMPUTE_LIMIT = 10_000
 
 
 def _year(raw) -> int:
@@ -34,37 +26,6 @@ def _year(raw) -> int:
     except (TypeError, ValueError):
         return date.today().year
     return year if 2000 <= year <= 2100 else date.today().year
-
-
-def _recompute(request, region_code: str, year: int) -> None:
-    if year > date.today().year:
-        messages.info(request, f"该值自 {year} 年起执行，当前测算结果暂不变化。")
-        return
-    lo, hi = code_range(region_code)
-    # Scoped by the region policy_set has just checked against the user's jurisdiction.
-    total = Household.objects.filter(region_id__gte=lo, region_id__lt=hi).count()
-    if total <= SYNC_RECOMPUTE_LIMIT:
-        changed = households_recompute_scope(region_code=region_code, actor=request.user)
-        messages.success(
-            request, f"已按新参数重新计算 {total} 户，其中 {changed} 户的测算结果或建议分类有变化。"
-        )
-        return
-    region = Region.objects.filter(code=region_code).first()
-    job = job_start(
-        kind=JOB_KIND,
-        title=f"按新政策参数重新计算{region.name if region else region_code}农户测算结果",
-        actor=request.user,
-        params={"region_code": region_code},
-        region_code=region_code,
-    )
-    try:
-        link = reverse("core:job_detail", args=[job.pk])
-    except NoReverseMatch:
-        link = ""
-    messages.info(
-        request,
-        f"农户较多，已在后台重新计算（任务 {job.pk}）{'，可在“后台任务”中查看进度' if link else ''}。",
-    )
 
 
 @requires("policy.view")
@@ -98,7 +59,7 @@ def parameter_list(request):
                 form.add_error(None, exc.message)
             else:
                 messages.success(request, "已保存政策参数。")
-                _recompute(request, data["region"], data["year"])
+                hooks.value_saved(request, region_code=data["region"], year=data["year"])
                 return redirect(f"{reverse('policy:parameter_list')}?year={data['year']}")
     this_year = date.today().year
     context = {

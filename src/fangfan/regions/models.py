@@ -63,9 +63,3 @@ class Region(models.Model):
     @property
     def level_label(self) -> str:
         return LEVEL_LABELS[Level(self.level)]
-
-    def full_name(self) -> str:
-        """Names from the county down, e.g. 某县 东风镇 东风村 (cached per call site by the caller)."""
-        from .selectors import region_path
-
-        return " ".join(r.name for r in region_path(self.code) if r.level >= Level.COUNTY)

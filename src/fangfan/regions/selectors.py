@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .codes import ancestors_of, code_range
+from .codes import Level, ancestors_of, code_range
 from .models import Region
 
 
@@ -11,6 +11,11 @@ def region_path(code: str) -> list[Region]:
     codes = [*ancestors_of(code), code]
     found = {r.code: r for r in Region.objects.filter(code__in=codes)}
     return [found[c] for c in codes if c in found]
+
+
+def region_full_name(code: str) -> str:
+    """Names from the county down, e.g. 某县 东风镇 东风村."""
+    return " ".join(r.name for r in region_path(code) if r.level >= Level.COUNTY)
 
 
 def region_name(code: str) -> str:

@@ -8,8 +8,9 @@ from pathlib import Path
 from django.db import transaction
 
 from fangfan.core import audit
+from fangfan.core.cells import text
 from fangfan.core.errors import DomainError, ValidationFailed
-from fangfan.core.tabular import Problem, missing_headers, read_tables, repeated_headers, text
+from fangfan.core.tabular import Problem, missing_headers, read_tables, repeated_headers
 
 from .codes import RegionCodeError, level_of, parent_of, validate_code
 from .models import Region

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
-from fangfan.core.management.commands.export import register_export
+from fangfan.core.exports import register_export
+from fangfan.core.masking import mask_phone
 from fangfan.core.xlsx import workbook, write_csv
 from fangfan.regions.codes import code_range, validate_code
 from fangfan.regions.models import Region
@@ -108,15 +109,6 @@ class _PlaceNames:
             names = dict(Region.objects.filter(code__in=[village, town]).values_list("code", "name"))
             self.cache[village] = (names.get(town, ""), names.get(village, ""))
         return self.cache[village]
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678: the first three and last four digits (DOMAIN.md §8)."""
-    if not phone:
-        return ""
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
 def _yes_no(value: bool | None) -> str:

@@ -47,8 +47,6 @@ class Column:
 YES_NO = ("是", "否")
 
 # A phone number as people write it: digits, an optional leading "+", and "-" between groups (0551-12345678).
-PHONE = re.compile(r"^\+?[0-9][0-9-]{3,19}$")
-PHONE_RULE = "联系电话格式不正确（应为数字，可含“-”）"
 
 
 _NUMBER_BAD = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -64,14 +62,6 @@ def clean_household_number(raw: str) -> str:
     if _NUMBER_BAD.search(number):
         raise ValueError("户编号不能含有空格或控制字符")
     return number
-
-
-def clean_phone(raw: str) -> str:
-    """A phone with its blanks removed ("" for none); ``ValueError(PHONE_RULE)`` when it is not one."""
-    phone = re.sub(r"\s+", "", raw or "")
-    if phone and not PHONE.match(phone):
-        raise ValueError(PHONE_RULE)
-    return phone
 
 
 HOUSEHOLD_COLUMNS: list[Column] = [

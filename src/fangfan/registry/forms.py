@@ -8,6 +8,9 @@ from decimal import Decimal
 
 from django import forms
 
+from fangfan.core.cells import phone as clean_phone
+from fangfan.core.masking import mask_phone
+
 from .choices import (
     DISABILITY_CATEGORIES,
     DISABILITY_GRADES,
@@ -21,9 +24,8 @@ from .choices import (
     HouseholdType,
     HousingGrade,
 )
-from .formats import clean_household_number, clean_phone
+from .formats import clean_household_number
 from .models import ContactRecord, HelperAssignment, Household, Member
-from .selectors import mask_phone
 from .services import MEMBER_EDITABLE
 
 REQUIRED = {"required": "请填写此项"}

@@ -31,7 +31,6 @@ __all__ = [
     "check_digit",
     "convert_15_to_18",
     "is_valid_id",
-    "mask_id",
     "normalize_id",
     "parse_id",
 ]
@@ -235,17 +234,3 @@ def is_valid_id(raw: str, *, today: date | None = None) -> bool:
     except IdNumberError:
         return False
     return True
-
-
-def mask_id(id18: str) -> str:
-    """The ID number as shown by default (PIPL; DOMAIN.md §8): the first 6 and last 4 characters of the
-    18-character number, the 8 between as ``*`` — ``110105********0022``.  A 残疾人证号 keeps that shape
-    with its 2-digit suffix masked too (``110105********0022**``); a legacy 15-digit number shows
-    6 + ``*****`` + 4.  Never raises: anything too short to mask sensibly becomes all ``*``.
-    """
-    value = normalize_id(id18)
-    if len(value) == 20:
-        return mask_id(value[:18]) + "**"
-    if len(value) <= 10:
-        return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]

@@ -34,7 +34,7 @@ KINDS = (IMPORT_KIND, EXPORT_KIND)
 # their region; an export with whole ID numbers and phones only to those who may see them whole.
 job_rule(IMPORT_KIND, action="household.import")
 job_rule(EXPORT_KIND, action="household.export", needs={"household.view_id": Q(params__reveal_ids=True)})
-job_rule(RECOMPUTE_KIND, action="policy.edit")  # started by a change of policy values (policy.views)
+job_rule(RECOMPUTE_KIND, action="policy.edit")  # started by a change of policy values (policy_changes)
 PROBLEM_HEADERS = ["文件", "工作表", "行", "列", "值", "原因"]
 PROBLEMS_SHOWN = 1000
 
@@ -87,7 +87,7 @@ def read_problems(job: Job) -> list[dict]:
 
 @job_handler(IMPORT_KIND, page="transfer:job")
 def run_households_import(job: Job, progress) -> dict:
-    from .importer import households_import
+    from .importing.households import households_import
 
     params = job.params or {}
     upload = Path(job.input_file)

@@ -17,6 +17,7 @@ from django.http import QueryDict
 
 from fangfan.accounts.roles import Role
 from fangfan.core.audit_labels import ACTION_LABELS
+from fangfan.core.masking import mask_phone
 from fangfan.core.models import AuditEvent
 from fangfan.policy.selectors import plain
 from fangfan.policy.services import policy_values
@@ -542,13 +543,6 @@ def merged_into(household: Household, changes: list[CompositionChange]) -> Compo
         ),
         None,
     )
-
-
-def mask_phone(phone: str) -> str:
-    phone = (phone or "").strip()
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return f"{phone[:3]}****{phone[-4:]}"
 
 
 def merge_preview(source: Household, target: Household) -> dict:

@@ -13,16 +13,18 @@ from django.utils.crypto import salted_hmac
 
 from fangfan.accounts.roles import Role
 from fangfan.core import audit
+from fangfan.core.cells import phone as clean_phone
 from fangfan.core.crypto import blind_index
 from fangfan.core.errors import DomainError
+from fangfan.core.masking import mask_id
 from fangfan.policy.services import policy_values
 from fangfan.regions.codes import Level
 from fangfan.regions.models import Region
 
 from .choices import JOIN_REASONS, LEAVE_REASONS
 from .derive import derive, member_facts, name_initials
-from .formats import clean_household_number, clean_phone
-from .idnumber import IdNumberError, mask_id, parse_id
+from .formats import clean_household_number
+from .idnumber import IdNumberError, parse_id
 from .models import (
     INCOME_FIELDS,
     INDICATOR_FIELDS,

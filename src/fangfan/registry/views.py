@@ -20,11 +20,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fangfan.accounts.roles import Role
 from fangfan.core.errors import DomainError
+from fangfan.core.masking import mask_phone
 from fangfan.core.permissions import requires
 from fangfan.core.scoping import get_for_user_or_404
 from fangfan.policy.services import policy_values
 from fangfan.regions.codes import prefix_of
-from fangfan.regions.selectors import region_name
+from fangfan.regions.selectors import region_full_name, region_name
 
 from . import filters, history, selectors, services
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
@@ -209,7 +210,8 @@ def household_detail(request, pk: int):
         "history": selectors.household_history(household, [*active, *removed]),
         "income_lines": selectors.income_lines(household),
         "indicators": selectors.indicator_rows(household),
-        "phone_masked": selectors.mask_phone(household.phone),
+        "phone_masked": mask_phone(household.phone),
+        "region_full_name": region_full_name(household.region_id),
         "helper": helper,
         # An account moved to another place no longer sees the household (the lists still count it as covered).
         "helper_moved": helper is not None and not selectors.helper_covers(helper.helper, household),

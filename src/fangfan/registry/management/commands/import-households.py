@@ -5,7 +5,7 @@ and a non-zero exit when the file has errors; with ``-v 2`` the households it cr
 import sys
 
 from fangfan.core.commands import DomainCommand
-from fangfan.registry.importer import households_import
+from fangfan.registry.importing.households import households_import
 
 
 class Command(DomainCommand):

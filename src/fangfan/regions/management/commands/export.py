@@ -1,58 +1,19 @@
 """fangfan export KIND -o FILE [--region CODE] [--reveal-ids] [--members]: write a list (CLI.md, DATA-FORMATS §4).
 
-Kinds are not listed here: an app registers each of its exports at import time, in a module named ``exporter``,
-``exporting`` or ``exports`` (found by autodiscovery) or from its ``AppConfig.ready()``::
-
-    from fangfan.core.management.commands.export import register_export
-
-    register_export("warnings", warnings_export_region, "预警清单")
-
-The function is called with keyword arguments, and only with those its signature accepts, out of
-``actor`` (the user running the command), ``path`` (a ``Path`` ending in .xlsx or .csv), ``region_code`` (or None
-for everything), ``reveal_ids`` (bool), ``progress(done, total, message)`` and ``options`` (a dict of the other
-flags, e.g. ``{"members": True}``). It returns the number of rows written, or a Chinese sentence saying what it did.
+Kinds are registered by the apps that own them (``core.exports.register_export``); this command checks the region
+code and calls the kind's function.
 """
 
 from __future__ import annotations
 
-import inspect
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.management.base import CommandError
-from django.utils.module_loading import autodiscover_modules
 
 from fangfan.core.commands import DomainCommand
-
-
-@dataclass(frozen=True)
-class ExportKind:
-    name: str
-    function: Callable
-    description: str
-
-
-EXPORTERS: dict[str, ExportKind] = {}
-_PASSABLE = ("actor", "path", "region_code", "reveal_ids", "progress", "options")
-
-
-def register_export(name: str, function: Callable, description: str = "", **_ignored) -> None:
-    """Make ``fangfan export NAME`` call ``function`` (see the module docstring for its arguments)."""
-    EXPORTERS[name] = ExportKind(name=name, function=function, description=description)
-
-
-def discover() -> dict[str, ExportKind]:
-    autodiscover_modules("exporter", "exporting", "exports")
-    return EXPORTERS
-
-
-def run_export(kind: ExportKind, **kwargs):
-    """Call an exporter with the arguments its signature accepts."""
-    params = inspect.signature(kind.function).parameters
-    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    return kind.function(**{k: v for k, v in kwargs.items() if takes_all or k in params})
+from fangfan.core.exports import discover, run_export
+from fangfan.regions.codes import RegionCodeError, validate_code
 
 
 class Command(DomainCommand):
@@ -85,8 +46,6 @@ class Command(DomainCommand):
             raise CommandError(f"目录不存在：{path.parent}")
         region = options.get("region") or None
         if region is not None:
-            from fangfan.regions.codes import RegionCodeError, validate_code
-
             try:
                 validate_code(region)
             except RegionCodeError as exc:
