@@ -8,7 +8,7 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         # Job handlers and exporters register themselves on import; every process needs them, the task worker too.
-        from fangfan.registry.visits import after_visit
+        from fangfan.registry.hooks import after_visit
 
         from . import department_jobs, exporting, screening  # noqa: F401
 

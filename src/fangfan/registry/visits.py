@@ -4,12 +4,11 @@ own edit services (their validation, version check and audit), in the same trans
 the household is re-screened at once, so the page that answers shows what changed: the values, the suggestion
 before and after, and the warnings the change raised.
 
-Re-screening belongs to ``monitoring``, an app below this one: it registers itself here (``after_visit``) when it
-loads, so the registry never imports it."""
+Re-screening belongs to ``monitoring``, an app below this one: it registers itself (``hooks.after_visit``) when it
+loads (``registry.hooks``), so the registry never imports it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,6 +17,7 @@ from django.db import transaction
 
 from fangfan.core.errors import DomainError
 
+from .hooks import AFTER_VISIT
 from .models import INCOME_FIELDS, INDICATOR_FIELDS, ContactRecord, Household, Member
 from .services import contact_record, household_update, member_update
 
@@ -26,16 +26,6 @@ VISIT_HOUSEHOLD_FIELDS = [*INCOME_FIELDS, *INDICATOR_FIELDS]
 VISIT_MEMBER_FIELDS = ["health", "school_status", "labour_skill", "migrant_months"]
 # Under the role's right to record contacts (contact, village clerk, town station): no household.edit needed.
 VISIT_ACTION = "household.contact"
-
-# Called after a visit that changed the registry has committed: hook(household=, actor=) → the labels of the
-# warnings the change raised. ``monitoring`` registers its incremental screening here.
-_after_visit: list[Callable[..., list[str]]] = []
-
-
-def after_visit(hook: Callable[..., list[str]]) -> Callable[..., list[str]]:
-    if hook not in _after_visit:
-        _after_visit.append(hook)
-    return hook
 
 
 @dataclass
@@ -163,7 +153,7 @@ def visit_record(
     outcome = VisitOutcome(record=record, changes=changes, suggestion_before=suggestion_before)
     if changes:
         # After the commit: screening writes its own transaction and reads the registry as stored.
-        for hook in _after_visit:
+        for hook in AFTER_VISIT:
             outcome.new_warnings += hook(household=household, actor=actor)
     household.refresh_from_db()
     outcome.suggestion_after = household.get_suggestion_display()
