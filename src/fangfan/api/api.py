@@ -3,7 +3,8 @@ the same services and selectors as the pages. Two bearer doors (``auth``): depar
 ``/department/…``, personal tokens (acting as their user) for everything else; there is no session or cookie
 authentication here, so CSRF does not apply.
 
-Routers by area: ``department`` (department batches), ``households`` (households and risk points). Shared
+Routers by area: ``department`` (department batches), ``households`` (households and risk points),
+``measures`` (帮扶措施: the catalogue, measures, their progress, closing risk points). Shared
 conventions — errors, the role check, paging — are in ``common``; a new area adds its router below."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from . import common
 from .body import SafeParser
 from .department import router as department_router
 from .households import router as households_router
+from .measures import router as measures_router
 
 
 class FangfanAPI(NinjaAPI):
@@ -71,3 +73,4 @@ def throttled(request, exc):
 
 api.add_router("/department/", department_router)
 api.add_router("/households/", households_router)
+api.add_router("/", measures_router)

@@ -4,8 +4,8 @@ list (``?page=N&page_size=M`` → ``{"count": n, "results": [...]}``).
 
 401 no or bad token; 403 the user's role may not do this; 404 missing **or outside the jurisdiction** (the lookups
 go through ``for_user``, so both are the same answer); 409 the object's state does not allow it now; 422 the input
-is wrong or a rule of policy refuses it. A ``DomainError`` a service raises is a 422 unless the endpoint says
-otherwise (``Conflict`` for 409)."""
+is wrong or a rule of policy refuses it. A ``DomainError`` a service raises is a 422, its ``core.errors.Conflict``
+a 409; a ``PermissionDenied`` a service raises is a 403 with its own sentence."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Schema
 from ninja.errors import AuthenticationError, ValidationError
 
+from fangfan.core.errors import Conflict as StateConflict
 from fangfan.core.errors import DomainError
 
 MAX_PAGE_SIZE = 500
@@ -41,6 +42,8 @@ class ValidationErrorOut(Schema):
 
 # The answers every personal endpoint may give besides its own (for ``response=`` of the operations).
 ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
+# …and those of an endpoint that changes an object whose state may not allow it now.
+WRITE_ERRORS: dict[int, type[Schema]] = {**ERRORS, 409: ErrorOut}
 
 
 class ApiError(Exception):
@@ -162,7 +165,7 @@ def install(api) -> None:
 
     @api.exception_handler(PermissionDenied)
     def on_forbidden(request, exc):
-        return answer(request, 403, {"detail": "您的角色无权进行此操作"})
+        return answer(request, 403, {"detail": str(exc) or "您的角色无权进行此操作"})
 
     @api.exception_handler(Http404)
     def on_not_found(request, exc):
@@ -177,3 +180,7 @@ def install(api) -> None:
     @api.exception_handler(DomainError)
     def on_refused(request, exc: DomainError):
         return answer(request, 422, {"detail": exc.message})
+
+    @api.exception_handler(StateConflict)
+    def on_state_conflict(request, exc: StateConflict):
+        return answer(request, 409, {"detail": exc.message})

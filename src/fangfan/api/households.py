@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
+from fangfan.assistance.services import risk_register
 from fangfan.monitoring.selectors import household_by_number, household_risks
 
 from .auth import PersonalBearer
-from .common import ERRORS, ApiError, PageQuery, acting_user, label, month, page_schema, paged
+from .common import ERRORS, WRITE_ERRORS, ApiError, PageQuery, acting_user, label, month, page_schema, paged
 
 router = Router(auth=PersonalBearer(), tags=["农户"])
 VIEW = "household.view"
@@ -26,6 +27,15 @@ class RiskOut(Schema):
     deadline: date
     state: str
     description: str
+
+
+class RiskIn(Schema):
+    risk_type: str = Field(max_length=20, description="风险类型，如 因病、因学、突发严重困难（数据疑点除外）")
+    channel: str = Field(
+        max_length=20, description="来源：农户自主申报 / 基层干部排查 / 督查暗访反馈 / 市级反馈预警"
+    )
+    found_on: date
+    description: str = Field(max_length=500, description="风险情况")
 
 
 class HouseholdOut(Schema):
@@ -82,9 +92,9 @@ def household_out(household, risks) -> dict:
     }
 
 
-def _household(request: HttpRequest, household_no: str):
-    user = acting_user(request, VIEW, "查看农户档案")
-    household = household_by_number(user, household_no, VIEW)
+def _household(request: HttpRequest, household_no: str, action: str = VIEW, what: str = "查看农户档案"):
+    user = acting_user(request, action, what)
+    household = household_by_number(user, household_no, action)
     if household is None:
         raise ApiError(404, f"没有找到户编号为 {household_no[:40]} 的农户（或不在您的管辖范围内）")
     return household
@@ -112,3 +122,16 @@ def household_detail(request: HttpRequest, household_no: str):
 def household_risk_list(request: HttpRequest, household_no: str, paging: Query[PageQuery]):
     household = _household(request, household_no)
     return paged(household_risks(household), paging, risk_out)
+
+
+@router.post(
+    "/{household_no}/risks",
+    response={201: RiskOut, **WRITE_ERRORS},
+    summary="为一户直接登记风险点",
+    description="如督查暗访、市级反馈或基层干部排查发现的风险；风险类型与来源取中文名称（也接受代码），"
+    "限期消除日期按本村的政策参数计算。已注销的农户答 409。",
+)
+def household_risk_add(request: HttpRequest, household_no: str, payload: RiskIn):
+    household = _household(request, household_no, "risk.register", "登记风险点")
+    risk = risk_register(household=household, actor=request.auth, **payload.dict())
+    return Status(201, risk_out(risk))

@@ -355,6 +355,54 @@ def measure_create(
     return m
 
 
+def measure_create_or_ask_exception(
+    *,
+    household,
+    actor,
+    measure: MeasureType | str,
+    exception_reason: str = "",
+    exception_cause: str = "",
+    exception_problem: str = "",
+    **fields,
+) -> tuple[Measure | None, PolicyException | None]:
+    """``measure_create`` for a writer who says why M8's exception applies (the API's ``exception_reason``).
+
+    Only a 补贴式 measure for a 不享受政策 household without an approved exception needs one; otherwise the reason
+    is not used and the measure is created as ``measure_create`` would. When it is needed: the town station (who
+    may approve) asks for and approves the exception and creates the measure, in one transaction (three audited
+    steps); anyone else records the request (or finds the one already waiting) and gets ``(None, exception)``
+    back: the measure waits for the town station's approval. Cause and problem are required for a new request."""
+    mt = measure_type_resolve(measure)
+    reason = (exception_reason or "").strip()
+    needed = (
+        mt.kind == Kind.SUBSIDY
+        and is_not_enjoying(household)
+        and not PolicyException.objects.filter(household=household, state=ExceptionState.APPROVED).exists()
+    )
+    if not reason or not needed:
+        return measure_create(household=household, actor=actor, measure=mt, **fields), None
+    approver = _is_operator(actor) or (actor is not None and actor.can("measure.exception_approve"))
+    with transaction.atomic():
+        exc = PolicyException.objects.filter(household=household, state=ExceptionState.REQUESTED).first()
+        if exc is None:
+            if not exception_cause or not exception_problem:
+                raise ValidationFailed(
+                    M8_RULE + "申请政策例外还须说明原因类别（重大灾害 / 家庭变故）和无力解决的问题"
+                    "（吃穿不愁 / 义务教育 / 基本医疗 / 住房安全 / 饮水安全）。"
+                )
+            exc = exception_request(
+                household=household,
+                actor=actor,
+                cause=exception_cause,
+                problem=exception_problem,
+                reason=reason,
+            )
+        if not approver:
+            return None, exc
+        exception_decide(exception=exc, actor=actor, approve=True, note=reason)
+        return measure_create(household=household, actor=actor, measure=mt, exception=exc, **fields), exc
+
+
 _NEXT = {
     MeasureState.PLANNED: {MeasureState.IN_PROGRESS, MeasureState.DONE, MeasureState.FAILED},
     MeasureState.IN_PROGRESS: {MeasureState.DONE, MeasureState.FAILED},
@@ -627,6 +675,7 @@ __all__ = [
     "exception_decide",
     "exception_request",
     "measure_create",
+    "measure_create_or_ask_exception",
     "measure_evidence_add",
     "measure_progress",
     "measure_type_resolve",

@@ -158,11 +158,19 @@ def _ensure(actor, action: str, household: Household, *, outside: str = "该农�
 
 
 def household_update(
-    *, household: Household, actor, data: dict, note: str = "", seen: str | None = None
+    *,
+    household: Household,
+    actor,
+    data: dict,
+    note: str = "",
+    seen: str | None = None,
+    action: str = "household.edit",
 ) -> Household:
     """Change a household's basic information, income items or indicators; derived figures follow. ``seen``: the
-    ``edit_version`` the form was filled from (StaleEdit when the household changed since)."""
-    _ensure(actor, "household.edit", household)
+    ``edit_version`` the form was filled from (StaleEdit when the household changed since). ``action``: the role's
+    right the change comes under — ``household.contact`` for what a contact learned (``registry.visits``, which
+    passes only the fields a visit may change)."""
+    _ensure(actor, action, household)
     unknown = set(data) - set(HOUSEHOLD_EDITABLE)
     if unknown:
         raise DomainError(f"不可修改的字段：{'、'.join(sorted(unknown))}")
@@ -185,10 +193,18 @@ def household_update(
     return household
 
 
-def member_update(*, member: Member, actor, data: dict, note: str = "", seen: str | None = None) -> Member:
-    """Change a member's information; ``seen`` as for ``household_update``."""
+def member_update(
+    *,
+    member: Member,
+    actor,
+    data: dict,
+    note: str = "",
+    seen: str | None = None,
+    action: str = "household.edit",
+) -> Member:
+    """Change a member's information; ``seen`` and ``action`` as for ``household_update``."""
     household = member.household
-    _ensure(actor, "household.edit", household)
+    _ensure(actor, action, household)
     unknown = set(data) - set(MEMBER_EDITABLE)
     if unknown:
         raise DomainError(f"不可修改的字段：{'、'.join(sorted(unknown))}")

@@ -27,7 +27,7 @@ from fangfan.policy.services import policy_values
 from fangfan.regions.codes import prefix_of
 from fangfan.regions.selectors import region_full_name, region_name
 
-from . import filters, history, selectors, services
+from . import filters, history, selectors, services, visits
 from .choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
 from .exporter import contact_ledger_export as contact_ledger_export_file
 from .forms import (
@@ -43,6 +43,7 @@ from .forms import (
     MemberRemoveForm,
     MergeForm,
     SplitForm,
+    VisitChangesForm,
 )
 from .models import Household, Member
 
@@ -689,17 +690,22 @@ def helper_workload(request):
 @requires("household.contact")
 @require_http_methods(["GET", "HEAD", "POST"])
 def household_contact(request, pk: int):
-    """Record a contact with the household; a risk found goes on to the warning form (verification starts there)."""
+    """Record a contact with the household and what it changed (本次了解到的变化: applied through the edit services,
+    the household re-screened at once, the answer shows what changed); a risk found goes on to the warning form
+    (verification starts there)."""
     household = get_for_user_or_404(
         Household.objects.select_related("region"), request.user, "household.contact", pk=pk
     )
     if household.cancelled:
         raise Http404("该户已注销")
+    members = list(household.members.filter(status=Member.Status.ACTIVE).order_by("-is_head", "id"))
     form = ContactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    changes = VisitChangesForm(request.POST or None, household=household, members=members)
+    if request.method == "POST" and form.is_valid() and changes.is_valid():
         data = form.cleaned_data
+        household_changes, member_changes, seen = changes.changes()
         try:
-            services.contact_record(
+            outcome = visits.visit_record(
                 household=household,
                 actor=request.user,
                 on=data["on"],
@@ -708,7 +714,15 @@ def household_contact(request, pk: int):
                 risks=data["risks"],
                 needs=data["needs"],
                 risk_found=data["risk_found"],
+                household_changes=household_changes,
+                member_changes=member_changes,
+                seen=seen,
             )
+        except services.StaleEdit as exc:
+            form.add_error(None, exc.message)
+            household.refresh_from_db()
+            members = list(household.members.filter(status=Member.Status.ACTIVE).order_by("-is_head", "id"))
+            changes = VisitChangesForm(household=household, members=members)  # what is stored now
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -728,9 +742,21 @@ def household_contact(request, pk: int):
                         messages.success(
                             request, "联系记录已保存。请登记发现的风险，系统将派发入户核查任务。"
                         )
+                        if outcome.changes:
+                            messages.info(request, visits.summary(outcome))
                         return redirect(name, pk=household.pk)
+            if outcome.changes:
+                return render(
+                    request, "registry/visit_result.html", {"household": household, "outcome": outcome}
+                )
             return _done(request, household, "联系记录已保存。")
-    return _render_form(request, household, form, title="登记联系记录", submit_label="保存")
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "registry/household_contact.html",
+        {"household": household, "form": form, "changes": changes, "title": "登记联系记录"},
+        status=status,
+    )
 
 
 def _ledger(request):
