@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "fangfan.registry",
     "fangfan.monitoring",
     "fangfan.assistance",
+    "fangfan.workflows",
     "fangfan.reports",
     "fangfan.demo",
 ]
