@@ -319,7 +319,11 @@ def case_act(
         raise ValidationFailed("退回或驳回时请填写意见（comment）")
     today = _today()
     with transaction.atomic():
-        locked = Case.objects.select_for_update().select_related("process", "current_step").get(pk=case.pk)
+        locked = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("process", "current_step")
+            .get(pk=case.pk)
+        )
         if expected_version is not None and locked.version != expected_version:
             raise Conflict("本事项已被他人办理（或已变化），请刷新后查看当前环节再办理")
         if locked.state != CaseState.OPEN:
