@@ -3,7 +3,8 @@ the same services and selectors as the pages. Two bearer doors (``auth``): depar
 ``/department/…``, personal tokens (acting as their user) for everything else; there is no session or cookie
 authentication here, so CSRF does not apply.
 
-Routers by area: ``department`` (department batches), ``households`` (households and risk points). Shared
+Routers by area: ``department`` (department batches), ``households`` (households and risk points), ``cases``
+(the approval chains). Shared
 conventions — errors, the role check, paging — are in ``common``; a new area adds its router below."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fangfan.core.throttle import minutes
 
 from . import common
 from .body import SafeParser
+from .cases import router as cases_router
 from .department import router as department_router
 from .households import router as households_router
 
@@ -71,3 +73,4 @@ def throttled(request, exc):
 
 api.add_router("/department/", department_router)
 api.add_router("/households/", households_router)
+api.add_router("/cases", cases_router)
