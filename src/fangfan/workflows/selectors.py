@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 
+from fangfan.accounts.roles import Role
 from fangfan.monitoring.models import DepartmentRecord
 
 from .choices import CaseState
@@ -79,7 +80,11 @@ def case_view(case: Case, user, *, today: date, conditions: list[Condition]) -> 
     else:
         approved = set(case.actions.filter(action="approve").values_list("step_id", flat=True))
         status = ["done" if s.pk in approved else "todo" for s in steps]
-    rows = [{"step": s, "status": st} for s, st in zip(steps, status, strict=True)]
+    roles = dict(Role.choices)
+    rows = [
+        {"step": s, "status": st, "role": roles.get(s.role, s.role)}
+        for s, st in zip(steps, status, strict=True)
+    ]
     return {
         "steps": rows,
         "history": case_history(case),
