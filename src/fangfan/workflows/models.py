@@ -143,6 +143,13 @@ class Case(models.Model):
     def audit_label(self) -> str:
         return f"审批 {self.pk} {self.get_kind_display()}"
 
+    @property
+    def risk_type_labels(self) -> list[str]:
+        from fangfan.monitoring.choices import RiskType
+
+        labels = dict(RiskType.choices)
+        return [str(labels.get(r, r)) for r in self.risk_types]
+
 
 class CaseAction(models.Model):
     """One action on a case: who did what at which step, when, with which comment and data."""

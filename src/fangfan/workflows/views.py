@@ -38,6 +38,14 @@ FIELD_LABELS = {
 }
 
 
+def _shown(value) -> str:
+    if value is True:
+        return "同意"
+    if value is False:
+        return "不同意"
+    return str(value)
+
+
 def _case(request, pk: int):
     return get_for_user_or_404(selectors.cases_for_user(request.user), request.user, "case.view", pk=pk)
 
@@ -109,6 +117,8 @@ def _detail(request, case, *, error: str = "", conditions_error: list | None = N
     today = timezone.localdate()
     conditions = conditions_error or (services.case_conditions(case) if case.state == CaseState.OPEN else [])
     view = selectors.case_view(case, user, today=today, conditions=conditions)
+    for a in view["history"]:
+        a.data_rows = [(FIELD_LABELS.get(k, (k,))[0], _shown(v)) for k, v in (a.data or {}).items()]
     step = case.current_step
     show_records = view["acts"] and step is not None and step.name == "信息比对"
     return render(
