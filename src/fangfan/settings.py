@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "fangfan.registry",
     "fangfan.monitoring",
     "fangfan.assistance",
+    "fangfan.workflows",
     "fangfan.reports",
     "fangfan.demo",
 ]

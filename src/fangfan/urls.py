@@ -13,6 +13,7 @@ urlpatterns = [
     path("monitoring/", include("fangfan.monitoring.urls")),
     path("department/", include("fangfan.monitoring.department_urls")),
     path("assistance/", include("fangfan.assistance.urls")),
+    path("cases/", include("fangfan.workflows.urls")),
     path("report/", include("fangfan.monitoring.public_urls")),
     path("api/v1/", include("fangfan.api.urls")),
 ]

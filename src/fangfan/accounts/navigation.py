@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,9 @@ class NavItem:
     # Pages outside the entry's address that belong to it (view names): a job's page is a 后台任务 whether it
     # came from an import or an export.
     also: tuple[str, ...] = ()
+    # A count shown next to the entry (a dotted path to ``f(user) -> int``, imported when asked: accounts sits
+    # below the apps that own the counts).
+    count: str = ""
 
 
 NAV: list[NavItem] = [
@@ -29,6 +33,15 @@ NAV: list[NavItem] = [
     ),
     NavItem("待落实措施", "assistance:measure_todo", "measure.progress", "帮扶措施"),
     NavItem("措施目录", "assistance:catalogue", "catalogue.manage", "帮扶措施"),
+    NavItem(
+        "我的待办",
+        "workflows:inbox",
+        "case.act",
+        "审批",
+        also=("workflows:case_detail", "workflows:case_start", "workflows:batch"),
+        count="fangfan.workflows.selectors.waiting_count",
+    ),
+    NavItem("审批事项", "workflows:case_list", "case.view", "审批"),
     NavItem("筛查记录", "department:screening_list", "screen.run", "监测预警"),
     NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
     NavItem(
@@ -54,5 +67,8 @@ def items_for(user) -> list[dict]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue  # the page belongs to a capability not installed yet
-        items.append({"label": item.label, "url": url, "group": item.group, "also": item.also})
+        count = import_string(item.count)(user) if item.count else None
+        items.append(
+            {"label": item.label, "url": url, "group": item.group, "also": item.also, "count": count}
+        )
     return items

@@ -154,6 +154,21 @@ for _role in (
 ):
     ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | {TOKEN_ACTION}
 
+# Approval chains (issue 19, ``workflows``): ``case.view`` reads the cases of the jurisdiction, ``case.start`` starts
+# one (the role of a process's first step: the village clerk, or the town station for 边缘户/突发户 elimination),
+# ``case.act`` acts on a step — which step is the process's data (``workflows.Step.role``): the reading roles
+# (town leader, county, province) act only on their own steps.
+_CASE_ACTIONS = {
+    Role.VILLAGE_CLERK: {"case.view", "case.start", "case.act"},
+    Role.HELPER: {"case.view"},
+    Role.TOWN_STATION: {"case.view", "case.start", "case.act"},
+    Role.TOWN_LEADER: {"case.view", "case.act"},
+    Role.COUNTY_REVIEW: {"case.view", "case.act"},
+    Role.PROVINCE_RECORD: {"case.view", "case.act"},
+}
+for _role, _actions in _CASE_ACTIONS.items():
+    ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | _actions
+
 ALL_ACTIONS = frozenset().union(*ROLE_ACTIONS.values())
 
 

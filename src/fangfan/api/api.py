@@ -4,7 +4,8 @@ the same services and selectors as the pages. Two bearer doors (``auth``): depar
 authentication here, so CSRF does not apply.
 
 Routers by area: ``department`` (department batches), ``households`` (households and risk points),
-``measures`` (帮扶措施: the catalogue, measures, their progress, closing risk points). Shared
+``measures`` (帮扶措施: the catalogue, measures, their progress, closing risk points), ``cases`` (the approval
+chains). Shared
 conventions — errors, the role check, paging — are in ``common``; a new area adds its router below."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fangfan.core.throttle import minutes
 
 from . import common
 from .body import SafeParser
+from .cases import router as cases_router
 from .department import router as department_router
 from .households import router as households_router
 from .measures import router as measures_router
@@ -74,3 +76,4 @@ def throttled(request, exc):
 api.add_router("/department/", department_router)
 api.add_router("/households/", households_router)
 api.add_router("/", measures_router)
+api.add_router("/cases", cases_router)

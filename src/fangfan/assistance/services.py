@@ -527,15 +527,26 @@ def evidence_path(evidence: MeasureEvidence) -> Path:
 
 
 def risk_register(
-    *, household, actor, risk_type: str, channel: str, found_on: date, description: str
+    *,
+    household,
+    actor,
+    risk_type: str,
+    channel: str,
+    found_on: date,
+    description: str,
+    decided: bool = False,
 ) -> RiskPoint:
     """Register a risk point directly (found by an inspection 督查暗访, fed back by the city, reported or found by
-    a cadre: M3, M5), to be removed within the village's ``risk_deadline_days`` (限期消除)."""
-    _ensure(actor, "risk.register", household.region_id, "您的角色不能登记风险点")
+    a cadre: M3, M5), to be removed within the village's ``risk_deadline_days`` (限期消除). ``decided``: the risk
+    types of an identification decided through its approval chain (``workflows``), which has checked the actor
+    itself (the county reviewer who decides holds no ``risk.register``) and may name any channel."""
+    if not decided:
+        _ensure(actor, "risk.register", household.region_id, "您的角色不能登记风险点")
     if household.cancelled:
         raise Conflict("该户已注销，不能登记风险点")
     risk_type = _choice([c for c in RiskType.choices if c[0] != RiskType.DOUBT], risk_type, "风险类型")
-    channel = _choice([c for c in Channel.choices if c[0] in REGISTER_CHANNELS], channel, "来源")
+    allowed = Channel.values if decided else REGISTER_CHANNELS
+    channel = _choice([c for c in Channel.choices if c[0] in allowed], channel, "来源")
     description = (description or "").strip()
     if not description:
         raise ValidationFailed("请说明风险情况")

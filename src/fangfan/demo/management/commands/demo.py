@@ -88,6 +88,13 @@ class Command(DomainCommand):
         )
         self.history(seed=seed, options=options)
         self.early_warning(seed=seed, options=options)
+        self.cases(seed=seed)
+
+    def cases(self, *, seed: int) -> None:
+        """Approval cases at several steps of every process: each acting role's 我的待办 has work."""
+        from fangfan.demo.workflows import demo_workflows
+
+        self.stdout.write(demo_workflows(seed=seed))
 
     def history(self, *, seed: int, options) -> None:
         """Six months of each household's figures: the income line on its page, the trend rule's previous month."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WorkflowsConfig(AppConfig):
+    name = "fangfan.workflows"
+    label = "workflows"
+    verbose_name = "审批流程"
