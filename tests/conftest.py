@@ -30,6 +30,15 @@ def _audit_anchor_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing_for_monitoring(request):
+    """Monitoring tests create a dozen users per test: hash their passwords cheaply (Argon2 costs ~0.3 s each).
+    Kept here rather than in a ``tests/monitoring/conftest.py``: a second module named ``conftest`` could be the
+    one that ``from conftest import …`` found, depending on the order pytest imported them."""
+    if "monitoring" in request.node.path.parts:
+        request.getfixturevalue("settings").PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def audit_anchor_file(_audit_anchor_dir, settings) -> Path:
     """Each test anchors the audit chain in a file of its own: the table is rolled back or flushed after every test,
     and an anchor left by an earlier test would be ahead of it (``core.anchor``)."""
