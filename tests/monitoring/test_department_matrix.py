@@ -67,7 +67,7 @@ def test_接口操作也声明了访问方式():
 # --- security issue 16, point 4: completing a verification visit ------------------------------------------------
 
 # Written out per role, not derived from ROLE_ACTIONS: "done" — the visit is recorded; "refused" — the task opens
-# read-only and the post changes nothing; 404 / 403 as the door answers. 镇领导小组 and 市县审核 had closed visits
+# read-only and the post is refused (403, issue 17) and changes nothing; 404 / 403 as the door answers. 镇领导小组 and 市县审核 had closed visits
 # (every warning excluded) with their review right.
 VISIT_EXPECTED = {
     "village_clerk": "done",
@@ -108,7 +108,7 @@ def test_完成入户核查的权限矩阵(client, users):
         elif expected == "refused":
             page = client.get(url)
             ok = (
-                status == 302 and state == "open" and page.status_code == 200 and page.context["form"] is None
+                status == 403 and state == "open" and page.status_code == 200 and page.context["form"] is None
             )
         else:
             ok = status == expected and state == "open"
