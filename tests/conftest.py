@@ -35,7 +35,9 @@ def _fast_password_hashing_for_monitoring(request):
     Kept here rather than in a ``tests/monitoring/conftest.py``: a second module named ``conftest`` could be the
     one that ``from conftest import …`` found, depending on the order pytest imported them."""
     if "monitoring" in request.node.path.parts:
-        request.getfixturevalue("settings").PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        request.getfixturevalue("settings").PASSWORD_HASHERS = [
+            "django.contrib.auth.hashers.MD5PasswordHasher"
+        ]
 
 
 @pytest.fixture(autouse=True)

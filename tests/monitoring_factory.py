@@ -11,11 +11,12 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime
 
-from conftest import VILLAGE
+from conftest import TOWN, VILLAGE
 from django.utils import timezone
 from registry_factory import make_household
 
-from fangfan.monitoring.models import Clue, EarlyWarning
+from fangfan.core.models import Job
+from fangfan.monitoring.models import Clue, DepartmentBatch, DepartmentToken, EarlyWarning
 
 _serial = itertools.count(1)
 
@@ -98,4 +99,46 @@ MATRIX_OBJECT_URLS = {
     "monitoring:warning_report": matrix_household,
     "monitoring:warning_feedback": matrix_household,
     "monitoring:clue_detail": matrix_clue,
+}
+
+
+# --- the department-data pages (tests/monitoring/test_department_matrix.py, tests/core/test_permission_matrix.py) --
+
+
+def matrix_batch(users) -> tuple[dict, str]:
+    batch = DepartmentBatch.objects.create(
+        source="medical", file_name="医保.csv", region_id=TOWN, uploaded_by=users["department"]
+    )
+    return {"pk": batch.pk}, TOWN
+
+
+def matrix_token(users) -> tuple[dict, str]:
+    token = DepartmentToken.objects.create(
+        name="医保系统",
+        source="medical",
+        region_id=TOWN,
+        token_hash=f"{next(_serial):064d}",
+        created_by=users["town_station"],
+    )
+    return {"pk": token.pk}, TOWN
+
+
+def matrix_department_job(users) -> tuple[dict, str]:
+    job = Job.objects.create(
+        kind="department_import",
+        title="导入医保数据：医保.csv",
+        state=Job.State.DONE,
+        params={"source": "medical"},
+        region_code=TOWN,
+        created_by=users["department"],
+        result={"source": "medical", "rows": 1, "matched": 1, "unmatched": 0, "name_mismatches": 0},
+    )
+    return {"pk": job.pk}, TOWN
+
+
+DEPARTMENT_OBJECT_URLS = {
+    "department:batch_job": matrix_department_job,
+    "department:batch_detail": matrix_batch,
+    "department:batch_unmatched": matrix_batch,
+    "department:token_revoke": matrix_token,
 }

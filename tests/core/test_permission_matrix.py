@@ -1,10 +1,12 @@
-"""The permission matrix: every named URL of the project, for every role and a neighbouring town's users.
+"""The permission matrix: every named URL of the project, GET and POST, for every role and a neighbouring town's users.
 
-Expected answers come from the permission each view declares (``@requires``/``@public``), ``ROLE_ACTIONS`` and the
-jurisdiction door. A URL with parameters is opened on a real object when ``OBJECT_URLS`` has a factory for it:
-then a user outside the object's jurisdiction must get 404. A parameterised URL without a factory is still probed
-with an id that does not exist: a role without the permission must get 403, one with it 404. Add a factory when
-you add an object URL, so that the jurisdiction is checked too.
+Expected answers come from ``tests/permission_table.py``, written by hand from ``docs/roles.md`` — never from
+``ROLE_ACTIONS``, which is what is being tested (issue 17: a matrix derived from the role table could not catch the
+wrong grants a security test found). What "allowed" and "refused" mean for GET and POST is said at the top of that
+table. A URL with parameters is opened on a real object when ``OBJECT_URLS`` has a factory for it: a user outside
+the object's region then gets 404 (never 403, which would confirm it exists). A parameterised URL without a factory
+is probed with an id that does not exist: a refused role gets 403, an allowed one 404. Add a factory when you add
+an object URL, so that the jurisdiction is checked too.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from assistance_factory import MATRIX_OBJECT_URLS as ASSISTANCE_OBJECT_URLS
 from conftest import NEIGHBOUR_TOWN, TOWN, VILLAGE
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
-from monitoring_factory import MATRIX_OBJECT_URLS
+from monitoring_factory import DEPARTMENT_OBJECT_URLS, MATRIX_OBJECT_URLS
+from permission_table import PERMISSION_TABLE, SEEN_BY
 
 from fangfan import urls as project_urls
 from fangfan.core.models import Job
 from fangfan.core.permissions import PUBLIC, SIGNED_IN, declared_permission
-from fangfan.core.selectors import jobs_for_user
 
-# A signed-in role with the permission gets one of these from a GET (405: the URL answers only POST).
-ALLOWED = {200, 302, 405}
+# What an allowed role gets (tests/permission_table.py): GET 405 — the URL takes only POST; POST with an empty
+# body: the form again with its errors (200), done or sent back with a message (302, 303 for the list's filters),
+# input refused (400), or 405 — the URL takes only GET.
+ALLOWED = {"GET": {200, 302, 405}, "POST": {200, 302, 303, 400, 405}}
 MISSING_ID = 987654321
 
 # --- a test-only urlconf for the "undeclared view is closed" test --------------------------------------------
@@ -63,12 +67,12 @@ def parameter_names(pattern: URLPattern) -> set[str]:
 
 @dataclass
 class Target:
-    """The real object behind an object URL: reverse() kwargs, its region, and who may see it (default: every
-    user whose jurisdiction contains the region)."""
+    """The real object behind an object URL: reverse() kwargs, its region, and — when it is narrower than its
+    region — the key of ``permission_table.SEEN_BY`` naming the roles that see it."""
 
     kwargs: dict
     region: str
-    visible: Callable | None = None
+    seen_by: str = ""
 
 
 def _job(users) -> Target:
@@ -79,11 +83,7 @@ def _job(users) -> Target:
         created_by=users["town_station"],
         state="running",
     )
-    return Target({"pk": job.pk}, VILLAGE, lambda u, perm: jobs_for_user(u, perm).filter(pk=job.pk).exists())
-
-
-def _jobs_visible(job):
-    return lambda u, perm: jobs_for_user(u).filter(pk=job.pk).exists()
+    return Target({"pk": job.pk}, VILLAGE, "screening job")
 
 
 def _export_job(users) -> Target:
@@ -92,7 +92,7 @@ def _export_job(users) -> Target:
     from job_factory import town_export_with_ids
 
     job = town_export_with_ids(users, settings.MEDIA_ROOT)
-    return Target({"pk": job.pk}, TOWN, _jobs_visible(job))
+    return Target({"pk": job.pk}, TOWN, "export with whole IDs")
 
 
 def _import_job(users) -> Target:
@@ -100,7 +100,7 @@ def _import_job(users) -> Target:
     from job_factory import village_import_failed
 
     job = village_import_failed(users)
-    return Target({"pk": job.pk}, VILLAGE, _jobs_visible(job))
+    return Target({"pk": job.pk}, VILLAGE, "household import job")
 
 
 @pytest.fixture(autouse=True)
@@ -112,10 +112,7 @@ def media(settings, tmp_path):
 
 
 def _user(users) -> Target:
-    from fangfan.accounts.models import User
-
-    pk = users["village_clerk"].pk
-    return Target({"pk": pk}, VILLAGE, lambda u, perm: User.objects.for_user(u, perm).filter(pk=pk).exists())
+    return Target({"pk": users["village_clerk"].pk}, VILLAGE)
 
 
 _numbers = itertools.count(9000)
@@ -124,18 +121,14 @@ _numbers = itertools.count(9000)
 def _household(users, *, member_key: str | None = None, member_as_pk: bool = False) -> Target:
     from registry_factory import make_household
 
-    from fangfan.registry.models import Household
-
-    household = make_household(f"341523104201{next(_numbers):04d}", VILLAGE)
+    household = make_household(f"341523104201{next(_numbers):04d}", VILLAGE, phone="13900001111")
     member = household.members.first()
+    member.phone = "13900002222"  # the phones exist, so that seeing one whole is possible
+    member.save(update_fields=["phone"])
     kwargs = {"pk": member.pk} if member_as_pk else {"pk": household.pk}
     if member_key:
         kwargs[member_key] = member.pk
-
-    def visible(u, perm):
-        return Household.objects.for_user(u, perm).filter(pk=household.pk).exists()
-
-    return Target(kwargs, VILLAGE, visible)
+    return Target(kwargs, VILLAGE)
 
 
 # URL name → factory(users) returning the Target. Add one for every URL that names an object.
@@ -160,14 +153,20 @@ OBJECT_URLS: dict[str, Callable[..., Target]] = {
     "registry:household_reveal_phone": _household,
     "registry:member_reveal_phone": lambda users: _household(users, member_as_pk=True),
 }
-# Monitoring's factories give (kwargs, region code); who sees the object follows from the region (and, for a
-# department user, from the model's own narrowing, checked in the monitoring tests).
+# Monitoring's factories give (kwargs, region code); who sees the object follows from the region (a department
+# user sees the warning and task of its own data: the factories' hits are 医保, the fixtures' department is 医保).
 OBJECT_URLS.update(
     {name: (lambda users, f=factory: Target(*f(users))) for name, factory in MATRIX_OBJECT_URLS.items()}
 )
 # 帮扶措施's factories also say who sees the object (a department user: its department's measures only).
 OBJECT_URLS.update(
     {name: (lambda users, f=factory: Target(*f(users))) for name, factory in ASSISTANCE_OBJECT_URLS.items()}
+)
+OBJECT_URLS.update(
+    {name: (lambda users, f=factory: Target(*f(users))) for name, factory in DEPARTMENT_OBJECT_URLS.items()}
+)
+OBJECT_URLS["department:batch_job"] = lambda users: Target(
+    *DEPARTMENT_OBJECT_URLS["department:batch_job"](users), "department import job"
 )
 
 
@@ -183,6 +182,13 @@ class Route:
     perm: str | None
     target: Target | None = None
     probe: bool = False  # parameterised URL without a factory, opened with an id that does not exist
+
+    def fresh(self, users) -> Route:
+        """The same URL on a new object: a POST may change or remove the one the other roles are asked about."""
+        if self.target is None:
+            return self
+        target = OBJECT_URLS[self.name](users)
+        return Route(self.name, reverse(self.name, kwargs=target.kwargs), self.perm, target)
 
 
 def _missing_kwargs(pattern: URLPattern) -> dict:
@@ -208,25 +214,22 @@ def _routes(users) -> list[Route]:
     return routes
 
 
-def _expected(user, route: Route):
-    """The set of acceptable status codes for this user on this route."""
-    if route.perm == PUBLIC:
-        return None  # anything below 400, or 405
-    if route.perm == SIGNED_IN:
-        return ALLOWED  # every signed-in user (their own password)
-    if route.perm.startswith("__"):
-        return {401, 403}  # another door (e.g. the API's bearer tokens): a signed-in session is not enough
-    if not user.can(route.perm):
+NOT_THERE = {404}
+
+
+def _expected(user, route: Route, method: str) -> set[int]:
+    """The answers ``user`` may get, from ``tests/permission_table.py`` and the object's region only."""
+    if user.role not in PERMISSION_TABLE[route.name].allowed(method):
         return {403}
     if route.probe:
-        return {404}
-    if route.target is not None:
-        target = route.target
-        visible = target.visible(user, route.perm) if target.visible else _in_range(user, target.region)
-        # the door may narrow further, never widen: nothing outside the jurisdiction is ever visible
-        assert not visible or _in_range(user, target.region), f"{route.name}: {user} sees outside its region"
-        return ALLOWED if visible else {404}
-    return ALLOWED
+        return NOT_THERE
+    target = route.target
+    if target is not None:
+        if not _in_range(user, target.region):
+            return NOT_THERE
+        if target.seen_by and user.role not in SEEN_BY[target.seen_by]:
+            return NOT_THERE
+    return ALLOWED[method]
 
 
 def test_every_view_declares_a_permission():
@@ -234,27 +237,64 @@ def test_every_view_declares_a_permission():
     assert undeclared == []
 
 
-@pytest.mark.django_db
-def test_permission_matrix_every_url_every_role(client, users):
+def test_every_named_url_is_in_the_permission_table():
+    names = {name for name, _pattern in iter_named_patterns()}
+    missing = sorted(names - PERMISSION_TABLE.keys())
+    assert not missing, (
+        f"这些地址没有写进权限表：{missing}。Add a row per URL to tests/permission_table.py — which roles may GET "
+        "and POST it — written from docs/roles.md (add the capability to docs/roles.md first if it is new), and "
+        "an object factory to OBJECT_URLS in tests/core/test_permission_matrix.py if the URL names an object."
+    )
+    stale = sorted(PERMISSION_TABLE.keys() - names)
+    assert not stale, f"tests/permission_table.py has rows for URLs that no longer exist: {stale}"
+
+
+def _ask(client, method: str, url: str) -> int:
+    return (client.post(url, {}) if method == "POST" else client.get(url)).status_code
+
+
+def _walk(client, users, method: str) -> list[str]:
     routes = _routes(users)
-    assert len(routes) >= 10
-    assert {r.name for r in routes} >= {"accounts:user_edit", "core:job_detail", "core:audit_list"}
+    assert {r.name for r in routes} >= {"accounts:user_edit", "core:job_detail", "registry:household_edit"}
     failures = []
     for who, user in users.items():
         client.force_login(user)
         for route in routes:
-            status = client.get(route.url).status_code
-            expected = _expected(user, route)
-            if status == 405 and expected == {404}:
-                # a POST-only URL: an empty POST from outside the jurisdiction must not find the object either
-                status = client.post(route.url, {}).status_code
-            ok = (status < 400 or status == 405) if expected is None else status in expected
-            if not ok:
+            expected = _expected(user, route, method)
+            if method == "POST" and expected == ALLOWED["POST"]:
+                route = route.fresh(users)  # noqa: PLW2901 - the POST may change the shared object
+            status = _ask(client, method, route.url)
+            if status == 405 and expected == NOT_THERE:
+                # The URL does not take this method and says so before looking the object up (which tells
+                # nothing): the object must not be found by the method it does take either.
+                other = "GET" if method == "POST" else "POST"
+                status = _ask(client, other, route.url)
+                method_asked = other
+            else:
+                method_asked = method
+            if route.name == "accounts:logout":
+                client.force_login(user)
+            if status not in expected:
                 failures.append(
-                    f"{who} GET {route.name} ({route.url}) → {status}, expected {expected or '<400'}"
+                    f"{who} {method_asked} {route.name} ({route.url}) → {status}, expected {sorted(expected)}"
                 )
         client.logout()
-    assert failures == []
+    return failures
+
+
+@pytest.mark.django_db
+def test_permission_matrix_get(client, users):
+    """Every named URL × every role (and a neighbouring town's station and clerk), GET, against the table."""
+    failures = _walk(client, users, "GET")
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_permission_matrix_post(client, users):
+    """The same with an empty POST: a refused role gets 403 before anything is looked at or validated; an allowed
+    one has its (empty) input refused, never the act; outside the region, 404."""
+    failures = _walk(client, users, "POST")
+    assert failures == [], "\n".join(failures)
 
 
 @pytest.mark.django_db
@@ -323,7 +363,7 @@ JOBS_EXPECTED = {
     "department": (404, 404),  # no household data at all
     "county_review": (404, 404),  # no whole IDs; imports nothing
     "province_record": (404, 404),
-    "sys_admin": (404, 404),  # 三员分立: the administrators never see households
+    "sys_admin": (403, 403),  # 三员分立: the administrators never see households; no job pages (issue 17)
     "sec_admin": (403, 403),
     "audit_admin": (403, 403),
     "neighbour_station": (404, 404),

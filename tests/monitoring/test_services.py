@@ -527,10 +527,11 @@ def test_manual_report_is_checked(users):
             risk_type="illness",
             description="x",
         )
-    with pytest.raises(DomainError, match="无权"):
-        services.warning_report(
-            household=hh, actor=users["department"], channel="cadre", risk_type="illness", description="x"
-        )
+    for reader in ("department", "town_leader", "county_review"):  # issue 17: reading roles record no warning
+        with pytest.raises(DomainError, match="无权"):
+            services.warning_report(
+                household=hh, actor=users[reader], channel="inspection", risk_type="illness", description="x"
+            )
     assert not EarlyWarning.objects.filter(household=hh).exists()
 
 
@@ -546,8 +547,11 @@ def test_clue_link_and_close(users):
     )
     assert clue.state == "new" and clue.warning is None
     hh = household()
-    with pytest.raises(DomainError, match="乡镇扶贫工作站"):
-        services.clue_link(clue=clue, household=hh, actor=users["village_clerk"])
+    for reader in ("village_clerk", "town_leader", "county_review"):  # issue 17: reading roles handle no clue
+        with pytest.raises(DomainError, match="乡镇扶贫工作站"):
+            services.clue_link(clue=clue, household=hh, actor=users[reader])
+        with pytest.raises(DomainError, match="乡镇扶贫工作站"):
+            services.clue_close(clue=clue, actor=users[reader], reason="不属实")
     with pytest.raises(DomainError, match="管辖"):
         services.clue_link(clue=clue, household=hh, actor=users["neighbour_station"])
     w = services.clue_link(clue=clue, household=hh, actor=station, risk_type="illness")

@@ -318,6 +318,36 @@ def test_town_links_a_clue_to_a_household(client, users):
     assert clue.state == "linked" and clue.warning.risk_type == "schooling"
 
 
+@pytest.mark.parametrize("who", ["town_leader", "county_review"])
+def test_a_reading_role_reads_a_clue_but_neither_links_nor_closes_it(client, users, who):
+    """Issue 17 (docs/roles.md): ``warning.review`` let the town leader and the county link a clue to a household —
+    raising a warning and a visit — or close it. They read it; the town station handles it."""
+    clue = Clue.objects.create(channel="self_report", region_code=VILLAGE, name="某", description="困难")
+    hh = household()
+    client.force_login(users[who])
+    url = reverse("monitoring:clue_detail", args=[clue.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "关联并生成预警" not in page.content.decode()
+    assert client.post(url, {"form": "close", "reason": "不属实"}).status_code == 403
+    assert client.post(url, {"form": "link", "household_number": hh.number}).status_code == 403
+    clue.refresh_from_db()
+    assert clue.state == "new" and not EarlyWarning.objects.filter(household=hh).exists()
+
+
+@pytest.mark.parametrize("who", ["town_leader", "county_review"])
+def test_a_reading_role_records_no_feedback_warning(client, users, who):
+    """Issue 17: the feedback form (督查暗访反馈, 市级反馈预警) was open to ``warning.review``; it is the town station's."""
+    hh = household()
+    client.force_login(users[who])
+    url = reverse("monitoring:warning_feedback", args=[hh.pk])
+    assert client.get(url).status_code == 403
+    data = {"channel": "inspection", "risk_type": "housing", "description": "暗访发现住房漏雨"}
+    assert client.post(url, data).status_code == 403
+    assert not EarlyWarning.objects.filter(household=hh).exists()
+    detail = client.get(reverse("registry:household_detail", args=[hh.pk])).content.decode()
+    assert url not in detail
+
+
 def test_town_closes_a_clue_with_a_reason(client, users):
     clue = Clue.objects.create(channel="self_report", region_code=VILLAGE, name="某", description="困难")
     client.force_login(users["town_station"])

@@ -167,6 +167,19 @@ def test_登记联系页面_发现风险后转到登记预警(client, homes, use
     assert client.get(url).status_code == 404
 
 
+def test_镇工作站发现风险后转到反馈预警表单(client, homes, users):
+    """The town station records no village warning (warning.verify); its form is the feedback one
+    (``warning.feedback``, docs/roles.md)."""
+    client.force_login(users["town_station"])
+    home = homes["marginal"]
+    risky = client.post(
+        reverse("registry:household_contact", args=[home.pk]),
+        {"on": date.today().isoformat(), "way": "visit", "risks": "户主摔伤，无法务工", "risk_found": "on"},
+    )
+    assert risky["Location"] == reverse("monitoring:warning_feedback", args=[home.pk])
+    assert client.get(risky["Location"]).status_code == 200
+
+
 def test_发现风险后的预警表单带上已填写的风险隐患(client, homes, users):
     """The warning form opens with the 风险隐患 text typed at the contact (kept in the session, not the address);
     another household's form does not get it, and saving the warning uses it up."""

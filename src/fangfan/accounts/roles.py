@@ -45,6 +45,7 @@ _READ_HOUSEHOLDS = {"region.view", "household.view", "dashboard.view", "warning.
 # ``warning.visit``: completing a verification visit (入户核查: confirm or exclude each warning of a household) —
 # the village's work (clerk, helper) and the town station's, never a reviewing role's (town leader, county:
 # ``warning.review`` does not complete one). ``warning.verify`` is the village's inbox and its warning form.
+# ``warning.review`` reads (the overdue lists, the clues); a reviewing role acts only in the approval chains.
 _TOWN_WORK = _READ_HOUSEHOLDS | {
     "household.edit",
     "household.import",
@@ -92,6 +93,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         # a village's request), registers risks found by inspections.
         | {"measure.view", "measure.edit", "measure.progress", "measure.exception_request"}
         | {"measure.exception_approve", "risk.register", "risk.close", "risk.confirm_close"}
+        # Reading clues and what is late is ``warning.review`` (the town leader and the county read them too);
+        # acting on them is the station's alone (docs/roles.md): linking a clue to a household or closing it, and
+        # recording the warnings fed back from above (督查暗访反馈, 市级反馈预警: plan 二(三)).
+        | {"clue.handle", "warning.feedback"}
     ),
     Role.TOWN_LEADER: frozenset(
         _READ_HOUSEHOLDS
@@ -116,7 +121,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         # 帮扶措施: read only.
         | {"measure.view"}
     ),
-    Role.SYS_ADMIN: frozenset({"region.view", "region.manage", "user.manage", "job.view"}),
+    # No job pages: no kind of job is the system administrator's (docs/roles.md).
+    Role.SYS_ADMIN: frozenset({"region.view", "region.manage", "user.manage"}),
     # Password resets are the security administrator's (never of their own or another security administrator's
     # account); the person must change the password at the next sign-in.
     Role.SEC_ADMIN: frozenset({"region.view", "security.manage", "user.unlock", "user.reset_password"}),

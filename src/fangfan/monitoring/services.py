@@ -50,6 +50,8 @@ DEADLINE_KEYS = ("verify_days", "decide_days", "risk_deadline_days")
 # Rows per INSERT when staging many household ids (SQLite allows 32 766 parameters per statement).
 _CHUNK = 2000
 VISIT = "warning.visit"  # completing a verification visit (accounts.roles)
+CLUE_HANDLE = "clue.handle"  # linking a clue to a household or closing it: the town station's (docs/roles.md)
+FEEDBACK = "warning.feedback"  # recording a warning fed back from above (督查暗访反馈, 市级反馈预警)
 
 
 # --- permissions and jurisdiction ----------------------------------------------------------------------------
@@ -537,7 +539,7 @@ def warning_report(
 ) -> EarlyWarning:
     """Record a warning a person raised for a household — 农户自主申报 (a clerk fills it in for the farmer),
     基层干部排查, 督查暗访反馈 or 市级反馈预警 — and bundle it into the household's verification task."""
-    _ensure_can(actor, "warning.verify", "warning.review", message="您的角色无权登记预警")
+    _ensure_can(actor, "warning.verify", FEEDBACK, message="您的角色无权登记预警")
     _ensure_in_jurisdiction(actor, household.region_id)
     if channel not in MANUAL_CHANNELS:
         raise DomainError("预警来源应为：农户自主申报、基层干部排查、督查暗访反馈或市级反馈预警")
@@ -640,7 +642,7 @@ def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: s
 
 
 def _open_clue(clue: Clue, actor) -> Clue:
-    _ensure_can(actor, "warning.review", message="只有乡镇扶贫工作站可以处理线索")
+    _ensure_can(actor, CLUE_HANDLE, message="只有乡镇扶贫工作站可以处理线索")
     _ensure_in_jurisdiction(actor, clue.region_code, "该线索不在您的管辖范围内")
     clue = Clue.objects.select_for_update().get(pk=clue.pk)
     if clue.state != Clue.State.NEW:

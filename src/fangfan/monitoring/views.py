@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -244,7 +245,9 @@ def task_detail(request, pk: int):
                 )
                 return redirect("monitoring:task_detail", pk=task.pk)
     elif request.method == "POST":
-        messages.error(request, "该任务已完成核查，或您的角色无权核查。")
+        if not user.can(services.VISIT):
+            raise PermissionDenied(services.VISIT)  # a reading role: refused like every other act (403)
+        messages.error(request, "该任务已完成核查。")
         return redirect("monitoring:task_detail", pk=task.pk)
     context = _roles(request, "tasks")
     context.update(
@@ -321,8 +324,12 @@ def clue_list(request):
 @requires("warning.review")
 @require_http_methods(["GET", "HEAD", "POST"])
 def clue_detail(request, pk: int):
-    """A clue: who reported what (ID masked); link it to a household (a warning follows) or close it."""
+    """A clue: who reported what (ID masked); the town station links it to a household (a warning follows) or
+    closes it; the town leader and the county read it."""
     user = request.user
+    can_handle = user.can(services.CLUE_HANDLE)
+    if request.method == "POST" and not can_handle:
+        raise PermissionDenied(services.CLUE_HANDLE)
     clue = selectors.clues_for_user(user).select_related("household", "warning").filter(pk=pk).first()
     if clue is None:
         raise Http404
@@ -369,6 +376,7 @@ def clue_detail(request, pk: int):
             "link_form": link_form,
             "close_form": close_form,
             "candidates": candidates,
+            "can_handle": can_handle,
         }
     )
     return render(request, "monitoring/clue_detail.html", context)
@@ -429,8 +437,9 @@ def warning_report(request, pk: int):
     return _report(request, pk)
 
 
-@requires("warning.review")
+@requires(services.FEEDBACK)
 @require_http_methods(["GET", "HEAD", "POST"])
 def warning_feedback(request, pk: int):
-    """The same form for the town station and the county (督查暗访反馈, 市级反馈预警 come in at their level)."""
+    """The same form for the town station: 督查暗访反馈 and 市级反馈预警 come to the town, which records and verifies
+    them (plan 二(三)); the town leader and the county read, they record no warning."""
     return _report(request, pk)

@@ -736,7 +736,7 @@ def household_contact(request, pk: int):
                 }
                 for action, name in (
                     ("warning.verify", "monitoring:warning_report"),
-                    ("warning.review", "monitoring:warning_feedback"),
+                    ("warning.feedback", "monitoring:warning_feedback"),
                 ):
                     if request.user.can(action):
                         messages.success(

@@ -1,0 +1,184 @@
+"""Who may open each named URL, by method: written by hand from ``docs/roles.md``, never from ``ROLE_ACTIONS``.
+
+``test_permission_matrix`` walks every named URL × GET/POST × every role of the fixtures (and a neighbouring town's
+station and clerk) and compares the answer with this table. A new URL without a row fails
+``test_every_named_url_is_in_the_permission_table``: add its row here, from ``docs/roles.md`` (add the capability
+there first if it is new).
+
+What the answers mean (``test_permission_matrix`` checks exactly this):
+
+- a role **in** the set is *allowed*: GET answers 200 or 302 (or 405 when the URL takes only POST); POST — with an
+  empty body — answers 200 (the form again, with its errors), 302 (done, or sent back with a message), 400 (input
+  refused) or 405 (the URL takes only GET). Never 401/403, and 404 only when the object lies outside the user's
+  region (or is narrower still: ``SEEN_BY`` below).
+- a role **not in** the set is *refused*: 403, whatever the object (the role door answers before the object is
+  looked up, so a 403 says nothing about whether it exists).
+- ``ANYONE``: public pages, also without signing in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VILLAGE_CLERK = "village_clerk"
+HELPER = "helper"
+TOWN_STATION = "town_station"
+TOWN_LEADER = "town_leader"
+DEPARTMENT = "department"
+COUNTY_REVIEW = "county_review"
+PROVINCE_RECORD = "province_record"
+SYS_ADMIN = "sys_admin"
+SEC_ADMIN = "sec_admin"
+AUDIT_ADMIN = "audit_admin"
+
+NOBODY: frozenset[str] = frozenset()
+WORKING = frozenset(
+    {VILLAGE_CLERK, HELPER, TOWN_STATION, TOWN_LEADER, DEPARTMENT, COUNTY_REVIEW, PROVINCE_RECORD}
+)
+SIGNED_IN = WORKING | {SYS_ADMIN, SEC_ADMIN, AUDIT_ADMIN}
+ANYONE = SIGNED_IN | {"anonymous"}
+
+# --- households (docs/roles.md: "Read households", "Record and change", "Import", "Export", …) ----------------------
+READ_HOUSEHOLDS = frozenset(
+    {VILLAGE_CLERK, HELPER, TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW, PROVINCE_RECORD}
+)
+EXPORT_HOUSEHOLDS = frozenset({VILLAGE_CLERK, TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW, PROVINCE_RECORD})
+EDIT_HOUSEHOLDS = frozenset({VILLAGE_CLERK, TOWN_STATION})
+IMPORT_HOUSEHOLDS = frozenset({VILLAGE_CLERK, TOWN_STATION})
+WHOLE_IDS = frozenset({TOWN_STATION})
+WHOLE_PHONES = frozenset({VILLAGE_CLERK, HELPER, TOWN_STATION})
+RECORD_CONTACTS = frozenset({VILLAGE_CLERK, HELPER, TOWN_STATION})
+
+# --- warnings ("Read warnings", "Record a warning …", "Complete a verification visit", "Read what is late", clues) --
+READ_WARNINGS = READ_HOUSEHOLDS | {DEPARTMENT}
+REPORT_IN_VILLAGE = frozenset({VILLAGE_CLERK, HELPER})
+REPORT_FEEDBACK = frozenset({TOWN_STATION})
+COMPLETE_VISITS = frozenset({VILLAGE_CLERK, HELPER, TOWN_STATION})
+READ_OVERDUE_AND_CLUES = frozenset({TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW})
+HANDLE_CLUES = frozenset({TOWN_STATION})
+
+# --- policy, department data, screening, jobs, tokens -----------------------------------------------------------
+READ_POLICY = frozenset({TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW, PROVINCE_RECORD})
+SET_POLICY = frozenset({TOWN_STATION, COUNTY_REVIEW, PROVINCE_RECORD})
+UPLOAD_DEPARTMENT_DATA = frozenset({TOWN_STATION, DEPARTMENT})
+RUN_SCREENING = frozenset({TOWN_STATION, COUNTY_REVIEW})
+SEE_JOBS = frozenset({VILLAGE_CLERK, TOWN_STATION, TOWN_LEADER, DEPARTMENT, COUNTY_REVIEW, PROVINCE_RECORD})
+PERSONAL_TOKENS = WORKING
+
+# --- the three administrators (三员分立) ------------------------------------------------------------------------------
+MANAGE_REGIONS = frozenset({SYS_ADMIN})
+MANAGE_USERS = frozenset({SYS_ADMIN})
+ACCOUNT_SECURITY = frozenset({SEC_ADMIN})
+READ_AUDIT = frozenset({AUDIT_ADMIN})
+EXPORT_AUDIT = frozenset({AUDIT_ADMIN})
+
+
+@dataclass(frozen=True)
+class Row:
+    get: frozenset[str]
+    post: frozenset[str] | None = None  # None: the same roles as GET
+
+    def allowed(self, method: str) -> frozenset[str]:
+        return self.get if method == "GET" or self.post is None else self.post
+
+
+def same(roles: frozenset[str]) -> Row:
+    return Row(roles)
+
+
+def read_then_act(read: frozenset[str], act: frozenset[str]) -> Row:
+    """A page some roles read (GET) and fewer act on (POST)."""
+    return Row(read, act)
+
+
+PERMISSION_TABLE: dict[str, Row] = {
+    # start page, own account, sign-in
+    "home": same(SIGNED_IN),
+    "accounts:login": same(ANYONE),
+    "accounts:logout": same(ANYONE),
+    "accounts:account": same(SIGNED_IN),
+    "accounts:password_change": same(SIGNED_IN),
+    "accounts:token_issue": same(PERSONAL_TOKENS),
+    "accounts:token_revoke": same(PERSONAL_TOKENS),
+    # administrators
+    "accounts:user_list": same(MANAGE_USERS),
+    "accounts:user_create": same(MANAGE_USERS),
+    "accounts:user_edit": same(MANAGE_USERS),
+    "accounts:security": same(ACCOUNT_SECURITY),
+    "regions:region_list": same(MANAGE_REGIONS),
+    "regions:region_import": same(MANAGE_REGIONS),
+    "core:audit_list": same(READ_AUDIT),
+    "core:audit_verify": same(READ_AUDIT),
+    "core:audit_export": same(EXPORT_AUDIT),
+    # jobs (each job further narrowed to those who may do what produced it: SEEN_BY)
+    "core:job_list": same(SEE_JOBS),
+    "core:job_detail": same(SEE_JOBS),
+    "transfer:job": same(SEE_JOBS),
+    "transfer:job_problems": same(SEE_JOBS),
+    "transfer:job_download": same(SEE_JOBS),
+    # households
+    "registry:household_list": same(READ_HOUSEHOLDS),  # POST: the filter form
+    "registry:household_count": same(READ_HOUSEHOLDS),
+    "registry:household_detail": same(READ_HOUSEHOLDS),
+    "registry:helper_workload": same(READ_HOUSEHOLDS),
+    "registry:contact_ledger": same(READ_HOUSEHOLDS),
+    "registry:contact_ledger_export": same(EXPORT_HOUSEHOLDS),
+    "registry:household_create": same(EDIT_HOUSEHOLDS),
+    "registry:household_edit": same(EDIT_HOUSEHOLDS),
+    "registry:member_add": same(EDIT_HOUSEHOLDS),
+    "registry:member_edit": same(EDIT_HOUSEHOLDS),
+    "registry:member_remove": same(EDIT_HOUSEHOLDS),
+    "registry:head_change": same(EDIT_HOUSEHOLDS),
+    "registry:household_split": same(EDIT_HOUSEHOLDS),
+    "registry:household_merge": same(EDIT_HOUSEHOLDS),
+    "registry:household_helper": same(EDIT_HOUSEHOLDS),
+    "registry:helpers_assign": same(EDIT_HOUSEHOLDS),
+    "registry:household_contact": same(RECORD_CONTACTS),
+    "registry:member_reveal_id": same(WHOLE_IDS),
+    "registry:household_reveal_phone": same(WHOLE_PHONES),
+    "registry:member_reveal_phone": same(WHOLE_PHONES),
+    "transfer:import": same(IMPORT_HOUSEHOLDS),
+    "transfer:template": same(IMPORT_HOUSEHOLDS),
+    "transfer:import_checked": same(IMPORT_HOUSEHOLDS),
+    "transfer:export": same(EXPORT_HOUSEHOLDS),
+    # policy
+    "policy:parameter_list": read_then_act(READ_POLICY, SET_POLICY),
+    # warnings, tasks, risks, clues
+    "monitoring:warning_list": same(READ_WARNINGS),
+    "monitoring:warning_export": same(READ_WARNINGS),
+    "monitoring:warning_detail": same(READ_WARNINGS),
+    "monitoring:task_list": same(READ_WARNINGS),
+    "monitoring:task_detail": read_then_act(READ_WARNINGS, COMPLETE_VISITS),
+    "monitoring:risk_list": same(READ_WARNINGS),
+    "monitoring:overdue": same(READ_OVERDUE_AND_CLUES),
+    "monitoring:clue_list": same(READ_OVERDUE_AND_CLUES),
+    "monitoring:clue_detail": read_then_act(READ_OVERDUE_AND_CLUES, HANDLE_CLUES),
+    "monitoring:warning_report": same(REPORT_IN_VILLAGE),
+    "monitoring:warning_feedback": same(REPORT_FEEDBACK),
+    # department data, screening, department systems' tokens
+    "department:batch_list": same(UPLOAD_DEPARTMENT_DATA),
+    "department:batch_upload": same(UPLOAD_DEPARTMENT_DATA),
+    "department:batch_job": same(UPLOAD_DEPARTMENT_DATA),
+    "department:batch_template": same(UPLOAD_DEPARTMENT_DATA),
+    "department:batch_detail": same(UPLOAD_DEPARTMENT_DATA),
+    "department:batch_unmatched": same(UPLOAD_DEPARTMENT_DATA),
+    "department:screening_list": same(RUN_SCREENING),
+    "department:screening_start": same(RUN_SCREENING),
+    "department:token_list": same(RUN_SCREENING),
+    "department:token_revoke": same(RUN_SCREENING),
+    # the public self-report page; the API's own documents (its operations are unnamed: tests/api walks them)
+    "public:self_report": same(ANYONE),
+    "public:thanks": same(ANYONE),
+    "api:api-root": same(ANYONE),
+    "api:openapi-json": same(ANYONE),
+}
+
+# Objects narrower than their region: of the fixtures' home users whose region holds the object and whose role may
+# open the URL, only these see it (the rest get 404). A job is seen by those who may do what produced it
+# (docs/roles.md "See the background jobs of what one may do"); whole ID numbers are the station's.
+SEEN_BY: dict[str, frozenset[str]] = {
+    "screening job": RUN_SCREENING,
+    "household import job": IMPORT_HOUSEHOLDS,
+    "export with whole IDs": WHOLE_IDS,
+    "department import job": UPLOAD_DEPARTMENT_DATA,
+}
