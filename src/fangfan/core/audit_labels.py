@@ -54,6 +54,9 @@ ACTION_LABELS: dict[str, str] = {
     "clue.created": "收到线索（农户自主申报）",
     "clue.linked": "线索关联农户",
     "clue.closed": "线索办结",
+    # ledgers and reports
+    "ledger.exported": "导出台账",
+    "report.monthly_exported": "导出月报",
     # the demo
     "demo.generated": "生成演示数据",
     "demo.backlog": "模拟演示核查工作",
