@@ -14,6 +14,7 @@ urlpatterns = [
     path("department/", include("fangfan.monitoring.department_urls")),
     path("assistance/", include("fangfan.assistance.urls")),
     path("report/", include("fangfan.monitoring.public_urls")),
+    path("reports/", include("fangfan.reports.urls")),
     path("api/v1/", include("fangfan.api.urls")),
 ]
 
