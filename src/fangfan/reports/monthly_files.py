@@ -60,7 +60,7 @@ def tables(report: MonthlyReport) -> list[tuple[str, list[str], list[list[str]]]
         columns, rows = children_table(report)
         out.append(
             (
-                "八、下辖各地",
+                "附：下辖各地",
                 columns,
                 [[name, *(c.shown(report.public) for c in cells)] for name, cells in rows],
             )
@@ -148,6 +148,7 @@ def write_monthly_pdf(report: MonthlyReport, target: str | Path | IO[bytes]) -> 
     title_style = ParagraphStyle("title", fontName=font, fontSize=15, leading=20, alignment=1, spaceAfter=6)
     head_style = ParagraphStyle("head", fontName=font, fontSize=11, leading=15, spaceBefore=8, spaceAfter=4)
     text_style = ParagraphStyle("text", fontName=font, fontSize=9, leading=13)
+    cell_style = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
     story = [Paragraph(report.title, title_style)]
     story += [Paragraph(line, text_style) for line in notes(report)]
     width = A4[0] - 30 * mm
@@ -155,7 +156,8 @@ def write_monthly_pdf(report: MonthlyReport, target: str | Path | IO[bytes]) -> 
         story.append(Paragraph(heading, head_style))
         first = 0.24 * width
         others = (width - first) / max(len(columns) - 1, 1)
-        table = Table([columns, *rows], colWidths=[first] + [others] * (len(columns) - 1), repeatRows=1)
+        header = [Paragraph(c, cell_style) for c in columns]  # long headers wrap inside their column
+        table = Table([header, *rows], colWidths=[first] + [others] * (len(columns) - 1), repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
