@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from fangfan.assistance.choices import PENDING_STATES
+from fangfan.assistance.choices import MeasureState
 from fangfan.assistance.models import Measure
 from fangfan.monitoring.models import RiskPoint, VerificationTask
 from fangfan.regions.codes import Level, level_of
@@ -54,8 +54,10 @@ def overdue_counts(user, today=None) -> dict[str, int]:
         "risks": RiskPoint.objects.for_user(user, "warning.view")
         .filter(state__in=RiskPoint.UNRESOLVED, deadline__lt=today)
         .count(),
+        # as the 措施落实 list's 仅已过期限 filter counts them (``assistance.selectors.measure_list``)
         "measures": Measure.objects.for_user(user, "measure.view")
-        .filter(state__in=PENDING_STATES, planned_on__lt=today)
+        .filter(planned_on__lt=today)
+        .exclude(state=MeasureState.DONE)
         .count(),
     }
 
@@ -97,7 +99,7 @@ def level_panel(request) -> dict | None:
             "url": _url("assistance:measure_list", "overdue=on"),
             "value": late["measures"],
             "unit": "项",
-            "note": "已过计划日期，仍为计划或落实中",
+            "note": "已过计划日期，尚未落实",
             "testid": "card-late-measures",
             "warn": late["measures"] > 0,
         },
@@ -114,26 +116,20 @@ def level_panel(request) -> dict | None:
             ),
         )
     )
-    cards.append(
+    # Not cards (a card's figure is the count of the list it opens): the monthly report and the ledgers, with this
+    # month's monitored households from the history.
+    links = [
         {
             "label": f"{first.month}月月报",
             "url": _url("reports:monthly"),
-            "value": month["monitored"] if month["kept"] else "—",
-            "unit": "户监测中" if month["kept"] else "",
-            "note": "新识别、风险消除、联系覆盖、按时处置，与上月对比"
-            if month["kept"]
-            else "本月尚未留存月度数据；点此查看月报",
-            "testid": "card-monthly",
-        }
-    )
-    cards.append(
-        {
-            "label": "台账",
-            "url": _url("reports:ledger_index"),
-            "value": "",
-            "unit": "",
-            "note": "监测对象、风险点、帮扶措施、联系等台账，可导出打印",
-            "testid": "card-ledgers",
-        }
-    )
-    return {"template": "reports/panels/admin_cards.html", "title": "逾期事项与本月概况", "cards": cards}
+            "note": f"本月监测中 {month['monitored']} 户" if month["kept"] else "本月尚未留存月度数据",
+            "testid": "link-monthly",
+        },
+        {"label": "台账", "url": _url("reports:ledger_index"), "note": "", "testid": "link-ledgers"},
+    ]
+    return {
+        "template": "reports/panels/level.html",
+        "title": "逾期事项与本月概况",
+        "cards": cards,
+        "links": links,
+    }
