@@ -15,6 +15,7 @@ urlpatterns = [
     path("assistance/", include("fangfan.assistance.urls")),
     path("cases/", include("fangfan.workflows.urls")),
     path("report/", include("fangfan.monitoring.public_urls")),
+    path("reports/", include("fangfan.reports.urls")),
     path("api/v1/", include("fangfan.api.urls")),
 ]
 

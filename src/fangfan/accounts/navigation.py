@@ -42,6 +42,8 @@ NAV: list[NavItem] = [
         count="fangfan.workflows.selectors.waiting_count",
     ),
     NavItem("审批事项", "workflows:case_list", "case.view", "审批"),
+    NavItem("台账", "reports:ledger_index", "dashboard.view", "统计报表", also=("reports:ledger",)),
+    NavItem("月报", "reports:monthly", "dashboard.view", "统计报表"),
     NavItem("筛查记录", "department:screening_list", "screen.run", "监测预警"),
     NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
     NavItem(
@@ -49,7 +51,7 @@ NAV: list[NavItem] = [
         "core:job_list",
         "job.view",
         "设置",
-        also=("core:job_detail", "transfer:job", "transfer:job_problems"),
+        also=("core:job_detail", "transfer:job", "transfer:job_problems", "reports:ledger_job"),
     ),
     NavItem("行政区划", "regions:region_list", "region.manage", "系统管理"),
     NavItem("用户管理", "accounts:user_list", "user.manage", "系统管理"),

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO
 
-import xlsxwriter
 from django.db.models import QuerySet
 
 from fangfan.accounts.roles import Department
 from fangfan.core import audit
-from fangfan.core.xlsx import MAX_ROWS
+from fangfan.core.xlsx import write_printable
 from fangfan.monitoring.choices import RiskType
 
 from .models import Measure
@@ -36,26 +35,30 @@ HEADERS = [
 WIDTHS = [6, 10, 20, 10, 14, 18, 12, 10, 10, 12, 12, 12, 12, 8]
 
 
+def measure_values(m: Measure, villages: dict[str, str], risks: dict, departments: dict) -> list:
+    """One measure's cells after 序号 (the framework of ``reports.ledgers`` numbers the rows)."""
+    mt = m.measure_type
+    return [
+        villages.get(m.region_code, m.region_code),
+        m.household.number,
+        m.household.head_name,
+        str(risks.get(m.risk.risk_type, "")) if m.risk_id else "整户",
+        mt.name,
+        mt.get_category_display(),
+        mt.get_kind_display(),
+        str(departments.get(m.department, "")),
+        m.responsible,
+        m.planned_on.isoformat(),
+        m.done_on.isoformat() if m.done_on else "",
+        m.amount,
+        m.get_state_display(),
+    ]
+
+
 def ledger_rows(queryset: QuerySet[Measure], villages: dict[str, str]) -> Iterator[list]:
     risks, departments = dict(RiskType.choices), dict(Department.choices)
     for n, m in enumerate(queryset.iterator(chunk_size=2000), start=1):
-        mt = m.measure_type
-        yield [
-            n,
-            villages.get(m.region_code, m.region_code),
-            m.household.number,
-            m.household.head_name,
-            str(risks.get(m.risk.risk_type, "")) if m.risk_id else "整户",
-            mt.name,
-            mt.get_category_display(),
-            mt.get_kind_display(),
-            str(departments.get(m.department, "")),
-            m.responsible,
-            m.planned_on.isoformat(),
-            m.done_on.isoformat() if m.done_on else "",
-            m.amount,
-            m.get_state_display(),
-        ]
+        yield [n, *measure_values(m, villages, risks, departments)]
 
 
 def measures_ledger_export(
@@ -69,41 +72,17 @@ def measures_ledger_export(
     filters: dict,
 ) -> int:
     """Write the ledger of the given (scoped, filtered, ordered) measures; audited with the filters and the count
-    (the sheet names household heads)."""
-    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
-    count = 0
-    try:
-        ws = workbook.add_worksheet(TITLE)
-        title = workbook.add_format({"bold": True, "font_size": 14, "align": "center"})
-        head = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1, "text_wrap": True})
-        cell = workbook.add_format({"border": 1})
-        money = workbook.add_format({"border": 1, "num_format": "#,##0.00"})
-        ws.set_landscape()
-        ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(1)
-        ws.set_footer("&C第 &P 页，共 &N 页")
-        for col, width in enumerate(WIDTHS):
-            ws.set_column(col, col, width)
-        ws.merge_range(0, 0, 0, len(HEADERS) - 1, f"{TITLE}（{place}，{date_text}）", title)
-        for col, header in enumerate(HEADERS):
-            ws.write_string(1, col, header, head)
-        ws.freeze_panes(2, 0)
-        for count, values in enumerate(ledger_rows(queryset, villages), start=1):
-            if count > MAX_ROWS - 1:
-                count -= 1
-                break
-            for col, value in enumerate(values):
-                if value is None or value == "":
-                    ws.write_blank(count + 1, col, None, cell)
-                elif col == 12:
-                    ws.write_number(count + 1, col, float(value), money)
-                elif col == 0:
-                    ws.write_number(count + 1, col, value, cell)
-                else:
-                    ws.write_string(count + 1, col, str(value), cell)
-    finally:
-        workbook.close()
+    (the sheet names household heads). The print settings are ``core.xlsx.write_printable``'s, as every ledger's."""
+    count = write_printable(
+        path,
+        sheet=TITLE,
+        title=f"{TITLE}（{place}，{date_text}）",
+        headers=HEADERS,
+        rows=ledger_rows(queryset, villages),
+        widths=WIDTHS,
+        numbers=(0,),
+        money=(12,),
+    )
     audit.record(
         actor,
         "measure.ledger_exported",

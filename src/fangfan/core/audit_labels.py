@@ -75,6 +75,9 @@ ACTION_LABELS: dict[str, str] = {
     "user.password_changed": "修改本人密码",
     "personal_token.issued": "签发个人接口令牌",
     "personal_token.revoked": "吊销个人接口令牌",
+    # ledgers and reports
+    "ledger.exported": "导出台账",
+    "report.monthly_exported": "导出月报",
     # the demo
     "demo.generated": "生成演示数据",
     "demo.backlog": "模拟演示核查工作",

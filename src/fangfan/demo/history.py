@@ -1,10 +1,10 @@
-"""Six months of monthly history for the demo town (issue 18 item 7), so that the household page draws an income
+"""Twelve months of monthly history for the demo town (issue 18 item 7), so that the household page draws an income
 line and the trend rule has a previous month to compare with on first login.
 
 Earlier months hold each household's figures as they are now, with the income a little lower the further back
 (incomes grow), by a deterministic amount per household, seed and month; about one household in 400 earned more
-last month than now, so the screening finds a few sudden income drops (突发严重困难: 收入大幅缩减). One statement per
-month, set-based, whatever the size of the demo.
+last month than now, so the screening finds a few sudden income drops (突发严重困难: 收入大幅缩减). A household's 监测对象 type and state follow its 识别监测时间 and 风险消除时间, so the monthly report's trend
+moves. One statement per month, set-based, whatever the size of the demo.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from fangfan.registry.history import MONTH_COLUMNS, history_snapshot
 
-MONTHS = 6
+MONTHS = 12  # a year: the monthly report draws twelve months
 INCOME_COLUMNS = [
     "wage_income",
     "business_income",
@@ -47,8 +47,19 @@ def demo_history(*, seed: int, actor, today: date | None = None) -> int:
                 f"(CASE WHEN {back} = 1 AND {noise} < 3 THEN 1.6 "
                 f"ELSE 1.0 - {back} * ({noise} / 1000.0) * 0.015 END)"
             )
+            # A household identified later was no 监测对象 yet; one eliminated later was still 监测中.
+            key = f"{month:%Y%m}"
+            status = {
+                "monitoring_type": f"CASE WHEN h.identified_month > '{key}' THEN '' ELSE h.monitoring_type END",
+                "monitoring_state": (
+                    f"CASE WHEN h.identified_month > '{key}' THEN '' "
+                    f"WHEN h.monitoring_state = 'eliminated' AND h.eliminated_month > '{key}' THEN 'monitoring' "
+                    "ELSE h.monitoring_state END"
+                ),
+            }
             values = [
-                f"ROUND(h.{c} * {factor}, 2)" if c in INCOME_COLUMNS else f"h.{c}" for c in MONTH_COLUMNS
+                status.get(c, f"ROUND(h.{c} * {factor}, 2)" if c in INCOME_COLUMNS else f"h.{c}")
+                for c in MONTH_COLUMNS
             ]
             sql = (
                 f"INSERT INTO registry_householdmonth (household_id, month, region_code, {', '.join(MONTH_COLUMNS)}, "

@@ -22,6 +22,7 @@ from fangfan.monitoring import selectors as monitoring_selectors
 from fangfan.regions.codes import Level, code_range
 from fangfan.regions.models import Region
 from fangfan.reports.dashboard import registry_dashboard_panel
+from fangfan.reports.level_panel import level_panel
 
 Panel = Callable[..., dict | None]
 MAX_PLACES = 40
@@ -290,6 +291,7 @@ def _places_unless_dashboard(request) -> dict | None:
 HOME_PANELS: list[Panel] = [
     admin_panel,
     helper_panel,
+    level_panel,
     warnings_panel,
     measures_panel,
     registry_dashboard_panel,

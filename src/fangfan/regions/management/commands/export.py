@@ -2,6 +2,7 @@
 
 Kinds are registered by the apps that own them (``core.exports.register_export``); this command checks the region
 code and calls the kind's function.
+``fangfan export ledger NAME`` passes ``name`` and ``month`` in ``options``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ class Command(DomainCommand):
     help = "导出清单（农户清单、预警清单、台账等）为 .xlsx 或 .csv"
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", help="导出的内容，例如 households（农户清单）、warnings（预警清单）")
+        parser.add_argument(
+            "kind", help="导出的内容，例如 households（农户清单）、warnings（预警清单）、ledger（台账）"
+        )
+        parser.add_argument("name", nargs="?", help="台账名称（仅 ledger），例如 monitored（监测对象台账）")
         parser.add_argument("-o", "--output", required=True, help="输出文件，以 .xlsx 或 .csv 结尾")
         parser.add_argument("--region", help="只导出该区划（及下辖）的数据，默认全部")
         parser.add_argument(
@@ -29,6 +33,7 @@ class Command(DomainCommand):
         parser.add_argument(
             "--members", action="store_true", help="同时导出成员信息表（仅 households，.xlsx）"
         )
+        parser.add_argument("--month", help="月份 YYYY-MM（台账），默认当前")
         self.add_user_argument(parser)
 
     def run(self, *args, **options):
@@ -39,6 +44,8 @@ class Command(DomainCommand):
                 f"{k}（{v.description}）" if v.description else k for k, v in sorted(kinds.items())
             )
             raise CommandError(f"未知的导出类型“{options['kind']}”。可用：{known or '无'}")
+        if options.get("name") and options["kind"] != "ledger":
+            raise CommandError(f"多余的参数“{options['name']}”（只有 ledger 需要台账名称）")
         path = Path(options["output"])
         if path.suffix.lower() not in (".xlsx", ".csv"):
             raise CommandError("输出文件应以 .xlsx 或 .csv 结尾")
@@ -57,7 +64,11 @@ class Command(DomainCommand):
             region_code=region,
             reveal_ids=options["reveal_ids"],
             progress=self._progress() if self.show_progress() else None,
-            options={"members": options["members"]},
+            options={
+                "members": options["members"],
+                "name": options.get("name"),
+                "month": options.get("month"),
+            },
         )
         if self.show_progress():
             sys.stderr.write("\n")
