@@ -29,6 +29,20 @@ NAV: list[NavItem] = [
     ),
     NavItem("待落实措施", "assistance:measure_todo", "measure.progress", "帮扶措施"),
     NavItem("措施目录", "assistance:catalogue", "catalogue.manage", "帮扶措施"),
+    NavItem(
+        "资金",
+        "assistance:fund_list",
+        "fund.view",
+        "帮扶措施",
+        also=(
+            "assistance:fund_ledger",
+            "assistance:fund_receive",
+            "assistance:fund_pay",
+            "assistance:fund_reverse",
+        ),
+    ),
+    NavItem("资金申请", "assistance:fund_requests", "fund.view", "帮扶措施"),
+    NavItem("消费帮扶", "assistance:consumption", "consumption.view", "帮扶措施"),
     NavItem("筛查记录", "department:screening_list", "screen.run", "监测预警"),
     NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
     NavItem(
