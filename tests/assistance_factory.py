@@ -171,11 +171,11 @@ def paid_entry(users, f, **kwargs):
     return funds.fund_pay(actor=users["town_station"], request=req, day=timezone.localdate(), voucher="付001")
 
 
-def product(users, hh=None, *, available="100"):
+def product(users, hh=None, *, available="100", who: str = "village_clerk"):
     from fangfan.assistance import consumption
 
     return consumption.product_add(
-        actor=users["village_clerk"],
+        actor=users[who],
         household=hh or household(),
         category="tea",
         name="舒城小兰花",

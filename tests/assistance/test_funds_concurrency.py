@@ -39,12 +39,17 @@ def test_two_concurrent_payments_exactly_one_wins(committed_db, users, monkeypat
 
     def pay(req):
         try:
-            if not postgres:  # SQLite: writers queue (busy timeout); the test database's shared cache says so at once
+            if (
+                not postgres
+            ):  # SQLite: writers queue (busy timeout); the test database's shared cache says so at once
                 barrier.wait()
             for _ in range(500):
                 try:
                     outcomes[req.pk] = funds.fund_pay(
-                        actor=users["town_station"], request=req, day=timezone.localdate(), voucher=f"付{req.pk}"
+                        actor=users["town_station"],
+                        request=req,
+                        day=timezone.localdate(),
+                        voucher=f"付{req.pk}",
                     )
                     break
                 except OperationalError as exc:
@@ -68,6 +73,8 @@ def test_two_concurrent_payments_exactly_one_wins(committed_db, users, monkeypat
     f.refresh_from_db()
     assert f.balance == Decimal("100") - made[0].expense >= 0
     assert FundEntry.objects.filter(fund=f, kind=EntryKind.PAYMENT).count() == 1
-    states = sorted(FundRequest.objects.filter(pk__in=[r.pk for r in requests]).values_list("state", flat=True))
+    states = sorted(
+        FundRequest.objects.filter(pk__in=[r.pk for r in requests]).values_list("state", flat=True)
+    )
     assert states == sorted([RequestState.PAID, RequestState.APPROVED])
     assert Fund.objects.filter(balance__lt=0).count() == 0
