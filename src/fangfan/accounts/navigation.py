@@ -37,11 +37,11 @@ NAV: list[NavItem] = [
         also=(
             "assistance:fund_ledger",
             "assistance:fund_receive",
+            "assistance:fund_requests",
             "assistance:fund_pay",
             "assistance:fund_reverse",
         ),
     ),
-    NavItem("资金申请", "assistance:fund_requests", "fund.view", "帮扶措施"),
     NavItem("消费帮扶", "assistance:consumption", "consumption.view", "帮扶措施"),
     NavItem("筛查记录", "department:screening_list", "screen.run", "监测预警"),
     NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
