@@ -105,7 +105,7 @@ def demo_funds(*, rng: random.Random, today: date) -> dict[str, int]:
             funds.fund_pay(
                 actor=station,
                 request=req,
-                day=today - timedelta(days=60 - 8 * n),
+                day=today,  # requests are dated today (auto_now_add): no payment before its request
                 voucher=f"付{today.year}-{n + 1:03d}",
             )
         )
@@ -113,7 +113,7 @@ def demo_funds(*, rng: random.Random, today: date) -> dict[str, int]:
         funds.fund_reverse(
             actor=station,
             entry=paid[0],
-            day=today - timedelta(days=20),
+            day=today,
             voucher=f"冲{today.year}-001",
             reason="收款账户有误，退回后重新支付",
         )
@@ -124,9 +124,7 @@ def demo_funds(*, rng: random.Random, today: date) -> dict[str, int]:
             actor=station, fund=emergency, household=general, amount=2000, reason="突发火灾，先行救助"
         )
         funds.fund_decide(actor=leader, request=req, approve=True, note="先行救助，同意")
-        funds.fund_pay(
-            actor=station, request=req, day=today - timedelta(days=2), voucher=f"付{today.year}-100"
-        )
+        funds.fund_pay(actor=station, request=req, day=today, voucher=f"付{today.year}-100")
         made["requests"] += 1
     made["sales"] = _demo_sales(rng=rng, today=today, town=town, station=station, clerk=clerk)
     return made
