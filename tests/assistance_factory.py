@@ -123,3 +123,99 @@ MATRIX_OBJECT_URLS = {
     "assistance:exception_decide": matrix_exception,
     "assistance:catalogue_toggle": matrix_catalogue,
 }
+
+
+# --- 资金 and 消费帮扶 (issue 20) --------------------------------------------------------------------------------
+
+
+def fund(actor, *, kind: str = "charity", region: str | None = None, name: str = "", balance=None):
+    """A fund of 桃溪镇 (or ``region``) set up by the town station, with an opening receipt of ``balance``."""
+    from conftest import TOWN
+
+    from fangfan.assistance import funds
+
+    f = funds.fund_create(
+        actor=actor, name=name or f"测试基金{next(_numbers)}", kind=kind, region_code=region or TOWN
+    )
+    if balance:
+        funds.fund_receive(
+            actor=actor,
+            fund=f,
+            amount=balance,
+            day=timezone.localdate(),
+            voucher=f"收{next(_numbers)}",
+            source="县慈善总会",
+        )
+        f.refresh_from_db()
+    return f
+
+
+def fund_request(users, f, hh=None, *, amount="100", approve: bool | None = None, **kwargs):
+    from fangfan.assistance import funds
+
+    hh = hh or household(household_type="exited", exit_year=2019, exited_class="enjoying")
+    req = funds.fund_request(
+        actor=users["village_clerk"], fund=f, household=hh, amount=amount, reason="家庭成员住院", **kwargs
+    )
+    if approve is not None:
+        funds.fund_decide(
+            actor=users["town_leader"], request=req, approve=approve, note="" if approve else "不符合"
+        )
+    return req
+
+
+def paid_entry(users, f, **kwargs):
+    from fangfan.assistance import funds
+
+    req = fund_request(users, f, approve=True, **kwargs)
+    return funds.fund_pay(actor=users["town_station"], request=req, day=timezone.localdate(), voucher="付001")
+
+
+def product(users, hh=None, *, available="100", who: str = "village_clerk"):
+    from fangfan.assistance import consumption
+
+    return consumption.product_add(
+        actor=users[who],
+        household=hh or household(),
+        category="tea",
+        name="舒城小兰花",
+        unit="斤",
+        available=available,
+        season="4—5月",
+    )
+
+
+def matrix_fund(users):
+    from conftest import TOWN
+
+    f = fund(users["town_station"], balance="1000")
+    return {"pk": f.pk}, TOWN, None
+
+
+def matrix_fund_request(users):
+    f = fund(users["town_station"], balance="1000")
+    return {"pk": fund_request(users, f).pk}, VILLAGE, None
+
+
+def matrix_fund_entry(users):
+    f = fund(users["town_station"], balance="1000")
+    return {"pk": paid_entry(users, f).pk}, VILLAGE, None
+
+
+def matrix_product(users):
+    return {"pk": product(users).pk}, VILLAGE, None
+
+
+MATRIX_OBJECT_URLS.update(
+    {
+        "assistance:fund_ledger": matrix_fund,
+        "assistance:fund_export": matrix_fund,
+        "assistance:fund_receive": matrix_fund,
+        "assistance:fund_decide": matrix_fund_request,
+        "assistance:fund_pay": matrix_fund_request,
+        "assistance:fund_reverse": matrix_fund_entry,
+        "assistance:fund_request_add": matrix_household,
+        "assistance:product_add": matrix_household,
+        "assistance:sale_add": matrix_product,
+    }
+)

@@ -44,6 +44,20 @@ NAV: list[NavItem] = [
     NavItem("审批事项", "workflows:case_list", "case.view", "审批"),
     NavItem("台账", "reports:ledger_index", "dashboard.view", "统计报表", also=("reports:ledger",)),
     NavItem("月报", "reports:monthly", "dashboard.view", "统计报表"),
+    NavItem(
+        "资金",
+        "assistance:fund_list",
+        "fund.view",
+        "帮扶措施",
+        also=(
+            "assistance:fund_ledger",
+            "assistance:fund_receive",
+            "assistance:fund_requests",
+            "assistance:fund_pay",
+            "assistance:fund_reverse",
+        ),
+    ),
+    NavItem("消费帮扶", "assistance:consumption", "consumption.view", "帮扶措施"),
     NavItem("筛查记录", "department:screening_list", "screen.run", "监测预警"),
     NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
     NavItem(

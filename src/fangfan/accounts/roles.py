@@ -77,6 +77,12 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         # 帮扶措施 (issue 18): the village records and carries out measures, asks the town to close a risk point.
         | {"measure.view", "measure.edit", "measure.progress", "measure.exception_request"}
         | {"risk.register", "risk.close"}
+        # 资金 (issue 20): the village sees the funds and asks for a payment to a household.
+        | {"fund.view"}
+        | {"fund.request"}
+        # 消费帮扶: the village records its households' products and sales.
+        | {"consumption.view"}
+        | {"consumption.edit"}
     ),
     # The contact (联系人) calls the household every month (plan 四(二)2): the number whole, each time audited.
     # …and records each contact (plan 四(二)2: monthly, what was learned).
@@ -85,6 +91,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | {"household.view_phone", "household.contact", "warning.verify", "warning.visit"}
         # 帮扶措施: the helper sees the measures of the households they help carry out (plan 四(二)2).
         | {"measure.view"}
+        # 消费帮扶: the helper sees the sales arranged for the households they help.
+        | {"consumption.view"}
     ),
     Role.TOWN_STATION: frozenset(
         _TOWN_WORK
@@ -97,12 +105,25 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         # acting on them is the station's alone (docs/roles.md): linking a clue to a household or closing it, and
         # recording the warnings fed back from above (督查暗访反馈, 市级反馈预警: plan 二(三)).
         | {"clue.handle", "warning.feedback"}
+        # 资金: the town station keeps the funds' books — receipts, requests, payments (after the 镇领导小组's
+        # approval) and reversals.
+        | {"fund.view"}
+        | {"fund.receive"}
+        | {"fund.pay"}
+        | {"fund.request"}
+        # 消费帮扶
+        | {"consumption.view"}
+        | {"consumption.edit"}
     ),
     Role.TOWN_LEADER: frozenset(
         _READ_HOUSEHOLDS
         | {"household.export", "policy.view", "warning.review", "job.view"}
         # 帮扶措施: read only.
         | {"measure.view"}
+        # 资金: the 镇领导小组 approves (or rejects) every payment from a fund before the town station makes it.
+        | {"fund.view"}
+        | {"fund.approve"}
+        | {"consumption.view"}
     ),
     Role.DEPARTMENT: frozenset(
         {"region.view", "department.import", "department.view", "warning.view", "job.view"}
@@ -114,12 +135,18 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         | {"household.export", "policy.view", "policy.edit", "warning.review", "screen.run", "job.view"}
         # 帮扶措施: read, and the measure catalogue (add, retire).
         | {"measure.view", "catalogue.manage"}
+        # 资金, 消费帮扶: read only.
+        | {"fund.view"}
+        | {"consumption.view"}
     ),
     Role.PROVINCE_RECORD: frozenset(
         _READ_HOUSEHOLDS
         | {"household.export", "policy.view", "policy.edit", "job.view"}
         # 帮扶措施: read only.
         | {"measure.view"}
+        # 资金, 消费帮扶: read only.
+        | {"fund.view"}
+        | {"consumption.view"}
     ),
     # No job pages: no kind of job is the system administrator's (docs/roles.md).
     Role.SYS_ADMIN: frozenset({"region.view", "region.manage", "user.manage"}),

@@ -72,3 +72,56 @@ class ClosureStep(models.TextChoices):
     REQUESTED = "requested", "村级申请消除"
     CONFIRMED = "confirmed", "镇扶贫工作站确认"
     RETURNED = "returned", "镇扶贫工作站退回"
+
+
+# --- funds (资金: 镇慈善关爱基金, 救急难基金; plan M10, M12) ------------------------------------------------------
+
+
+class FundKind(models.TextChoices):
+    CHARITY = "charity", "慈善关爱基金"
+    EMERGENCY = "emergency", "救急难基金"
+    OTHER = "other", "其他"
+
+
+class EntryKind(models.TextChoices):
+    """A movement of money on a fund's ledger: append-only; a mistake is corrected by a 冲正 entry."""
+
+    RECEIPT = "receipt", "收入"
+    PAYMENT = "payment", "支出"
+    REVERSAL = "reversal", "冲正"
+
+
+class RequestState(models.TextChoices):
+    """A disbursement request: asked by the village or the town station, decided by the town's 镇领导小组, paid by
+    the town station (or its payment reversed)."""
+
+    REQUESTED = "requested", "待审批"
+    APPROVED = "approved", "已批准待支付"
+    REJECTED = "rejected", "未批准"
+    PAID = "paid", "已支付"
+    REVERSED = "reversed", "已冲正"
+
+
+# --- consumption assistance (消费帮扶; plan M12) ---------------------------------------------------------------
+
+
+class ProductCategory(models.TextChoices):
+    TEA = "tea", "茶叶"
+    RICE = "rice", "大米"
+    EGGS = "eggs", "禽蛋"
+    POULTRY = "poultry", "禽畜肉"
+    VEGETABLES = "vegetables", "蔬菜"
+    FRUIT = "fruit", "水果"
+    AQUATIC = "aquatic", "水产"
+    MOUNTAIN = "mountain", "山货干货"
+    HANDICRAFT = "handicraft", "手工制品"
+    OTHER = "other", "其他"
+
+
+class SalesChannel(models.TextChoices):
+    CANTEEN = "canteen", "单位食堂采购"
+    ONLINE = "online", "电商平台"
+    FAIR = "fair", "展销会"
+    WORKSHOP = "workshop", "帮扶车间"
+    SUPERMARKET = "supermarket", "商超"
+    OTHER = "other", "其他"

@@ -3,7 +3,7 @@ A4 landscape, the header repeated on each page, fitted to the page width, page n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import IO
 
 from django.db.models import QuerySet
@@ -53,6 +53,31 @@ def measure_values(m: Measure, villages: dict[str, str], risks: dict, department
         m.amount,
         m.get_state_display(),
     ]
+
+
+def write_ledger(
+    path: str | IO[bytes],
+    *,
+    title: str,
+    sheet: str,
+    headers: Sequence[str],
+    widths: Sequence[int],
+    rows: Iterable[Sequence],
+    money_columns: Collection[int] = (),
+    number_columns: Collection[int] = (0,),
+) -> int:
+    """One printable ledger (DATA-FORMATS §5) through the one writer every ledger uses (``core.xlsx.write_printable``:
+    A4 landscape, title row, header repeated, fitted to the width, page numbers). Returns the rows written."""
+    return write_printable(
+        path,
+        sheet=sheet,
+        title=title,
+        headers=headers,
+        rows=rows,
+        widths=widths,
+        numbers=tuple(number_columns),
+        money=tuple(money_columns),
+    )
 
 
 def ledger_rows(queryset: QuerySet[Measure], villages: dict[str, str]) -> Iterator[list]:

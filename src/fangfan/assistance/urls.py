@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import consumption_views, fund_views, views
 
 app_name = "assistance"
 urlpatterns = [
@@ -20,4 +20,20 @@ urlpatterns = [
     path("catalogue/", views.catalogue, name="catalogue"),
     path("catalogue/new/", views.catalogue_add, name="catalogue_add"),
     path("catalogue/<int:pk>/toggle/", views.catalogue_toggle, name="catalogue_toggle"),
+    # 资金 (issue 20)
+    path("funds/", fund_views.fund_list, name="fund_list"),
+    path("funds/new/", fund_views.fund_add, name="fund_add"),
+    path("funds/<int:pk>/", fund_views.fund_ledger, name="fund_ledger"),
+    path("funds/<int:pk>/export/", fund_views.fund_export, name="fund_export"),
+    path("funds/<int:pk>/receive/", fund_views.fund_receive, name="fund_receive"),
+    path("funds/requests/", fund_views.fund_requests, name="fund_requests"),
+    path("funds/requests/<int:pk>/decide/", fund_views.fund_decide, name="fund_decide"),
+    path("funds/requests/<int:pk>/pay/", fund_views.fund_pay, name="fund_pay"),
+    path("funds/entries/<int:pk>/reverse/", fund_views.fund_reverse, name="fund_reverse"),
+    path("households/<int:pk>/fund-request/", fund_views.fund_request_add, name="fund_request_add"),
+    # 消费帮扶
+    path("consumption/", consumption_views.consumption_summary, name="consumption"),
+    path("consumption/export/", consumption_views.consumption_export, name="consumption_export"),
+    path("households/<int:pk>/products/new/", consumption_views.product_add, name="product_add"),
+    path("products/<int:pk>/sales/new/", consumption_views.sale_add, name="sale_add"),
 ]

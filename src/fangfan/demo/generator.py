@@ -54,6 +54,7 @@ from fangfan.registry.services import id_index
 from . import bulk, names
 from .accounts import DemoAccount, demo_users_create
 from .assistance import demo_assistance
+from .funds import demo_funds
 
 DEFAULT_HOUSEHOLDS = 6000
 DEFAULT_SEED = 2026
@@ -148,6 +149,7 @@ def demo_generate(
         accounts = demo_users_create()
         _assign_helpers(accounts, rng, today)
         demo_assistance(rng=random.Random(seed * 7919 + 18), today=today)
+        demo_funds(rng=random.Random(seed * 7919 + 20), today=today)
         summary = DemoSummary(
             seed=seed,
             households=stats["households"],

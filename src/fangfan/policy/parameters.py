@@ -54,5 +54,12 @@ PARAMETERS: dict[str, ParameterSpec] = {
         ParameterSpec("verify_days", "入户核查时限", "天", Decimal("3")),
         ParameterSpec("decide_days", "线索到认定时限", "天", Decimal("15")),
         ParameterSpec("risk_deadline_days", "风险点限期消除", "天", Decimal("90")),
+        ParameterSpec(
+            "emergency_advance_limit",
+            "救急难先行救助：每案限额",
+            "元",
+            Decimal("3000"),
+            "尚未认定的农户，救急难基金每次先行救助不超过该金额",
+        ),
     ]
 }

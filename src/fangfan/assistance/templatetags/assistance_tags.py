@@ -14,7 +14,7 @@ register = template.Library()
 
 @register.inclusion_tag("assistance/_household_section.html", takes_context=True)
 def household_assistance(context, household) -> dict:
-    """Render the 帮扶措施 section for a household the page has already scoped (nothing without ``measure.view``)."""
+    """Render the 帮扶措施 section (with its fund requests and 消费帮扶 sales) for a household the page has already scoped (nothing without ``measure.view``)."""
     user = context["user"]
     if not user.can("measure.view"):
         return {"show": False}
@@ -33,4 +33,31 @@ def household_assistance(context, household) -> dict:
         "can_request_exception": open_household and user.can("measure.exception_request"),
         "can_approve_exception": user.can("measure.exception_approve"),
         **household_section(household, user),
+        **_funds_and_sales(household, user, open_household),
     }
+
+
+def _funds_and_sales(household, user, open_household: bool) -> dict:
+    """The household's fund requests (资金) and its products with their sales (消费帮扶), for those who may see them."""
+    from ..fund_selectors import requests_for_user
+    from ..models import Product, Sale
+
+    context: dict = {"show_funds": user.can("fund.view"), "show_sales": user.can("consumption.view")}
+    if context["show_funds"]:
+        context["fund_requests"] = list(
+            requests_for_user(user).filter(household=household).order_by("-requested_at")[:20]
+        )
+        context["can_request_fund"] = open_household and user.can("fund.request")
+    if context["show_sales"]:
+        context["products"] = list(
+            Product.objects.for_user(user, "consumption.view").filter(household=household).order_by("id")
+        )
+        context["sales"] = list(
+            Sale.objects.for_user(user, "consumption.view")
+            .filter(household=household)
+            .select_related("product")
+            .order_by("-day", "-id")[:20]
+        )
+        context["sales_total"] = sum((s.amount for s in context["sales"]), 0)
+        context["can_edit_sales"] = open_household and user.can("consumption.edit")
+    return context

@@ -11,7 +11,7 @@ from fangfan.accounts.roles import Department
 from fangfan.core.scoping import ScopedManager
 from fangfan.monitoring.choices import RiskType
 
-from .choices import (
+from ..choices import (
     Category,
     ClosureStep,
     ExceptionCause,

@@ -1,0 +1,198 @@
+"""资金台账 and 消费帮扶台账 (DATA-FORMATS §5, ``funds`` and ``consumption``): the rows, scoped to the user, in the
+columns the spec fixes, and their printable .xlsx (``exporting.write_ledger``: A4 landscape, header repeated, fitted
+to the page width, page numbers in the footer). The reports app's ledger list calls these four functions."""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from datetime import date
+from typing import IO
+
+from django.db.models import Q
+
+from fangfan.core import audit
+from fangfan.monitoring.selectors import village_names
+from fangfan.regions.codes import code_range
+
+from .choices import SalesChannel
+from .exporting import write_ledger
+from .fund_selectors import LedgerFilters, ledger_entries, ledger_funds
+from .models import Fund
+from .selectors import priority_order
+
+FUND_TITLE = "资金台账"
+FUND_HEADERS = [
+    "序号",
+    "日期",
+    "凭证号",
+    "摘要",
+    "收入（元）",
+    "支出（元）",
+    "余额（元）",
+    "户编号",
+    "户主姓名",
+    "措施",
+    "审批人",
+]
+FUND_WIDTHS = [6, 11, 14, 36, 12, 12, 13, 20, 10, 14, 10]
+CONSUMPTION_TITLE = "消费帮扶台账"
+CONSUMPTION_HEADERS = [
+    "序号",
+    "村",
+    "户编号",
+    "户主姓名",
+    "产品",
+    "渠道",
+    "数量",
+    "单位",
+    "金额（元）",
+    "日期",
+]
+CONSUMPTION_WIDTHS = [6, 12, 20, 10, 18, 14, 10, 6, 12, 11]
+
+
+def fund_ledger_rows(
+    user, fund: Fund | None = None, date_from: date | None = None, date_to: date | None = None
+) -> list[list]:
+    """The 资金台账 rows of one fund (or of every fund whose ledger the user may read), in the order the entries were
+    written: 余额 is the fund's balance after each entry. 审批人: the 镇领导小组 member who approved the payment."""
+    funds = ledger_funds(user)
+    if fund is not None:
+        funds = funds.filter(pk=fund.pk)
+    fund_ids = list(funds.values_list("pk", flat=True))
+    several = fund is None and len(fund_ids) > 1
+    rows = []
+    for n, e in enumerate(
+        ledger_entries(fund_ids, LedgerFilters(date_from, date_to)).iterator(2000), start=1
+    ):
+        req = e.request
+        summary = f"【{e.fund.name}】{e.summary}" if several else e.summary
+        rows.append(
+            [
+                n,
+                e.day.isoformat(),
+                e.voucher,
+                summary,
+                e.income or "",
+                e.expense or "",
+                e.balance_after,
+                e.household.number if e.household_id else "",
+                e.household.head_name if e.household_id else "",
+                req.measure.measure_type.name if req is not None and req.measure_id else "",
+                str(req.decided_by) if req is not None and req.decided_by_id else "",
+            ]
+        )
+    return rows
+
+
+def _place_name(code: str) -> str:
+    return village_names([code]).get(code, "") if code else ""
+
+
+def fund_ledger_export(
+    *,
+    actor,
+    path: str | IO[bytes],
+    fund: Fund | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> int:
+    """Write the 资金台账 (.xlsx); audited with the fund, the dates and the count (the sheet names household heads)."""
+    rows = fund_ledger_rows(actor, fund, date_from, date_to)
+    if fund is not None:
+        place = f"{fund.name}，{_place_name(fund.region_id)}"
+    else:
+        place = _place_name(getattr(actor, "region_id", "") or "")
+    span = f"{date_from or '起'} 至 {date_to or date.today()}"
+    count = write_ledger(
+        path,
+        title=f"{FUND_TITLE}（{place}，{span}）",
+        sheet=FUND_TITLE,
+        headers=FUND_HEADERS,
+        widths=FUND_WIDTHS,
+        rows=rows,
+        money_columns={4, 5, 6},
+    )
+    audit.record(
+        actor,
+        "fund.ledger_exported",
+        fund,
+        object_type="assistance.fund",
+        region_code=fund.region_id if fund is not None else None,
+        after={"rows": count, "fund": fund.pk if fund else None, "from": date_from, "to": date_to},
+        note="导出资金台账",
+    )
+    return count
+
+
+def month_span(month: date | str | None) -> tuple[date, date] | None:
+    """The first and last day of a month given as a date in it or "YYYY-MM"; None for no month."""
+    if not month:
+        return None
+    if isinstance(month, str):
+        year, mon = (int(x) for x in month.split("-")[:2])
+    else:
+        year, mon = month.year, month.month
+    return date(year, mon, 1), date(year, mon, monthrange(year, mon)[1])
+
+
+def consumption_ledger_rows(user, region: str = "", month: date | str | None = None) -> list[list]:
+    """The 消费帮扶台账 rows: the sales the user may see in the region (a village or a town; all when empty) and
+    month (all when None), monitored households first, then by date."""
+    from .consumption import sales_for_user
+
+    qs = sales_for_user(user)
+    if region:
+        lo, hi = code_range(region)
+        qs = qs.filter(Q(region_code__gte=lo) & Q(region_code__lt=hi))
+    span = month_span(month)
+    if span:
+        qs = qs.filter(day__gte=span[0], day__lte=span[1])
+    qs = qs.select_related("household", "product").order_by(priority_order(), "day", "id")
+    channels = dict(SalesChannel.choices)
+    sales = list(qs)
+    villages = village_names({s.region_code for s in sales})
+    return [
+        [
+            n,
+            villages.get(s.region_code, s.region_code),
+            s.household.number,
+            s.household.head_name,
+            s.product.name,
+            str(channels.get(s.channel, s.channel)),
+            s.quantity,
+            s.unit,
+            s.amount,
+            s.day.isoformat(),
+        ]
+        for n, s in enumerate(sales, start=1)
+    ]
+
+
+def consumption_ledger_export(
+    *, actor, path: str | IO[bytes], region: str = "", month: date | str | None = None
+) -> int:
+    """Write the 消费帮扶台账 (.xlsx); audited with the region, the month and the count."""
+    rows = consumption_ledger_rows(actor, region, month)
+    span = month_span(month)
+    place = _place_name(region or getattr(actor, "region_id", "") or "")
+    when = f"{span[0]:%Y年%m月}" if span else f"截至{date.today():%Y年%m月%d日}"
+    count = write_ledger(
+        path,
+        title=f"{CONSUMPTION_TITLE}（{place}，{when}）",
+        sheet=CONSUMPTION_TITLE,
+        headers=CONSUMPTION_HEADERS,
+        widths=CONSUMPTION_WIDTHS,
+        rows=rows,
+        money_columns={8},
+        number_columns={0, 6},
+    )
+    audit.record(
+        actor,
+        "consumption.ledger_exported",
+        object_type="assistance.sale",
+        region_code=region or None,
+        after={"rows": count, "region": region, "month": f"{span[0]:%Y-%m}" if span else ""},
+        note="导出消费帮扶台账",
+    )
+    return count
