@@ -5,10 +5,11 @@ to the page width, page numbers in the footer). The reports app's ledger list ca
 from __future__ import annotations
 
 from calendar import monthrange
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import IO
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from fangfan.core import audit
 from fangfan.monitoring.selectors import village_names
@@ -17,7 +18,7 @@ from fangfan.regions.codes import code_range
 from .choices import SalesChannel
 from .exporting import write_ledger
 from .fund_selectors import LedgerFilters, ledger_entries, ledger_funds
-from .models import Fund
+from .models import Fund, FundEntry
 from .selectors import priority_order
 
 FUND_TITLE = "资金台账"
@@ -196,3 +197,57 @@ def consumption_ledger_export(
         note="导出消费帮扶台账",
     )
     return count
+
+
+# --- the reports app's ledger framework and monthly report (``reports.ledgers``, ``reports.monthly``) -------------
+
+
+def _funds_in(user, region_code: str | None, village: str | None):
+    funds = ledger_funds(user)
+    place = village or region_code
+    if place:
+        lo, hi = code_range(place)
+        funds = funds.filter(region_id__gte=lo, region_id__lt=hi)
+    return funds.order_by("region_id", "id")
+
+
+def ledger_fund_rows(*, user, region_code=None, village=None, first=None, after=None):
+    """资金台账 rows for ``reports.ledgers`` (after 序号): the entries of the funds of the place in the period, fund by
+    fund, each entry's 摘要 naming its fund when there are several."""
+    date_to = after - timedelta(days=1) if after else None
+    funds = list(_funds_in(user, region_code, village))
+    for fund in funds:
+        for row in fund_ledger_rows(user, fund, first, date_to):
+            if len(funds) > 1:
+                row[3] = f"【{fund.name}】{row[3]}"
+            yield row[1:]
+
+
+def ledger_consumption_rows(*, user, region_code=None, village=None, first=None, after=None):
+    """消费帮扶台账 rows for ``reports.ledgers`` (after 序号): the sales of the place in the month."""
+    for row in consumption_ledger_rows(user, village or region_code or "", first):
+        yield row[1:]
+
+
+def fund_month_totals(*, user, region_code=None, first: date, after: date) -> dict:
+    """The monthly report's 帮扶资金收支: receipts and payments (reversals counted as they were written) of the funds
+    of the place in ``[first, after)``, and their balance at the end of it (each fund's balance after its last entry
+    before ``after``)."""
+    funds = _funds_in(user, region_code, None)
+    entries = FundEntry.objects.filter(fund__in=funds)
+    month = entries.filter(day__gte=first, day__lt=after).aggregate(
+        income=Sum("income"), expense=Sum("expense")
+    )
+    balance = Decimal(0)
+    for fund_id in funds.values_list("pk", flat=True):
+        last = (
+            entries.filter(fund_id=fund_id, day__lt=after)
+            .order_by("-day", "-id")
+            .values_list("balance_after", flat=True)
+        ).first()
+        balance += last or 0
+    return {
+        "income": month["income"] or Decimal(0),
+        "expense": month["expense"] or Decimal(0),
+        "balance": balance,
+    }

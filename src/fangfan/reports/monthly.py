@@ -31,7 +31,7 @@ from .ledgers.base import is_system, month_after
 
 PUBLIC_MIN = 5
 TREND_MONTHS = 12
-FUND_TOTALS = "fangfan.assistance.funds.fund_month_totals"
+FUND_TOTALS = "fangfan.assistance.ledger_exports.fund_month_totals"
 
 
 def month_back(first: date, back: int) -> date:

@@ -38,6 +38,15 @@ def waiting_count(user) -> int:
     return waiting_for(user).count()
 
 
+def chain_backlog(user) -> dict:
+    """The start page's 审批待办 card (``reports.level_panel``): the open cases of the jurisdiction, opening their
+    list."""
+    from django.urls import reverse
+
+    count = cases_for_user(user).filter(state=CaseState.OPEN).count() if user.can(VIEW) else 0
+    return {"count": count, "url": reverse("workflows:case_list") + f"?state={CaseState.OPEN}"}
+
+
 def case_list(user, *, waiting: bool = False, kind: str = "", state: str = "", process: str = "") -> QuerySet:
     qs = waiting_for(user) if waiting else cases_for_user(user)
     if kind:

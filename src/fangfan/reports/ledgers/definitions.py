@@ -466,7 +466,7 @@ register(
         ),
         widths=(6, 11, 12, 24, 12, 12, 12, 20, 9, 16, 10),
         money=(4, 5, 6),
-        function_path="fangfan.assistance.funds.fund_ledger_rows",
+        function_path="fangfan.assistance.ledger_exports.ledger_fund_rows",
     )
 )
 register(
@@ -479,6 +479,6 @@ register(
         columns=("序号", "村", "户编号", "户主姓名", "产品", "渠道", "数量", "单位", "金额（元）", "日期"),
         widths=(6, 10, 20, 9, 16, 14, 8, 6, 12, 11),
         money=(8,),
-        function_path="fangfan.assistance.consumption.consumption_ledger_rows",
+        function_path="fangfan.assistance.ledger_exports.ledger_consumption_rows",
     )
 )
