@@ -535,8 +535,16 @@ class HouseholdMonth(models.Model):
     缩减) compares the household with its previous month, the household page draws its income over the months, and
     the monthly report counts from here. A month's row is the state at its last snapshot in that month."""
 
+    # No foreign-key constraint and no index of its own: the rows are copied from the households in one statement
+    # (so every one exists) and households are never deleted (a cancellation is a mark); PostgreSQL's per-row FK
+    # check was most of a county's snapshot (docs/benchmarks.md). The unique (household, month) serves lookups.
     household = models.ForeignKey(
-        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="months"
+        Household,
+        verbose_name=_("农户"),
+        on_delete=models.PROTECT,
+        related_name="months",
+        db_index=False,
+        db_constraint=False,
     )
     month = models.DateField(_("月份"), help_text=_("该月第一天"))
     # The household's village when the month was taken: the jurisdiction of the row (a range on the code).
