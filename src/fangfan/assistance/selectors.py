@@ -53,7 +53,9 @@ def _safety_net_only_measures(user) -> QuerySet[Measure]:
     兜底保障. Driven from the measures of the jurisdiction (far fewer than its households), each household's other
     measures probed by ``measure_household_idx``."""
     # Such a household has a 兜底保障 measure: start from those (a few of the jurisdiction's measures).
-    scope = measures_for_user(user).exclude(state=MeasureState.FAILED).filter(measure_type__kind=Kind.SAFETY_NET)
+    scope = (
+        measures_for_user(user).exclude(state=MeasureState.FAILED).filter(measure_type__kind=Kind.SAFETY_NET)
+    )
     other_kind = Measure.objects.filter(household=OuterRef("household_id")).exclude(state=MeasureState.FAILED)
     return scope.filter(household__has_labour=True, household__cancelled=False).exclude(
         Exists(other_kind.exclude(measure_type__kind=Kind.SAFETY_NET))
