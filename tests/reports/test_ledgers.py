@@ -84,6 +84,29 @@ def test_monitored_ledger_equals_the_monitored_households(world, users, who, pla
     assert world["cancelled"].number not in by_number
 
 
+@pytest.mark.parametrize("code", ["monitored", "edge", "exited", "contacts"])
+def test_pages_read_in_parts_keep_the_ledger_order(world, users, code):
+    """The ledgers whose first rows come first read them and the rest as two index-ordered parts: every page, also
+    one across the boundary between the parts, equals the slice of the whole list, and the whole list is in the
+    order of one sort (first ones first, then village and 户编号) with the same rows."""
+    ledger = ledger_get(code)
+    scope = scope_build(users["county_review"])
+    at = ledger.columns.index("户编号") - 1  # the rows come without 序号
+    whole = [r[at] for r in ledger.rows(scope)]
+    first = {"monitored": _at_risk, "edge": _at_risk}.get(
+        code, lambda h: h.exited_class == "monitored" or _at_risk(h)
+    )
+    by_number = {h.number: h for h in _households(COUNTY)}
+    ordered = sorted(whole, key=lambda n: (not first(by_number[n]), by_number[n].region_id, n))
+    assert whole == ordered and len(whole) == ledger.count(scope) > 3
+    assert any(first(by_number[n]) for n in whole) and not all(first(by_number[n]) for n in whole)
+    for size in (1, 2, 3):
+        paged = []
+        for offset in range(0, len(whole) + size, size):
+            paged += [r[at] for r in ledger.rows(scope, offset=offset, limit=size)]
+        assert paged == whole
+
+
 def test_monitored_ledger_whole_ids_only_when_asked_and_allowed(world, users):
     rows = _rows("monitored", users["town_station"], reveal_ids=True)
     heads = {h.number: h.members.get(is_head=True).id_number for h in _households(TOWN)}
