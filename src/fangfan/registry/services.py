@@ -21,6 +21,7 @@ from fangfan.policy.services import policy_values
 from fangfan.regions.codes import Level
 from fangfan.regions.models import Region
 
+from . import rules
 from .choices import JOIN_REASONS, LEAVE_REASONS
 from .derive import derive, member_facts, name_initials
 from .formats import clean_household_number
@@ -149,6 +150,18 @@ def _checked_phone(data: dict) -> dict:
         raise DomainError(str(exc)) from None
 
 
+def _household_ruled(household: Household, data: dict) -> dict:
+    """The household rules every writer applies (``registry.rules``) over ``household`` as ``data`` would leave
+    it, once a 一般农户 has cleared the 脱贫户 fields ``data`` did not give: DomainError naming every problem, else
+    those cleared fields."""
+    values = {f: data.get(f, getattr(household, f)) for f in rules.HOUSEHOLD_RULE_FIELDS}
+    cleared = rules.household_cleared(values, given=data)
+    problems = rules.household_problems({**values, **cleared})
+    if problems:
+        raise DomainError("；".join(p.message for p in problems))
+    return cleared
+
+
 def _ensure(actor, action: str, household: Household, *, outside: str = "该农户不在您的管辖范围内") -> None:
     if actor is None or not actor.can(action):
         raise DomainError("您的角色无权进行此操作")
@@ -167,10 +180,7 @@ def household_update(
     if unknown:
         raise DomainError(f"不可修改的字段：{'、'.join(sorted(unknown))}")
     data = _checked_phone(data)
-    if data.get("household_type", household.household_type) == "exited" and not data.get(
-        "exit_year", household.exit_year
-    ):
-        raise DomainError("脱贫户须填写脱贫年度")
+    data = {**data, **_household_ruled(household, data)}
     before = _snapshot(household, [*data, "per_capita_income", "suggestion"])
     with transaction.atomic():
         _check_version(household, seen)
@@ -294,8 +304,7 @@ def household_create(
     if unknown:
         raise DomainError(f"不可填写的字段：{'、'.join(sorted(unknown))}")
     data = _checked_phone(data)
-    if data.get("household_type") == "exited" and not data.get("exit_year"):
-        raise DomainError("脱贫户须填写脱贫年度")
+    data = {**data, **_household_ruled(Household(), data)}
     head_data, ids = _new_member_ids({**head, "relation": "户主"}, reason)
     with transaction.atomic():
         household = Household.objects.create(number=number, region_id=region_code, **data)
