@@ -17,11 +17,6 @@ VILLAGE = "341523104201"
 OTHER_VILLAGE = "341523104202"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def home(users):
     return make_household(
