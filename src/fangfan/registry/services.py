@@ -3,14 +3,16 @@ transaction, recomputes the household's derived figures and records an audit eve
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Model, Value
 from django.db.models.functions import Greatest
 from django.utils.crypto import salted_hmac
 
+from fangfan.accounts.models import User
 from fangfan.accounts.roles import Role
 from fangfan.core import audit
 from fangfan.core.cells import phone as clean_phone
@@ -100,7 +102,7 @@ def health_flags(health: str) -> dict:
     }
 
 
-def _snapshot(obj, fields) -> dict:
+def _snapshot(obj: Household | Member, fields: Iterable[str]) -> dict:
     return {f: getattr(obj, f) for f in fields}
 
 
@@ -162,16 +164,20 @@ def _household_ruled(household: Household, data: dict) -> dict:
     return cleared
 
 
-def _ensure(actor, action: str, household: Household, *, outside: str = "该农户不在您的管辖范围内") -> None:
+def _ensure(
+    actor: User | None, action: str, household: Household, *, outside: str = "该农户不在您的管辖范围内"
+) -> User:
+    """``actor``, when it may do ``action`` on ``household``; else DomainError."""
     if actor is None or not actor.can(action):
         raise DomainError("您的角色无权进行此操作")
     span = actor.jurisdiction_range()
     if span is None or not (span[0] <= household.region_id < span[1]):
         raise DomainError(outside)
+    return actor
 
 
 def household_update(
-    *, household: Household, actor, data: dict, note: str = "", seen: str | None = None
+    *, household: Household, actor: User | None, data: dict, note: str = "", seen: str | None = None
 ) -> Household:
     """Change a household's basic information, income items or indicators; derived figures follow. ``seen``: the
     ``edit_version`` the form was filled from (StaleEdit when the household changed since)."""
@@ -195,7 +201,9 @@ def household_update(
     return household
 
 
-def member_update(*, member: Member, actor, data: dict, note: str = "", seen: str | None = None) -> Member:
+def member_update(
+    *, member: Member, actor: User | None, data: dict, note: str = "", seen: str | None = None
+) -> Member:
     """Change a member's information; ``seen`` as for ``household_update``."""
     household = member.household
     _ensure(actor, "household.edit", household)
@@ -243,7 +251,9 @@ def _new_member_ids(data: dict, reason: str) -> tuple[dict, dict]:
     return data, ids
 
 
-def _new_member(household: Household, data: dict, ids: dict, *, reason: str, on: date, actor) -> Member:
+def _new_member(
+    household: Household, data: dict, ids: dict, *, reason: str, on: date, actor: User | None
+) -> Member:
     """Create a member (inside the caller's transaction), with its composition change and audit entry."""
     card = ids.pop("disability_from_card")
     member = Member(household=household, **ids, **{k: v for k, v in data.items() if k in MEMBER_EDITABLE})
@@ -265,7 +275,7 @@ def _new_member(household: Household, data: dict, ids: dict, *, reason: str, on:
     return member
 
 
-def member_add(*, household: Household, actor, data: dict, reason: str, on: date) -> Member:
+def member_add(*, household: Household, actor: User | None, data: dict, reason: str, on: date) -> Member:
     """Add a member (birth, marriage-in, moving in); the ID must not exist anywhere in the system."""
     _ensure(actor, "household.edit", household)
     if data.get("relation") == "户主":
@@ -279,7 +289,7 @@ def member_add(*, household: Household, actor, data: dict, reason: str, on: date
 
 def household_create(
     *,
-    actor,
+    actor: User | None,
     region_code: str,
     number: str,
     data: dict,
@@ -314,7 +324,7 @@ def household_create(
     return household
 
 
-def member_remove(*, member: Member, actor, reason: str, on: date) -> Member:
+def member_remove(*, member: Member, actor: User | None, reason: str, on: date) -> Member:
     """Remove a member (death, marriage-out, moving away). The row stays, marked 已减少, with reason and date.
     Removing the last active member cancels the household (注销), audited; its file and history stay."""
     household = member.household
@@ -356,7 +366,7 @@ def member_remove(*, member: Member, actor, reason: str, on: date) -> Member:
 
 
 def head_change(
-    *, household: Household, new_head: Member, actor, on: date, old_head_relation: str = "其他"
+    *, household: Household, new_head: Member, actor: User | None, on: date, old_head_relation: str = "其他"
 ) -> None:
     """Make another active member the head of household (e.g. after the head's death)."""
     _ensure(actor, "household.edit", household)
@@ -386,7 +396,7 @@ def household_split(
     household: Household,
     members: list[Member],
     new_number: str,
-    actor,
+    actor: User | None,
     on: date,
     remaining_head: Member | None = None,
 ) -> Household:
@@ -460,7 +470,7 @@ def household_split(
     return new
 
 
-def household_merge(*, source: Household, target: Household, actor, on: date) -> Household:
+def household_merge(*, source: Household, target: Household, actor: User | None, on: date) -> Household:
     """Merge all active members of ``source`` into ``target``; the source household is marked cancelled."""
     _ensure(actor, "household.edit", source)
     _ensure(actor, "household.edit", target)
@@ -486,14 +496,14 @@ def household_merge(*, source: Household, target: Household, actor, on: date) ->
     return target
 
 
-def member_reveal_id(*, member: Member, actor) -> str:
+def member_reveal_id(*, member: Member, actor: User | None) -> str:
     """See an ID number whole: a permitted, audited act (DOMAIN.md §8)."""
     _ensure(actor, "household.view_id", member.household)
     audit.record(actor, "member.id_viewed", member, region_code=member.household.region_id)
     return member.id_number
 
 
-def member_reveal_phone(*, member: Member, actor) -> str:
+def member_reveal_phone(*, member: Member, actor: User | None) -> str:
     """See a member's own 联系电话 whole (a migrant worker is reached on theirs, not the household's): permitted to
     those who may call the household, and audited."""
     _ensure(actor, "household.view_phone", member.household)
@@ -503,7 +513,7 @@ def member_reveal_phone(*, member: Member, actor) -> str:
     return member.phone
 
 
-def household_reveal_phone(*, household: Household, actor) -> str:
+def household_reveal_phone(*, household: Household, actor: User | None) -> str:
     """See the household's 联系电话 whole (to call it: the contact's monthly call, a verification visit): a
     permitted, audited act like seeing an ID number."""
     _ensure(actor, "household.view_phone", household)
@@ -518,11 +528,11 @@ ELSEWHERE_SHOWN = "member.elsewhere_shown"
 
 def elsewhere_shown_record(
     *,
-    actor,
+    actor: User | None,
     count: int,
     via: str,
     dry_run: bool = False,
-    obj=None,
+    obj: Model | None = None,
     region_code: str | None = None,
     note: str = "",
 ) -> None:
@@ -545,7 +555,7 @@ def elsewhere_shown_record(
 # --- 帮扶责任人 / 联系人 -------------------------------------------------------------------------------------------
 
 
-def helper_label(user) -> str:
+def helper_label(user: User) -> str:
     """How a helper is named in the audit log and on pages: a cadre's name is the point of 责任到人."""
     return f"{user.full_name}（{user.username}）" if user.full_name else user.username
 
@@ -557,16 +567,24 @@ def _release_helper(household: Household, on: date, reason: str) -> None:
     )
 
 
-def _check_helper(helper, household: Household) -> None:
+def _check_helper(helper: User | None, household: Household) -> User:
+    """``helper``, when it may be named for ``household``; else DomainError."""
     if helper is None or helper.role != Role.HELPER or not helper.is_active:
         raise DomainError("只能指定在用的“帮扶责任人/联系人”账号")
     span = helper.jurisdiction_range()
     if span is None or not (span[0] <= household.region_id < span[1]):
         raise DomainError(f"{helper_label(helper)} 负责的区划不含农户 {household.number} 所在的村")
+    return helper
 
 
 def helpers_assign(
-    *, households: list[Household], helper, actor, on: date, reason: str = "", today: date | None = None
+    *,
+    households: list[Household],
+    helper: User | None,
+    actor: User | None,
+    on: date,
+    reason: str = "",
+    today: date | None = None,
 ) -> int:
     """Make ``helper`` the 帮扶责任人/联系人 of each household, from ``on``. A household's current one, if another
     person, is released on that date with ``reason`` (an ``EndReason``; required then). All or nothing; returns
@@ -582,7 +600,8 @@ def helpers_assign(
         _ensure(actor, "household.edit", household)
         if household.cancelled:
             raise DomainError(f"农户 {household.number} 已注销，不能指定帮扶责任人")
-        _check_helper(helper, household)
+        checked = _check_helper(helper, household)
+    helper = checked  # households is not empty (above)
     changed = 0
     with transaction.atomic():
         current = {
@@ -620,7 +639,9 @@ def helpers_assign(
     return changed
 
 
-def helper_release(*, household: Household, actor, on: date, reason: str, today: date | None = None) -> None:
+def helper_release(
+    *, household: Household, actor: User | None, on: date, reason: str, today: date | None = None
+) -> None:
     """Release the household's 帮扶责任人/联系人 without naming another (e.g. 不再需要帮扶). An exited household
     then shows as 未落实 until one is named (plan 四(一)3: every exited household always has one)."""
     _ensure(actor, "household.edit", household)
@@ -659,7 +680,7 @@ CONTACT_TEXT_LIMIT = 500
 def contact_record(
     *,
     household: Household,
-    actor,
+    actor: User | None,
     on: date,
     way: str,
     living: str = "",
@@ -671,7 +692,7 @@ def contact_record(
     """Record a contact with the household — a home visit, call, SMS, WeChat or video — and what was learned. The
     audit event names the date, the way and whether a risk was found; the notes stay in the record (they may hold
     what a family told in confidence, and the audit log is read by the audit administrator)."""
-    _ensure(actor, "household.contact", household)
+    actor = _ensure(actor, "household.contact", household)
     today = today or date.today()
     if household.cancelled:
         raise DomainError("该户已注销，不能登记联系")
