@@ -213,7 +213,8 @@ def _duck_load(duck, workdir: Path) -> float:
 
 def duck_query() -> tuple[str, list[str]]:
     """Every rule's candidates, ranked one per household as the INSERT does, as ONE DuckDB statement."""
-    from fangfan.monitoring.rules import RULES, Context, Dialect, lit
+    from fangfan.monitoring.rule_sql import Context, Dialect, lit
+    from fangfan.monitoring.rules import RULES
     from fangfan.policy.parameters import PARAMETERS
 
     class DuckDialect(Dialect):

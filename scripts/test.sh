@@ -29,8 +29,10 @@ lint_failed=0
 .venv/bin/ruff check . || lint_failed=1
 .venv/bin/ruff format --check . || lint_failed=1
 python3 scripts/check_layers.py || lint_failed=1
+# fangfan.core is typed strictly ([tool.mypy] in pyproject.toml); the other apps are not checked yet.
+.venv/bin/mypy src/fangfan/core || lint_failed=1
 if [ "$lint_failed" -ne 0 ]; then
-  echo "test.sh: lint failed (ruff: .venv/bin/ruff check --fix . && .venv/bin/ruff format .; layers: docs/architecture.md); running the tests anyway" >&2
+  echo "test.sh: lint failed (ruff: .venv/bin/ruff check --fix . && .venv/bin/ruff format .; layers: docs/architecture.md; mypy: .venv/bin/mypy src/fangfan/core); running the tests anyway" >&2
 fi
 
 .venv/bin/pytest "$@"
@@ -40,7 +42,7 @@ if [ "$rc" -eq 5 ]; then
   exit 1
 fi
 if [ "$rc" -eq 0 ] && [ "$lint_failed" -ne 0 ]; then
-  echo "test.sh: FAILED: the tests passed but ruff or the layer check did not (see its output above)" >&2
+  echo "test.sh: FAILED: the tests passed but ruff, the layer check or mypy did not (see its output above)" >&2
   exit 1
 fi
 exit "$rc"

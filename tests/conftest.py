@@ -49,10 +49,21 @@ def audit_anchor_file(_audit_anchor_dir, settings) -> Path:
     return path
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(request, settings):
+    """Every test hashes passwords with MD5 (Argon2 costs ~0.3 s a user, on purpose), except those marked
+    ``argon2``: the modules that check the production hasher itself (tests/accounts)."""
+    if request.node.get_closest_marker("argon2") is None:
+        settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
 @functools.cache
 def _hashed_password(hasher: str) -> str:
-    """The shared password hashed once per hasher: modules that switch to a fast hasher (MD5) must not leave a
-    cached MD5 hash behind for the modules that check Argon2 (the cache is keyed by the first hasher in force)."""
+    """The shared password hashed once per hasher: the MD5 hash of most tests must not be left behind for the
+    tests marked ``argon2`` (the cache is keyed by the first hasher in force)."""
     from django.contrib.auth.hashers import make_password
 
     return make_password(PASSWORD)

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from fangfan.core.models import AuditEvent
 
-pytestmark = pytest.mark.django_db
+# These tests check the production hasher (Argon2): not the suite's fast MD5 (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.argon2]
 
 WRONG = "Wrong-Password-1"
 

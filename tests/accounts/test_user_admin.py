@@ -14,7 +14,8 @@ from fangfan.regions.models import Region
 
 GOOD = "Qiaocun#2026x"
 
-pytestmark = pytest.mark.django_db
+# These tests check the production hasher (Argon2): not the suite's fast MD5 (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.argon2]
 
 
 def _create(actor, **overrides):

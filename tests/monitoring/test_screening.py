@@ -26,7 +26,7 @@ from fangfan.core.jobs import job_run_now
 from fangfan.core.models import AuditEvent, Job
 from fangfan.monitoring.department import AlreadyImported
 from fangfan.monitoring.models import EarlyWarning, RiskPoint, ScreeningRun, VerificationTask
-from fangfan.monitoring.rules import STAGED
+from fangfan.monitoring.rule_sql import STAGED
 from fangfan.monitoring.screening import policy_groups, screening_run, screening_start
 from fangfan.policy.models import PolicyValue
 from fangfan.registry.services import household_recompute

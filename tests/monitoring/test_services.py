@@ -137,7 +137,7 @@ def test_bundle_chunks_a_long_id_list(users, monkeypatch):
 
 def _staged(rows):
     """The screening's temporary table of new warnings, holding ``rows`` (household, rule code, dedupe key)."""
-    from fangfan.monitoring.rules import STAGED, Dialect, staged_table_sql
+    from fangfan.monitoring.rule_sql import STAGED, Dialect, staged_table_sql
 
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {STAGED}")
@@ -153,7 +153,7 @@ def _staged(rows):
 
 
 def _insert_staged(rows):
-    from fangfan.monitoring.rules import STAGED_COLUMNS
+    from fangfan.monitoring.rule_sql import STAGED_COLUMNS
 
     try:
         return services.warnings_insert_bundled(

@@ -30,11 +30,6 @@ URL = reverse("policy:parameter_list")
 THIS_YEAR = date.today().year
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_nearest_ancestor_value_applies(users):
     county, town = users["county_review"], users["town_station"]
     policy_set(actor=county, key="monitoring_line", region_code=COUNTY, year=THIS_YEAR, value="6000")

@@ -21,11 +21,6 @@ TODAY = date(2026, 12, 6)
 MEMBERS = [("赵铁柱", date(1958, 1, 1), "户主")]
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def homes(users):
     return {

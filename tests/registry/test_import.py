@@ -572,3 +572,19 @@ def test_progress_is_reported_up_to_the_total(book, people):
     assert calls[0][0] == 0 and calls[-1] == (calls[-1][1], calls[-1][1], "完成")
     done = [d for d, _t, _m in calls]
     assert done == sorted(done) and all(d <= t for d, t, _m in calls)
+
+
+def test_a_household_turned_general_keeps_no_exited_class_the_file_leaves_out(tmp_path, book, people):
+    """registry.rules: a 一般农户 has no 脱贫年度 nor 脱贫户分类. A file without the 脱贫户分类 column that turns a
+    脱贫户 into a 一般农户 clears the stored class (as the web edit form does), rather than keeping it."""
+    households_import(path=book, actor=people["village_clerk"])
+    assert Household.objects.get(number=H1).exited_class != ""
+    households, members = sample()
+    households[0].update({"户类型": "一般农户", "脱贫年度": ""})
+    hh_headers = [h for h in HH_HEADERS if h != "脱贫户分类"]
+    households_import(
+        path=write_xlsx(tmp_path / "改为一般农户.xlsx", households, members, hh_headers=hh_headers),
+        actor=people["village_clerk"],
+    )
+    h1 = Household.objects.get(number=H1)
+    assert (h1.household_type, h1.exit_year, h1.exited_class) == ("general", None, "")

@@ -39,11 +39,6 @@ SEARCHES = ["w", "wj", "wjg", "王", "王建", "0011", "341523104", OTHER_VILLAG
 ROLES = ["village_clerk", "town_station", "county_review", "province_record"]
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def spread(users):
     """Households of all kinds in two towns, with equal incomes (the tie-break), no members (no income) and

@@ -22,11 +22,6 @@ NEIGHBOUR_VILLAGE = "341523105201"
 DAY = date(2025, 6, 1)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def clerk(users):
     return users["village_clerk"]

@@ -24,12 +24,6 @@ NEIGHBOUR_VILLAGE = "341523105201"  # 复元村 (千人桥镇)
 LIST = reverse("registry:household_list")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Argon2 makes each of the 13 fixture users cost a fraction of a second; these tests do not log in by form."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def homes(users):
     """Households in the clerk's village, another village of the town, and the neighbouring town."""

@@ -20,11 +20,6 @@ NEIGHBOUR_VILLAGE = "341523105201"
 ILL = {"health": "患有大病"}
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _one(income: int, *, ill: bool = False, size: int = 1) -> dict:
     members = [("户主甲", date(1970, 1, 1), "户主", ILL if ill else {})]
     members += [(f"成员{i}", date(1975, 1, 1), "配偶" if i == 0 else "之子") for i in range(size - 1)]

@@ -46,11 +46,6 @@ MISSING_CATEGORY = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def demo():
     demo_generate(households=300, seed=SEED)

@@ -149,7 +149,7 @@ def _lock_chain() -> None:
 
 
 def record(
-    actor,
+    actor: Any,
     action: str,
     obj: Any = None,
     *,

@@ -10,6 +10,7 @@ import ipaddress
 from functools import lru_cache
 
 from django.conf import settings
+from django.http import HttpRequest
 
 
 @lru_cache(maxsize=8)
@@ -17,18 +18,21 @@ def _networks(proxies: tuple[str, ...]) -> tuple:
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
-def _address(value: str):
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(value.strip())
     except ValueError:
         return None
 
 
-def _trusted(address, networks) -> bool:
+def _trusted(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...],
+) -> bool:
     return address is not None and any(address in net for net in networks)
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The address of the client: ``REMOTE_ADDR``, or — when that is a trusted proxy — the right-most address of
     ``X-Forwarded-For`` that is not itself a trusted proxy (each proxy appends the address it was reached from, so
     the entries left of that one are the client's own, unverifiable claims)."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from .errors import DomainError, ValidationFailed
 
@@ -16,12 +17,12 @@ MAX_PROBLEMS_SHOWN = 200
 
 
 class DomainCommand(BaseCommand):
-    def add_user_argument(self, parser) -> None:
+    def add_user_argument(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--user", help="以哪个系统账号的名义执行（记入审计日志），默认为当前操作系统用户对应的命令行账号"
         )
 
-    def actor(self, options):
+    def actor(self, options: dict[str, Any]) -> Any:
         User = get_user_model()
         username = options.get("user")
         if username:
@@ -40,7 +41,7 @@ class DomainCommand(BaseCommand):
     def show_progress(self) -> bool:
         return sys.stderr.isatty()
 
-    def execute(self, *args, **options):
+    def execute(self, *args: Any, **options: Any) -> str | None:
         """From the command line, an error is one Chinese line on stderr ("错误：…") and the exit status, without
         the ``CommandError:`` class name Django would print before it (``--traceback`` still shows everything;
         ``call_command`` still raises)."""
@@ -52,7 +53,7 @@ class DomainCommand(BaseCommand):
             self.stderr.write(f"错误：{exc}")
             sys.exit(exc.returncode)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             self.run(*args, **options)
         except ValidationFailed as exc:
@@ -64,5 +65,5 @@ class DomainCommand(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from None
 
-    def run(self, *args, **options):  # pragma: no cover - overridden
+    def run(self, *args: Any, **options: Any) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -180,13 +180,13 @@ class EncryptedTextField(models.TextField):
 
     description = "加密文本"
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> str | None:
         if value is None or value == "":
             return value
         return decrypt_text(value)
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: object) -> object:
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value
-        return encrypt_text(value)
+        return encrypt_text(str(value))

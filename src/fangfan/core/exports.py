@@ -19,6 +19,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.module_loading import autodiscover_modules
 
@@ -34,7 +35,7 @@ EXPORTERS: dict[str, ExportKind] = {}
 _PASSABLE = ("actor", "path", "region_code", "reveal_ids", "progress", "options")
 
 
-def register_export(name: str, function: Callable, description: str = "", **_ignored) -> None:
+def register_export(name: str, function: Callable[..., Any], description: str = "", **_ignored: Any) -> None:
     """Make ``fangfan export NAME`` call ``function`` (see the module docstring for its arguments)."""
     EXPORTERS[name] = ExportKind(name=name, function=function, description=description)
 
@@ -44,7 +45,7 @@ def discover() -> dict[str, ExportKind]:
     return EXPORTERS
 
 
-def run_export(kind: ExportKind, **kwargs):
+def run_export(kind: ExportKind, **kwargs: Any) -> Any:
     """Call an exporter with the arguments its signature accepts."""
     params = inspect.signature(kind.function).parameters
     takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())

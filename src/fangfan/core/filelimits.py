@@ -152,7 +152,7 @@ def _beyond(rows: int, columns: int) -> re.Pattern[bytes]:
 
 def _rows_bound(rows: int) -> int:
     digits = str(rows)
-    return (int(digits[0]) + 1) * 10 ** (len(digits) - 1) - 1
+    return (int(digits[0]) + 1) * int(10 ** (len(digits) - 1)) - 1
 
 
 # A cell or row tag whose first attribute is not its reference (its position then counts on from the previous).

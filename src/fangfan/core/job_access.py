@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 from pathlib import Path
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404
@@ -44,11 +45,11 @@ def job_rule_for(kind: str) -> JobRule | None:
     return _RULES.get(kind)
 
 
-def _signed_in(user) -> bool:
+def _signed_in(user: Any) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
 
 
-def visible_jobs(user, queryset: QuerySet[Job] | None = None) -> QuerySet[Job]:
+def visible_jobs(user: Any, queryset: QuerySet[Job] | None = None) -> QuerySet[Job]:
     """The jobs ``user`` may see now (the rule above), as a queryset."""
     queryset = Job.objects.all() if queryset is None else queryset
     if not _signed_in(user):
@@ -72,12 +73,12 @@ def visible_jobs(user, queryset: QuerySet[Job] | None = None) -> QuerySet[Job]:
     return queryset.filter(reduce(or_, kinds) & where)
 
 
-def job_access(user, job: Job) -> bool:
+def job_access(user: Any, job: Job | None) -> bool:
     """Whether ``user`` may see ``job`` (and so download its files) now."""
     return job is not None and visible_jobs(user).filter(pk=job.pk).exists()
 
 
-def job_file_response(*, user, job: Job, path: str, filename: str, file: str = "result") -> FileResponse:
+def job_file_response(*, user: Any, job: Job, path: str, filename: str, file: str = "result") -> FileResponse:
     """Serve one file of ``job`` to ``user``: 404 unless the user may see the job now and the file is there; each
     download is an audit event (``job.downloaded``, naming the job, its kind and which of its files)."""
     if not path or not job_access(user, job):

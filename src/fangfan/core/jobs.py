@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -53,7 +54,13 @@ def job_page(kind: str) -> str:
 
 
 def job_start(
-    *, kind: str, title: str, actor, params: dict | None = None, region_code: str = "", input_file: str = ""
+    *,
+    kind: str,
+    title: str,
+    actor: Any,
+    params: dict | None = None,
+    region_code: str = "",
+    input_file: str = "",
 ) -> Job:
     job = Job.objects.create(
         kind=kind,

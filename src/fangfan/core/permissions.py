@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
 PUBLIC = "__public__"
 SIGNED_IN = "__signed_in__"
@@ -24,12 +26,12 @@ def declared_permission(view_func: Callable) -> str | None:
     ):
         perm = getattr(candidate, "fangfan_permission", None)
         if perm:
-            return perm
+            return str(perm)
     return None
 
 
 def public(view_func: Callable) -> Callable:
-    view_func.fangfan_permission = PUBLIC
+    view_func.fangfan_permission = PUBLIC  # type: ignore[attr-defined]  # read by declared_permission
     return view_func
 
 
@@ -37,12 +39,12 @@ def signed_in(view_func: Callable) -> Callable:
     """The view is for every signed-in, active user whatever the role (their own password, say)."""
 
     @wraps(view_func)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return view_func(request, *args, **kwargs)
 
-    wrapper.fangfan_permission = SIGNED_IN
+    wrapper.fangfan_permission = SIGNED_IN  # type: ignore[attr-defined]  # read by declared_permission
     return wrapper
 
 
@@ -51,15 +53,15 @@ def requires(action: str) -> Callable[[Callable], Callable]:
 
     def decorator(view_func: Callable) -> Callable:
         @wraps(view_func)
-        def wrapper(request, *args, **kwargs):
-            user = request.user
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            user: Any = request.user  # the accounts app's User (core cannot import it)
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not user.can(action):
                 raise PermissionDenied(action)
             return view_func(request, *args, **kwargs)
 
-        wrapper.fangfan_permission = action
+        wrapper.fangfan_permission = action  # type: ignore[attr-defined]  # read by declared_permission
         return wrapper
 
     return decorator

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -30,6 +31,6 @@ def private_file(path: Path) -> Path:
     return path
 
 
-def open_private(path: Path):
+def open_private(path: Path) -> BinaryIO:
     """``path`` opened for binary writing, created with mode 0600."""
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb")

@@ -8,6 +8,8 @@ and PostgreSQL alike, unlike ``LIKE 'prefix%'``. The user object provides ``can(
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 from django.db import models
 from django.db.models import F, Func
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
@@ -21,22 +23,23 @@ class Unindexed(Func):
 
     template = "%(expressions)s"
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return super().as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
 
 
-def jurisdiction_span(user, action: str) -> tuple[str, str] | None:
+def jurisdiction_span(user: Any, action: str) -> tuple[str, str] | None:
     """The region code range ``[lo, hi)`` in which ``user`` may do ``action``, or None (nothing: not signed in,
     inactive, not allowed, or no jurisdiction)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     if not user.can(action):
         return None
-    return user.jurisdiction_range()
+    span: tuple[str, str] | None = user.jurisdiction_range()
+    return span
 
 
 class ScopedQuerySet(models.QuerySet):
-    def for_user(self, user, action: str, *, region_index: bool = True):
+    def for_user(self, user: Any, action: str, *, region_index: bool = True) -> Self:
         """Rows inside the user's jurisdiction that the action allows. ``region_index=False`` writes the same range
         so that SQLite does not take an index for it: for a county or more, where the range holds nearly every row,
         an index in the wanted sort order is then used and the query stops after a page (SQLite has no statistics
@@ -45,7 +48,7 @@ class ScopedQuerySet(models.QuerySet):
         if span is None:
             return self.none()
         lo, hi = span
-        field = self.model.region_field
+        field: str = self.model.region_field  # type: ignore[attr-defined]  # declared by every scoped model
         if region_index:
             qs = self.filter(**{f"{field}__gte": lo, f"{field}__lt": hi})
         else:
@@ -60,7 +63,7 @@ class ScopedQuerySet(models.QuerySet):
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
 
 
-def get_for_user_or_404(queryset, user, action: str, **lookup):
+def get_for_user_or_404(queryset: ScopedQuerySet, user: Any, action: str, **lookup: Any) -> Any:
     """One object inside the user's jurisdiction, or 404 — never a 403 that confirms it exists."""
     try:
         return queryset.for_user(user, action).get(**lookup)

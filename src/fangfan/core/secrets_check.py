@@ -6,6 +6,7 @@ Every message is Chinese and English, and names the variable, never its value.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -21,7 +22,7 @@ def _weak(value: str, minimum: int) -> bool:
 
 
 def production_problems(
-    *, secret_key: str, field_keys, blind_index_key: str, allowed_hosts: list[str]
+    *, secret_key: str, field_keys: object, blind_index_key: str, allowed_hosts: list[str]
 ) -> list[str]:
     problems = []
     if _weak(secret_key, SECRET_KEY_MIN) or secret_key.startswith("django-insecure-"):
@@ -54,7 +55,7 @@ def production_problems(
     return problems
 
 
-def check_production_settings(**values) -> None:
+def check_production_settings(**values: Any) -> None:
     problems = production_problems(**values)
     if problems:
         raise ImproperlyConfigured(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
@@ -14,11 +16,11 @@ from .models import AuditEvent, Job
 from .scoping import ScopedQuerySet
 
 
-def audit_events_for_user(user, action: str = "audit.view") -> QuerySet[AuditEvent]:
+def audit_events_for_user(user: Any, action: str = "audit.view") -> QuerySet[AuditEvent]:
     """Audit events whose region lies in the user's jurisdiction, plus the events that belong to no region
     (a failed sign-in with an unknown account name, a command run by the operator): every audit administrator
     must see those, or they would be seen by nobody. They hold no household data."""
-    scoped = ScopedQuerySet(model=AuditEvent).for_user(user, action)
+    scoped: QuerySet[AuditEvent] = ScopedQuerySet(model=AuditEvent).for_user(user, action)
     if not user.can(action):
         return scoped
     return AuditEvent.objects.filter(Q(pk__in=scoped.values("pk")) | Q(region_code=""))
@@ -29,7 +31,7 @@ def _day_start(day: date) -> datetime:
 
 
 def audit_events(
-    user,
+    user: Any,
     *,
     action: str = "audit.view",
     action_code: str = "",
@@ -56,7 +58,7 @@ def audit_events(
     return qs.order_by("-id")
 
 
-def audit_events_today(user) -> int:
+def audit_events_today(user: Any) -> int:
     today = timezone.localdate()
     return audit_events_for_user(user).filter(at__gte=_day_start(today)).count()
 
@@ -94,16 +96,16 @@ def role_labels() -> dict[str, str]:
     return {str(k): str(v) for k, v in field.flatchoices}
 
 
-def region_names(codes) -> dict[str, str]:
+def region_names(codes: Iterable[str]) -> dict[str, str]:
     """Region code → name for the codes given, through the user model's region relation."""
-    codes = {c for c in codes if c}
-    if not codes:
+    wanted = {c for c in codes if c}
+    if not wanted:
         return {}
     Region = get_user_model()._meta.get_field("region").related_model
-    return dict(Region.objects.filter(pk__in=codes).values_list("pk", "name"))
+    return dict(Region._default_manager.filter(pk__in=wanted).values_list("pk", "name"))
 
 
-def jobs_for_user(user, action: str = "job.view") -> QuerySet[Job]:
+def jobs_for_user(user: Any, action: str = "job.view") -> QuerySet[Job]:
     """The jobs a user may see now: the pages of jobs need ``action`` (``job.view``), and each job the action that
     produced it, in its region (``job_access``: a job's creator without that right no longer sees it)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.can(action):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -20,7 +21,7 @@ AUDIT_HEADERS = [
 AUDIT_WIDTHS = [9, 20, 16, 14, 15, 12, 22, 18, 10, 20, 30, 30, 24, 34, 16, 66]
 
 
-def _json(value) -> str:
+def _json(value: object) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -48,16 +49,18 @@ def _row(event: AuditEvent, roles: dict[str, str], names: dict[str, str]) -> lis
     ]
 
 
-def audit_log_export(*, actor, events: QuerySet[AuditEvent], target: str | IO[bytes], filters: dict) -> int:
+def audit_log_export(
+    *, actor: Any, events: QuerySet[AuditEvent], target: str | IO[bytes], filters: dict
+) -> int:
     """Write the (already scoped and filtered) audit events to an Excel file and record that the log left the
     system, with the filters used. Returns the number of rows written."""
     roles = role_labels()
 
-    def rows():
+    def rows() -> Iterator[list[Any]]:
         names: dict[str, str] = {}
         batch: list[AuditEvent] = []
 
-        def flush():
+        def flush() -> Iterator[list[Any]]:
             missing = {e.region_code for e in batch if e.region_code and e.region_code not in names}
             names.update(region_names(missing))
             for event in batch:

@@ -71,13 +71,14 @@ class Lines:
 
     def all_lines(self) -> list[str]:
         if self.lines is None:
+            assert self.blob is not None
             self.lines = self.blob.split("\n") if self.numbers else []
             self.blob = None
         return self.lines
 
     def cells(self, width: int) -> list[tuple[int, list]]:
         pad = [""] * width
-        rows = []
+        rows: list[tuple[int, list]] = []
         append = rows.append
         for number, line in zip(self.numbers, self.all_lines(), strict=True):
             cells = line.split(",")
@@ -87,7 +88,7 @@ class Lines:
         return rows
 
     def column(self, position: int) -> list[str]:
-        out = []
+        out: list[str] = []
         append = out.append
         for line in self.all_lines():
             parts = line.split(",", position + 1)
@@ -121,13 +122,17 @@ class Table:
     @property
     def rows(self) -> list[tuple[int, list]]:
         if self.parsed is None:
+            assert self.lines is not None
             self.parsed = self.lines.cells(len(self.headers))
             self.lines = None
         return self.parsed
 
     @property
     def count(self) -> int:
-        return len(self.parsed) if self.parsed is not None else len(self.lines.numbers)
+        if self.parsed is not None:
+            return len(self.parsed)
+        assert self.lines is not None
+        return len(self.lines.numbers)
 
     def columns(self) -> list[tuple]:
         """The cells column by column (one transposition, in C), each as long as ``rows``."""
@@ -147,6 +152,7 @@ class Table:
         if self._columns is not None:
             return list(self._columns[position])
         if self.parsed is None:
+            assert self.lines is not None
             return self.lines.column(position)
         pick = itemgetter(position)
         return [pick(cells) for _row, cells in self.parsed]
@@ -192,12 +198,13 @@ def read_csv_table(path: Path, name: str, bound: Limits | None = None) -> Table:
             lines=Lines(numbers, lines=kept),
         )
     reader = csv.reader(io.StringIO(content))
-    rows = []
+    rows: list[tuple[int, list]] = []
     append = rows.append
     try:
-        headers = next(reader, None)
-        if headers is None:
+        first: list[str] | None = next(reader, None)
+        if first is None:
             raise ValidationFailed(f"{name}：文件是空的")
+        headers = first
         width = len(headers)
         check_csv_row(name, 1, width, bound)
         for number, cells in enumerate(reader, start=2):

@@ -114,4 +114,4 @@ def challenge_answer(token: str, answer: int, purpose: str) -> bool:
     except IntegrityError:
         return False  # answered before
     UsedChallenge.objects.filter(expires_at__lt=timezone.now()).delete()
-    return answer == values["sum"]
+    return answer == int(values["sum"])

@@ -38,10 +38,9 @@ from fangfan.regions.codes import ancestors_of, code_range
 from fangfan.regions.models import Region
 
 from .models import DepartmentBatch, EarlyWarning, Rule, ScreeningRun
-from .rules import (
+from .rule_sql import (
     MEMBER_TABLE,
     REGISTRY,
-    RULES,
     STAGED,
     STAGED_COLUMNS,
     Context,
@@ -51,10 +50,10 @@ from .rules import (
     lit,
     member_facts_index,
     member_facts_sql,
-    rules_for,
     staged_table_sql,
     statement,
 )
+from .rules import RULES, rules_for
 from .services import tasks_bundle, warnings_insert_bundled
 
 JOB_KIND = "screening"
@@ -254,7 +253,7 @@ def _drop_member_facts() -> None:
 
 
 def _staged_create(dialect: Dialect) -> None:
-    """The run's temporary table of new warnings (``rules.STAGED``), empty."""
+    """The run's temporary table of new warnings (``rule_sql.STAGED``), empty."""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")
         cursor.execute(staged_table_sql(dialect))

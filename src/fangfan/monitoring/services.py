@@ -37,7 +37,7 @@ from fangfan.registry.models import Household, Member
 
 from .choices import Channel, RiskType
 from .models import Clue, EarlyWarning, RiskPoint, Rule, VerificationTask
-from .rules import lit
+from .rule_sql import lit
 
 State = EarlyWarning.State
 

@@ -12,6 +12,7 @@ from django import forms
 from fangfan.core.cells import phone as clean_phone
 from fangfan.core.masking import mask_phone
 
+from . import rules
 from .choices import (
     DISABILITY_CATEGORIES,
     DISABILITY_GRADES,
@@ -230,8 +231,10 @@ class HouseholdForm(PhoneChange, StyledForm, EditVersion):
 
     def clean(self):
         data = super().clean()
-        if data.get("household_type") == HouseholdType.EXITED and not data.get("exit_year"):
-            self.add_error("exit_year", "脱贫户须填写脱贫年度")
+        # The rules every writer applies (registry.rules), over the fields this form has and that are valid.
+        known = {f: data[f] for f in rules.HOUSEHOLD_RULE_FIELDS if f in self.fields and f in data}
+        for problem in rules.household_problems(known):
+            self.add_error(problem.field if problem.field in self.fields else None, problem.message)
         self.clean_phone_change(data)
         return data
 

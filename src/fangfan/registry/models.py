@@ -159,7 +159,14 @@ class Household(models.Model):
             # place's page, count and export from here with their filters checked in the index (a town's page of
             # 50: the town's 16 000 households read and sorted by a CASE, 57 ms → a few ms).
             models.Index(
-                fields=["region", "number", "monitoring_type", "monitoring_state", "identified_month", "cancelled"],
+                fields=[
+                    "region",
+                    "number",
+                    "monitoring_type",
+                    "monitoring_state",
+                    "identified_month",
+                    "cancelled",
+                ],
                 name="hh_monitored_idx",
                 condition=models.Q(cancelled=False) & ~models.Q(monitoring_type=""),
             ),

@@ -3,14 +3,16 @@ transaction, recomputes the household's derived figures and records an audit eve
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Model, Value
 from django.db.models.functions import Greatest
 from django.utils.crypto import salted_hmac
 
+from fangfan.accounts.models import User
 from fangfan.accounts.roles import Role
 from fangfan.core import audit
 from fangfan.core.cells import phone as clean_phone
@@ -21,6 +23,7 @@ from fangfan.policy.services import policy_values
 from fangfan.regions.codes import Level
 from fangfan.regions.models import Region
 
+from . import rules
 from .choices import JOIN_REASONS, LEAVE_REASONS
 from .derive import derive, member_facts, name_initials
 from .formats import clean_household_number
@@ -99,7 +102,7 @@ def health_flags(health: str) -> dict:
     }
 
 
-def _snapshot(obj, fields) -> dict:
+def _snapshot(obj: Household | Member, fields: Iterable[str]) -> dict:
     return {f: getattr(obj, f) for f in fields}
 
 
@@ -149,18 +152,34 @@ def _checked_phone(data: dict) -> dict:
         raise DomainError(str(exc)) from None
 
 
-def _ensure(actor, action: str, household: Household, *, outside: str = "该农户不在您的管辖范围内") -> None:
+def _household_ruled(household: Household, data: dict) -> dict:
+    """The household rules every writer applies (``registry.rules``) over ``household`` as ``data`` would leave
+    it, once a 一般农户 has cleared the 脱贫户 fields ``data`` did not give: DomainError naming every problem, else
+    those cleared fields."""
+    values = {f: data.get(f, getattr(household, f)) for f in rules.HOUSEHOLD_RULE_FIELDS}
+    cleared = rules.household_cleared(values, given=data)
+    problems = rules.household_problems({**values, **cleared})
+    if problems:
+        raise DomainError("；".join(p.message for p in problems))
+    return cleared
+
+
+def _ensure(
+    actor: User | None, action: str, household: Household, *, outside: str = "该农户不在您的管辖范围内"
+) -> User:
+    """``actor``, when it may do ``action`` on ``household``; else DomainError."""
     if actor is None or not actor.can(action):
         raise DomainError("您的角色无权进行此操作")
     span = actor.jurisdiction_range()
     if span is None or not (span[0] <= household.region_id < span[1]):
         raise DomainError(outside)
+    return actor
 
 
 def household_update(
     *,
     household: Household,
-    actor,
+    actor: User | None,
     data: dict,
     note: str = "",
     seen: str | None = None,
@@ -175,10 +194,7 @@ def household_update(
     if unknown:
         raise DomainError(f"不可修改的字段：{'、'.join(sorted(unknown))}")
     data = _checked_phone(data)
-    if data.get("household_type", household.household_type) == "exited" and not data.get(
-        "exit_year", household.exit_year
-    ):
-        raise DomainError("脱贫户须填写脱贫年度")
+    data = {**data, **_household_ruled(household, data)}
     before = _snapshot(household, [*data, "per_capita_income", "suggestion"])
     with transaction.atomic():
         _check_version(household, seen)
@@ -196,7 +212,7 @@ def household_update(
 def member_update(
     *,
     member: Member,
-    actor,
+    actor: User | None,
     data: dict,
     note: str = "",
     seen: str | None = None,
@@ -249,7 +265,9 @@ def _new_member_ids(data: dict, reason: str) -> tuple[dict, dict]:
     return data, ids
 
 
-def _new_member(household: Household, data: dict, ids: dict, *, reason: str, on: date, actor) -> Member:
+def _new_member(
+    household: Household, data: dict, ids: dict, *, reason: str, on: date, actor: User | None
+) -> Member:
     """Create a member (inside the caller's transaction), with its composition change and audit entry."""
     card = ids.pop("disability_from_card")
     member = Member(household=household, **ids, **{k: v for k, v in data.items() if k in MEMBER_EDITABLE})
@@ -271,7 +289,7 @@ def _new_member(household: Household, data: dict, ids: dict, *, reason: str, on:
     return member
 
 
-def member_add(*, household: Household, actor, data: dict, reason: str, on: date) -> Member:
+def member_add(*, household: Household, actor: User | None, data: dict, reason: str, on: date) -> Member:
     """Add a member (birth, marriage-in, moving in); the ID must not exist anywhere in the system."""
     _ensure(actor, "household.edit", household)
     if data.get("relation") == "户主":
@@ -285,7 +303,7 @@ def member_add(*, household: Household, actor, data: dict, reason: str, on: date
 
 def household_create(
     *,
-    actor,
+    actor: User | None,
     region_code: str,
     number: str,
     data: dict,
@@ -310,8 +328,7 @@ def household_create(
     if unknown:
         raise DomainError(f"不可填写的字段：{'、'.join(sorted(unknown))}")
     data = _checked_phone(data)
-    if data.get("household_type") == "exited" and not data.get("exit_year"):
-        raise DomainError("脱贫户须填写脱贫年度")
+    data = {**data, **_household_ruled(Household(), data)}
     head_data, ids = _new_member_ids({**head, "relation": "户主"}, reason)
     with transaction.atomic():
         household = Household.objects.create(number=number, region_id=region_code, **data)
@@ -321,7 +338,7 @@ def household_create(
     return household
 
 
-def member_remove(*, member: Member, actor, reason: str, on: date) -> Member:
+def member_remove(*, member: Member, actor: User | None, reason: str, on: date) -> Member:
     """Remove a member (death, marriage-out, moving away). The row stays, marked 已减少, with reason and date.
     Removing the last active member cancels the household (注销), audited; its file and history stay."""
     household = member.household
@@ -363,7 +380,7 @@ def member_remove(*, member: Member, actor, reason: str, on: date) -> Member:
 
 
 def head_change(
-    *, household: Household, new_head: Member, actor, on: date, old_head_relation: str = "其他"
+    *, household: Household, new_head: Member, actor: User | None, on: date, old_head_relation: str = "其他"
 ) -> None:
     """Make another active member the head of household (e.g. after the head's death)."""
     _ensure(actor, "household.edit", household)
@@ -393,7 +410,7 @@ def household_split(
     household: Household,
     members: list[Member],
     new_number: str,
-    actor,
+    actor: User | None,
     on: date,
     remaining_head: Member | None = None,
 ) -> Household:
@@ -467,7 +484,7 @@ def household_split(
     return new
 
 
-def household_merge(*, source: Household, target: Household, actor, on: date) -> Household:
+def household_merge(*, source: Household, target: Household, actor: User | None, on: date) -> Household:
     """Merge all active members of ``source`` into ``target``; the source household is marked cancelled."""
     _ensure(actor, "household.edit", source)
     _ensure(actor, "household.edit", target)
@@ -493,14 +510,14 @@ def household_merge(*, source: Household, target: Household, actor, on: date) ->
     return target
 
 
-def member_reveal_id(*, member: Member, actor) -> str:
+def member_reveal_id(*, member: Member, actor: User | None) -> str:
     """See an ID number whole: a permitted, audited act (DOMAIN.md §8)."""
     _ensure(actor, "household.view_id", member.household)
     audit.record(actor, "member.id_viewed", member, region_code=member.household.region_id)
     return member.id_number
 
 
-def member_reveal_phone(*, member: Member, actor) -> str:
+def member_reveal_phone(*, member: Member, actor: User | None) -> str:
     """See a member's own 联系电话 whole (a migrant worker is reached on theirs, not the household's): permitted to
     those who may call the household, and audited."""
     _ensure(actor, "household.view_phone", member.household)
@@ -510,7 +527,7 @@ def member_reveal_phone(*, member: Member, actor) -> str:
     return member.phone
 
 
-def household_reveal_phone(*, household: Household, actor) -> str:
+def household_reveal_phone(*, household: Household, actor: User | None) -> str:
     """See the household's 联系电话 whole (to call it: the contact's monthly call, a verification visit): a
     permitted, audited act like seeing an ID number."""
     _ensure(actor, "household.view_phone", household)
@@ -525,11 +542,11 @@ ELSEWHERE_SHOWN = "member.elsewhere_shown"
 
 def elsewhere_shown_record(
     *,
-    actor,
+    actor: User | None,
     count: int,
     via: str,
     dry_run: bool = False,
-    obj=None,
+    obj: Model | None = None,
     region_code: str | None = None,
     note: str = "",
 ) -> None:
@@ -552,7 +569,7 @@ def elsewhere_shown_record(
 # --- 帮扶责任人 / 联系人 -------------------------------------------------------------------------------------------
 
 
-def helper_label(user) -> str:
+def helper_label(user: User) -> str:
     """How a helper is named in the audit log and on pages: a cadre's name is the point of 责任到人."""
     return f"{user.full_name}（{user.username}）" if user.full_name else user.username
 
@@ -564,16 +581,24 @@ def _release_helper(household: Household, on: date, reason: str) -> None:
     )
 
 
-def _check_helper(helper, household: Household) -> None:
+def _check_helper(helper: User | None, household: Household) -> User:
+    """``helper``, when it may be named for ``household``; else DomainError."""
     if helper is None or helper.role != Role.HELPER or not helper.is_active:
         raise DomainError("只能指定在用的“帮扶责任人/联系人”账号")
     span = helper.jurisdiction_range()
     if span is None or not (span[0] <= household.region_id < span[1]):
         raise DomainError(f"{helper_label(helper)} 负责的区划不含农户 {household.number} 所在的村")
+    return helper
 
 
 def helpers_assign(
-    *, households: list[Household], helper, actor, on: date, reason: str = "", today: date | None = None
+    *,
+    households: list[Household],
+    helper: User | None,
+    actor: User | None,
+    on: date,
+    reason: str = "",
+    today: date | None = None,
 ) -> int:
     """Make ``helper`` the 帮扶责任人/联系人 of each household, from ``on``. A household's current one, if another
     person, is released on that date with ``reason`` (an ``EndReason``; required then). All or nothing; returns
@@ -589,7 +614,8 @@ def helpers_assign(
         _ensure(actor, "household.edit", household)
         if household.cancelled:
             raise DomainError(f"农户 {household.number} 已注销，不能指定帮扶责任人")
-        _check_helper(helper, household)
+        checked = _check_helper(helper, household)
+    helper = checked  # households is not empty (above)
     changed = 0
     with transaction.atomic():
         current = {
@@ -627,7 +653,9 @@ def helpers_assign(
     return changed
 
 
-def helper_release(*, household: Household, actor, on: date, reason: str, today: date | None = None) -> None:
+def helper_release(
+    *, household: Household, actor: User | None, on: date, reason: str, today: date | None = None
+) -> None:
     """Release the household's 帮扶责任人/联系人 without naming another (e.g. 不再需要帮扶). An exited household
     then shows as 未落实 until one is named (plan 四(一)3: every exited household always has one)."""
     _ensure(actor, "household.edit", household)
@@ -666,7 +694,7 @@ CONTACT_TEXT_LIMIT = 500
 def contact_record(
     *,
     household: Household,
-    actor,
+    actor: User | None,
     on: date,
     way: str,
     living: str = "",
@@ -678,7 +706,7 @@ def contact_record(
     """Record a contact with the household — a home visit, call, SMS, WeChat or video — and what was learned. The
     audit event names the date, the way and whether a risk was found; the notes stay in the record (they may hold
     what a family told in confidence, and the audit log is read by the audit administrator)."""
-    _ensure(actor, "household.contact", household)
+    actor = _ensure(actor, "household.contact", household)
     today = today or date.today()
     if household.cancelled:
         raise DomainError("该户已注销，不能登记联系")

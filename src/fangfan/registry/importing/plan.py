@@ -16,8 +16,7 @@ from fangfan.core.masking import mask_id
 from fangfan.core.tabular import Problem, Table
 from fangfan.regions.codes import Level, level_of
 
-from .. import formats
-from ..choices import HouseholdType
+from .. import formats, rules
 from ..derive import derive
 from ..idnumber import IdNumberError
 from ..models import Member
@@ -189,6 +188,20 @@ class _Merged:
     m_unchanged: int = 0
 
 
+# How a rule's problem shows the cell it is about: the label of a code, as the file has it.
+_SHOWN_LABELS = {
+    "exited_class": formats.EXITED_CLASS_LABELS,
+    "monitoring_state": formats.MONITORING_STATE_LABELS,
+}
+
+
+def _shown(name: str, value: object) -> object:
+    if value is None:
+        return ""
+    labels = _SHOWN_LABELS.get(name)
+    return labels.get(value, value) if labels and isinstance(value, str) else value
+
+
 def _audit_value(value):
     if isinstance(value, Decimal):
         return str(value)
@@ -255,45 +268,15 @@ class Planning(CellChecks):
         return out
 
     def check_household_rules(self, table: Table, row: int, v: dict) -> None:
-        htype = v["household_type"]
-        if htype == "":
-            self.problem(table, row, "户类型", "", "必填，应为 一般农户 或 脱贫户")
-            return
-        year = v["exit_year"]
-        if htype == HouseholdType.EXITED:
-            if year is KEEP:
-                self.problem(table, row, "脱贫年度", "", "脱贫户须填写脱贫年度（表中缺少“脱贫年度”列）")
-            elif year is None:
-                self.problem(table, row, "脱贫年度", "", "脱贫户须填写脱贫年度")
-        elif htype == HouseholdType.GENERAL:
-            if year not in (None, KEEP):
-                self.problem(table, row, "脱贫年度", year, "一般农户不填写脱贫年度")
-            if v["exited_class"] not in ("", None, KEEP):
-                self.problem(
-                    table,
-                    row,
-                    "脱贫户分类",
-                    formats.EXITED_CLASS_LABELS[v["exited_class"]],
-                    "只有脱贫户才填写脱贫户分类",
-                )
-        state, montype = v["monitoring_state"], v["monitoring_type"]
-        if state not in ("", None, KEEP) and montype == "":
-            self.problem(
-                table,
-                row,
-                "监测状态",
-                formats.MONITORING_STATE_LABELS[state],
-                "填写监测状态时须填写监测对象类型",
-            )
-        identified, eliminated = v["identified_month"], v["eliminated_month"]
-        if (
-            isinstance(identified, str)
-            and isinstance(eliminated, str)
-            and identified
-            and eliminated
-            and eliminated < identified
-        ):
-            self.problem(table, row, "风险消除时间", eliminated, "风险消除时间早于识别监测时间")
+        """The household rules every writer applies (``registry.rules``), over the row's cells; a column the file
+        leaves out is not checked, but a 脱贫户 without the 脱贫年度 column is told so."""
+        known = {f: v[f] for f in rules.HOUSEHOLD_RULE_FIELDS if v[f] is not KEEP}
+        for p in rules.household_problems(known):
+            value = v[p.field]
+            message = p.message
+            if value is KEEP:
+                value, message = "", f"{message}（表中缺少“{H_LABEL[p.field]}”列）"
+            self.problem(table, row, H_LABEL[p.field], _shown(p.field, value), message)
 
     def check_members(self, table: Table) -> dict[str, list]:
         """Members grouped by 户编号: each ``[row, id_values, values (M_FIELDS order)]`` (``plan`` appends the
@@ -516,14 +499,15 @@ class Planning(CellChecks):
             for m in stored
             if m["status"] == Member.Status.ACTIVE and m["is_head"] and m["id_index"] not in in_file
         ]
-        if len(heads) + len(kept_heads) > 1:
+        head_problem = rules.heads_problem(len(heads) + len(kept_heads))
+        if head_problem == rules.ONE_HEAD:
             if len(heads) > 1:
                 self.problem(
                     mem_table,
                     heads[1],
                     "与户主关系",
                     "户主",
-                    f"每户只能有一个户主，该户已在第{heads[0]}行填写户主",
+                    f"{rules.ONE_HEAD}，该户已在第{heads[0]}行填写户主",
                 )
             else:
                 self.problem(
@@ -531,17 +515,17 @@ class Planning(CellChecks):
                     heads[0],
                     "与户主关系",
                     "户主",
-                    "该户在系统中已有户主，每户只能有一个户主（变更户主请在系统中办理）",
+                    f"该户在系统中已有户主，{rules.ONE_HEAD}（变更户主请在系统中办理）",
                 )
             return
-        if len(heads) + len(kept_heads) == 0:
+        if head_problem == rules.NO_HEAD:
             if hh is not None:
                 self.problem(
                     hh_table,
                     hh[0],
                     "户编号",
                     number,
-                    "该户没有户主（“成员信息”表中须有一行与户主关系为“户主”）",
+                    f"{rules.NO_HEAD}（“成员信息”表中须有一行与户主关系为“户主”）",
                 )
             else:
                 self.problem(
@@ -549,7 +533,7 @@ class Planning(CellChecks):
                     group[0][0],
                     "与户主关系",
                     group[0][2][2],
-                    "该户没有户主（须有一名成员与户主关系为“户主”）",
+                    f"{rules.NO_HEAD}（须有一名成员与户主关系为“户主”）",
                 )
             return
         if len(self.problems) >= MAX_PROBLEMS:
@@ -559,6 +543,8 @@ class Planning(CellChecks):
         values = dict(hh[1]) if hh is not None else {f: KEEP for f in H_FIELDS}
         for f in self.hh_keep if hh is not None else H_FIELDS:
             values[f] = old[f] if old else HOUSEHOLD_DEFAULTS.get(f)
+        if hh is not None:  # a 一般农户 keeps no 脱贫年度 / 脱贫户分类 the file leaves out (registry.rules)
+            values.update(rules.household_cleared(values, given=set(H_FIELDS).difference(self.hh_keep)))
         if values["phone"] is KEEP:  # a masked phone (from our own export): keep the stored one
             values["phone"] = old["phone"] if old else ""
 

@@ -1,5 +1,7 @@
 """fangfan verify-audit: walk the audit chain and report the first broken link."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from fangfan.core.anchor import anchor_head, anchor_path
@@ -9,7 +11,7 @@ from fangfan.core.audit import verify_chain
 class Command(BaseCommand):
     help = "校验审计日志哈希链，报告第一处断裂"
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         checked, broken = verify_chain()
         if broken is not None:
             where = f"在第 {broken.event_id} 号记录处" if broken.event_id else ""
