@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from conftest import COUNTY, OTHER_VILLAGE, TOWN, VILLAGE
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from ledger_factory import build
 
 from fangfan.assistance.models import Measure
@@ -201,13 +203,29 @@ def test_out_of_jurisdiction_region_is_refused(users):
         scope_build(users["village_clerk"], region=TOWN)
 
 
-def test_funds_and_consumption_hidden_until_their_functions_exist(users, monkeypatch):
-    assert ledger_get("funds") is None and ledger_get("consumption") is None
-    assert {lg.code for lg in ledgers_for(users["town_station"])} >= {"monitored", "contacts", "measures"}
-    fake = type("M", (), {"fund_ledger_rows": staticmethod(lambda **kw: iter([["2026-01-05", "记-1"]]))})
-    monkeypatch.setitem(__import__("sys").modules, "fangfan.assistance.funds", fake)
-    assert ledger_get("funds") is not None
-    assert list(LEDGERS["funds"].rows(scope_build(users["town_station"]))) == [["2026-01-05", "记-1"]]
+def test_the_funds_ledger_lists_the_funds_entries_of_the_month(users):
+    """资金台账 through the ledger framework: the entries of the town's funds in the month, in §5's columns."""
+    from fangfan.assistance import funds
+
+    station = users["town_station"]
+    fund = funds.fund_create(actor=station, name="镇慈善关爱基金", kind="charity", region_code=TOWN)
+    today = timezone.localdate()
+    funds.fund_receive(
+        actor=station, fund=fund, amount="5000", day=today, voucher="收-001", source="爱心企业"
+    )
+    assert ledger_get("funds") is not None and ledger_get("consumption") is not None
+    assert {lg.code for lg in ledgers_for(station)} >= {
+        "monitored",
+        "contacts",
+        "measures",
+        "funds",
+        "consumption",
+    }
+    rows = list(LEDGERS["funds"].rows(scope_build(station, month=f"{today:%Y-%m}")))
+    assert [(r[0], r[1], r[3], r[5]) for r in rows] == [
+        (today.isoformat(), "收-001", Decimal("5000.00"), Decimal("5000.00"))
+    ]
+    assert list(LEDGERS["funds"].rows(scope_build(users["neighbour_station"], month=f"{today:%Y-%m}"))) == []
 
 
 def _xlsx_xml(path: Path) -> tuple[str, str]:
