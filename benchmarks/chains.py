@@ -209,7 +209,8 @@ def main(argv=None) -> int:
         intro = (
             "## `chains.py` — approval chains: a town's batch, a county's inbox\n\n"
             "A batch of 500 approvals at the town step (target 10 s) and the county reviewer's 我的待办 with "
-            "10 000 open cases (target 5 ms of database time).\n"
+            "10 000 open cases (target 5 ms of database time).\n\nWhere the time goes: see the notes kept above the "
+            "figures.\n"
         )
         current = read_section("chains") or intro
         write_section("chains", replace_marked(current, f"chains/{db.vendor}", body))
