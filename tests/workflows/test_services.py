@@ -263,3 +263,17 @@ def test_new_process_version_applies_to_new_cases_only(users):
     assert old.process.version == 1
     assert walk(old, users).state == "done"
     assert walk(new, users).state == "done"
+
+
+def test_the_callers_case_is_the_saved_one_without_reading_it_again(users, django_assert_num_queries):
+    """case_act hands back (and updates) the caller's object as saved, its household no longer cached (the decision
+    may have changed it); an approve on a step needing no attachment reads none."""
+    case = walk(start(household(household_type="exited"), users), users, to="乡镇审核")
+    household_before = case.household
+    with django_assert_num_queries(10):  # 12 before: an attachments query, the case read again
+        same = services.case_act(case=case, actor=users["town_station"], action="approve")
+    assert same is case and case.current_step.name == "县级审定" and case.version == 7
+    done = services.case_act(case=case, actor=users["county_review"], action="approve")
+    assert (done.state, done.current_step) == ("done", None)
+    assert done.household is not household_before and done.household.monitoring_state == "monitoring"
+    assert Case.objects.get(pk=case.pk).version == done.version

@@ -126,6 +126,10 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["region_code", "state", "current_step"], name="case_region_state_idx"),
             models.Index(fields=["household", "state"], name="case_household_idx"),
+            # 我的待办 (selectors.waiting_for): a step's open cases in 办结期限 order, the region read from the index.
+            models.Index(
+                fields=["current_step", "state", "due_on", "id", "region_code"], name="case_waiting_idx"
+            ),
         ]
         constraints = [
             # One open case per household and decision.

@@ -23,19 +23,52 @@ def cases_for_user(user, action: str = VIEW) -> QuerySet[Case]:
     )
 
 
+def _my_steps(user, level: str) -> list[int]:
+    return list(Step.objects.filter(role=user.role, level=level).values_list("pk", flat=True))
+
+
 def waiting_for(user) -> QuerySet[Case]:
     """The open cases whose current step is the user's: the step's role, and (inside the jurisdiction) the
-    account bound at the step's level — a town station waits on its town's town steps, never a village's."""
+    account bound at the step's level — a town station waits on its town's town steps, never a village's.
+
+    The user's steps are looked up first (a few rows) and the cases filtered by their ids: with the index
+    ``case_waiting_idx`` (step, state, due date, id, region) a county reviewer's 10 000 open cases are counted
+    and ordered from the index alone, instead of joining every case to its step (docs/benchmarks.md, chains)."""
     level = step_level_of_user(user)
     if level is None or not user.can("case.act"):
         return Case.objects.none()
-    return cases_for_user(user).filter(
-        state=CaseState.OPEN, current_step__role=user.role, current_step__level=level
-    )
+    return cases_for_user(user).filter(state=CaseState.OPEN, current_step_id__in=_my_steps(user, level))
 
 
 def waiting_count(user) -> int:
     return waiting_for(user).count()
+
+
+# What 我的待办 shows of a case (workflows/inbox.html).
+INBOX_FIELDS = (
+    "due_on",
+    "region_code",
+    "household__number",
+    "household__head_name",
+    "process__name",
+    "current_step__name",
+    "current_step__data_schema",
+)
+
+
+def inbox_rows(user, *, limit: int = 500) -> list[Case]:
+    """我的待办: the first ``limit`` waiting cases by 办结期限. Two steps: the ids in order from the index, then
+    those rows with their household, region, process and step (joining and sorting every waiting case in one
+    statement took 180 ms for 10 000 of them on SQLite)."""
+    ids = list(waiting_for(user).order_by("due_on", "id").values_list("pk", flat=True)[:limit])
+    rows = (
+        Case.objects.filter(pk__in=ids)
+        .select_related("household", "process", "current_step")
+        .only(*INBOX_FIELDS)
+        .order_by()
+        .in_bulk()
+    )
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def chain_backlog(user) -> dict:

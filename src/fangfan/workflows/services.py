@@ -388,7 +388,11 @@ def case_act(
             audit.record(
                 actor, "case.condition_overridden", locked, after={"step": step.name}, note=override_reason
             )
-    case.refresh_from_db()
+    # The caller's object as saved (what refresh_from_db would read, without a query per case of a batch); its
+    # cached household is dropped, as the decision may have changed it.
+    for f in Case._meta.concrete_fields:
+        setattr(case, f.attname, getattr(locked, f.attname))
+    case._state.fields_cache = {k: v for k, v in locked._state.fields_cache.items() if k != "household"}
     return case
 
 
@@ -403,6 +407,8 @@ def _attachments_present(case: Case, step: Step) -> None:
     needed = list(step.attachment_kinds or [])
     if step.data_schema == SCHEMA_CONSENT and AttachmentKind.CONSENT not in needed:
         needed.append(AttachmentKind.CONSENT)
+    if not needed:
+        return  # most steps need none: no query (a batch of 500 approves at the town step)
     have = set(case.attachments.values_list("kind", flat=True))
     missing = [_label(AttachmentKind.choices, k) for k in needed if k not in have]
     if missing:

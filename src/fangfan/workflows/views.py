@@ -54,7 +54,7 @@ def _case(request, pk: int):
 @require_safe
 def inbox(request):
     user = request.user
-    rows = list(selectors.waiting_for(user).order_by("due_on", "id")[:500])
+    rows = selectors.inbox_rows(user)
     level = step_level_of_user(user)
     today = timezone.localdate()
     return render(

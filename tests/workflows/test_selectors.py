@@ -1,0 +1,37 @@
+"""我的待办's reads (selectors.waiting_for, inbox_rows): the cases of the user's steps, ordered by 办结期限, read
+without joining every case to its step (benchmarks/chains.py: 10 000 open cases at a county's step)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from workflows_factory import household, start, walk
+
+from fangfan.workflows.models import Case
+from fangfan.workflows.selectors import inbox_rows, waiting_count, waiting_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_inbox_lists_the_users_cases_by_due_date(users):
+    cases = [walk(start(household(household_type="exited"), users), users, to="县级审定") for _ in range(3)]
+    Case.objects.filter(pk=cases[2].pk).update(due_on=cases[0].due_on - timedelta(days=2))
+    Case.objects.filter(pk=cases[1].pk).update(due_on=cases[0].due_on - timedelta(days=1))
+    county = users["county_review"]
+    assert [c.pk for c in inbox_rows(county)] == [cases[2].pk, cases[1].pk, cases[0].pk]
+    assert [c.pk for c in inbox_rows(county, limit=2)] == [cases[2].pk, cases[1].pk]
+    assert waiting_count(county) == 3
+    assert inbox_rows(users["town_station"]) == [] and inbox_rows(users["neighbour_station"]) == []
+    with CaptureQueriesContext(connection) as seen:
+        row = inbox_rows(county)[0]
+        shown = (row.household.number, row.household.head_name, row.process.name, row.current_step.name)
+    assert all(shown) and len(seen) == 3  # the steps, the ids in order, the rows
+
+
+def test_waiting_cases_are_filtered_by_step_ids_not_a_join(users):
+    """The county's open cases are counted and ordered from ``case_waiting_idx`` alone: no join to the steps."""
+    sql = str(waiting_for(users["county_review"]).order_by("due_on", "id").values("pk").query)
+    assert "workflows_step" not in sql and "current_step_id" in sql
