@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
+from itertools import chain, islice
 
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
@@ -127,23 +127,48 @@ class Ledger:
 
 @dataclass(frozen=True)
 class QueryLedger(Ledger):
-    """A ledger over one ordered queryset (``query(scope)``); ``render(scope, objects)`` turns a chunk of its
-    objects into rows with a few set-based queries over the chunk."""
+    """A ledger over ordered querysets (``query(scope)``): one, or a list of parts read one after the other (the
+    rows that come first, then the rest — each in index order, so a page reads only its own rows instead of sorting
+    the whole place by a ``CASE``); ``render(scope, objects)`` turns a chunk of their objects into rows with a few
+    set-based queries over the chunk."""
 
-    query: Callable[[LedgerScope], QuerySet] | None = None
+    query: Callable[[LedgerScope], QuerySet | list[QuerySet]] | None = None
     render: Callable[[LedgerScope, list], Iterable[list]] | None = None
 
+    def parts(self, scope: LedgerScope) -> list[QuerySet]:
+        query = self.query(scope)
+        return query if isinstance(query, list) else [query]
+
     def count(self, scope: LedgerScope) -> int:
-        return self.query(scope).order_by().count()
+        return sum(qs.order_by().count() for qs in self.parts(scope))
 
     def rows(self, scope: LedgerScope, *, offset: int = 0, limit: int | None = None) -> Iterator[list]:
-        qs = self.query(scope)
+        parts = self.parts(scope)
         if limit is not None:
-            yield from self.render(scope, list(qs[offset : offset + limit]))
+            objects: list = []
+            for n, qs in enumerate(parts):
+                if n < len(parts) - 1 and offset:
+                    size = qs.order_by().count()  # a later page skips the parts before it by their counts
+                    if offset >= size:
+                        offset -= size
+                        continue
+                got = list(qs[offset : offset + limit - len(objects)])
+                objects.extend(got)
+                offset = 0
+                if len(objects) >= limit:
+                    break
+            yield from self.render(scope, objects)
             return
-        if offset:
-            qs = qs[offset:]
-        objects = qs.iterator(chunk_size=CHUNK)
+        read = []
+        for qs in parts:
+            if offset:
+                size = qs.order_by().count()
+                if offset >= size:
+                    offset -= size
+                    continue
+                qs, offset = qs[offset:], 0
+            read.append(qs.iterator(chunk_size=CHUNK))
+        objects = chain.from_iterable(read)  # a chunk runs on into the next part: its lookups once per chunk
         while chunk := list(islice(objects, CHUNK)):
             yield from self.render(scope, chunk)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, Q, Value, When
 
 from fangfan.accounts.roles import Department
 from fangfan.assistance.exporting import HEADERS as MEASURE_HEADERS
@@ -88,11 +88,16 @@ def helpers_of(ids: list[int]) -> dict[int, str]:
     )
 
 
-def households(scope: LedgerScope, q: Q, *, first: Q | None = None):
-    """The scope's households (not cancelled) matching ``q``, ``first`` ones first, then by village and 户编号."""
-    qs = scope.scoped(Household, "household.view", field="region_id").filter(q, cancelled=False)
-    order = Case(When(first, then=Value(0)), default=Value(1), output_field=IntegerField()) if first else None
-    return qs.order_by(*([order] if order is not None else []), "region_id", "number")
+def households(scope: LedgerScope, q: Q, *, first: Q | None = None) -> list:
+    """The scope's households (not cancelled) matching ``q`` by village and 户编号, ``first`` ones first: two parts,
+    each read in the order of an index led by the village (a town's page of monitored households reads its 50 rows
+    from ``hh_monitored_idx`` instead of sorting the town's 16 000 households by a ``CASE``)."""
+    qs = (
+        scope.scoped(Household, "household.view", field="region_id")
+        .filter(q, cancelled=False)
+        .order_by("region_id", "number")
+    )
+    return [qs.filter(first), qs.exclude(first)] if first is not None else [qs]
 
 
 AT_RISK = ~Q(monitoring_type="") & ~Q(monitoring_state=MonitoringState.ELIMINATED)
@@ -175,7 +180,9 @@ register(
 
 
 def _edge_query(scope: LedgerScope):
-    return households(scope, Q(monitoring_type=MonitoringType.MARGINAL) & identified_by(scope), first=AT_RISK)
+    # "not blank" spelled out: the planner matches it to the partial index of monitored households
+    marginal = ~Q(monitoring_type="") & Q(monitoring_type=MonitoringType.MARGINAL)
+    return households(scope, marginal & identified_by(scope), first=AT_RISK)
 
 
 def _edge_render(scope: LedgerScope, chunk: list[Household]) -> Iterable[list]:
