@@ -38,6 +38,7 @@ def main(argv=None) -> int:
     from django.utils import timezone
 
     from fangfan.accounts.models import User
+    from fangfan.core.xlsx import write_printable
     from fangfan.demo.generator import DEFAULT_SEED
     from fangfan.regions.models import Region
     from fangfan.registry.history import history_snapshot
@@ -76,10 +77,28 @@ def main(argv=None) -> int:
         fn()
         return time.perf_counter() - t0
 
+    def printable(path: str) -> None:  # the ledger's own writer on the same already-built rows
+        write_printable(
+            path,
+            sheet=ledger.title,
+            title=ledger.title,
+            headers=ledger.columns,
+            rows=rows,
+            widths=ledger.widths,
+            numbers=ledger.numbers,
+            money=ledger.money,
+        )
+
+    # The spec's ratio: the whole export (query, rows, .xlsx) against bare xlsxwriter writing the same rows, already
+    # built; the writer alone on those rows is shown beside it.
     with tempfile.TemporaryDirectory() as folder:
-        ours = [timed(lambda: ledger_write(ledger, scope, Path(folder) / "a.xlsx")) for _ in range(args.runs)]
-        plain = [timed(lambda: bare(str(Path(folder) / "b.xlsx"))) for _ in range(args.runs)]
+        ours, plain, writer = [], [], []
+        for _ in range(args.runs):  # interleaved, so a busy moment of the machine falls on all three
+            ours.append(timed(lambda: ledger_write(ledger, scope, Path(folder) / "a.xlsx")))
+            plain.append(timed(lambda: bare(str(Path(folder) / "b.xlsx"))))
+            writer.append(timed(lambda: printable(str(Path(folder) / "c.xlsx"))))
     ratio = statistics.median(ours) / statistics.median(plain)
+    writer_ratio = statistics.median(writer) / statistics.median(plain)
 
     today = timezone.localdate()
     first = today.replace(day=1)
@@ -107,9 +126,14 @@ def main(argv=None) -> int:
                 ["measure", "result", "target"],
                 [
                     [
-                        f"county 监测对象台账 .xlsx ({len(rows):,} rows): ledger writer / bare xlsxwriter",
+                        f"county 监测对象台账 .xlsx ({len(rows):,} rows): whole export / bare xlsxwriter on the built rows",
                         f"{statistics.median(ours):.2f} s / {statistics.median(plain):.2f} s = {ratio:.2f}×",
                         "≤ 1.2×",
+                    ],
+                    [
+                        "… of which the printable writer alone on the same built rows / bare xlsxwriter",
+                        f"{statistics.median(writer):.2f} s / {statistics.median(plain):.2f} s = {writer_ratio:.2f}×",
+                        "",
                     ],
                     ["county monthly report (figures)", f"{statistics.median(report):.2f} s", "≤ 2 s"],
                     [

@@ -128,9 +128,11 @@ def write_printable(
         for col, header in enumerate(headers):
             ws.write_string(1, col, str(header), head)
         ws.freeze_panes(2, 0)
-        as_number, as_money = set(numbers), set(money)
-        # Written cell by cell with the type fixed per column: xlsxwriter's generic ``write`` guesses each value.
-        write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+        # The type is fixed per column, looked up once: xlsxwriter's generic ``write`` guesses each value. The
+        # cells go straight to the worksheet's ``_write_*`` (its public ``write_*`` wrap each call to accept "A1"
+        # references: ≈ 10 % of a county's 监测对象台账 export, 180 000 cells).
+        kinds = [2 if col in money else 1 if col in numbers else 0 for col in range(len(headers))]
+        write_string, write_number, write_blank = ws._write_string, ws._write_number, ws._write_blank
         for count, values in enumerate(rows, start=1):  # noqa: B007
             if count > MAX_ROWS - 1:
                 count -= 1
@@ -139,12 +141,14 @@ def write_printable(
             for col, value in enumerate(values):
                 if value is None or value == "":
                     write_blank(r, col, None, cell)
-                elif col in as_money:
-                    write_number(r, col, float(value), money_format)
-                elif col in as_number:
+                    continue
+                kind = kinds[col] if col < len(kinds) else 0
+                if kind == 0:
+                    write_string(r, col, value if value.__class__ is str else str(value), cell)
+                elif kind == 1:
                     write_number(r, col, value, cell)
                 else:
-                    write_string(r, col, str(value), cell)
+                    write_number(r, col, float(value), money_format)
     finally:
         book.close()
     return count

@@ -88,7 +88,7 @@ def helpers_of(ids: list[int]) -> dict[int, str]:
     )
 
 
-def households(scope: LedgerScope, q: Q, *, first: Q | None = None) -> list:
+def households(scope: LedgerScope, q: Q, *, first: Q | None = None, fields: tuple[str, ...] = ()) -> list:
     """The scope's households (not cancelled) matching ``q`` by village and 户编号, ``first`` ones first: two parts,
     each read in the order of an index led by the village (a town's page of monitored households reads its 50 rows
     from ``hh_monitored_idx`` instead of sorting the town's 16 000 households by a ``CASE``)."""
@@ -96,6 +96,9 @@ def households(scope: LedgerScope, q: Q, *, first: Q | None = None) -> list:
         scope.scoped(Household, "household.view", field="region_id")
         .filter(q, cancelled=False)
         .order_by("region_id", "number")
+        # named tuples of the listed columns: a model instance each cost ≈ 60 µs (a county's 11 000: 0.7 s, ten
+        # times the query), and a whole row would decrypt the phone and convert nine decimals
+        .values_list("id", "region_id", "number", "head_name", *fields, named=True)
     )
     return [qs.filter(first), qs.exclude(first)] if first is not None else [qs]
 
@@ -112,11 +115,23 @@ def identified_by(scope: LedgerScope) -> Q:
 
 
 def _monitored_query(scope: LedgerScope):
-    return households(scope, ~Q(monitoring_type="") & identified_by(scope), first=AT_RISK)
+    return households(
+        scope,
+        ~Q(monitoring_type="") & identified_by(scope),
+        first=AT_RISK,
+        fields=(
+            "size",
+            "monitoring_type",
+            "identified_month",
+            "per_capita_income",
+            "monitoring_state",
+            "eliminated_month",
+        ),
+    )
 
 
-def _monitored_render(scope: LedgerScope, chunk: list[Household]) -> Iterable[list]:
-    ids = [h.pk for h in chunk]
+def _monitored_render(scope: LedgerScope, chunk: list) -> Iterable[list]:
+    ids = [h.id for h in chunk]
     ids_of, risks, measures, helpers = (
         heads(ids, scope.reveal_ids),
         risk_types(ids, scope),
@@ -129,14 +144,14 @@ def _monitored_render(scope: LedgerScope, chunk: list[Household]) -> Iterable[li
             scope.village_of(h.region_id),
             h.number,
             h.head_name,
-            ids_of.get(h.pk, ""),
+            ids_of.get(h.id, ""),
             h.size,
             str(TYPES.get(h.monitoring_type, "")),
             month_text(h.identified_month),
-            joined(risks.get(h.pk, ())),
+            joined(risks.get(h.id, ())),
             money(h.per_capita_income),
-            joined(measures.get(h.pk, ())),
-            helpers.get(h.pk, ""),
+            joined(measures.get(h.id, ())),
+            helpers.get(h.id, ""),
             str(STATES.get(h.monitoring_state, "")),
             month_text(h.eliminated_month),
             "",  # 消除方式: recorded by the approval of 风险消除 (the workflows app), blank until it exists
@@ -182,11 +197,12 @@ register(
 def _edge_query(scope: LedgerScope):
     # "not blank" spelled out: the planner matches it to the partial index of monitored households
     marginal = ~Q(monitoring_type="") & Q(monitoring_type=MonitoringType.MARGINAL)
-    return households(scope, marginal & identified_by(scope), first=AT_RISK)
+    fields = ("size", "per_capita_income", "identified_month", "monitoring_state")
+    return households(scope, marginal & identified_by(scope), first=AT_RISK, fields=fields)
 
 
-def _edge_render(scope: LedgerScope, chunk: list[Household]) -> Iterable[list]:
-    ids = [h.pk for h in chunk]
+def _edge_render(scope: LedgerScope, chunk: list) -> Iterable[list]:
+    ids = [h.id for h in chunk]
     risks, measures, helpers = risk_types(ids, scope), measures_of(ids, scope), helpers_of(ids)
     for h in chunk:
         yield [
@@ -196,10 +212,10 @@ def _edge_render(scope: LedgerScope, chunk: list[Household]) -> Iterable[list]:
             h.head_name,
             h.size,
             money(h.per_capita_income),
-            joined(risks.get(h.pk, ())),
+            joined(risks.get(h.id, ())),
             month_text(h.identified_month),
-            helpers.get(h.pk, ""),
-            joined(measures.get(h.pk, ())),
+            helpers.get(h.id, ""),
+            joined(measures.get(h.id, ())),
             str(STATES.get(h.monitoring_state, "")),
         ]
 
@@ -238,11 +254,12 @@ EXITED_FIRST = Q(exited_class=ExitedClass.MONITORED) | AT_RISK
 
 
 def _exited_query(scope: LedgerScope):
-    return households(scope, Q(household_type=HouseholdType.EXITED), first=EXITED_FIRST)
+    fields = ("size", "exit_year", "per_capita_income", "exited_class", "suggestion", "suggestion_reason")
+    return households(scope, Q(household_type=HouseholdType.EXITED), first=EXITED_FIRST, fields=fields)
 
 
-def _exited_render(scope: LedgerScope, chunk: list[Household]) -> Iterable[list]:
-    helpers = helpers_of([h.pk for h in chunk])
+def _exited_render(scope: LedgerScope, chunk: list) -> Iterable[list]:
+    helpers = helpers_of([h.id for h in chunk])
     for h in chunk:
         yield [
             scope.town_of(h.region_id),
@@ -255,7 +272,7 @@ def _exited_render(scope: LedgerScope, chunk: list[Household]) -> Iterable[list]
             str(EXITED.get(h.exited_class, "未分类")),
             str(SUGGESTIONS.get(h.suggestion, "")),
             h.suggestion_reason,
-            helpers.get(h.pk, ""),
+            helpers.get(h.id, ""),
         ]
 
 
@@ -394,8 +411,8 @@ def _contacts_query(scope: LedgerScope):
     return households(scope, needs_helper_q(), first=EXITED_FIRST)
 
 
-def _contacts_render(scope: LedgerScope, chunk: list[Household]) -> Iterable[list]:
-    ids = [h.pk for h in chunk]
+def _contacts_render(scope: LedgerScope, chunk: list) -> Iterable[list]:
+    ids = [h.id for h in chunk]
     latest: dict[int, ContactRecord] = {}
     counts: dict[int, int] = defaultdict(int)
     if scope.first:
@@ -406,7 +423,7 @@ def _contacts_render(scope: LedgerScope, chunk: list[Household]) -> Iterable[lis
             latest.setdefault(record.household_id, record)
     helpers = helpers_of(ids)
     for h in chunk:
-        record = latest.get(h.pk)
+        record = latest.get(h.id)
         learned = (
             "；".join(text for text in (record.living, record.risks, record.needs) if text) if record else ""
         )
@@ -414,8 +431,8 @@ def _contacts_render(scope: LedgerScope, chunk: list[Household]) -> Iterable[lis
             scope.village_of(h.region_id),
             h.number,
             h.head_name,
-            helpers.get(h.pk, "") or "未落实",
-            counts.get(h.pk, 0),
+            helpers.get(h.id, "") or "未落实",
+            counts.get(h.id, 0),
             str(WAYS.get(record.way, record.way)) if record else "",
             record.contacted_on.isoformat() if record else "",
             learned,
