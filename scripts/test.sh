@@ -28,7 +28,7 @@ fi
 lint_failed=0
 .venv/bin/ruff check . || lint_failed=1
 .venv/bin/ruff format --check . || lint_failed=1
-python3 scripts/check_layers.py || lint_failed=1
+.venv/bin/python scripts/check_layers.py || lint_failed=1
 # fangfan.core is typed strictly ([tool.mypy] in pyproject.toml); the other apps are not checked yet.
 .venv/bin/mypy src/fangfan/core || lint_failed=1
 if [ "$lint_failed" -ne 0 ]; then
