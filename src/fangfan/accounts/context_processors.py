@@ -18,4 +18,24 @@ def navigation(request):
     )
     for item in items:
         item["active"] = item is best
-    return {"nav_items": items}
+    return {"nav_items": items, "nav_menu": menu(items)}
+
+
+def menu(items: list[dict]) -> list[dict]:
+    """The entries grouped by their section, in the order of their first entry: a section of one entry is a plain
+    link, a larger one a drop-down (a clerk sees 14 entries at most, which no longer fit a line)."""
+    entries: list[dict] = []
+    sections: dict[str, dict] = {}
+    for item in items:
+        group = item["group"]
+        if not group:
+            entries.append(item)
+            continue
+        if group not in sections:
+            sections[group] = {"label": group, "children": [], "active": False, "count": 0}
+            entries.append(sections[group])
+        section = sections[group]
+        section["children"].append(item)
+        section["active"] = section["active"] or item["active"]
+        section["count"] += item["count"] or 0
+    return [e["children"][0] if "children" in e and len(e["children"]) == 1 else e for e in entries]

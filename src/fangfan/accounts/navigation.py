@@ -24,10 +24,10 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("工作台", "home", "region.view"),
-    NavItem("农户档案", "registry:household_list", "household.view", "监测对象"),
+    NavItem("农户档案", "registry:household_list", "household.view"),
     NavItem("导入农户", "transfer:import", "household.import", "监测对象"),
-    NavItem("预警", "monitoring:warning_list", "warning.view", "监测预警"),
-    NavItem("部门数据", "department:batch_list", "department.import", "监测预警"),
+    NavItem("预警", "monitoring:warning_list", "warning.view"),
+    NavItem("部门数据", "department:batch_list", "department.import", "数据比对"),
     NavItem(
         "措施落实", "assistance:measure_list", "measure.view", "帮扶措施", also=("assistance:measure_detail",)
     ),
@@ -58,7 +58,7 @@ NAV: list[NavItem] = [
         ),
     ),
     NavItem("消费帮扶", "assistance:consumption", "consumption.view", "帮扶措施"),
-    NavItem("筛查记录", "department:screening_list", "screen.run", "监测预警"),
+    NavItem("筛查记录", "department:screening_list", "screen.run", "数据比对"),
     NavItem("政策参数", "policy:parameter_list", "policy.view", "设置"),
     NavItem(
         "后台任务",
