@@ -1,10 +1,11 @@
 """Risk points, measures and evidence for tests, written through the services (as a clerk or the town station would),
 plus the objects the permission matrix needs for the 帮扶措施 URLs that take a parameter.
 
-``MATRIX_OBJECT_URLS`` maps each such URL name to a factory(users) → (kwargs, region code, visible) in the form of
-``tests/core/test_permission_matrix.OBJECT_URLS``: the measures are assigned to 医保 (medical) so that the
-department user of the fixtures (医保, 桃溪镇) may open them; ``visible`` asks the model's own door, which narrows a
-department user to its department's measures.
+``MATRIX_OBJECT_URLS`` maps each such URL name to a factory(users) → (kwargs, region code, seen_by) in the form of
+``tests/core/test_permission_matrix.OBJECT_URLS``: most measures are assigned to 医保 (medical), so that the
+department user of the fixtures (医保, 桃溪镇) may open them; those of the progress and evidence URLs to 民政, so that
+the matrix sees the department refused another department's measures (``seen_by``: a key of
+``tests/permission_table.SEEN_BY``, written by hand — never the model's own door, which is what is tested).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils import timezone
 from registry_factory import make_household
 
 from fangfan.assistance import services
-from fangfan.assistance.models import Measure, MeasureEvidence, PolicyException
+from fangfan.assistance.models import Measure
 from fangfan.monitoring.models import RiskPoint
 
 _numbers = itertools.count(1)
@@ -66,29 +67,34 @@ def measure(hh, actor, *, code: str = "medical_aid", risk_point=None, state: str
 # --- the permission matrix --------------------------------------------------------------------------------------
 
 
-def _visible(model, pk):
-    return lambda u, perm: model.objects.for_user(u, perm).filter(pk=pk).exists()
+OTHER_DEPARTMENT = "measure of another department"
 
 
 def matrix_measure(users):
     hh = household()
     m = measure(hh, users["town_station"], department="medical")
-    return {"pk": m.pk}, VILLAGE, _visible(Measure, m.pk)
+    return {"pk": m.pk}, VILLAGE, ""
+
+
+def matrix_civil_measure(users):
+    """A measure of 民政: not the fixtures' department user's (医保)."""
+    m = measure(household(), users["town_station"], code="temporary_aid", department="civil")
+    return {"pk": m.pk}, VILLAGE, OTHER_DEPARTMENT
 
 
 def matrix_evidence(users):
     hh = household()
-    m = measure(hh, users["town_station"], department="medical")
+    m = measure(hh, users["town_station"], department="civil")
     ev = services.measure_evidence_add(measure=m, actor=users["town_station"], upload=Upload(PNG))
-    return {"pk": ev.pk}, VILLAGE, _visible(MeasureEvidence, ev.pk)
+    return {"pk": ev.pk}, VILLAGE, OTHER_DEPARTMENT
 
 
 def matrix_household(users):
-    return {"pk": household().pk}, VILLAGE, None
+    return {"pk": household().pk}, VILLAGE, ""
 
 
 def matrix_risk(users):
-    return {"pk": risk(household(), users["town_station"]).pk}, VILLAGE, None
+    return {"pk": risk(household(), users["town_station"]).pk}, VILLAGE, ""
 
 
 def matrix_exception(users):
@@ -100,20 +106,20 @@ def matrix_exception(users):
         problem="housing",
         reason="暴雨致房屋倒塌",
     )
-    return {"pk": exc.pk}, VILLAGE, _visible(PolicyException, exc.pk)
+    return {"pk": exc.pk}, VILLAGE, ""
 
 
 def matrix_catalogue(users):
     from fangfan.assistance.models import MeasureType
 
-    # The catalogue is not bound to a place: whoever may manage it may open any entry.
-    return {"pk": MeasureType.objects.get(code="social_help").pk}, VILLAGE, (lambda u, perm: True)
+    # The catalogue is not bound to a place ("" for the region): whoever may manage it may open any entry.
+    return {"pk": MeasureType.objects.get(code="social_help").pk}, "", ""
 
 
 MATRIX_OBJECT_URLS = {
     "assistance:measure_detail": matrix_measure,
-    "assistance:measure_progress": matrix_measure,
-    "assistance:measure_evidence": matrix_measure,
+    "assistance:measure_progress": matrix_civil_measure,
+    "assistance:measure_evidence": matrix_civil_measure,
     "assistance:evidence_file": matrix_evidence,
     "assistance:measure_add": matrix_household,
     "assistance:risk_add": matrix_household,
@@ -189,21 +195,21 @@ def matrix_fund(users):
     from conftest import TOWN
 
     f = fund(users["town_station"], balance="1000")
-    return {"pk": f.pk}, TOWN, None
+    return {"pk": f.pk}, TOWN, ""
 
 
 def matrix_fund_request(users):
     f = fund(users["town_station"], balance="1000")
-    return {"pk": fund_request(users, f).pk}, VILLAGE, None
+    return {"pk": fund_request(users, f).pk}, VILLAGE, ""
 
 
 def matrix_fund_entry(users):
     f = fund(users["town_station"], balance="1000")
-    return {"pk": paid_entry(users, f).pk}, VILLAGE, None
+    return {"pk": paid_entry(users, f).pk}, VILLAGE, ""
 
 
 def matrix_product(users):
-    return {"pk": product(users).pk}, VILLAGE, None
+    return {"pk": product(users).pk}, VILLAGE, ""
 
 
 MATRIX_OBJECT_URLS.update(

@@ -8,8 +8,8 @@ there first if it is new).
 What the answers mean (``test_permission_matrix`` checks exactly this):
 
 - a role **in** the set is *allowed*: GET answers 200 or 302 (or 405 when the URL takes only POST); POST — with an
-  empty body — answers 200 (the form again, with its errors), 302 (done, or sent back with a message), 400 (input
-  refused) or 405 (the URL takes only GET). Never 401/403, and 404 only when the object lies outside the user's
+  empty body — answers 200 (the form again, with its errors), 302 (done, or sent back with a message), 400 or 422
+  (input refused) or 405 (the URL takes only GET). Never 401/403, and 404 only when the object lies outside the user's
   region (or is narrower still: ``SEEN_BY`` below).
 - a role **not in** the set is *refused*: 403, whatever the object (the role door answers before the object is
   looked up, so a 403 says nothing about whether it exists).
@@ -71,6 +71,38 @@ MANAGE_USERS = frozenset({SYS_ADMIN})
 ACCOUNT_SECURITY = frozenset({SEC_ADMIN})
 READ_AUDIT = frozenset({AUDIT_ADMIN})
 EXPORT_AUDIT = frozenset({AUDIT_ADMIN})
+
+# --- 帮扶措施 ("帮扶措施: read", "make and change", "record progress", risk points, M8 exceptions, the catalogue) ------
+READ_MEASURES = frozenset(
+    {VILLAGE_CLERK, HELPER, TOWN_STATION, TOWN_LEADER, DEPARTMENT, COUNTY_REVIEW, PROVINCE_RECORD}
+)
+EDIT_MEASURES = frozenset({VILLAGE_CLERK, TOWN_STATION})
+CARRY_OUT_MEASURES = frozenset({VILLAGE_CLERK, TOWN_STATION, DEPARTMENT})
+REGISTER_RISKS = frozenset({VILLAGE_CLERK, TOWN_STATION})
+CLOSE_RISKS = frozenset({VILLAGE_CLERK, TOWN_STATION})  # the village asks, the station closes
+CONFIRM_RISK_CLOSING = frozenset({TOWN_STATION})
+REQUEST_EXCEPTIONS = frozenset({VILLAGE_CLERK, TOWN_STATION})
+APPROVE_EXCEPTIONS = frozenset({TOWN_STATION})
+MANAGE_CATALOGUE = frozenset({COUNTY_REVIEW})
+
+# --- 资金 and 消费帮扶 ("资金: read", "ask for a payment", "approve a payment", "keep the books", "消费帮扶") -----------
+READ_FUNDS = frozenset({VILLAGE_CLERK, TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW, PROVINCE_RECORD})
+REQUEST_PAYMENTS = frozenset({VILLAGE_CLERK, TOWN_STATION})
+APPROVE_PAYMENTS = frozenset({TOWN_LEADER})
+KEEP_FUND_BOOKS = frozenset({TOWN_STATION})
+READ_CONSUMPTION = frozenset(
+    {VILLAGE_CLERK, HELPER, TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW, PROVINCE_RECORD}
+)
+RECORD_CONSUMPTION = frozenset({VILLAGE_CLERK, TOWN_STATION})
+
+# --- ledgers and the monthly report ("Read the ledgers and the monthly report", "Export a ledger") --------------
+READ_REPORTS = READ_HOUSEHOLDS
+EXPORT_LEDGERS = EXPORT_HOUSEHOLDS
+
+# --- 审批 ("审批: read", "start", "act on one's own steps") ----------------------------------------------------------
+READ_CASES = frozenset({VILLAGE_CLERK, HELPER, TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW, PROVINCE_RECORD})
+START_CASES = frozenset({VILLAGE_CLERK, TOWN_STATION})
+ACT_ON_CASES = frozenset({VILLAGE_CLERK, TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW, PROVINCE_RECORD})
 
 
 @dataclass(frozen=True)
@@ -166,6 +198,57 @@ PERMISSION_TABLE: dict[str, Row] = {
     "department:screening_start": same(RUN_SCREENING),
     "department:token_list": same(RUN_SCREENING),
     "department:token_revoke": same(RUN_SCREENING),
+    # 帮扶措施 (the catalogue page is read by all who read measures; adding and retiring entries is the county's)
+    "assistance:measure_list": same(READ_MEASURES),
+    "assistance:measure_export": same(READ_MEASURES),
+    "assistance:measure_detail": same(READ_MEASURES),
+    "assistance:evidence_file": same(READ_MEASURES),
+    "assistance:measure_todo": same(CARRY_OUT_MEASURES),
+    "assistance:measure_progress": same(CARRY_OUT_MEASURES),
+    "assistance:measure_evidence": same(CARRY_OUT_MEASURES),
+    "assistance:measure_add": same(EDIT_MEASURES),
+    "assistance:risk_add": same(REGISTER_RISKS),
+    "assistance:risk_close": same(CLOSE_RISKS),
+    "assistance:risk_decide": same(CONFIRM_RISK_CLOSING),
+    "assistance:exception_add": same(REQUEST_EXCEPTIONS),
+    "assistance:exception_decide": same(APPROVE_EXCEPTIONS),
+    "assistance:catalogue": same(READ_MEASURES),
+    "assistance:catalogue_add": same(MANAGE_CATALOGUE),
+    "assistance:catalogue_toggle": same(MANAGE_CATALOGUE),
+    # 资金
+    "assistance:fund_list": same(READ_FUNDS),
+    "assistance:fund_ledger": same(READ_FUNDS),
+    "assistance:fund_export": same(READ_FUNDS),
+    "assistance:fund_requests": same(READ_FUNDS),
+    "assistance:fund_request_add": same(REQUEST_PAYMENTS),
+    "assistance:fund_decide": same(APPROVE_PAYMENTS),
+    "assistance:fund_add": same(KEEP_FUND_BOOKS),
+    "assistance:fund_receive": same(KEEP_FUND_BOOKS),
+    "assistance:fund_pay": same(KEEP_FUND_BOOKS),
+    "assistance:fund_reverse": same(KEEP_FUND_BOOKS),
+    # 消费帮扶
+    "assistance:consumption": same(READ_CONSUMPTION),
+    "assistance:consumption_export": same(READ_CONSUMPTION),
+    "assistance:product_add": same(RECORD_CONSUMPTION),
+    "assistance:sale_add": same(RECORD_CONSUMPTION),
+    # ledgers and the monthly report (a ledger job further narrowed: SEEN_BY)
+    "reports:ledger_index": same(READ_REPORTS),
+    "reports:ledger": same(READ_REPORTS),
+    "reports:monthly": same(READ_REPORTS),
+    "reports:monthly_export": same(READ_REPORTS),
+    "reports:ledger_export": same(EXPORT_LEDGERS),
+    "reports:ledger_job": same(EXPORT_LEDGERS),
+    "reports:ledger_job_download": same(EXPORT_LEDGERS),
+    # 审批 (acting on a step: only the step's role gets past the form — the door is the same for all who act)
+    "workflows:inbox": same(READ_CASES),
+    "workflows:case_list": same(READ_CASES),
+    "workflows:case_detail": same(READ_CASES),
+    "workflows:attachment_file": same(READ_CASES),
+    "workflows:case_start": same(START_CASES),
+    "workflows:case_act": same(ACT_ON_CASES),
+    "workflows:case_attach": same(ACT_ON_CASES),
+    "workflows:batch": same(ACT_ON_CASES),
+    "workflows:notice": same(ACT_ON_CASES),
     # the public self-report page; the API's own documents (its operations are unnamed: tests/api walks them)
     "public:self_report": same(ANYONE),
     "public:thanks": same(ANYONE),
@@ -181,4 +264,7 @@ SEEN_BY: dict[str, frozenset[str]] = {
     "household import job": IMPORT_HOUSEHOLDS,
     "export with whole IDs": WHOLE_IDS,
     "department import job": UPLOAD_DEPARTMENT_DATA,
+    "ledger export job": EXPORT_LEDGERS,
+    # 帮扶措施 assigned to another department than the fixtures' (医保): a department sees its own field's only
+    "measure of another department": READ_MEASURES - {DEPARTMENT},
 }

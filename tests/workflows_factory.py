@@ -133,3 +133,34 @@ def eliminable(users, *, monitoring_type: str = "unstable", **fields):
     type(hh).objects.filter(pk=hh.pk).update(education_secure=True, medical_secure=True)
     hh.refresh_from_db()
     return hh
+
+
+# --- the permission matrix --------------------------------------------------------------------------------------
+# Factories(users) → (kwargs, region code, seen_by) for the 审批 URLs that name an object, in the form of
+# ``tests/core/test_permission_matrix.OBJECT_URLS``: a case of 东风村 at its first step (入户核查, the village
+# clerk's); whoever may read cases in the village's region sees it.
+
+
+def matrix_case(users):
+    return {"pk": start(household(), users).pk}, VILLAGE, ""
+
+
+def matrix_attachment(users):
+    case = start(household(), users)
+    att = services.case_attach(
+        case=case, actor=users["village_clerk"], kind="consent", upload=Upload(PDF, "承诺书.pdf")
+    )
+    return {"pk": att.pk}, VILLAGE, ""
+
+
+def matrix_household(users):
+    return {"pk": household().pk}, VILLAGE, ""
+
+
+MATRIX_OBJECT_URLS = {
+    "workflows:case_detail": matrix_case,
+    "workflows:case_act": matrix_case,
+    "workflows:case_attach": matrix_case,
+    "workflows:attachment_file": matrix_attachment,
+    "workflows:case_start": matrix_household,
+}

@@ -22,6 +22,7 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 from monitoring_factory import DEPARTMENT_OBJECT_URLS, MATRIX_OBJECT_URLS
 from permission_table import PERMISSION_TABLE, SEEN_BY
+from workflows_factory import MATRIX_OBJECT_URLS as WORKFLOWS_OBJECT_URLS
 
 from fangfan import urls as project_urls
 from fangfan.core.models import Job
@@ -29,8 +30,8 @@ from fangfan.core.permissions import PUBLIC, SIGNED_IN, declared_permission
 
 # What an allowed role gets (tests/permission_table.py): GET 405 — the URL takes only POST; POST with an empty
 # body: the form again with its errors (200), done or sent back with a message (302, 303 for the list's filters),
-# input refused (400), or 405 — the URL takes only GET.
-ALLOWED = {"GET": {200, 302, 405}, "POST": {200, 302, 303, 400, 405}}
+# input refused (400, or 422 where the form comes back with its errors), or 405 — the URL takes only GET.
+ALLOWED = {"GET": {200, 302, 405}, "POST": {200, 302, 303, 400, 405, 422}}
 MISSING_ID = 987654321
 
 # --- a test-only urlconf for the "undeclared view is closed" test --------------------------------------------
@@ -67,8 +68,9 @@ def parameter_names(pattern: URLPattern) -> set[str]:
 
 @dataclass
 class Target:
-    """The real object behind an object URL: reverse() kwargs, its region, and — when it is narrower than its
-    region — the key of ``permission_table.SEEN_BY`` naming the roles that see it."""
+    """The real object behind an object URL: reverse() kwargs, its region ("" for an object bound to no place, such
+    as a catalogue entry or a ledger: every role that may open the URL sees it), and — when it is narrower than
+    its region — the key of ``permission_table.SEEN_BY`` naming the roles that see it."""
 
     kwargs: dict
     region: str
@@ -168,6 +170,26 @@ OBJECT_URLS.update(
 OBJECT_URLS["department:batch_job"] = lambda users: Target(
     *DEPARTMENT_OBJECT_URLS["department:batch_job"](users), "department import job"
 )
+# 审批: a case of 东风村, its attachment, a household to start one on.
+OBJECT_URLS.update(
+    {name: (lambda users, f=factory: Target(*f(users))) for name, factory in WORKFLOWS_OBJECT_URLS.items()}
+)
+
+
+def _ledger_job(users) -> Target:
+    """A town station's ledger export that ran as a job (masked IDs), its file on disk (``media`` below)."""
+    from django.conf import settings
+    from job_factory import town_ledger_job
+
+    job = town_ledger_job(users, settings.MEDIA_ROOT)
+    return Target({"pk": job.pk}, TOWN, "ledger export job")
+
+
+# Ledgers: 监测对象台账 (read with household.view) is bound to no place; its rows are the user's region's.
+OBJECT_URLS["reports:ledger"] = lambda users: Target({"code": "monitored"}, "")
+OBJECT_URLS["reports:ledger_export"] = lambda users: Target({"code": "monitored"}, "")
+OBJECT_URLS["reports:ledger_job"] = _ledger_job
+OBJECT_URLS["reports:ledger_job_download"] = _ledger_job
 
 
 def _in_range(user, code: str) -> bool:
@@ -225,7 +247,7 @@ def _expected(user, route: Route, method: str) -> set[int]:
         return NOT_THERE
     target = route.target
     if target is not None:
-        if not _in_range(user, target.region):
+        if target.region and not _in_range(user, target.region):
             return NOT_THERE
         if target.seen_by and user.role not in SEEN_BY[target.seen_by]:
             return NOT_THERE

@@ -152,3 +152,13 @@ def test_batch_each_case_on_its_own(api, users):
     assert api("helper", "post", "/batch", {"ids": ids, "action": "approve"}).status_code == 403
     too_many = api("town_station", "post", "/batch", {"ids": list(range(1, 502)), "action": "approve"})
     assert too_many.status_code == 422
+
+
+def test_a_reading_role_may_not_act(api, users):
+    """The helper reads cases (``case.view``) but acts on none (``case.act``): 403 naming what they may not do."""
+    case = start(household(), users)
+    assert api("helper", "get", f"/{case.pk}").status_code == 200
+    # refused at the door, before the case's version is compared (a stale version would answer 409)
+    stale = {"action": "approve", "data": step_data(case), "version": case.version + 5}
+    response = api("helper", "post", f"/{case.pk}/actions", stale)
+    assert response.status_code == 403 and "无权办理审批事项" in response.json()["detail"]

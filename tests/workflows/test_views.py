@@ -204,3 +204,18 @@ def test_notice_pdf_from_the_inbox(client, users):
     )
     assert short.status_code == 302
     assert AuditEvent.objects.filter(action="case.notice_printed").count() == 1
+
+
+def test_a_reading_role_is_refused_the_action_form(client, users):
+    """The helper reads the cases of the village but acts on no step (docs/roles.md 审批): 403 at the door, as every
+    refused act — not the form sent back with its errors (422), which said nothing of the role."""
+    case = start(household(), users)
+    client.force_login(users["helper"])
+    assert client.get(reverse("workflows:case_detail", args=[case.pk])).status_code == 200
+    url = reverse("workflows:case_act", args=[case.pk])
+    assert client.post(url, {}).status_code == 403
+    assert (
+        client.post(url, {"action": "approve", "version": case.version, **step_data(case)}).status_code == 403
+    )
+    case.refresh_from_db()
+    assert case.current_step.name == "入户核查" and case.version == 1

@@ -253,7 +253,7 @@ def case_detail(request: HttpRequest, case_id: int):
     "version（可选）：您看到的事项版本号，他人已办理时答 409。",
 )
 def case_action(request: HttpRequest, case_id: int, payload: ActionIn):
-    user = acting_user(request, VIEW, "办理审批事项")
+    user = acting_user(request, ACT, "办理审批事项")
     case = _case(user, case_id)
     try:
         case = services.case_act(

@@ -143,7 +143,7 @@ def _detail(request, case, *, error: str = "", conditions_error: list | None = N
     )
 
 
-@requires("case.view")
+@requires("case.act")
 @require_POST
 def case_act(request, pk: int):
     case = _case(request, pk)
