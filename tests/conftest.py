@@ -135,6 +135,11 @@ def committed_db(transactional_db):
     away for the flush, and put back by the ``audit_triggers_back`` fixture of the module."""
     from django.db import connection
 
+    from fangfan.workflows.defaults import install
+    from fangfan.workflows.models import Process, Step
+
+    # An earlier committed test's flush also emptied the rows the data migrations ship: the processes' defaults.
+    install(Process, Step)
     yield
     with connection.cursor() as cursor:
         for sql in _audit_triggers(connection.vendor, up=False):

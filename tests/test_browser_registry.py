@@ -198,16 +198,16 @@ def test_county_user_opens_a_dashboard_figure_and_narrows_it(server):
         assert int(count) >= 6
         screenshot(page, "county-dashboard")
         # A bar of the chart opens its households: 桃溪镇's 享受政策脱贫户 (the second series), DF-0002.
-        point = page.evaluate(
+        # Clicked relative to the chart (Playwright scrolls it into view: it sits below the level panel's cards).
+        chart = page.locator("[data-chart='registry-dashboard-chart']")
+        page.wait_for_timeout(600)  # the bars' entry animation
+        x, y = page.evaluate(
             """() => {
-              const el = document.querySelector("[data-chart]");
-              const chart = window.echarts.getInstanceByDom(el);
-              const box = el.getBoundingClientRect();
-              const [x, y] = chart.convertToPixel({seriesIndex: 1}, [0, 0.5]);
-              return [box.left + x, box.top + y];
+              const el = document.querySelector("[data-chart='registry-dashboard-chart']");
+              return window.echarts.getInstanceByDom(el).convertToPixel({seriesIndex: 1}, [0, 0.5]);
             }"""
         )
-        page.mouse.click(*point)
+        chart.click(position={"x": x, "y": y})
         page.wait_for_url("**category=enjoying**")
         expect(page.locator("[data-testid=household-count]")).to_contain_text("共 1 户")
         assert _numbers(page) == ["DF-0002"]

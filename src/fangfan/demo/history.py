@@ -41,7 +41,7 @@ def demo_history(*, seed: int, actor, today: date | None = None) -> int:
         for back in range(MONTHS - 1, 0, -1):
             month = _month_back(current, back)
             # 0–999, fixed by household, seed and month.
-            noise = f"((h.id * 7919 + {int(seed) % 10_000} * 104729 + {back} * 31) % 1000)"
+            noise = f"((h.id * 7919 + {int(seed) % 10_000} * 104729 + {back} * 31) %% 1000)"
             # Lower by up to 1.5 % a month back; a household whose noise is < 3 earned 60 % more last month.
             factor = (
                 f"(CASE WHEN {back} = 1 AND {noise} < 3 THEN 1.6 "
