@@ -1,16 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import helper_views, views
 
 app_name = "registry"
 urlpatterns = [
     path("", views.household_list, name="household_list"),
     path("count/", views.household_count, name="household_count"),
     path("new/", views.household_create, name="household_create"),
-    path("helpers/", views.helper_workload, name="helper_workload"),
-    path("contacts/", views.contact_ledger, name="contact_ledger"),
-    path("contacts/export/", views.contact_ledger_export, name="contact_ledger_export"),
-    path("helpers/assign/", views.helpers_assign, name="helpers_assign"),
+    path("helpers/", helper_views.helper_workload, name="helper_workload"),
+    path("contacts/", helper_views.contact_ledger, name="contact_ledger"),
+    path("contacts/export/", helper_views.contact_ledger_export, name="contact_ledger_export"),
+    path("helpers/assign/", helper_views.helpers_assign, name="helpers_assign"),
     path("<int:pk>/", views.household_detail, name="household_detail"),
     path("<int:pk>/edit/", views.household_edit, name="household_edit"),
     path("<int:pk>/members/add/", views.member_add, name="member_add"),
@@ -19,8 +19,8 @@ urlpatterns = [
     path("<int:pk>/head/", views.head_change, name="head_change"),
     path("<int:pk>/split/", views.household_split, name="household_split"),
     path("<int:pk>/merge/", views.household_merge, name="household_merge"),
-    path("<int:pk>/helper/", views.household_helper, name="household_helper"),
-    path("<int:pk>/contact/", views.household_contact, name="household_contact"),
+    path("<int:pk>/helper/", helper_views.household_helper, name="household_helper"),
+    path("<int:pk>/contact/", helper_views.household_contact, name="household_contact"),
     path("members/<int:pk>/reveal-id/", views.member_reveal_id, name="member_reveal_id"),
     path("<int:pk>/reveal-phone/", views.household_reveal_phone, name="household_reveal_phone"),
     path("members/<int:pk>/reveal-phone/", views.member_reveal_phone, name="member_reveal_phone"),
