@@ -8,8 +8,12 @@ and PostgreSQL alike, unlike ``LIKE 'prefix%'``. The user object provides ``can(
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Self
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Func
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
@@ -38,7 +42,94 @@ def jurisdiction_span(user: Any, action: str) -> tuple[str, str] | None:
     return span
 
 
+class ScopeError(RuntimeError):
+    """A scoped model was read or written without a scope: say ``for_user(user, action)`` or, on a system path,
+    ``unscoped()``."""
+
+
+# True inside ``unscoped_reads()``: a block of system work (a command, a background job as the operator) whose
+# reads of scoped models need no scope. Named, so that grep finds every such block.
+_UNSCOPED_BLOCK: ContextVar[bool] = ContextVar("fangfan_unscoped_block", default=False)
+
+
+def guard_enabled() -> bool:
+    """Whether an unscoped read of a scoped model raises (``settings.SCOPE_GUARD``)."""
+    return bool(getattr(settings, "SCOPE_GUARD", False))
+
+
+@contextmanager
+def unscoped_reads() -> Iterator[None]:
+    """A block of system work that reads scoped models without a user's scope (the named unscoped path)."""
+    token = _UNSCOPED_BLOCK.set(True)
+    try:
+        yield
+    finally:
+        _UNSCOPED_BLOCK.reset(token)
+
+
 class ScopedQuerySet(models.QuerySet):
+    """A queryset of a model that belongs to a place. It may be evaluated (read, counted, updated, deleted) only
+    once scoped: by ``for_user(user, action)``, by the explicit system path ``unscoped()``, through a related
+    manager of an object already read, or inside ``unscoped_reads()``. Otherwise, with ``settings.SCOPE_GUARD``
+    on, it raises ``ScopeError`` (fails closed). Building a queryset is free; the check runs when it hits the
+    database."""
+
+    _scoped: bool = False
+
+    def _clone(self) -> Self:
+        clone: Self = super()._clone()  # type: ignore[misc]
+        clone._scoped = self._scoped
+        return clone
+
+    def unscoped(self) -> Self:
+        """Every row, for a system path (the command-line operator, a background job, a migration of data):
+        the one named way to read a scoped model without a user's jurisdiction."""
+        clone = self._chain()  # type: ignore[attr-defined]
+        clone._scoped = True
+        return clone  # type: ignore[no-any-return]
+
+    def _check_scope(self) -> None:
+        if self._scoped or _UNSCOPED_BLOCK.get() or not guard_enabled():
+            return
+        raise ScopeError(
+            f"{self.model._meta.label} 未按辖区读取：请用 for_user(user, action)，系统路径用 unscoped()"
+        )
+
+    def _fetch_all(self) -> None:
+        if self._result_cache is None:
+            self._check_scope()
+        super()._fetch_all()
+
+    def iterator(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_scope()
+        return super().iterator(*args, **kwargs)
+
+    def count(self) -> int:
+        if self._result_cache is None:
+            self._check_scope()
+        return super().count()
+
+    def exists(self) -> bool:
+        if self._result_cache is None:
+            self._check_scope()
+        return super().exists()
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        self._check_scope()
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        self._check_scope()
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._check_scope()
+        return super().delete()
+
+    def in_bulk(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        self._check_scope()
+        return super().in_bulk(*args, **kwargs)
+
     def for_user(self, user: Any, action: str, *, region_index: bool = True) -> Self:
         """Rows inside the user's jurisdiction that the action allows. ``region_index=False`` writes the same range
         so that SQLite does not take an index for it: for a county or more, where the range holds nearly every row,
@@ -46,7 +137,9 @@ class ScopedQuerySet(models.QuerySet):
         on how much of the table a range holds and prefers the range)."""
         span = jurisdiction_span(user, action)
         if span is None:
-            return self.none()
+            empty = self.none()
+            empty._scoped = True
+            return empty
         lo, hi = span
         field: str = self.model.region_field  # type: ignore[attr-defined]  # declared by every scoped model
         if region_index:
@@ -57,10 +150,19 @@ class ScopedQuerySet(models.QuerySet):
         narrow = getattr(self.model, "narrow_for_user", None)
         if narrow is not None:
             qs = narrow(qs, user, action)
+        qs._scoped = True
         return qs
 
 
-ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
+    """The manager of a model that belongs to a place (see ``ScopedQuerySet``). A related manager
+    (``household.members``) is scoped by the object it hangs from, which was itself read under a scope."""
+
+    def get_queryset(self) -> ScopedQuerySet:
+        qs: ScopedQuerySet = super().get_queryset()
+        if getattr(self, "instance", None) is not None:
+            qs._scoped = True
+        return qs
 
 
 def get_for_user_or_404(queryset: ScopedQuerySet, user: Any, action: str, **lookup: Any) -> Any:
