@@ -49,6 +49,39 @@ def audit_anchor_file(_audit_anchor_dir, settings) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """``client.force_login(user)`` stands for a whole sign-in: for a person who must have a second factor (or has
+    one), a confirmed device is made if need be and the session counts as verified with it, as after typing its
+    code. The second factor itself is tested through the sign-in page (tests/accounts/test_second_factor.py)."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        pass_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+def pass_second_factor(client, user) -> None:
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from fangfan.accounts import second_factor
+
+    session = client.session
+    if not (session.get(second_factor.PENDING_KEY) or second_factor.required_for(user)):
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="测试", confirmed=True)
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.pop(second_factor.PENDING_KEY, None)
+    session.save()
+
+
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

@@ -130,6 +130,12 @@ PERMISSION_TABLE: dict[str, Row] = {
     "accounts:logout": same(ANYONE),
     "accounts:account": same(SIGNED_IN),
     "accounts:password_change": same(SIGNED_IN),
+    # the second factor (docs/roles.md: "Start page, own account page, own password" — one's own second factor too;
+    # required of the administrators and county-level accounts, optional for the others)
+    "accounts:otp_verify": same(SIGNED_IN),
+    "accounts:otp_enrol": same(SIGNED_IN),
+    "accounts:otp_qr": same(SIGNED_IN),
+    "accounts:otp_recovery": same(SIGNED_IN),
     "accounts:token_issue": same(PERSONAL_TOKENS),
     "accounts:token_revoke": same(PERSONAL_TOKENS),
     # administrators

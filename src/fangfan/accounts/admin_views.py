@@ -13,8 +13,15 @@ from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires, signed_in
 from fangfan.core.scoping import get_for_user_or_404
 
-from . import selectors, services
-from .forms import PasswordChangeForm, PasswordResetForm, UserCreateForm, UserEditForm, UserFilterForm
+from . import second_factor, selectors, services
+from .forms import (
+    PasswordChangeForm,
+    PasswordResetForm,
+    SecondFactorResetForm,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+)
 from .models import User
 
 PAGE_SIZE = 50
@@ -116,7 +123,25 @@ def user_edit(request, pk: int):
 @require_http_methods(["GET", "HEAD", "POST"])
 def security(request):
     password_form = PasswordResetForm(request.POST if request.POST.get("form") == "password" else None)
-    if request.method == "POST" and password_form.is_bound:
+    otp_form = SecondFactorResetForm(request.POST if request.POST.get("form") == "otp" else None)
+    if request.method == "POST" and otp_form.is_bound:
+        if otp_form.is_valid():
+            username = otp_form.cleaned_data["username"]
+            target = (
+                selectors.users_for_admin(request.user, action="user.reset_second_factor")
+                .filter(username=username)
+                .first()
+            )
+            try:
+                if target is None:
+                    raise DomainError(f"账号“{username}”不存在或不在您的管辖范围内")
+                second_factor.reset(actor=request.user, user=target)
+            except DomainError as exc:
+                otp_form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"已重置“{target.username}”的动态口令：其下次登录时重新绑定。")
+                return redirect("accounts:security")
+    elif request.method == "POST" and password_form.is_bound:
         if password_form.is_valid():
             data = password_form.cleaned_data
             target = (
@@ -154,6 +179,8 @@ def security(request):
             "failure_limit": selectors.failure_limit(),
             "password_form": password_form,
             "can_reset": request.user.can("user.reset_password"),
+            "otp_form": otp_form,
+            "can_reset_otp": request.user.can("user.reset_second_factor"),
         },
     )
 

@@ -142,3 +142,46 @@ class TokenIssueForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _style(self)
+
+
+class SecondFactorForm(forms.Form):
+    """The code after the password: 6 digits from the authenticator app, or a recovery code (xxxx-xxxx)."""
+
+    token = forms.CharField(
+        label="验证码",
+        max_length=20,
+        help_text="身份验证器上当前显示的 6 位数字；手机不在身边时，可输入一个恢复码（每个只能用一次）。",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autofocus": True,
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class EnrolForm(forms.Form):
+    token = forms.CharField(
+        label="验证码",
+        max_length=10,
+        help_text="扫码或输入密钥后，身份验证器上显示的 6 位数字。",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class SecondFactorResetForm(forms.Form):
+    username = forms.CharField(label="账号", max_length=150)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)

@@ -152,7 +152,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.SYS_ADMIN: frozenset({"region.view", "region.manage", "user.manage"}),
     # Password resets are the security administrator's (never of their own or another security administrator's
     # account); the person must change the password at the next sign-in.
-    Role.SEC_ADMIN: frozenset({"region.view", "security.manage", "user.unlock", "user.reset_password"}),
+    # …and so are second-factor resets (accounts.second_factor.reset), on the same terms.
+    Role.SEC_ADMIN: frozenset(
+        {"region.view", "security.manage", "user.unlock", "user.reset_password", "user.reset_second_factor"}
+    ),
     Role.AUDIT_ADMIN: frozenset({"region.view", "audit.view", "audit.export"}),
     Role.SYSTEM: frozenset(),  # command-line operator: services trust the operator; no web login
 }

@@ -259,6 +259,13 @@ def record_login(sender, request, user, **kwargs) -> None:
     audit.record(user, "auth.login", user)
 
 
+def session_started(sender, request, user, **kwargs) -> None:
+    from . import middleware, second_factor
+
+    middleware.on_login(request)
+    second_factor.on_password_login(request, user)
+
+
 def record_logout(sender, request, user, **kwargs) -> None:
     if user is not None and getattr(user, "pk", None):
         audit.record(user, "auth.logout", user)
@@ -291,5 +298,7 @@ def record_login_failed(sender, credentials, request=None, **kwargs) -> None:
         object_type="accounts.user",
         object_id=str(user.pk) if user is not None else "",
         object_label=username,
-        note="账号已锁定" if locked else "账号或密码错误",
+        note=("账号已锁定" if locked else "动态口令或恢复码错误")
+        if kwargs.get("second_factor")
+        else ("账号已锁定" if locked else "账号或密码错误"),
     )

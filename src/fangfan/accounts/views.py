@@ -16,7 +16,7 @@ from fangfan.core import throttle
 from fangfan.core.errors import DomainError
 from fangfan.core.permissions import public, requires
 
-from . import services, tokens
+from . import second_factor, services, tokens
 from .forms import TokenIssueForm
 from .models import PersonalToken
 from .roles import TOKEN_ACTION
@@ -44,6 +44,24 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    EXPIRED = {
+        "idle": "您已闲置超过 {minutes} 分钟，为保护数据安全已自动退出，请重新登录。",
+        "max": "本次登录已超过 {hours} 小时，为保护数据安全已自动退出，请重新登录。",
+    }
+
+    def get_context_data(self, **kwargs):
+        from django.conf import settings
+
+        context = super().get_context_data(**kwargs)
+        reason = self.EXPIRED.get(self.request.GET.get("expired", ""))
+        if reason:
+            context["expired"] = reason.format(
+                minutes=settings.SESSION_IDLE_MINUTES, hours=settings.SESSION_MAX_HOURS
+            )
+        context["idle_minutes"] = settings.SESSION_IDLE_MINUTES
+        context["failure_limit"] = settings.AXES_FAILURE_LIMIT
+        return context
+
     def post(self, request, *args, **kwargs):
         wait = services.login_address_wait(request)
         if wait:
@@ -68,6 +86,11 @@ def _account_page(request, form: TokenIssueForm | None = None, new_token: str = 
         "tokens": tokens.tokens_of(user) if may_hold else [],
         "form": form or TokenIssueForm(),
         "new_token": new_token,
+        "otp": {
+            "enrolled": second_factor.has_device(user),
+            "required": second_factor.required_for(user),
+            "recovery_left": second_factor.recovery_codes_left(user),
+        },
     }
     return render(request, "accounts/account.html", context, status=status)
 

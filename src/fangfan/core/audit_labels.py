@@ -13,6 +13,11 @@ ACTION_LABELS: dict[str, str] = {
     "user.updated": "修改账号",
     "user.password_reset": "重置密码",
     "user.unlocked": "解除账号锁定",
+    "otp.enrolled": "绑定动态口令",
+    "otp.verified": "动态口令验证",
+    "otp.recovery_used": "使用恢复码登录",
+    "otp.recovery_regenerated": "重新生成恢复码",
+    "otp.reset": "重置动态口令",
     "audit.exported": "导出审计日志",
     "files.purged": "删除到期文件",
     # regions and policy

@@ -3,11 +3,30 @@ password that passes the password validators (等保 2.0 complexity, ≥ 10 char
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import time
 from dataclasses import dataclass
 
 from fangfan.accounts.roles import Department, Role
 
 DEMO_PASSWORD = "Demo-2026!Fangfan"  # noqa: S105 - printed on start; a demo has no secrets
+# The second factor of the demo accounts that must have one (administrators, county and province accounts): one
+# TOTP key, printed on start and in the README; ``fangfan demo-code`` prints its current code.
+DEMO_TOTP_KEY = "FANGFANDEMOSECRETKEYFORNEWCOMERS"  # noqa: S105 - base32, 20 bytes; a demo has no secrets
+
+
+def totp_code(base32_key: str, at: float | None = None) -> str:
+    """The RFC 6238 code (SHA-1, 30 s, 6 digits) of a base32 key at a time (now by default)."""
+    key = base64.b32decode(
+        base32_key.replace(" ", "").upper() + "=" * (-len(base32_key.replace(" ", "")) % 8)
+    )
+    counter = int((time.time() if at is None else at) // 30)
+    mac = hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return f"{(int.from_bytes(mac[offset : offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
 
 TAOXI = "341523104000"  # 桃溪镇
 DONGFENG = "341523104201"  # 东风村
@@ -95,4 +114,17 @@ def demo_users_create() -> list[DemoAccount]:
             hashes[account.password] = make_password(account.password)
         user.password = hashes[account.password]
         user.save(update_fields=["password"])
+        _enrol_demo_second_factor(user)
     return DEMO_ACCOUNTS
+
+
+def _enrol_demo_second_factor(user) -> None:
+    """A demo account that must have a second factor gets the demo key, confirmed, so that a newcomer signs in
+    with the printed key (or ``fangfan demo-code``) instead of being sent to enrolment."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from fangfan.accounts.second_factor import DEVICE_NAME, required_for
+
+    if required_for(user) and not TOTPDevice.objects.filter(user=user).exists():
+        key = base64.b32decode(DEMO_TOTP_KEY).hex()
+        TOTPDevice.objects.create(user=user, name=DEVICE_NAME, key=key, confirmed=True)

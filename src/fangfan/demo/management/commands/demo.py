@@ -135,7 +135,7 @@ class Command(DomainCommand):
 
     def print_accounts(self) -> None:
         from fangfan.accounts.models import User
-        from fangfan.demo.accounts import DEMO_ACCOUNTS
+        from fangfan.demo.accounts import DEMO_ACCOUNTS, DEMO_TOTP_KEY
         from fangfan.regions.models import Region
 
         present = set(
@@ -163,6 +163,11 @@ class Command(DomainCommand):
             self.stdout.write("  " + "  ".join(_pad(cell, widths[j]) for j, cell in enumerate(row)).rstrip())
             if i == 0:
                 self.stdout.write("  " + "  ".join("-" * w for w in widths))
+        self.stdout.write(
+            "\n管理员和县级、省级账号须两步验证：在手机的身份验证器中手动添加密钥（基于时间）\n"
+            f"  {DEMO_TOTP_KEY}\n"
+            "登录时输入其显示的 6 位验证码；没有身份验证器时，运行 fangfan demo-code 查看当前验证码。"
+        )
         self.stdout.write("")
 
     # -- serving --
