@@ -114,9 +114,48 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def login(page, base_url: str, username: str, password: str) -> None:
+def login(page, base_url: str, username: str, password: str, totp_key: str = "") -> None:
+    """Sign in; then, for an account with a second factor, pass it: enrol on first sign-in (the key is read from
+    the page and kept for later sign-ins of the same account on the same server), or type the current code of the
+    kept key (or of ``totp_key``, e.g. the demo's)."""
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+    pass_second_factor(page, base_url, username, totp_key)
+
+
+# (server, account) → the base32 key enrolled, and the last 30-second step whose code was used (a code works once).
+_TOTP_KEYS: dict[tuple[str, str], str] = {}
+_TOTP_STEPS: dict[tuple[str, str], int] = {}
+
+
+def _fresh_code(account: tuple[str, str], key: str) -> str:
+    from fangfan.demo.accounts import totp_code
+
+    while True:
+        step = int(time.time() // 30)
+        # The server takes the codes of the step before and after too; one not yet used is needed.
+        for candidate in (step, step + 1):
+            if candidate > _TOTP_STEPS.get(account, -1):
+                _TOTP_STEPS[account] = candidate
+                return totp_code(key, candidate * 30)
+        time.sleep(1)
+
+
+def pass_second_factor(page, base_url: str, username: str, totp_key: str = "") -> None:
+    account = (base_url, username)
+    if "/accounts/2fa/enrol/" in page.url:
+        key = page.locator("[data-testid=otp-key]").inner_text().replace(" ", "")
+        _TOTP_KEYS[account] = key
+        page.fill("#id_token", _fresh_code(account, key))
+        page.click("[data-testid=otp-enrol] button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        page.click("[data-testid=recovery-codes] a.btn-primary")
+        page.wait_for_load_state("networkidle")
+    elif "/accounts/2fa/" in page.url:
+        key = totp_key or _TOTP_KEYS[account]
+        page.fill("#id_token", _fresh_code(account, key))
+        page.click("[data-testid=otp-verify] button[type=submit]")
+        page.wait_for_load_state("networkidle")

@@ -330,3 +330,38 @@ def test_operator_resets_a_security_administrators_second_factor(users):
     call_command("reset-second-factor", sec.username)
     assert not second_factor.has_device(sec)
     assert AuditEvent.objects.filter(action="otp.reset", object_id=str(sec.pk)).exists()
+
+
+# --- the demo -------------------------------------------------------------------------------------------------
+
+
+def test_demo_accounts_sign_in_with_the_printed_key(client, regions):
+    """README: the demo's administrators and county accounts share the printed key; ``fangfan demo-code`` gives
+    its current code; the village accounts need none."""
+    import io
+
+    from django.core.management import call_command
+
+    from fangfan.accounts.models import User
+    from fangfan.demo.accounts import DEMO_PASSWORD, DEMO_TOTP_KEY, demo_users_create, totp_code
+
+    demo_users_create()
+    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user__username", flat=True))
+    assert {
+        "sysadmin",
+        "secadmin",
+        "auditadmin",
+        "county_review",
+        "province_record",
+        "dept_civil",
+    } <= enrolled
+    assert "dongfeng_clerk" not in enrolled and "taoxi_station" not in enrolled
+    out = io.StringIO()
+    call_command("demo-code", stdout=out)
+    code = out.getvalue().split()[0]
+    assert code in {totp_code(DEMO_TOTP_KEY), totp_code(DEMO_TOTP_KEY, at=__import__("time").time() - 30)}
+    admin = User.objects.get(username="sysadmin")
+    client.post(reverse("accounts:login"), {"username": "sysadmin", "password": DEMO_PASSWORD})
+    response = client.post(reverse("accounts:otp_verify"), {"token": totp_code(DEMO_TOTP_KEY)})
+    assert response.status_code == 302 and client.get(reverse("accounts:user_list")).status_code == 200
+    assert admin.pk

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pytest
 from assistance_factory import MATRIX_OBJECT_URLS as ASSISTANCE_OBJECT_URLS
 from conftest import NEIGHBOUR_TOWN, TOWN, VILLAGE
+from csp_support import csp_problems
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 from monitoring_factory import DEPARTMENT_OBJECT_URLS, MATRIX_OBJECT_URLS
@@ -271,21 +272,26 @@ def test_every_named_url_is_in_the_permission_table():
     assert not stale, f"tests/permission_table.py has rows for URLs that no longer exist: {stale}"
 
 
-def _ask(client, method: str, url: str) -> int:
-    return (client.post(url, {}) if method == "POST" else client.get(url)).status_code
+def _ask(client, method: str, url: str, csp: list[str] | None = None) -> int:
+    response = client.post(url, {}) if method == "POST" else client.get(url)
+    if csp is not None and response.status_code == 200:
+        # Every page the matrix opens also keeps to the Content-Security-Policy (tests/csp_support.py).
+        csp.extend(f"GET {url}: {problem}" for problem in csp_problems(response))
+    return response.status_code
 
 
 def _walk(client, users, method: str) -> list[str]:
     routes = _routes(users)
     assert {r.name for r in routes} >= {"accounts:user_edit", "core:job_detail", "registry:household_edit"}
-    failures = []
+    failures: list[str] = []
+    csp: list[str] = []
     for who, user in users.items():
         client.force_login(user)
         for route in routes:
             expected = _expected(user, route, method)
             if method == "POST" and expected == ALLOWED["POST"]:
                 route = route.fresh(users)  # noqa: PLW2901 - the POST may change the shared object
-            status = _ask(client, method, route.url)
+            status = _ask(client, method, route.url, csp if method == "GET" else None)
             if status == 405 and expected == NOT_THERE:
                 # The URL does not take this method and says so before looking the object up (which tells
                 # nothing): the object must not be found by the method it does take either.
@@ -301,7 +307,7 @@ def _walk(client, users, method: str) -> list[str]:
                     f"{who} {method_asked} {route.name} ({route.url}) → {status}, expected {sorted(expected)}"
                 )
         client.logout()
-    return failures
+    return failures + sorted(set(csp))
 
 
 @pytest.mark.django_db

@@ -7,6 +7,9 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
+    if getattr(request, "second_factor_pending", False):
+        # Before the second factor the menu (and its counts of what is late) is not shown.
+        return {"nav_items": [], "nav_menu": [], "second_factor_pending": True}
     path = request.path
     items = items_for(user)
     match = getattr(request, "resolver_match", None)

@@ -92,6 +92,7 @@ class SecondFactorMiddleware:
             from . import second_factor
 
             if second_factor.is_pending(request):
+                request.second_factor_pending = True
                 allowed = {reverse(name) for name in self.ALLOWED}
                 if request.path not in allowed:
                     url = reverse("accounts:otp_verify")

@@ -12,6 +12,11 @@
       // "links": [series][data index] → the address a click on that bar opens (the households it counts).
       var links = option.links;
       delete option.links;
+      // The Content-Security-Policy allows no style attribute, and ECharts' HTML tooltips carry some (the colour
+      // markers): draw the tooltips in the canvas instead.
+      if (option.tooltip) {
+        [].concat(option.tooltip).forEach(function (tip) { tip.renderMode = "richText"; });
+      }
       chart.setOption(option);
       if (links) {
         chart.off("click");
