@@ -114,17 +114,23 @@ def demo_users_create() -> list[DemoAccount]:
             hashes[account.password] = make_password(account.password)
         user.password = hashes[account.password]
         user.save(update_fields=["password"])
-        _enrol_demo_second_factor(user)
+    demo_second_factors_enrol()
     return DEMO_ACCOUNTS
 
 
-def _enrol_demo_second_factor(user) -> None:
-    """A demo account that must have a second factor gets the demo key, confirmed, so that a newcomer signs in
-    with the printed key (or ``fangfan demo-code``) instead of being sent to enrolment."""
+def demo_second_factors_enrol() -> int:
+    """Every demo account that must have a second factor and has none gets the demo key, confirmed, so that a
+    newcomer signs in with the printed key (or ``fangfan demo-code``) instead of being sent to enrolment — also
+    in a demo database made before there was a second factor. Returns how many were enrolled."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from fangfan.accounts.models import User
     from fangfan.accounts.second_factor import DEVICE_NAME, required_for
 
-    if required_for(user) and not TOTPDevice.objects.filter(user=user).exists():
-        key = base64.b32decode(DEMO_TOTP_KEY).hex()
-        TOTPDevice.objects.create(user=user, name=DEVICE_NAME, key=key, confirmed=True)
+    key = base64.b32decode(DEMO_TOTP_KEY).hex()
+    enrolled = 0
+    for user in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS]):
+        if required_for(user) and not TOTPDevice.objects.filter(user=user).exists():
+            TOTPDevice.objects.create(user=user, name=DEVICE_NAME, key=key, confirmed=True)
+            enrolled += 1
+    return enrolled

@@ -65,6 +65,9 @@ class Command(DomainCommand):
 
         existing = demo_existing()
         if existing is not None:
+            from fangfan.demo.accounts import demo_second_factors_enrol
+
+            demo_second_factors_enrol()
             self.stdout.write(
                 f"使用已有的演示数据：{existing.get('households', '?')} 户、{existing.get('members', '?')} 人"
                 f"（随机种子 {existing.get('seed', '?')}）。"
@@ -134,6 +137,8 @@ class Command(DomainCommand):
         return show
 
     def print_accounts(self) -> None:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
         from fangfan.accounts.models import User
         from fangfan.demo.accounts import DEMO_ACCOUNTS, DEMO_TOTP_KEY
         from fangfan.regions.models import Region
@@ -155,16 +160,30 @@ class Command(DomainCommand):
                 return names.get(code, code)
             return names.get(code[:9] + "000", "") + names.get(code, code)
 
-        rows = [("账号", "角色", "所属区划", "密码")]
-        rows += [(a.username, a.role_label, place(a.region_code), a.password) for a in accounts]
-        widths = [max(_width(r[i]) for r in rows) for i in range(4)]
+        enrolled = set(
+            TOTPDevice.objects.filter(user__username__in=present, confirmed=True).values_list(
+                "user__username", flat=True
+            )
+        )
+        rows = [("账号", "角色", "所属区划", "密码", "两步验证")]
+        rows += [
+            (
+                a.username,
+                a.role_label,
+                place(a.region_code),
+                a.password,
+                "需要" if a.username in enrolled else "",
+            )
+            for a in accounts
+        ]
+        widths = [max(_width(r[i]) for r in rows) for i in range(5)]
         self.stdout.write("\n演示账号（均可登录，密码相同）：")
         for i, row in enumerate(rows):
             self.stdout.write("  " + "  ".join(_pad(cell, widths[j]) for j, cell in enumerate(row)).rstrip())
             if i == 0:
                 self.stdout.write("  " + "  ".join("-" * w for w in widths))
         self.stdout.write(
-            "\n管理员和县级、省级账号须两步验证：在手机的身份验证器中手动添加密钥（基于时间）\n"
+            "\n标“需要”的账号（管理员和县级、省级账号）须两步验证：在手机的身份验证器中手动添加密钥（基于时间）\n"
             f"  {DEMO_TOTP_KEY}\n"
             "登录时输入其显示的 6 位验证码；没有身份验证器时，运行 fangfan demo-code 查看当前验证码。"
         )
