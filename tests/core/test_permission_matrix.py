@@ -150,7 +150,7 @@ OBJECT_URLS: dict[str, Callable[..., Target]] = {
     "registry:household_split": _household,
     "registry:household_merge": _household,
     "registry:household_helper": _household,
-    "registry:household_contact": _household,
+    "contacts:household_contact": _household,
     "registry:member_reveal_id": lambda users: _household(users, member_as_pk=True),
     "registry:household_reveal_phone": _household,
     "registry:member_reveal_phone": lambda users: _household(users, member_as_pk=True),
