@@ -10,7 +10,7 @@ from conftest import VILLAGE
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from registry_factory import make_household
+from factories import household
 
 from fangfan.assistance.models import ContactRecord
 
@@ -26,7 +26,7 @@ def _migrate(targets=None) -> MigrationExecutor:
 
 
 def test_a_contact_of_the_old_registry_survives_the_move(committed_db, users):
-    home = make_household("341523104201-9001", VILLAGE)
+    home = household(VILLAGE)
     helper = users["helper"]
     try:
         executor = _migrate(BEFORE)
