@@ -330,7 +330,7 @@ def household_create(
     data = {**data, **_household_ruled(Household(), data)}
     head_data, ids = _new_member_ids({**head, "relation": "户主"}, reason)
     with transaction.atomic():
-        household = Household.objects.create(number=number, region_id=region_code, **data)
+        household: Household = Household.objects.create(number=number, region_id=region_code, **data)
         audit.record(actor, "household.created", household, after={"reason": reason, "date": on}, note=note)
         _new_member(household, head_data, ids, reason=reason, on=on, actor=actor)
         household_recompute(household)
@@ -436,7 +436,7 @@ def household_split(
     if any(m.household_id != household.pk or m.status != Member.Status.ACTIVE for m in members):
         raise DomainError("分出的成员须是本户在册成员")
     with transaction.atomic():
-        new = Household.objects.create(
+        new: Household = Household.objects.create(
             number=new_number,
             region_id=household.region_id,
             household_type=household.household_type,
