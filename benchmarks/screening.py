@@ -278,8 +278,8 @@ def worker(
     from django.db.backends.utils import CursorWrapper
 
     import fangfan.monitoring.screening  # noqa: F401 - registers the job handler
+    from fangfan.demo.department_data import demo_department_batches
     from fangfan.demo.generator import demo_generate
-    from fangfan.monitoring.demo_data import demo_department_batches
     from fangfan.monitoring.department import department_import
     from fangfan.monitoring.models import DepartmentRecord, ScreeningRun
     from fangfan.registry.models import Household, Member

@@ -7,7 +7,7 @@ and the whole visit — contact record, the edit through ``household_update``, r
 Uses the list benchmark's county database (built by the demo generator when missing) and leaves it as it found it:
 every run happens inside a transaction that is rolled back. Measured, median of ``--runs`` over different exited
 households: ``screening_after_visit`` alone (every enabled rule restricted to one household), and
-``registry.visits.visit_record`` with a lower wage. Written to ``docs/benchmarks.md`` (section visit).
+``assistance.visits.visit_record`` with a lower wage. Written to ``docs/benchmarks.md`` (section visit).
 """
 
 from __future__ import annotations
@@ -43,9 +43,10 @@ def main(argv=None) -> int:
     from django.db import transaction
 
     from fangfan.accounts.models import User
+    from fangfan.assistance import visits
     from fangfan.demo.generator import DEFAULT_SEED
     from fangfan.monitoring.screening import screening_after_visit
-    from fangfan.registry import services, visits
+    from fangfan.registry import services
     from fangfan.registry.models import Household
 
     note = list_query.prepare(db, args.households, DEFAULT_SEED)

@@ -4,6 +4,8 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bash scripts/test.sh
 #                                             PostgreSQL (pytest-django makes and drops its own test_ database)
 # Arguments go to pytest, e.g. `bash scripts/test.sh -x -k import`.
+# The whole suite (no arguments) also measures line coverage of src/fangfan and fails under COVERAGE_FLOOR;
+# a run given arguments (a selection, -k, a file) selects only part of the suite, so no floor applies to it.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,13 +31,22 @@ lint_failed=0
 .venv/bin/ruff check . || lint_failed=1
 .venv/bin/ruff format --check . || lint_failed=1
 .venv/bin/python scripts/check_layers.py || lint_failed=1
-# fangfan.core is typed strictly ([tool.mypy] in pyproject.toml); the other apps are not checked yet.
-.venv/bin/mypy src/fangfan/core || lint_failed=1
+# fangfan.core and the registry's and monitoring's services are typed strictly ([tool.mypy] in pyproject.toml);
+# the other apps are not checked yet.
+.venv/bin/mypy src/fangfan/core src/fangfan/registry/services.py src/fangfan/monitoring/services.py || lint_failed=1
 if [ "$lint_failed" -ne 0 ]; then
-  echo "test.sh: lint failed (ruff: .venv/bin/ruff check --fix . && .venv/bin/ruff format .; layers: docs/architecture.md; mypy: .venv/bin/mypy src/fangfan/core); running the tests anyway" >&2
+  echo "test.sh: lint failed (ruff: .venv/bin/ruff check --fix . && .venv/bin/ruff format .; layers: docs/architecture.md; mypy: .venv/bin/mypy src/fangfan/core src/fangfan/registry/services.py src/fangfan/monitoring/services.py); running the tests anyway" >&2
 fi
 
-.venv/bin/pytest "$@"
+# Line coverage of src/fangfan by the whole suite, in per cent ([tool.coverage] in pyproject.toml): a few points
+# under the figure measured when it was set (docs/architecture.md, "Coverage floor"); raise it as tests grow.
+COVERAGE_FLOOR=75
+coverage=()
+if [ "$#" -eq 0 ]; then
+  coverage=(--cov=fangfan --cov-report=term:skip-covered --cov-fail-under="$COVERAGE_FLOOR")
+fi
+
+.venv/bin/pytest "${coverage[@]}" "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then
   echo "test.sh: FAILED: pytest collected no tests (exit 5) — there should be tests under tests/, and the arguments must select some" >&2

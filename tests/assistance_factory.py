@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import io
 import itertools
-from datetime import date, timedelta
 
 from conftest import VILLAGE
 from django.utils import timezone
+from factories import measure as new_measure
+from factories import risk_point
 from registry_factory import make_household
 
 from fangfan.assistance import services
-from fangfan.assistance.models import Measure
-from fangfan.monitoring.models import RiskPoint
 
 _numbers = itertools.count(1)
 # The smallest files whose content is what they claim (the service checks the signature, not the name).
@@ -45,23 +44,8 @@ def household(village: str = VILLAGE, **fields):
     return make_household(f"{village}{next(_numbers):06d}", village, **fields)
 
 
-def risk(hh, actor, *, risk_type: str = "illness", found_on: date | None = None) -> RiskPoint:
-    return services.risk_register(
-        household=hh,
-        actor=actor,
-        risk_type=risk_type,
-        channel="inspection",
-        found_on=found_on or timezone.localdate() - timedelta(days=10),
-        description="督查暗访发现家庭成员患大病",
-    )
-
-
-def measure(hh, actor, *, code: str = "medical_aid", risk_point=None, state: str = "", **kwargs) -> Measure:
-    kwargs.setdefault("planned_on", timezone.localdate())
-    m = services.measure_create(household=hh, actor=actor, measure=code, risk=risk_point, **kwargs)
-    if state:
-        services.measure_progress(measure=m, actor=actor, state=state, note="测试说明")
-    return m
+risk = risk_point  # the names the assistance tests use
+measure = new_measure
 
 
 # --- the permission matrix --------------------------------------------------------------------------------------

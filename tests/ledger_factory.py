@@ -11,7 +11,8 @@ from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, VILLAGE
 from django.utils import timezone
 from registry_factory import make_household
 
-from fangfan.registry.models import ContactRecord, HelperAssignment
+from fangfan.assistance.models import ContactRecord
+from fangfan.registry.models import HelperAssignment
 
 _numbers = itertools.count(1)
 

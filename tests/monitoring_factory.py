@@ -9,45 +9,19 @@ department user of the fixtures (医保, 桃溪镇) may open them.
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime
+from datetime import date
 
 from conftest import TOWN, VILLAGE
-from django.utils import timezone
+from factories import bundled_warning, warning
 from registry_factory import make_household
 
 from fangfan.core.models import Job
-from fangfan.monitoring.models import Clue, DepartmentBatch, DepartmentToken, EarlyWarning
+from fangfan.monitoring.models import Clue, DepartmentBatch, DepartmentToken
 
 _serial = itertools.count(1)
 
 
-def make_warning(
-    household,
-    *,
-    rule_code: str | None = None,
-    risk_type: str = "illness",
-    source: str = "medical",
-    channel: str = "department",
-    kind: str = "risk",
-    explanation: str = "",
-    created_at: datetime | None = None,
-    evidence: dict | None = None,
-) -> EarlyWarning:
-    """A pending warning as the screening engine inserts it (no task yet)."""
-    n = next(_serial)
-    return EarlyWarning.objects.create(
-        household=household,
-        region_code=household.region_id,
-        rule_code=rule_code if rule_code is not None else f"TEST_RULE_{n}",
-        risk_type=risk_type,
-        kind=kind,
-        channel=channel,
-        source=source,
-        dedupe_key=f"test-{n}",
-        explanation=explanation or f"测试预警 {n}：住院个人自付 8000 元，超过 6000 元",
-        evidence=evidence if evidence is not None else {"个人自付金额": "8000.00"},
-        created_at=created_at or timezone.now(),
-    )
+make_warning = warning  # the name the monitoring tests use
 
 
 _households = itertools.count(1)
@@ -62,13 +36,8 @@ def household(village: str = VILLAGE, **kwargs):
 
 
 def _bundled_warning():
-    from fangfan.monitoring.services import tasks_bundle
-
     hh = household(members=[("王五", date(1968, 3, 3), "户主")])
-    warning = make_warning(hh, source="medical")
-    tasks_bundle(household_ids=[hh.pk])
-    warning.refresh_from_db()
-    return hh, warning
+    return hh, bundled_warning(hh, source="medical")
 
 
 def matrix_task(users) -> tuple[dict, str]:

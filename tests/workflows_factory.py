@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from assistance_factory import PDF, PNG, Upload
 from conftest import VILLAGE
 from django.utils import timezone
+from factories import case
 from registry_factory import make_household
 
 from fangfan.workflows import services
@@ -81,14 +82,7 @@ def walk(case: Case, users, *, to: str | None = None, **kwargs) -> Case:
 
 
 def start(hh, users, process: str = "identify", **fields) -> Case:
-    fields.setdefault("reason", "测试事由")
-    if process in ("identify", "identify_edge"):
-        fields.setdefault("monitoring_type", "unstable" if hh.household_type == "exited" else "marginal")
-        fields.setdefault("risk_types", ["illness"])
-    if process == "reclassify":
-        fields.setdefault("exited_class", "monitored")
-    who = users["town_station"] if process == "eliminate" and hh.monitoring_type != "unstable" else None
-    return services.case_start(household=hh, actor=who or users["village_clerk"], process=process, **fields)
+    return case(hh, users, process, **fields)
 
 
 def months_above_line(hh, *, months: int = 6, income: str = "9000") -> None:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("regions/", include("fangfan.regions.urls")),
     path("system/", include("fangfan.core.urls")),
     path("households/", include("fangfan.registry.urls")),
+    path("households/", include("fangfan.assistance.contact_urls")),  # 联系记录, moved out of the registry
     path("transfer/", include("fangfan.registry.transfer_urls")),
     path("policy/", include("fangfan.policy.urls")),
     path("monitoring/", include("fangfan.monitoring.urls")),

@@ -122,9 +122,9 @@ _numbers = itertools.count(9000)
 
 
 def _household(users, *, member_key: str | None = None, member_as_pk: bool = False) -> Target:
-    from registry_factory import make_household
+    from factories import household as make_household
 
-    household = make_household(f"341523104201{next(_numbers):04d}", VILLAGE, phone="13900001111")
+    household = make_household(VILLAGE, number=f"341523104201{next(_numbers):04d}", phone="13900001111")
     member = household.members.first()
     member.phone = "13900002222"  # the phones exist, so that seeing one whole is possible
     member.save(update_fields=["phone"])
@@ -151,7 +151,7 @@ OBJECT_URLS: dict[str, Callable[..., Target]] = {
     "registry:household_split": _household,
     "registry:household_merge": _household,
     "registry:household_helper": _household,
-    "registry:household_contact": _household,
+    "contacts:household_contact": _household,
     "registry:member_reveal_id": lambda users: _household(users, member_as_pk=True),
     "registry:household_reveal_phone": _household,
     "registry:member_reveal_phone": lambda users: _household(users, member_as_pk=True),

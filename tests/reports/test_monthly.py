@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from ledger_factory import build
 
-from fangfan.assistance.models import Measure
+from fangfan.assistance.models import ContactRecord, Measure
 from fangfan.monitoring.models import RiskPoint, VerificationTask
 from fangfan.regions.codes import code_range
 from fangfan.registry.history import history_snapshot
-from fangfan.registry.models import ContactRecord, Household, HouseholdMonth
+from fangfan.registry.models import Household, HouseholdMonth
 from fangfan.reports.monthly import month_back, monthly_report
 from fangfan.reports.monthly_files import tables
 

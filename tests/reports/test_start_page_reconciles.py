@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from fangfan.demo.accounts import DONGFENG
+from fangfan.demo.backlog import demo_backlog
+from fangfan.demo.department_data import demo_department_batches
 from fangfan.demo.generator import demo_generate
-from fangfan.monitoring.demo_backlog import demo_backlog
-from fangfan.monitoring.demo_data import demo_department_batches
 from fangfan.monitoring.screening import screening_run
 from fangfan.registry.filters import CATEGORIES, category_q
 from fangfan.registry.models import Household

@@ -23,12 +23,13 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from fangfan.assistance.models import ContactRecord
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
 from fangfan.core.models import AuditEvent
 from fangfan.regions.models import Region
 from fangfan.regions.services import regions_import
-from fangfan.registry.models import ContactRecord, HelperAssignment, Household, Member
+from fangfan.registry.models import HelperAssignment, Household, Member
 
 from . import bulk
 from .accounts import DemoAccount, demo_users_create

@@ -12,6 +12,10 @@ from .choices import Channel, RiskType
 from .models import EarlyWarning
 from .services import CONFIRM, EXCLUDE, MANUAL_CHANNELS, VISIT_WAYS
 
+# The session key under which a contact that found a risk (``assistance.contact_views``) leaves its text for the
+# warning form (``views.warning_report`` reads it once): {"household": pk, "description": text, "channel": "cadre"}.
+WARNING_DRAFT_KEY = "contact_warning_draft"
+
 RISK_CHOICES = [(v, label) for v, label in RiskType.choices if v != RiskType.DOUBT]
 MANUAL_CHANNEL_CHOICES = [(v, label) for v, label in Channel.choices if v in MANUAL_CHANNELS]
 

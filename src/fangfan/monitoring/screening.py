@@ -317,7 +317,7 @@ def screening_run(
     rows of one department batch. Returns the recorded ``ScreeningRun`` (per-rule counts and seconds).
 
     ``after_edit``: the caller has just changed ``household_ids`` through a registry service that checked the
-    actor's right and jurisdiction (a contact's visit, ``registry.visits``); re-screening them is part of that
+    actor's right and jurisdiction (a contact's visit, ``assistance.visits``); re-screening them is part of that
     change, so the actor needs no ``screen.run``."""
     if after_edit and household_ids is None:
         raise ValueError("after_edit screens only the households just edited")
@@ -442,7 +442,7 @@ def screening_job(job, progress) -> dict:
 
 
 def screening_after_visit(*, household, actor) -> list[str]:
-    """Re-screen one household whose registry data a contact just changed (``registry.visits``); the names of the
+    """Re-screen one household whose registry data a contact just changed (``assistance.visits``); the names of the
     warnings this raised (a rule raises once per evidence, so an unchanged finding raises nothing new).
 
     Only the rules over the registry itself (source ``REGISTRY``: income, 三保障, members): what a visit changes.

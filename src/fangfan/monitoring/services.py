@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
+from fangfan.accounts.models import User
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
 from fangfan.core.masking import mask_id
@@ -57,19 +60,21 @@ FEEDBACK = "warning.feedback"  # recording a warning fed back from above (督查
 # --- permissions and jurisdiction ----------------------------------------------------------------------------
 
 
-def _is_operator(actor) -> bool:
+def _is_operator(actor: User | None) -> bool:
     """The command-line account: services trust the operator (it has no web actions)."""
     return getattr(actor, "role", "") == "system"
 
 
-def _ensure_can(actor, *actions: str, message: str) -> None:
+def _ensure_can(actor: User | None, *actions: str, message: str) -> None:
     if actor is None or _is_operator(actor):
         return
     if not any(actor.can(action) for action in actions):
         raise DomainError(message)
 
 
-def _ensure_in_jurisdiction(actor, region_code: str, message: str = "该农户不在您的管辖范围内") -> None:
+def _ensure_in_jurisdiction(
+    actor: User | None, region_code: str, message: str = "该农户不在您的管辖范围内"
+) -> None:
     if actor is None:
         return
     span = actor.jurisdiction_range()
@@ -129,7 +134,7 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _stage_ids(cur, ids: list[int]) -> str:
+def _stage_ids(cur: CursorWrapper, ids: list[int]) -> str:
     """Put many household ids in a per-connection temporary table (both databases); return the SQL that selects
     them. A temporary table keeps each statement small whatever the number of households."""
     cur.execute(f"DROP TABLE IF EXISTS {_IDS_TABLE}")
@@ -140,7 +145,9 @@ def _stage_ids(cur, ids: list[int]) -> str:
     return f"SELECT id FROM {_IDS_TABLE}"
 
 
-def _tasks_open(cur, *, households: str, params: list, villages: list[str], bulk: bool = False) -> int:
+def _tasks_open(
+    cur: CursorWrapper, *, households: str, params: list[Any], villages: list[str], bulk: bool = False
+) -> int:
     """Open a verification task for every household that ``households`` selects (a query of rows with
     ``household_id`` and ``region_code``, the household's village) and that has no open task: due in
     ``verify_days``, decision by ``decide_days``, both read from the policy table for the village. One
@@ -197,7 +204,7 @@ def _tasks_open(cur, *, households: str, params: list, villages: list[str], bulk
     return created
 
 
-def _attach_pending(cur, scope_sql: str, scope_params: list) -> int:
+def _attach_pending(cur: CursorWrapper, scope_sql: str, scope_params: list[Any]) -> int:
     """Attach the pending warnings in scope (``scope_sql`` narrows alias ``w``) to their household's open task
     and move them to 核查中: one UPDATE … FROM join (SQLite ≥ 3.33 and PostgreSQL). The states are literals so
     that both databases use the partial index of pending warnings."""
@@ -208,10 +215,10 @@ def _attach_pending(cur, scope_sql: str, scope_params: list) -> int:
         f" AND w.state = {lit(State.PENDING)}{scope_sql}",
         scope_params,
     )
-    return max(cur.rowcount, 0)
+    return max(int(cur.rowcount), 0)
 
 
-def _bundle_pending(cur, scope_sql: str, scope_params: list) -> tuple[int, int]:
+def _bundle_pending(cur: CursorWrapper, scope_sql: str, scope_params: list[Any]) -> tuple[int, int]:
     """Open the missing tasks for the households with pending warnings in scope (``scope_sql`` narrows alias
     ``w``), then attach those warnings. Returns (warnings attached, tasks created)."""
     tables = _tables()
@@ -237,7 +244,7 @@ def _bundle_pending(cur, scope_sql: str, scope_params: list) -> tuple[int, int]:
 
 
 def tasks_bundle(
-    *, household_ids: Iterable[int] | None = None, region_code: str | None = None, actor=None
+    *, household_ids: Iterable[int] | None = None, region_code: str | None = None, actor: User | None = None
 ) -> int:
     """Attach every pending warning of each household to that household's one open verification task, creating
     the task where there is none (due in ``verify_days``, decision by ``decide_days``, for the household's
@@ -245,7 +252,7 @@ def tasks_bundle(
     households. ``household_ids`` and ``region_code`` narrow the set (both None: every pending warning).
     Returns the number of warnings attached. (A screening writes its warnings already attached:
     ``warnings_insert_bundled``.)"""
-    scope_sql, scope_params = "", []
+    scope_sql, scope_params = "", list[Any]()
     ids: list[int] | None = None
     if household_ids is not None:
         ids = sorted({int(i) for i in household_ids})
@@ -286,18 +293,18 @@ def tasks_bundle(
 _BULK_MIN = 20_000
 
 
-def _bulk_applies(cur, incoming: int) -> bool:
+def _bulk_applies(cur: CursorWrapper, incoming: int) -> bool:
     """Whether writing ``incoming`` new warnings at least doubles the warnings table (a first screening): then
     ``_indexes_rebuilt`` costs less than keeping every index and foreign key up to date row by row. Reads at most
     ``incoming`` rows to decide."""
     if connection.vendor != "postgresql" or incoming < _BULK_MIN:
         return False
     cur.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {_tables()['w']} LIMIT %s) w", [incoming])
-    return cur.fetchone()[0] < incoming
+    return bool(cur.fetchone()[0] < incoming)
 
 
 @contextmanager
-def _indexes_rebuilt(cur, tables: list[str]):
+def _indexes_rebuilt(cur: CursorWrapper, tables: list[str]) -> Iterator[None]:
     """PostgreSQL, inside the caller's transaction, around a bulk write into ``tables``: drop their secondary
     indexes and their unique and foreign-key constraints, and build them again once the rows are in. At county
     scale a first screening writes 80 000 warnings and 67 000 tasks; kept up to date row by row, the indexes and
@@ -321,7 +328,12 @@ def _indexes_rebuilt(cur, tables: list[str]):
 
 
 def warnings_insert_bundled(
-    *, staged: str, columns: Iterable[str], created_at, actor=None, region_code: str | None = None
+    *,
+    staged: str,
+    columns: Iterable[str],
+    created_at: datetime,
+    actor: User | None = None,
+    region_code: str | None = None,
 ) -> int:
     """Write the new warnings a screening collected in the temporary table ``staged`` (``columns``: the warning
     columns it holds, ``rule_code`` among them; at most one row per household and rule), each already attached
@@ -332,7 +344,7 @@ def warnings_insert_bundled(
     screening wrote meanwhile is skipped by the unique constraints. Returns the number of warnings written."""
     tables = _tables()
     columns = list(columns)
-    user_id = actor.pk if getattr(actor, "pk", None) else None
+    user_id = actor.pk if actor is not None and actor.pk else None
     open_task = lit(VerificationTask.State.OPEN)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"SELECT region_code, COUNT(*) FROM {staged} GROUP BY region_code")
@@ -365,7 +377,7 @@ def warnings_insert_bundled(
                 f" AND t.state = {open_task} WHERE 1 = 1{skip}",
                 [connection.ops.adapt_datetimefield_value(created_at), user_id],
             )
-            written = max(cur.rowcount, 0)
+            written = max(int(cur.rowcount), 0)
         attached, more = _bundle_pending(
             cur, f" AND w.household_id IN (SELECT household_id FROM {staged})", []
         )
@@ -384,7 +396,7 @@ def warnings_insert_bundled(
 # --- one visit settles all warnings of a task -----------------------------------------------------------------
 
 
-def _jsonable(value):
+def _jsonable(value: object) -> object:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -396,7 +408,9 @@ def _jsonable(value):
     return value
 
 
-def risk_confirm(*, warning: EarlyWarning, actor, found_on: date, finding: str = "") -> RiskPoint:
+def risk_confirm(
+    *, warning: EarlyWarning, actor: User | None, found_on: date, finding: str = ""
+) -> RiskPoint:
     """Record a confirmed warning as a risk point on its household: its type and source, found on the visit
     date, to be removed within ``risk_deadline_days`` (限期消除), with the warning's explanation and evidence.
     Called by ``task_complete`` inside its transaction (the caller checks permission and jurisdiction)."""
@@ -404,7 +418,7 @@ def risk_confirm(*, warning: EarlyWarning, actor, found_on: date, finding: str =
     evidence = dict(warning.evidence or {})
     if finding:
         evidence.setdefault("核查情况", finding)
-    risk = RiskPoint.objects.create(
+    risk: RiskPoint = RiskPoint.objects.create(
         household_id=warning.household_id,
         region_code=warning.region_code,
         warning=warning,
@@ -434,7 +448,7 @@ def risk_confirm(*, warning: EarlyWarning, actor, found_on: date, finding: str =
 def task_complete(
     *,
     task: VerificationTask,
-    actor,
+    actor: User | None,
     visited_on: date,
     visit_way: str,
     finding: str,
@@ -513,9 +527,15 @@ def task_complete(
 
 
 def _new_manual_warning(
-    *, household: Household, actor, channel: str, risk_type: str, explanation: str, evidence: dict
+    *,
+    household: Household,
+    actor: User | None,
+    channel: str,
+    risk_type: str,
+    explanation: str,
+    evidence: dict[str, object],
 ) -> EarlyWarning:
-    warning = EarlyWarning.objects.create(
+    warning: EarlyWarning = EarlyWarning.objects.create(
         household=household,
         region_code=household.region_id,
         rule=None,
@@ -535,7 +555,7 @@ def _new_manual_warning(
 
 
 def warning_report(
-    *, household: Household, actor, channel: str, risk_type: str, description: str
+    *, household: Household, actor: User | None, channel: str, risk_type: str, description: str
 ) -> EarlyWarning:
     """Record a warning a person raised for a household — 农户自主申报 (a clerk fills it in for the farmer),
     基层干部排查, 督查暗访反馈 or 市级反馈预警 — and bundle it into the household's verification task."""
@@ -574,7 +594,9 @@ def warning_report(
 
 
 def _village(village_code: str) -> Region:
-    village = Region.objects.filter(pk=(village_code or "").strip(), level=Level.VILLAGE).first()
+    village: Region | None = Region.objects.filter(
+        pk=(village_code or "").strip(), level=Level.VILLAGE
+    ).first()
     if village is None or level_of(village.code) != Level.VILLAGE:
         raise DomainError("请选择所在村（社区）")
     return village
@@ -600,7 +622,7 @@ def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: s
 
         id18, index = info.id18, id_index(info.id18)
     with transaction.atomic():
-        clue = Clue.objects.create(
+        clue: Clue = Clue.objects.create(
             channel=Channel.SELF_REPORT,
             region_code=village.code,
             name=name[:50],
@@ -641,16 +663,18 @@ def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: s
     return clue
 
 
-def _open_clue(clue: Clue, actor) -> Clue:
+def _open_clue(clue: Clue, actor: User | None) -> Clue:
     _ensure_can(actor, CLUE_HANDLE, message="只有乡镇扶贫工作站可以处理线索")
     _ensure_in_jurisdiction(actor, clue.region_code, "该线索不在您的管辖范围内")
-    clue = Clue.objects.select_for_update().get(pk=clue.pk)
+    clue = Clue.objects.select_for_update().get(pk=clue.pk)  # the locked row
     if clue.state != Clue.State.NEW:
         raise DomainError("该线索已经处理过了")
     return clue
 
 
-def clue_link(*, clue: Clue, household: Household, actor, risk_type: str | None = None) -> EarlyWarning:
+def clue_link(
+    *, clue: Clue, household: Household, actor: User | None, risk_type: str | None = None
+) -> EarlyWarning:
     """The town station links a clue to a household: a warning with the clue's source is raised on it and
     bundled into the household's verification task."""
     _ensure_in_jurisdiction(actor, household.region_id)
@@ -678,7 +702,7 @@ def clue_link(*, clue: Clue, household: Household, actor, risk_type: str | None 
     return warning
 
 
-def clue_close(*, clue: Clue, actor, reason: str) -> Clue:
+def clue_close(*, clue: Clue, actor: User | None, reason: str) -> Clue:
     """The town station closes a clue without a warning (not a rural household of ours, already handled…)."""
     reason = (reason or "").strip()
     if not reason:

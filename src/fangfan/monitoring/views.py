@@ -20,13 +20,13 @@ from fangfan.accounts.roles import Role
 from fangfan.core.errors import DomainError
 from fangfan.core.masking import mask_id, mask_phone
 from fangfan.core.permissions import requires
-from fangfan.registry.forms import WARNING_DRAFT_KEY
 from fangfan.registry.models import Household
 
 from . import selectors, services
 from .choices import Source
 from .exporting import warnings_export
 from .forms import (
+    WARNING_DRAFT_KEY,
     ClueCloseForm,
     ClueLinkForm,
     RiskFilterForm,
@@ -394,7 +394,7 @@ def _report(request, pk: int):
     household = selectors.household_for_user(user, pk)
     if household is None:
         raise Http404
-    # A contact that found a risk left what was typed (registry's contact view): the form starts from it.
+    # A contact that found a risk left what was typed (assistance's contact view): the form starts from it.
     draft = request.session.get(WARNING_DRAFT_KEY)
     draft = draft if isinstance(draft, dict) and draft.get("household") == household.pk else None
     initial = (

@@ -2,7 +2,7 @@
 without loading the registry's services, their pinyin and import/export code: ``fangfan screen`` starts lean).
 
 ``after_visit(hook)``: called after a contact's visit that changed the registry has committed
-(``registry.visits``), as ``hook(household=, actor=)`` → the labels of the warnings the change raised.
+(``assistance.visits``), as ``hook(household=, actor=)`` → the labels of the warnings the change raised.
 ``monitoring`` registers its incremental screening here."""
 
 from __future__ import annotations

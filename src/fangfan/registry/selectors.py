@@ -11,8 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Subquery, Value, When, Window
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Case, Count, Q, Value, When, Window
 from django.http import QueryDict
 
 from fangfan.accounts.roles import Role
@@ -29,7 +28,6 @@ from .counts import count_total
 from .filters import (
     at_risk_q,
     category_q,
-    helped_by_q,
     household_list,
     needs_helper_q,
     probes,
@@ -40,7 +38,6 @@ from .filters import (
 from .models import (
     COUNT_KEYS,
     CompositionChange,
-    ContactRecord,
     HelperAssignment,
     Household,
     Member,
@@ -689,12 +686,7 @@ def needs_helper(household: Household) -> bool:
     )
 
 
-# --- 联系记录 and the monthly ledger (plan 四(二)2) ---------------------------------------------------------------
-
-
-def household_contacts(household: Household, *, limit: int = 12) -> list[ContactRecord]:
-    """The household's latest contacts, newest first."""
-    return list(household.contacts.select_related("recorded_by").order_by("-contacted_on", "-id")[:limit])
+# --- months (the ledgers' month filter) ---------------------------------------------------------------------------
 
 
 def month_span(raw: str | None, today: date) -> tuple[date, date]:
@@ -706,52 +698,6 @@ def month_span(raw: str | None, today: date) -> tuple[date, date]:
             first = date(year, month, 1)
     after = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return first, after
-
-
-def contact_ledger(
-    user,
-    first: date,
-    after: date,
-    *,
-    helper_pk: int | None = None,
-    missing: bool = False,
-    village: str = "",
-):
-    """The monthly contact ledger (联系台账): every household of the user's jurisdiction that must have a
-    帮扶责任人/联系人 (``filters.needs_helper_q``) — or only ``helper_pk``'s — with its current helper, its contacts
-    in the month and its latest contact; ``missing``: only those not contacted in the month. Returns (households,
-    summary of the whole ledger: households, contacted, not contacted)."""
-    in_month = ContactRecord.objects.filter(
-        household=OuterRef("pk"), contacted_on__gte=first, contacted_on__lt=after
-    )
-    base = Household.objects.for_user(user, "household.view").filter(cancelled=False).filter(needs_helper_q())
-    if helper_pk is not None:
-        base = base.filter(helped_by_q(helper_pk))
-    if village:
-        base = base.filter(region_id=village)  # inside the jurisdiction already: only narrower
-    counted = base.aggregate(total=Count("pk"), done=Count("pk", filter=Q(Exists(in_month))))
-    total, done = counted["total"], counted["done"]
-    rows = base.filter(~Exists(in_month)) if missing else base
-    rows = rows.select_related("region").annotate(
-        month_contacts=Coalesce(
-            Subquery(in_month.order_by().values("household").annotate(n=Count("id")).values("n")), 0
-        ),
-        last_contact=Subquery(
-            ContactRecord.objects.filter(household=OuterRef("pk"))
-            .order_by("-contacted_on")
-            .values("contacted_on")[:1]
-        ),
-        helper_name=Subquery(
-            HelperAssignment.objects.filter(household=OuterRef("pk"), ended_on__isnull=True).values(
-                "helper__full_name"
-            )[:1]
-        ),
-    )
-    return rows.order_by("region_id", "number"), {
-        "households": total,
-        "contacted": done,
-        "missing": total - done,
-    }
 
 
 def helper_covers(helper, household: Household) -> bool:

@@ -4,7 +4,7 @@ transaction, recomputes the household's derived figures and records an audit eve
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -32,7 +32,6 @@ from .models import (
     INCOME_FIELDS,
     INDICATOR_FIELDS,
     CompositionChange,
-    ContactRecord,
     HelperAssignment,
     Household,
     Member,
@@ -187,7 +186,7 @@ def household_update(
 ) -> Household:
     """Change a household's basic information, income items or indicators; derived figures follow. ``seen``: the
     ``edit_version`` the form was filled from (StaleEdit when the household changed since). ``action``: the role's
-    right the change comes under — ``household.contact`` for what a contact learned (``registry.visits``, which
+    right the change comes under — ``household.contact`` for what a contact learned (``assistance.visits``, which
     passes only the fields a visit may change)."""
     _ensure(actor, action, household)
     unknown = set(data) - set(HOUSEHOLD_EDITABLE)
@@ -331,7 +330,7 @@ def household_create(
     data = {**data, **_household_ruled(Household(), data)}
     head_data, ids = _new_member_ids({**head, "relation": "户主"}, reason)
     with transaction.atomic():
-        household = Household.objects.create(number=number, region_id=region_code, **data)
+        household: Household = Household.objects.create(number=number, region_id=region_code, **data)
         audit.record(actor, "household.created", household, after={"reason": reason, "date": on}, note=note)
         _new_member(household, head_data, ids, reason=reason, on=on, actor=actor)
         household_recompute(household)
@@ -437,7 +436,7 @@ def household_split(
     if any(m.household_id != household.pk or m.status != Member.Status.ACTIVE for m in members):
         raise DomainError("分出的成员须是本户在册成员")
     with transaction.atomic():
-        new = Household.objects.create(
+        new: Household = Household.objects.create(
             number=new_number,
             region_id=household.region_id,
             household_type=household.household_type,
@@ -684,53 +683,3 @@ def helper_release(
             after={"date": on},
             note=str(HelperAssignment.EndReason(reason).label),
         )
-
-
-# --- 联系记录 (plan 四(二)2) -------------------------------------------------------------------------------------
-
-CONTACT_TEXT_LIMIT = 500
-
-
-def contact_record(
-    *,
-    household: Household,
-    actor: User | None,
-    on: date,
-    way: str,
-    living: str = "",
-    risks: str = "",
-    needs: str = "",
-    risk_found: bool = False,
-    today: date | None = None,
-) -> ContactRecord:
-    """Record a contact with the household — a home visit, call, SMS, WeChat or video — and what was learned. The
-    audit event names the date, the way and whether a risk was found; the notes stay in the record (they may hold
-    what a family told in confidence, and the audit log is read by the audit administrator)."""
-    actor = _ensure(actor, "household.contact", household)
-    today = today or date.today()
-    if household.cancelled:
-        raise DomainError("该户已注销，不能登记联系")
-    if on > today:
-        raise DomainError("联系日期不能晚于今天")
-    if on < today - timedelta(days=366):
-        raise DomainError("只能登记一年以内的联系")
-    if way not in ContactRecord.Way.values:
-        raise DomainError(f"联系方式应为：{'、'.join(str(label) for label in ContactRecord.Way.labels)}")
-    notes = {"living": living.strip(), "risks": risks.strip(), "needs": needs.strip()}
-    if not any(notes.values()):
-        raise DomainError("请至少填写了解到的生活状况、风险隐患或帮扶需求之一")
-    for key, value in notes.items():
-        if len(value) > CONTACT_TEXT_LIMIT:
-            label = ContactRecord._meta.get_field(key).verbose_name
-            raise DomainError(f"{label}最多 {CONTACT_TEXT_LIMIT} 字")
-    with transaction.atomic():
-        record = ContactRecord.objects.create(
-            household=household, contacted_on=on, way=way, risk_found=risk_found, recorded_by=actor, **notes
-        )
-        audit.record(
-            actor,
-            "household.contacted",
-            household,
-            after={"date": on, "way": str(ContactRecord.Way(way).label), "risk_found": risk_found},
-        )
-    return record

@@ -205,9 +205,7 @@ def household_detail(request, pk: int):
         "helper": helper,
         # An account moved to another place no longer sees the household (the lists still count it as covered).
         "helper_moved": helper is not None and not selectors.helper_covers(helper.helper, household),
-        "contacts": selectors.household_contacts(household),
         "income_chart": _income_chart(household),
-        "can_contact": request.user.can("household.contact") and not household.cancelled,
         "needs_helper": selectors.needs_helper(household),
         "can_edit": request.user.can("household.edit") and not household.cancelled,
         "can_view_id": request.user.can("household.view_id"),

@@ -18,14 +18,14 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils.module_loading import import_string
 
 from fangfan.assistance.choices import Category
-from fangfan.assistance.models import Measure
+from fangfan.assistance.models import ContactRecord, Measure
 from fangfan.monitoring.choices import RiskType
 from fangfan.monitoring.models import RiskPoint, VerificationTask
 from fangfan.regions.codes import Level, code_range, level_of
 from fangfan.regions.models import Region
 from fangfan.registry.choices import MonitoringState, MonitoringType
 from fangfan.registry.filters import needs_helper_q
-from fangfan.registry.models import ContactRecord, Household, HouseholdMonth
+from fangfan.registry.models import Household, HouseholdMonth
 
 from .ledgers.base import is_system, month_after
 

@@ -184,9 +184,10 @@ def helper_panel(request) -> dict | None:
     user = request.user
     if user.role != Role.HELPER:
         return None
+    from fangfan.assistance.contacts import contact_ledger
     from fangfan.registry.filters import helped_by_q
     from fangfan.registry.models import Household
-    from fangfan.registry.selectors import contact_ledger, month_span
+    from fangfan.registry.selectors import month_span
 
     list_url = reverse("registry:household_list")
     mine = Household.objects.for_user(user, "household.view").filter(helped_by_q(user.pk), cancelled=False)
@@ -203,7 +204,7 @@ def helper_panel(request) -> dict | None:
         },
         {
             "label": f"{first.month}月未联系",
-            "url": reverse("registry:contact_ledger") + "?missing=1",
+            "url": reverse("contacts:contact_ledger") + "?missing=1",
             "value": summary["missing"],
             "unit": "户",
             "note": f"本月已联系 {summary['contacted']} 户；点此逐户登记联系",

@@ -1,11 +1,13 @@
-"""``{% household_assistance household %}``: the household page shows its risk points, measures and M8 exceptions
-without the registry importing assistance (a template may load a tag from any installed app)."""
+"""``{% household_assistance household %}`` and ``{% household_contacts household %}``: the household page shows its
+risk points, measures, M8 exceptions and 联系记录 without the registry importing assistance (a template may load a
+tag from any installed app)."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils import timezone
 
+from ..contacts import household_contacts as latest_contacts
 from ..selectors import household_section
 from ..services import is_not_enjoying
 
@@ -34,6 +36,18 @@ def household_assistance(context, household) -> dict:
         "can_approve_exception": user.can("measure.exception_approve"),
         **household_section(household, user),
         **_funds_and_sales(household, user, open_household),
+    }
+
+
+@register.inclusion_tag("assistance/contacts/_household_contacts.html", takes_context=True)
+def household_contacts(context, household) -> dict:
+    """The household's latest 联系记录 (plan 四(二)2) and, for the roles that record them, 登记联系 — for a household
+    the page has already scoped."""
+    user = context["user"]
+    return {
+        "household": household,
+        "contacts": latest_contacts(household),
+        "can_contact": user.can("household.contact") and not household.cancelled,
     }
 
 

@@ -43,6 +43,8 @@ DROPPED_HEADERS = frozenset(
 )
 
 UNMATCHED_ROW_HEADER = "原文件行号"  # the row as the department's own file numbers it (the header is row 1)
+# The template's example row (row 2) starts its 证件号码 cell with this mark; the importer skips such a row.
+EXAMPLE_MARK = "示例"
 
 
 class AlreadyImported(DomainError):
@@ -108,6 +110,14 @@ class Column:
     parse: Callable[[object], Any]
     required: bool = False
     aliases: tuple[str, ...] = ()
+    # For the template (``template.department_template``): the header's note, its drop-down values, an example.
+    note: str = ""
+    choices: tuple[str, ...] = ()
+    example: str = ""
+
+
+DATE_NOTE = "日期，如 2025-03-01"
+MONEY_NOTE = "金额（元），最多两位小数"
 
 
 GRADE_ALIASES = {f"{i}": g for i, g in CARD_GRADES.items()} | {f"{i}级": g for i, g in CARD_GRADES.items()}
@@ -122,9 +132,19 @@ EXCLUSION_ALIASES = {"工商": "工商登记", "公职": "公职人员", "财政
 
 SOURCE_COLUMNS: dict[str, list[Column]] = {
     Source.MEDICAL: [
-        Column("结算日期", "event_date", _required(calendar_date), True),
-        Column("医疗总费用", "total_amount", _money),
-        Column("个人自付金额", "amount", _required(_money), True, ("个人自付",)),
+        Column(
+            "结算日期", "event_date", _required(calendar_date), True, note=DATE_NOTE, example="2025-03-01"
+        ),
+        Column("医疗总费用", "total_amount", _money, note=MONEY_NOTE, example="32000.00"),
+        Column(
+            "个人自付金额",
+            "amount",
+            _required(_money),
+            True,
+            ("个人自付",),
+            note=MONEY_NOTE + "；政策范围外的自付也计入",
+            example="8000.00",
+        ),
     ],
     Source.CIVIL: [
         Column(
@@ -132,45 +152,118 @@ SOURCE_COLUMNS: dict[str, list[Column]] = {
             "kind",
             _required(_enum(["低保", "特困", "孤儿", "临时救助"], {"特困供养": "特困"})),
             True,
+            choices=("低保", "特困", "孤儿", "临时救助"),
+            example="低保",
         ),
-        Column("状态", "status", _required(_enum(["新增", "在保", "停保"])), True),
-        Column("日期", "event_date", _required(calendar_date), True),
+        Column(
+            "状态",
+            "status",
+            _required(_enum(["新增", "在保", "停保"])),
+            True,
+            choices=("新增", "在保", "停保"),
+            example="新增",
+        ),
+        Column("日期", "event_date", _required(calendar_date), True, note=DATE_NOTE, example="2025-03-01"),
     ],
     Source.DISABILITY: [
-        Column("残疾类别", "kind", _enum(CARD_CATEGORIES.values())),
-        Column("残疾等级", "grade", _enum(CARD_GRADES.values(), GRADE_ALIASES), True),
-        Column("发证日期", "event_date", calendar_date),
+        Column(
+            "残疾类别",
+            "kind",
+            _enum(CARD_CATEGORIES.values()),
+            note="填 20 位残疾人证号时可留空（由证号得出）",
+            choices=tuple(CARD_CATEGORIES.values()),
+            example=next(iter(CARD_CATEGORIES.values())),
+        ),
+        Column(
+            "残疾等级",
+            "grade",
+            _enum(CARD_GRADES.values(), GRADE_ALIASES),
+            True,
+            note="填 20 位残疾人证号时可留空（由证号得出）",
+            choices=tuple(CARD_GRADES.values()),
+            example=next(iter(CARD_GRADES.values())),
+        ),
+        Column("发证日期", "event_date", calendar_date, note=DATE_NOTE, example="2025-03-01"),
     ],
     Source.EDUCATION: [
-        Column("学段", "kind", _text(30)),
-        Column("状态", "status", _required(_enum(["在读", "辍学", "失学"])), True),
-        Column("日期", "event_date", calendar_date),
+        Column("学段", "kind", _text(30), note="如 小学、初中、高中、中职、高校", example="初中"),
+        Column(
+            "状态",
+            "status",
+            _required(_enum(["在读", "辍学", "失学"])),
+            True,
+            choices=("在读", "辍学", "失学"),
+            example="辍学",
+        ),
+        Column("日期", "event_date", calendar_date, note=DATE_NOTE, example="2025-03-01"),
     ],
     Source.HOUSING: [
-        Column("鉴定等级", "grade", _required(_enum("ABCD", {f"{g}级": g for g in "ABCD"})), True),
-        Column("鉴定日期", "event_date", _required(calendar_date), True),
+        Column(
+            "鉴定等级",
+            "grade",
+            _required(_enum("ABCD", {f"{g}级": g for g in "ABCD"})),
+            True,
+            note="房屋安全性鉴定等级",
+            choices=("A", "B", "C", "D"),
+            example="C",
+        ),
+        Column(
+            "鉴定日期", "event_date", _required(calendar_date), True, note=DATE_NOTE, example="2025-03-01"
+        ),
     ],
     Source.WATER: [
-        Column("饮水安全", "flag", _required(yes_no), True),
-        Column("原因", "data", _text(200)),
-        Column("日期", "event_date", calendar_date),
+        Column("饮水安全", "flag", _required(yes_no), True, choices=("是", "否"), example="否"),
+        Column("原因", "data", _text(200), note="不安全时写明原因，最多 200 字", example="水源季节性断供"),
+        Column("日期", "event_date", calendar_date, note=DATE_NOTE, example="2025-03-01"),
     ],
     Source.DISASTER: [
-        Column("灾害类型", "kind", _required(_enum(DISASTER_KINDS, DISASTER_ALIASES)), True),
-        Column("受灾日期", "event_date", _required(calendar_date), True),
-        Column("损失金额", "amount", _money),
+        Column(
+            "灾害类型",
+            "kind",
+            _required(_enum(DISASTER_KINDS, DISASTER_ALIASES)),
+            True,
+            choices=tuple(DISASTER_KINDS),
+            example="洪涝",
+        ),
+        Column(
+            "受灾日期", "event_date", _required(calendar_date), True, note=DATE_NOTE, example="2025-03-01"
+        ),
+        Column("损失金额", "amount", _money, note=MONEY_NOTE, example="15000.00"),
     ],
     Source.EMPLOYMENT: [
-        Column("状态", "status", _required(_enum(["失业", "返乡", "就业"])), True),
-        Column("日期", "event_date", calendar_date),
+        Column(
+            "状态",
+            "status",
+            _required(_enum(["失业", "返乡", "就业"])),
+            True,
+            choices=("失业", "返乡", "就业"),
+            example="失业",
+        ),
+        Column("日期", "event_date", calendar_date, note=DATE_NOTE, example="2025-03-01"),
     ],
     Source.REGISTRY: [
-        Column("事件", "kind", _required(_enum(["死亡", "出生", "迁出", "迁入"])), True),
-        Column("日期", "event_date", _required(calendar_date), True),
+        Column(
+            "事件",
+            "kind",
+            _required(_enum(["死亡", "出生", "迁出", "迁入"])),
+            True,
+            choices=("死亡", "出生", "迁出", "迁入"),
+            example="迁出",
+        ),
+        Column("日期", "event_date", _required(calendar_date), True, note=DATE_NOTE, example="2025-03-01"),
     ],
     Source.EXCLUSION: [
-        Column("比对类型", "kind", _required(_enum(EXCLUSION_KINDS, EXCLUSION_ALIASES)), True),
-        Column("说明", "data", _text(200)),
+        Column(
+            "比对类型",
+            "kind",
+            _required(_enum(EXCLUSION_KINDS, EXCLUSION_ALIASES)),
+            True,
+            choices=tuple(EXCLUSION_KINDS),
+            example="车辆",
+        ),
+        Column(
+            "说明", "data", _text(200), note="比对发现的情况，最多 200 字", example="名下登记小型轿车一辆"
+        ),
     ],
 }
 
@@ -270,6 +363,14 @@ def _id_cell(value: object) -> str:
     return text(value)
 
 
+def _is_example(cells: dict[str, object], id_headers: list[str]) -> bool:
+    """The template's example row: its 证件号码 cell starts with ``EXAMPLE_MARK`` (no ID number does)."""
+    return any(
+        isinstance(cells.get(h), str) and str(cells.get(h)).strip().startswith(EXAMPLE_MARK)
+        for h in id_headers
+    )
+
+
 def _display(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -281,10 +382,15 @@ def parse_sheet(sheet: Sheet, source: str) -> list[ParsedRow]:
     mapping, problems = _header_map(sheet, source)
     if problems:
         raise ValidationFailed(f"{sheet.file}：表头不符合{source_label(source)}数据格式", problems)
-    if not sheet.rows:
-        raise ValidationFailed(f"{sheet.file}：文件中没有数据行")
+    id_headers = [h for h, target in mapping.items() if target == "id"]
+    rows = [(n, cells) for n, cells in sheet.rows if not _is_example(cells, id_headers)]
+    if not rows:
+        raise ValidationFailed(
+            f"{sheet.file}：文件中没有数据行"
+            + ("（只有模板的示例行，请在示例行下面填写数据）" if sheet.rows else "")
+        )
     parsed: list[ParsedRow] = []
-    for number, cells in sheet.rows:
+    for number, cells in rows:
         row_problems: list[Problem] = []
         fields: dict[str, Any] = {}
         data: dict[str, str] = {}

@@ -1,5 +1,5 @@
-"""What goes back to a department: a batch's unmatched rows (IDs masked, with the reason) and the empty template
-of a source's file."""
+"""What goes back to a department: a batch's unmatched rows (IDs masked, with the reason) and the template of a
+source's file."""
 
 from __future__ import annotations
 
@@ -24,10 +24,9 @@ from .columns import (
     REASON_UNKNOWN,
     SOURCE_COLUMNS,
     UNMATCHED_ROW_HEADER,
-    source_headers,
-    source_label,
 )
 from .importing import match_members
+from .template import template_write
 
 # --- unmatched rows back to the department ----------------------------------------------------------------------
 
@@ -145,5 +144,6 @@ def unmatched_shown_record(
 
 
 def template_export(*, source: str, target: str | IO[bytes]) -> None:
-    """The empty template of a source (ID column written as text by ``write_xlsx``)."""
-    write_xlsx(target, sheet=f"{source_label(source)}数据", headers=source_headers(source), rows=[])
+    """The template of a source: its columns with notes, drop-down lists and an example row, and a 填写说明 sheet
+    (``template.template_write``)."""
+    template_write(source=source, target=target)

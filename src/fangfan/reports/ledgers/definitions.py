@@ -12,13 +12,13 @@ from fangfan.accounts.roles import Department
 from fangfan.assistance.exporting import HEADERS as MEASURE_HEADERS
 from fangfan.assistance.exporting import WIDTHS as MEASURE_WIDTHS
 from fangfan.assistance.exporting import measure_values
-from fangfan.assistance.models import Measure
+from fangfan.assistance.models import ContactRecord, Measure
 from fangfan.assistance.selectors import priority_order
 from fangfan.monitoring.choices import Channel, RiskType
 from fangfan.monitoring.models import RiskPoint
 from fangfan.registry.choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
 from fangfan.registry.filters import needs_helper_q
-from fangfan.registry.models import ContactRecord, HelperAssignment, Household, Member
+from fangfan.registry.models import HelperAssignment, Household, Member
 
 from .base import FunctionLedger, LedgerScope, QueryLedger, register
 
@@ -402,12 +402,12 @@ register(
 )
 
 
-# --- 联系台账 (registry's monthly contact ledger) ---------------------------------------------------------------
+# --- 联系台账 (assistance's monthly contact ledger) ---------------------------------------------------------------
 
 
 def _contacts_query(scope: LedgerScope):
     """The households that must have a 帮扶责任人/联系人 (``registry.filters.needs_helper_q``, as the registry's
-    ``selectors.contact_ledger``), monitored first; their contacts of the month are read per chunk."""
+    ``assistance.contacts.contact_ledger``), monitored first; their contacts of the month are read per chunk."""
     return households(scope, needs_helper_q(), first=EXITED_FIRST)
 
 

@@ -108,8 +108,8 @@ class Command(DomainCommand):
 
     def early_warning(self, *, seed: int, options) -> None:
         """Department batches for the demo month, then a full screening: warnings are there on first login."""
-        from fangfan.monitoring.demo_backlog import demo_backlog
-        from fangfan.monitoring.demo_data import demo_department_batches
+        from fangfan.demo.backlog import demo_backlog
+        from fangfan.demo.department_data import demo_department_batches
         from fangfan.monitoring.screening import screening_run
 
         batches = demo_department_batches(seed=seed)

@@ -3,7 +3,7 @@ been handled — visited over the past weeks by the village's clerk (or its help
 warning confirmed or excluded with a note — and a few dozen per town remain open, their deadlines spread, some
 already past. Every 监测对象 whose risk is not eliminated carries an open risk point.
 
-The visits are written in bulk with what ``services.task_complete`` would write (task done with its visit,
+The visits are written in bulk with what ``monitoring.services.task_complete`` would write (task done with its visit,
 each warning confirmed or excluded with its reason, a risk point per confirmed risk warning as ``risk_confirm``
 records it) — a thousand calls of the service would triple the time ``fangfan demo`` takes — and the audit log
 gets one ``demo.backlog`` event per person, naming what they are shown to have done. The dates the screening
@@ -24,12 +24,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from fangfan.core import audit
+from fangfan.monitoring.choices import Channel, RiskType
+from fangfan.monitoring.models import EarlyWarning, RiskPoint, Rule, VerificationTask
+from fangfan.monitoring.services import VISIT_WAYS, _jsonable, policy_days
 from fangfan.registry.choices import MonitoringState
 from fangfan.registry.models import HelperAssignment, Household
-
-from .choices import Channel, RiskType
-from .models import EarlyWarning, RiskPoint, Rule, VerificationTask
-from .services import VISIT_WAYS, _jsonable, policy_days
 
 # Open tasks left per town: "a few dozen" — what a station works through in a week or two.
 OPEN_PER_TOWN = (25, 45)

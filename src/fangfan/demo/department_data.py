@@ -21,13 +21,12 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from fangfan.monitoring.choices import Source
+from fangfan.monitoring.department import BatchSummary, department_import
 from fangfan.regions.codes import code_range
 from fangfan.registry.choices import WITH_LABOUR
 from fangfan.registry.idnumber import check_digit
 from fangfan.registry.models import Member
-
-from .choices import Source
-from .department import BatchSummary, department_import
 
 UPLOADERS = {
     Source.MEDICAL: "dept_medical",

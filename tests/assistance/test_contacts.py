@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from registry_factory import make_household
 
+from fangfan.assistance import contacts
+from fangfan.assistance.models import ContactRecord
 from fangfan.core.errors import DomainError
 from fangfan.core.models import AuditEvent
 from fangfan.registry import selectors, services
-from fangfan.registry.models import ContactRecord
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 12, 6)
@@ -36,7 +37,7 @@ def homes(users):
 
 def record(household, actor, on=TODAY, way="phone", **notes):
     notes = notes or {"living": "务工收入稳定"}
-    return services.contact_record(household=household, actor=actor, on=on, way=way, today=TODAY, **notes)
+    return contacts.contact_record(household=household, actor=actor, on=on, way=way, today=TODAY, **notes)
 
 
 def test_联系人电话联系并记下了解到的情况_记入审计日志但不含情况原文(homes, users):
@@ -60,7 +61,7 @@ def test_联系人电话联系并记下了解到的情况_记入审计日志但�
 def test_联系记录的日期方式与内容(homes, users, change, message):
     args = {"on": TODAY, "way": "visit", "living": "正常"} | change
     with pytest.raises(DomainError, match=message):
-        services.contact_record(household=homes["exited"], actor=users["helper"], today=TODAY, **args)
+        contacts.contact_record(household=homes["exited"], actor=users["helper"], today=TODAY, **args)
     assert not ContactRecord.objects.exists()
 
 
@@ -93,7 +94,7 @@ def test_每月联系台账_本月已联系与未联系(homes, users):
     record(homes["marginal"], users["helper"], on=date(2026, 12, 5), way="visit")
     record(homes["general"], users["helper"])  # no helper needed: not in the ledger
     first, after = selectors.month_span("2026-12", TODAY)
-    rows, summary = selectors.contact_ledger(users["town_station"], first, after)
+    rows, summary = contacts.contact_ledger(users["town_station"], first, after)
     assert summary == {"households": 3, "contacted": 1, "missing": 2}
     by_number = {h.number: (h.month_contacts, h.last_contact) for h in rows}
     assert by_number == {
@@ -101,11 +102,11 @@ def test_每月联系台账_本月已联系与未联系(homes, users):
         "H-C-002": (2, date(2026, 12, 5)),
         "H-C-004": (0, None),
     }
-    missing, _ = selectors.contact_ledger(users["town_station"], first, after, missing=True)
+    missing, _ = contacts.contact_ledger(users["town_station"], first, after, missing=True)
     assert [h.number for h in missing] == ["H-C-001", "H-C-004"]
     november = selectors.month_span("2026-11", TODAY)
-    assert selectors.contact_ledger(users["town_station"], *november)[1]["contacted"] == 1
-    assert selectors.contact_ledger(users["neighbour_station"], first, after)[1]["households"] == 1
+    assert contacts.contact_ledger(users["town_station"], *november)[1]["contacted"] == 1
+    assert contacts.contact_ledger(users["neighbour_station"], first, after)[1]["households"] == 1
 
 
 @pytest.mark.parametrize(
@@ -129,9 +130,9 @@ def test_联系人的台账默认只列自己联系的农户(client, homes, user
     services.helpers_assign(households=[homes["exited"]], helper=users["helper"], actor=clerk, on=TODAY)
     services.helpers_assign(households=[homes["marginal"]], helper=colleague, actor=clerk, on=TODAY)
     client.force_login(users["helper"])
-    page = client.get(reverse("registry:contact_ledger"))
+    page = client.get(reverse("contacts:contact_ledger"))
     assert [h.number for h in page.context["page"]] == ["H-C-001"]
-    every = client.get(reverse("registry:contact_ledger"), {"all": "1"})
+    every = client.get(reverse("contacts:contact_ledger"), {"all": "1"})
     assert [h.number for h in every.context["page"]] == ["H-C-001", "H-C-002"]
     cards = {c["testid"]: c for c in _home_cards(client)}
     assert cards["card-my-households"]["value"] == 1 and cards["card-my-missing"]["value"] == 1
@@ -139,7 +140,7 @@ def test_联系人的台账默认只列自己联系的农户(client, homes, user
 
 def test_登记联系页面_发现风险后转到登记预警(client, homes, users):
     client.force_login(users["helper"])
-    url = reverse("registry:household_contact", args=[homes["marginal"].pk])
+    url = reverse("contacts:household_contact", args=[homes["marginal"].pk])
     assert client.get(url).status_code == 200
     empty = client.post(url, {"on": date.today().isoformat(), "way": "phone"})
     assert "请至少填写" in empty.content.decode() and not ContactRecord.objects.exists()
@@ -168,7 +169,7 @@ def test_镇工作站发现风险后转到反馈预警表单(client, homes, user
     client.force_login(users["town_station"])
     home = homes["marginal"]
     risky = client.post(
-        reverse("registry:household_contact", args=[home.pk]),
+        reverse("contacts:household_contact", args=[home.pk]),
         {"on": date.today().isoformat(), "way": "visit", "risks": "户主摔伤，无法务工", "risk_found": "on"},
     )
     assert risky["Location"] == reverse("monitoring:warning_feedback", args=[home.pk])
@@ -181,7 +182,7 @@ def test_发现风险后的预警表单带上已填写的风险隐患(client, ho
     client.force_login(users["helper"])
     home = homes["marginal"]
     risky = client.post(
-        reverse("registry:household_contact", args=[home.pk]),
+        reverse("contacts:household_contact", args=[home.pk]),
         {"on": date.today().isoformat(), "way": "visit", "risks": "户主摔伤，无法务工", "risk_found": "on"},
     )
     assert "摔伤" not in risky["Location"]
@@ -199,14 +200,14 @@ def test_发现风险后的预警表单带上已填写的风险隐患(client, ho
 
 def test_镇工作站按村查看台账(client, homes, users):
     today = timezone.localdate()  # the page's month is the current one
-    services.contact_record(
+    contacts.contact_record(
         household=homes["other_village"], actor=users["town_station"], on=today, way="visit", living="正常"
     )
     client.force_login(users["town_station"])
-    page = client.get(reverse("registry:contact_ledger"), {"village": OTHER_VILLAGE})
+    page = client.get(reverse("contacts:contact_ledger"), {"village": OTHER_VILLAGE})
     assert [h.number for h in page.context["page"]] == ["H-C-004"]
     assert page.context["summary"] == {"households": 1, "contacted": 1, "missing": 0}
-    outside = client.get(reverse("registry:contact_ledger"), {"village": NEIGHBOUR_VILLAGE})
+    outside = client.get(reverse("contacts:contact_ledger"), {"village": NEIGHBOUR_VILLAGE})
     assert outside.context["village"] == "" and outside.context["summary"]["households"] == 3  # ignored
 
 
@@ -217,7 +218,7 @@ def test_导出联系台账(client, homes, users, tmp_path):
         households=[homes["exited"]], helper=users["helper"], actor=users["village_clerk"], on=TODAY
     )
     client.force_login(users["village_clerk"])
-    response = client.get(reverse("registry:contact_ledger_export"), {"missing": "1"})
+    response = client.get(reverse("contacts:contact_ledger_export"), {"missing": "1"})
     assert response.status_code == 200 and response["Content-Disposition"].endswith(".xlsx")
     path = tmp_path / "ledger.xlsx"
     path.write_bytes(b"".join(response.streaming_content))
@@ -229,7 +230,7 @@ def test_导出联系台账(client, homes, users, tmp_path):
     [event] = AuditEvent.objects.filter(action="household.ledger_exported")
     assert event.after["rows"] == 2 and event.after["filters"]["missing"] is True
     client.force_login(users["helper"])  # reads the ledger, does not export
-    assert client.get(reverse("registry:contact_ledger_export")).status_code == 403
+    assert client.get(reverse("contacts:contact_ledger_export")).status_code == 403
     assert (
-        'data-testid="ledger-export"' not in client.get(reverse("registry:contact_ledger")).content.decode()
+        'data-testid="ledger-export"' not in client.get(reverse("contacts:contact_ledger")).content.decode()
     )

@@ -4,8 +4,8 @@ own edit services (their validation, version check and audit), in the same trans
 the household is re-screened at once, so the page that answers shows what changed: the values, the suggestion
 before and after, and the warnings the change raised.
 
-Re-screening belongs to ``monitoring``, an app below this one: it registers itself (``hooks.after_visit``) when it
-loads (``registry.hooks``), so the registry never imports it."""
+Re-screening belongs to ``monitoring``: it registers itself with ``registry.hooks.after_visit`` when it loads, and
+this module runs the registered hooks. Moved from ``registry`` with the contacts (issue 17)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from decimal import Decimal
 from django.db import transaction
 
 from fangfan.core.errors import DomainError
+from fangfan.registry.hooks import AFTER_VISIT
+from fangfan.registry.models import INCOME_FIELDS, INDICATOR_FIELDS, Household, Member
+from fangfan.registry.services import household_update, member_update
 
-from .hooks import AFTER_VISIT
-from .models import INCOME_FIELDS, INDICATOR_FIELDS, ContactRecord, Household, Member
-from .services import contact_record, household_update, member_update
+from .contacts import contact_record
+from .models import ContactRecord
 
 # What a contact may change: the figures a family tells or a visit sees, never its identity or composition.
 VISIT_HOUSEHOLD_FIELDS = [*INCOME_FIELDS, *INDICATOR_FIELDS]

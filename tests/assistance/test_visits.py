@@ -12,11 +12,13 @@ from conftest import VILLAGE
 from django.urls import reverse
 from registry_factory import make_household
 
+from fangfan.assistance import visits
+from fangfan.assistance.models import ContactRecord
 from fangfan.core.errors import DomainError
 from fangfan.core.models import AuditEvent
 from fangfan.monitoring.models import EarlyWarning
-from fangfan.registry import services, visits
-from fangfan.registry.models import ContactRecord, Household, Member
+from fangfan.registry import services
+from fangfan.registry.models import Household, Member
 
 pytestmark = pytest.mark.django_db
 # The spouse's serious illness is a risk: below the line the household becomes 脱贫监测户 (above it, 享受政策).
@@ -65,7 +67,7 @@ def test_电话了解到工资收入下降_建议分类改变并产生预警_同
     before = home.get_suggestion_display()
     assert before == "享受政策"
     client.force_login(users["helper"])  # a 联系人: household.contact, no household.edit
-    url = reverse("registry:household_contact", args=[home.pk])
+    url = reverse("contacts:household_contact", args=[home.pk])
     assert 'data-testid="visit-changes"' in client.get(url).content.decode()
     response = client.post(url, post_data(home, wage_income="3000"))
     assert response.status_code == 200, (response.context["form"].errors, response.context["changes"].errors)
@@ -122,7 +124,7 @@ def test_成员健康与务工月数经成员编辑服务更新(users, home):
 
 def test_未改动的项不写入_没有变化时只保存联系记录(client, users, home):
     client.force_login(users["helper"])
-    url = reverse("registry:household_contact", args=[home.pk])
+    url = reverse("contacts:household_contact", args=[home.pk])
     response = client.post(url, post_data(home))
     assert response["Location"] == reverse("registry:household_detail", args=[home.pk])
     assert ContactRecord.objects.count() == 1
@@ -144,7 +146,7 @@ def test_填写有误_中文提示_什么都不写(client, users, home, changes,
     head = home.members.get(is_head=True)
     client.force_login(users["helper"])
     changes = {k.format(head=head.pk): v for k, v in changes.items()}
-    response = client.post(reverse("registry:household_contact", args=[home.pk]), post_data(home, **changes))
+    response = client.post(reverse("contacts:household_contact", args=[home.pk]), post_data(home, **changes))
     assert response.status_code == 422
     assert message in response.content.decode()
     assert not ContactRecord.objects.exists()
@@ -182,7 +184,7 @@ def test_他人已修改_拒绝并显示最新信息_什么都不写(client, use
     services.household_update(
         household=home, actor=users["village_clerk"], data={"business_income": Decimal("500")}
     )
-    response = client.post(reverse("registry:household_contact", args=[home.pk]), stale)
+    response = client.post(reverse("contacts:household_contact", args=[home.pk]), stale)
     assert response.status_code == 422
     page = response.content.decode()
     assert "已被他人修改" in page
@@ -195,20 +197,20 @@ def test_他人已修改_拒绝并显示最新信息_什么都不写(client, use
     head = home.members.get(is_head=True)
     stale = post_data(home, **{f"m{head.pk}_labour_skill": "丧失劳动力"})
     Member.objects.filter(pk=head.pk).update(migrant_months=6)
-    response = client.post(reverse("registry:household_contact", args=[home.pk]), stale)
+    response = client.post(reverse("contacts:household_contact", args=[home.pk]), stale)
     assert response.status_code == 422 and "已被他人修改" in response.content.decode()
     assert not ContactRecord.objects.exists()
 
 
 def test_没有变化部分的旧式提交照常保存(client, users, home):
     client.force_login(users["helper"])
-    url = reverse("registry:household_contact", args=[home.pk])
+    url = reverse("contacts:household_contact", args=[home.pk])
     response = client.post(url, {"on": date.today().isoformat(), "way": "wechat", "living": "一切正常"})
     assert response.status_code == 302 and ContactRecord.objects.count() == 1
 
 
 def test_无联系权限的角色与辖区外(client, users, home):
-    url = reverse("registry:household_contact", args=[home.pk])
+    url = reverse("contacts:household_contact", args=[home.pk])
     client.force_login(users["town_leader"])
     assert client.post(url, post_data(home, wage_income="3000")).status_code == 403
     client.force_login(users["neighbour_clerk"])
