@@ -57,7 +57,9 @@ class Instance:
         return "postgresql" if ON_POSTGRES else "sqlite"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("FANGFAN_", "DATABASE_URL", "PYTEST"))}
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("FANGFAN_", "DATABASE_URL", "PYTEST"))
+        }
         env["FANGFAN_DATA_DIR"] = str(self.data_dir)
         env["DATABASE_URL"] = _pg_url(self.db_name) if ON_POSTGRES else f"sqlite:///{self.db_name}"
         env.update(extra)
@@ -65,10 +67,17 @@ class Instance:
 
     def run(self, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run(
-            [FANGFAN, *args], env=env or self.env(), capture_output=True, text=True, cwd=self.data_dir, check=False
+            [FANGFAN, *args],
+            env=env or self.env(),
+            capture_output=True,
+            text=True,
+            cwd=self.data_dir,
+            check=False,
         )
         if check and done.returncode != 0:
-            raise AssertionError(f"fangfan {' '.join(args)} → {done.returncode}\n{done.stdout}\n{done.stderr}")
+            raise AssertionError(
+                f"fangfan {' '.join(args)} → {done.returncode}\n{done.stdout}\n{done.stderr}"
+            )
         return done
 
     def popen(self, *args: str, env: dict | None = None) -> subprocess.Popen:
@@ -96,12 +105,15 @@ class Instance:
     def counts(self) -> dict[str, int]:
         if ON_POSTGRES:
             tables = [
-                r[0] for r in self.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                r[0]
+                for r in self.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
             ]
         else:
             tables = [
                 r[0]
-                for r in self.query("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+                for r in self.query(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+                )
             ]
         return {t: self.query(f'SELECT COUNT(*) FROM "{t}"')[0][0] for t in tables}
 

@@ -97,7 +97,11 @@ def test_a_damaged_archive_is_refused_and_nothing_is_touched(instance, tmp_path)
     _rewrite(archive, flipped, flip)
     refused = instance.run("restore", str(flipped), check=False)
     assert refused.returncode != 0
-    assert "已损坏" in refused.stderr and "校验值与清单不符" in refused.stderr and "未做任何改动" in refused.stderr
+    assert (
+        "已损坏" in refused.stderr
+        and "校验值与清单不符" in refused.stderr
+        and "未做任何改动" in refused.stderr
+    )
 
     truncated = tmp_path / "truncated.tar.gz"
     truncated.write_bytes(gzip.compress(archive.read_bytes())[:-5000])
@@ -131,7 +135,11 @@ def test_restore_needs_the_backup_time_keys(instance, tmp_path):
     archive = tmp_path / "backup.tar"
     instance.run("backup", "-o", str(archive))
     refused = instance.run(
-        "restore", str(archive), "--force", env=instance.env(FANGFAN_AUDIT_KEY="another-key-" * 4), check=False
+        "restore",
+        str(archive),
+        "--force",
+        env=instance.env(FANGFAN_AUDIT_KEY="another-key-" * 4),
+        check=False,
     )
     assert refused.returncode != 0 and "审计密钥" in refused.stderr
 
@@ -148,7 +156,9 @@ def test_the_sqlite_copy_never_holds_half_a_transaction(tmp_path):
 
     open_tx = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     open_tx.execute("BEGIN IMMEDIATE")
-    open_tx.executemany("INSERT INTO t VALUES (-1, ?, 'x')", [(i,) for i in range(25)])  # half of a unit of 50
+    open_tx.executemany(
+        "INSERT INTO t VALUES (-1, ?, 'x')", [(i,) for i in range(25)]
+    )  # half of a unit of 50
 
     stop = threading.Event()
 

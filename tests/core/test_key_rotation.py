@@ -45,7 +45,10 @@ def test_rotation_re_encrypts_every_field_in_batches_and_is_idempotent(db, users
             f"H-ROT-{i}",
             VILLAGE if i % 2 else OTHER_VILLAGE,
             phone=f"1390000000{i}",
-            members=[("张三", date(1970, 5, 1), "户主"), ("李四", date(1972, 3, 9), "配偶", {"phone": "13812345678"})],
+            members=[
+                ("张三", date(1970, 5, 1), "户主"),
+                ("李四", date(1972, 3, 9), "配偶", {"phone": "13812345678"}),
+            ],
         )
     before = {m.pk: (m.id_number, m.phone, m.id_index) for m in Member.objects.unscoped()}
     phones = {h.pk: h.phone for h in Household.objects.unscoped()}
@@ -85,7 +88,9 @@ def test_a_value_no_configured_key_decrypts_stops_the_rotation_with_a_clear_mess
 
 
 def _prefixed(instance, key_id: str) -> int:
-    return instance.query(f"SELECT COUNT(*) FROM registry_member WHERE id_number LIKE 'aesgcm:{key_id}:%'")[0][0]
+    return instance.query(f"SELECT COUNT(*) FROM registry_member WHERE id_number LIKE 'aesgcm:{key_id}:%'")[
+        0
+    ][0]
 
 
 def test_a_rotation_killed_after_a_batch_resumes_and_loses_nothing(tmp_path):
@@ -128,4 +133,6 @@ def test_a_rotation_killed_after_a_batch_resumes_and_loses_nothing(tmp_path):
     }
     assert "无需轮换" in instance.run("rotate-keys", env=env).stdout
     assert instance.run("verify-audit", env=env).returncode == 0
-    assert instance.query("SELECT COUNT(*) FROM core_auditevent WHERE action = 'crypto.keys_rotated'")[0][0] == 1
+    assert (
+        instance.query("SELECT COUNT(*) FROM core_auditevent WHERE action = 'crypto.keys_rotated'")[0][0] == 1
+    )

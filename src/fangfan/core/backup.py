@@ -103,9 +103,9 @@ def fingerprint(secret: str) -> str:
     return hmac.new(secret.encode(), b"fangfan-backup-key-fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
-def key_marks() -> dict:
+def key_marks(used: list[str]) -> dict:
     return {
-        "field_key_ids": sorted(settings.FIELD_ENCRYPTION_KEYS),
+        "field_key_ids": used,  # the keys the data is encrypted under: restore needs each of them
         "active_field_key": settings.FIELD_ENCRYPTION_ACTIVE_KEY,
         "audit_key_fingerprint": fingerprint(settings.AUDIT_KEY),
         "blind_index_key_fingerprint": fingerprint(settings.BLIND_INDEX_KEY),
@@ -137,6 +137,7 @@ class Snapshot:
     job_files: list[str] = field(default_factory=list)
     migrations: dict[str, str] = field(default_factory=dict)
     server_version: str = ""
+    field_keys: list[str] = field(default_factory=list)  # key ids found in the encrypted columns
 
 
 def _read_snapshot(cursor: Any, table_names: list[str]) -> Snapshot:
@@ -151,11 +152,34 @@ def _read_snapshot(cursor: Any, table_names: list[str]) -> Snapshot:
     if JOB_TABLE in snap.tables:
         cursor.execute(f"SELECT input_file, output_file FROM {JOB_TABLE}")
         snap.job_files = sorted({p for pair in cursor.fetchall() for p in pair if p})
+    snap.field_keys = _keys_in_use(cursor, snap.tables)
     if "django_migrations" in snap.tables:
         cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, name")
         for app, name in cursor.fetchall():
             snap.migrations[app] = max(snap.migrations.get(app, ""), name)
     return snap
+
+
+def _keys_in_use(cursor: Any, tables: dict[str, int]) -> list[str]:
+    """The configured field keys some stored value is encrypted under (one EXISTS per key and column)."""
+    from .keyrotation import encrypted_tables
+
+    used = []
+    for key_id in sorted(settings.FIELD_ENCRYPTION_KEYS):
+        for table in encrypted_tables():
+            if table.table not in tables or key_id in used:
+                continue
+            for column in table.columns:
+                cursor.execute(
+                    f'SELECT 1 FROM "{table.table}" WHERE "{column}" LIKE %s LIMIT 1'.replace(  # noqa: S608
+                        "%s", "?" if isinstance(cursor, sqlite3.Cursor) else "%s"
+                    ),
+                    [f"%:{key_id}:%"],
+                )
+                if cursor.fetchone():
+                    used.append(key_id)
+                    break
+    return used
 
 
 def sqlite_tables(conn: sqlite3.Connection) -> list[str]:
@@ -381,7 +405,7 @@ def backup_create(*, output: Path, actor: Any, gzip: bool | None = None, say: Sa
             },
             "migrations": snap.migrations,
             "secrets_included": False,
-            "keys": key_marks(),
+            "keys": key_marks(snap.field_keys),
             "files": [],
             "missing_files": [],
         }
