@@ -45,12 +45,12 @@ def encrypted_tables() -> list[EncryptedTable]:
         if meta.proxy or not meta.managed:
             continue
         cols = tuple(
-            f.column
+            str(f.column)
             for f in meta.concrete_fields
             if isinstance(f, crypto.EncryptedTextField) and f.model is model
         )
-        if cols:
-            found.append(EncryptedTable(meta.label, meta.db_table, meta.pk.column, cols))
+        if cols and meta.pk is not None:
+            found.append(EncryptedTable(meta.label, meta.db_table, str(meta.pk.column), cols))
     return sorted(found, key=lambda t: t.label)
 
 
