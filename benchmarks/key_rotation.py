@@ -2,11 +2,11 @@
 and a run killed with SIGKILL part-way and resumed.
 
     .venv/bin/python benchmarks/key_rotation.py                  # SQLite: a copy of var/bench/list-250000.sqlite3
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fangfan_bench_list .venv/bin/python benchmarks/key_rotation.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python benchmarks/key_rotation.py
 
 The shared county database is never rotated in place: SQLite is copied (with SQLite's backup API) to ``--work``
 (default ``var/rotate``), PostgreSQL cloned with ``CREATE DATABASE fangfan_bench_rotate TEMPLATE …`` and dropped at
-the end; the keys are the benchmark's (``var/bench/secrets.json``), copied into the work folder, plus a new key
+the end (``--pg-template``, default ``fangfan_bench_list``: build either with ``benchmarks/list_query.py``); the keys are the benchmark's (``var/bench/secrets.json``), copied into the work folder, plus a new key
 that becomes the active one. The command runs as a separate process, as an operator would run it:
 
 1. full rotation: every encrypted value of the county re-encrypted under a new key (``rot1``);
@@ -46,6 +46,11 @@ def parse_args(argv=None):
     parser.add_argument("--households", type=int, default=250_000)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "rotate")
     parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument(
+        "--pg-template",
+        default="fangfan_bench_list",
+        help="PostgreSQL: the county database to clone (the list benchmark's); DATABASE_URL names only the server",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     return parser.parse_args(argv)
 
@@ -79,7 +84,7 @@ class Target:
             import psycopg
 
             parts = urlsplit(self.url)
-            template = parts.path.lstrip("/")
+            template = args.pg_template
             admin_url = urlunsplit(parts._replace(path="/postgres"))
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{PG_COPY}"')
