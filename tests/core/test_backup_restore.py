@@ -36,6 +36,9 @@ def test_backup_wipe_restore_brings_back_every_counted_row_and_a_verified_audit_
     manifest = _manifest(archive)
     assert manifest["database"]["vendor"] == instance.vendor
     assert manifest["secrets_included"] is False
+    assert (
+        manifest["keys"]["field_key_ids"] == ["k1"] and "恢复时需要字段密钥 k1" in out
+    )  # the keys the data uses
     counts = instance.counts()
     # the manifest counts the snapshot: everything in the database at the time (the backup's own event included)
     assert manifest["tables"] == counts
@@ -194,3 +197,18 @@ def test_the_sqlite_copy_never_holds_half_a_transaction(tmp_path):
         sizes = {n for (n,) in conn.execute("SELECT COUNT(*) FROM t GROUP BY batch")}
         assert sizes <= {50}
         conn.close()
+
+
+def test_a_missing_or_too_old_pg_dump_is_named_in_chinese(monkeypatch):
+    from fangfan.core import backup
+    from fangfan.core.errors import DomainError
+
+    monkeypatch.setattr(backup.shutil, "which", lambda name: None)
+    with pytest.raises(DomainError, match="未找到 pg_dump：请安装.*PostgreSQL 客户端"):
+        backup._check_pg_tool("pg_dump")
+    monkeypatch.setattr(backup, "pg_tool", lambda name: ("/usr/bin/pg_dump", 14))
+    monkeypatch.setattr(backup, "pg_server_major", lambda: (16, "16.4"))
+    with pytest.raises(
+        DomainError, match=r"pg_dump 的版本（14）低于数据库服务器（PostgreSQL 16.4）.*postgresql-client-16"
+    ):
+        backup._check_pg_tool("pg_dump")

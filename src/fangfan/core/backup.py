@@ -220,7 +220,7 @@ def _dump_sqlite(target: Path) -> Snapshot:
 # --- PostgreSQL ------------------------------------------------------------------------------------------------
 
 
-def pg_env_args(tool: str) -> tuple[dict[str, str], list[str]]:
+def pg_env_args() -> tuple[dict[str, str], list[str]]:
     """The environment and connection arguments for ``pg_dump``/``pg_restore``/``psql`` from Django's settings
     (the password through ``PGPASSWORD``, never on the command line)."""
     db = settings.DATABASES["default"]
@@ -282,7 +282,7 @@ def _pg_tables(cursor: Any) -> list[str]:
 
 def _dump_postgresql(target: Path) -> Snapshot:
     pg_dump = _check_pg_tool("pg_dump")
-    env, args = pg_env_args("pg_dump")
+    env, args = pg_env_args()
     db = settings.DATABASES["default"]
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

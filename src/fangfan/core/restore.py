@@ -202,7 +202,7 @@ def _restore_sqlite(db_file: Path) -> None:
 
 def _restore_postgresql(dump: Path) -> None:
     pg_restore = _check_pg_tool("pg_restore")
-    env, args = pg_env_args("pg_restore")
+    env, args = pg_env_args()
     db = settings.DATABASES["default"]
     connection.close()
     done = subprocess.run(  # noqa: S603
