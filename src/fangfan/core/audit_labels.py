@@ -20,6 +20,9 @@ ACTION_LABELS: dict[str, str] = {
     "otp.reset": "重置动态口令",
     "audit.exported": "导出审计日志",
     "files.purged": "删除到期文件",
+    "system.backup": "备份数据",
+    "system.restored": "从备份恢复数据",
+    "crypto.keys_rotated": "轮换字段加密密钥",
     # regions and policy
     "region.imported": "导入行政区划",
     "policy.set": "设置政策参数",

@@ -122,16 +122,23 @@ def _process_gone(worker: str) -> bool:
     return False
 
 
-def jobs_fail_stale(*, now: datetime | None = None) -> int:
-    """End as failed the jobs left "running" by a worker that died (its process is gone) or that have run longer
-    than ``settings.JOB_STALE_HOURS``, and delete their uploads. Called before each job a worker runs and by
-    ``purge-files``. Returns how many."""
+def stale_running_jobs(*, now: datetime | None = None) -> list[Job]:
+    """The jobs still "running" whose worker process is gone (on this machine) or that started longer than
+    ``settings.JOB_STALE_HOURS`` ago."""
     cutoff = (now or timezone.now()) - timedelta(hours=settings.JOB_STALE_HOURS)
     stale = []
     for job in Job.objects.filter(state=Job.State.RUNNING).only("pk", "result", "started_at"):
         worker = (job.result or {}).get("worker", "") if isinstance(job.result, dict) else ""
         if (job.started_at and job.started_at < cutoff) or (worker and _process_gone(worker)):
             stale.append(job)
+    return stale
+
+
+def jobs_fail_stale(*, now: datetime | None = None) -> int:
+    """End as failed the jobs left "running" by a worker that died (its process is gone) or that have run longer
+    than ``settings.JOB_STALE_HOURS``, and delete their uploads. Called before each job a worker runs and by
+    ``purge-files``. Returns how many."""
+    stale = stale_running_jobs(now=now)
     for job in stale:
         updated = Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
             state=Job.State.FAILED, message=STALE_MESSAGE, result={}, finished_at=timezone.now()
