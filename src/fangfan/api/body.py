@@ -1,5 +1,5 @@
 """Reading JSON request bodies safely: a depth limit (a deeply nested body answers 422, not a RecursionError and
-500), used by the API's parser and by endpoints that read the body themselves."""
+500; a body that is not JSON answers 422 too), used by the API's parser and by endpoints that read the body themselves."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ def load_json(raw: bytes | str):
     return value
 
 
+NOT_JSON = "请求体不是有效的 JSON（UTF-8 编码） / request body is not valid JSON"
+
+
 class SafeParser(Parser):
     def parse_body(self, request):
-        return load_json(request.body)
+        """The body as JSON: not JSON at all (or not UTF-8) is a wrong input, 422 like any other."""
+        try:
+            return load_json(request.body)
+        except (ValueError, UnicodeDecodeError):
+            raise HttpError(422, NOT_JSON) from None
