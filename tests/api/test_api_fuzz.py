@@ -13,12 +13,15 @@ from datetime import date
 
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from conftest import TOWN, VILLAGE
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from registry_factory import make_household
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from fangfan.accounts.tokens import personal_token_issue
+from fangfan.api import auth
+from fangfan.core import throttle
 from fangfan.monitoring.tokens import token_issue
 
 MAX_EXAMPLES = int(os.environ.get("FANGFAN_FUZZ_EXAMPLES", "15"))
@@ -26,8 +29,13 @@ HOUSEHOLD_NO = "341523104201000101"
 
 
 @pytest.fixture
-def tokens(users, settings):
+def tokens(users, settings, monkeypatch):
     settings.ALLOWED_HOSTS = ["*"]
+    # schemathesis checks that each operation refuses a missing or wrong token: more than the 10 refused tokens
+    # an address may send before every call answers 429 (which would end the fuzzing's reach).
+    monkeypatch.setattr(
+        auth, "BAD_TOKENS", throttle.Limit(auth.BAD_TOKENS.scope, 10**6, auth.BAD_TOKENS.window)
+    )
     make_household(
         HOUSEHOLD_NO, VILLAGE, household_type="exited", exited_class="monitored", monitoring_type="unstable",
         monitoring_state="monitoring", identified_month="202403", members=[("张三", date(1970, 5, 1), "户主")],
@@ -60,7 +68,7 @@ def test_the_document_is_served_and_is_openapi(client):
 
 
 @schema.parametrize()
-@settings(
+@hypothesis_settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
     suppress_health_check=list(HealthCheck),
@@ -74,3 +82,38 @@ def test_api_answers_as_documented(case, tokens):
     case.call_and_validate(
         headers={"Authorization": f"Bearer {tokens[kind]}"}, excluded_checks=[positive_data_acceptance]
     )
+
+
+# --- what the fuzzer found, pinned -------------------------------------------------------------------------------
+
+
+def test_a_body_that_is_not_json_is_422_in_chinese(client, tokens):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['personal']}"}
+    response = client.post("/api/v1/cases", b"\x06x\xff\xfeW", content_type="application/json", **auth)
+    assert response.status_code == 422 and "不是有效的 JSON" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/v1/cases/89049784813970084897751040", None),
+        ("post", "/api/v1/cases/batch", {"ids": [89049784813970084897751040], "action": "approve"}),
+        ("post", "/api/v1/cases/batch", {"ids": [True], "action": "approve"}),
+        ("get", "/api/v1/cases?page=89049784813970084897751040", None),
+    ],
+)
+def test_numbers_beyond_the_database_are_422_not_500(client, tokens, method, path, body):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['personal']}"}
+    kwargs = {"data": body, "content_type": "application/json"} if body is not None else {}
+    response = getattr(client, method)(path, **kwargs, **auth)
+    assert response.status_code == 422, response.content
+    assert response.json()["detail"].startswith("请求参数有误")
+
+
+def test_department_refusals_carry_detail_like_every_answer(client, tokens):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['department']}"}
+    response = client.post(
+        "/api/v1/department/civil/batches", {"rows": []}, content_type="application/json", **auth
+    )
+    assert response.status_code == 403
+    assert response.json()["detail"] == response.json()["message"] and "只能报送" in response.json()["detail"]
