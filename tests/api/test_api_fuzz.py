@@ -14,6 +14,8 @@ from datetime import date
 import pytest
 import schemathesis
 from conftest import TOWN, VILLAGE
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from registry_factory import make_household
@@ -44,7 +46,13 @@ def tokens(make_user, settings, monkeypatch):
     station = make_user("town_station", TOWN)
     personal = personal_token_issue(actor=station, user=station, name="接口测试")[1]
     department = token_issue(actor=station, name="县医保局", source="medical", region_code=TOWN)[1]
-    return {"personal": personal, "department": department}
+    # The requests go to the WSGI application itself, not through Django's test client: keep the test's database
+    # connection (and its transaction) open across them, as the test client does.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield {"personal": personal, "department": department}
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def _loaded():
@@ -120,3 +128,21 @@ def test_department_refusals_carry_detail_like_every_answer(client, tokens):
     )
     assert response.status_code == 403
     assert response.json()["detail"] == response.json()["message"] and "只能报送" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/households/H%00", None),
+        ("/api/v1/cases?process=%00", None),
+        ("/api/v1/cases", '{"process": "identify", "household_no": "1", "reason": "\\u0000"}'),
+    ],
+)
+def test_a_nul_character_is_422_not_a_database_error(client, tokens, path, body):
+    """PostgreSQL's text cannot hold U+0000 (psycopg refuses the query): refused before any query, on both."""
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['personal']}"}
+    if body is None:
+        response = client.get(path, **auth)
+    else:
+        response = client.post(path, body, content_type="application/json", **auth)
+    assert response.status_code == 422 and "空字符" in response.json()["detail"]

@@ -39,6 +39,23 @@ def load_json(raw: bytes | str):
     return value
 
 
+NUL_REFUSED = "请求中含有空字符（U+0000），请删除后重试 / the request contains a NUL character (U+0000)"
+
+
+def refuse_nul(request) -> None:
+    """A NUL character where the API reads text (the path, the query, a JSON body, form fields) is wrong input:
+    422, before it reaches a query (PostgreSQL's text cannot hold one: psycopg refuses it with an error, a 500).
+    The fuzzer (tests/api/test_api_fuzz.py) sends them."""
+    found = "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.GET.items())
+    if not found and request.content_type == "application/json":
+        body = request.body
+        found = b"\x00" in body or b"\\u0000" in body
+    elif not found and request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        found = any("\x00" in k or "\x00" in v for k, v in request.POST.items())
+    if found:
+        raise HttpError(422, NUL_REFUSED)
+
+
 NOT_JSON = "请求体不是有效的 JSON（UTF-8 编码） / request body is not valid JSON"
 
 
