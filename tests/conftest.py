@@ -193,3 +193,33 @@ def audit_triggers_back(django_db_setup, django_db_blocker):
             *_audit_triggers(connection.vendor, up=True),
         ]:
             cursor.execute(sql)
+
+
+@pytest.fixture
+def concurrent_db(committed_db, tmp_path):
+    """``committed_db`` where each thread's connection is another user's, as in production: PostgreSQL as it is
+    (real concurrent transactions); on SQLite the in-memory test database (its shared cache refuses a second
+    writer at once with "locked", which production never does) is copied to a file used for the test, opened
+    with the production settings (WAL, busy timeout, IMMEDIATE transactions: writers queue). Ask for it before
+    the fixtures that create rows, so that they land in the file."""
+    import sqlite3
+
+    from django.db import connection, connections
+
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    connection.ensure_connection()
+    memory, name = connection.connection, connection.settings_dict["NAME"]
+    path = tmp_path / "concurrent.sqlite3"
+    target = sqlite3.connect(path)
+    memory.backup(target)
+    target.close()
+    connection.connection = None  # the in-memory database stays open (``memory``), unused until the end
+    connection.settings_dict["NAME"] = str(path)
+    try:
+        yield
+    finally:
+        connections.close_all()
+        connection.settings_dict["NAME"] = name
+        connection.connection = memory

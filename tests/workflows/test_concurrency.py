@@ -1,12 +1,13 @@
-"""Two approvers of the same step at the same moment (PostgreSQL, separate connections): exactly one wins, the
-other gets a Conflict (409) — the case row is locked and its version re-checked."""
+"""Two approvers of the same step at the same moment (separate connections, on PostgreSQL and on an SQLite file):
+exactly one wins, the other gets a Conflict (409) — the case row is locked (PostgreSQL) or the writers queue
+(SQLite), and the version is re-checked."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from workflows_factory import household, start, walk
 
 from fangfan.core.errors import Conflict
@@ -15,9 +16,7 @@ from fangfan.workflows.models import Case, CaseAction
 
 
 @pytest.mark.usefixtures("audit_triggers_back")
-def test_two_town_stations_approve_the_same_step_once(committed_db, users, make_user):
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite serialises every write transaction")
+def test_two_town_stations_approve_the_same_step_once(concurrent_db, users, make_user):
     case = walk(start(household(), users), users, to="乡镇审核")
     second = make_user("town_station", users["town_station"].region_id, username="station-2")
     seen = case.version

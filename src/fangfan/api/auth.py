@@ -21,6 +21,8 @@ from fangfan.accounts.tokens import personal_token_authenticate
 from fangfan.core import client_ip, throttle
 from fangfan.monitoring.tokens import token_authenticate
 
+from .body import refuse_nul
+
 BAD_TOKENS = throttle.Limit("api-bad-token", 10, timedelta(minutes=10))
 
 
@@ -32,6 +34,7 @@ class TokenBearer(HttpBearer):
         wait = throttle.retry_after(BAD_TOKENS, key)
         if wait:
             raise Throttled(wait)
+        refuse_nul(request)  # every operation passes here before its values are read
         found = self.lookup(request, token)
         if found is None:
             throttle.hit(BAD_TOKENS, key)

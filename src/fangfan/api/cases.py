@@ -15,8 +15,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import StrictInt
 
 from fangfan.core.errors import Conflict as DomainConflict
 from fangfan.monitoring.selectors import household_by_number
@@ -26,7 +27,7 @@ from fangfan.workflows.models import Case
 from fangfan.workflows.rules import step_due
 
 from .auth import PersonalBearer
-from .common import ERRORS, ApiError, ErrorOut, PageQuery, acting_user, page_schema, paged
+from .common import ERRORS, ApiError, ErrorOut, ObjectId, PageQuery, StrictId, acting_user, page_schema, paged
 
 router = Router(auth=PersonalBearer(), tags=["审批"])
 VIEW, START, ACT = "case.view", "case.start", "case.act"
@@ -85,11 +86,11 @@ class ActionIn(Schema):
     comment: str = ""
     data: dict[str, Any] | None = None
     override_reason: str = ""
-    version: int | None = None
+    version: StrictInt | None = None  # compared, never looked up
 
 
 class BatchIn(Schema):
-    ids: list[int]
+    ids: list[StrictId] = Field(max_length=500, description="事项编号，最多 500 件")
     action: str
     comment: str = ""
 
@@ -238,7 +239,7 @@ def case_batch(request: HttpRequest, payload: BatchIn):
 
 
 @router.get("/{case_id}", response={200: CaseOut, **ERRORS}, summary="查看一件审批事项")
-def case_detail(request: HttpRequest, case_id: int):
+def case_detail(request: HttpRequest, case_id: Path[ObjectId]):
     user = acting_user(request, VIEW, "查看审批事项")
     return case_out(_case(user, case_id))
 
@@ -252,7 +253,7 @@ def case_detail(request: HttpRequest, case_id: int):
     "不晚于今天结束）。风险消除条件未满足时答 422 并附 conditions；市县审核可填 override_reason 越过（标注存疑）。"
     "version（可选）：您看到的事项版本号，他人已办理时答 409。",
 )
-def case_action(request: HttpRequest, case_id: int, payload: ActionIn):
+def case_action(request: HttpRequest, case_id: Path[ObjectId], payload: ActionIn):
     user = acting_user(request, ACT, "办理审批事项")
     case = _case(user, case_id)
     try:
@@ -277,7 +278,7 @@ def case_action(request: HttpRequest, case_id: int, payload: ActionIn):
     description="multipart：file（JPG、PNG 或 PDF，按内容识别，不超过 10 MB）与 kind（承诺授权书/会议记录/公示照片/"
     "其他）。由当前环节的办理人上传。",
 )
-def case_attachment(request: HttpRequest, case_id: int, kind: Form[str], file: File[UploadedFile]):
+def case_attachment(request: HttpRequest, case_id: Path[ObjectId], kind: Form[str], file: File[UploadedFile]):
     user = acting_user(request, ACT, "上传审批材料")
     case = _case(user, case_id)
     try:

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from ninja import Field, Schema
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import StrictInt
 
 from fangfan.core.errors import Conflict as StateConflict
 from fangfan.core.errors import DomainError
 
+from .body import NOT_JSON
+
 MAX_PAGE_SIZE = 500
+MAX_PAGE = 1_000_000
+MAX_ID = 2**63 - 1  # the databases' BIGINT: a larger number is no object (and would overflow the query)
 DEFAULT_PAGE_SIZE = 100
 UNAUTHORIZED = "缺少接口令牌，或令牌无效、已过期、已吊销：请在请求头携带 Authorization: Bearer <令牌>"
 
@@ -41,9 +46,17 @@ class ValidationErrorOut(Schema):
 
 
 # The answers every personal endpoint may give besides its own (for ``response=`` of the operations).
-ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
+# 413 (a body over the size limit) and 429 (too many bad tokens from one address) may answer any call.
+ERRORS: dict[int, type[Schema]] = {
+    401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut
+}  # fmt: skip
 # …and those of an endpoint that changes an object whose state may not allow it now.
 WRITE_ERRORS: dict[int, type[Schema]] = {**ERRORS, 409: ErrorOut}
+
+
+# An object's number in a path (``Path[ObjectId]``) or a body (``StrictId``: a JSON integer, not "1" or true).
+ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
+StrictId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 
 
 class ApiError(Exception):
@@ -75,7 +88,7 @@ def acting_user(request: HttpRequest, action: str, what: str):
 
 
 class PageQuery(Schema):
-    page: int = Field(1, ge=1, description="页码，从 1 开始")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="页码，从 1 开始")
     page_size: int = Field(
         DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"每页条数，最多 {MAX_PAGE_SIZE}"
     )
@@ -158,6 +171,15 @@ def install(api) -> None:
     @api.exception_handler(ApiError)
     def on_api_error(request, exc: ApiError):
         return answer(request, exc.status, {"detail": exc.detail, **exc.extra})
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request, exc: HttpError):
+        # Ninja answers 400 "Cannot parse request body" for a body its parser refused (``body.SafeParser``): that
+        # is wrong input, a 422 saying so in Chinese (the parser's own sentence when it gave one).
+        cause = exc.__cause__
+        if exc.status_code == 400 and cause is not None:
+            return answer(request, 422, {"detail": str(cause) if isinstance(cause, HttpError) else NOT_JSON})
+        return answer(request, exc.status_code, {"detail": str(exc)})
 
     @api.exception_handler(AuthenticationError)
     def on_unauthorized(request, exc):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest
+from ninja import Path as InPath
 from ninja import Router, Schema, Status
 
 from fangfan.core.errors import DomainError, ValidationFailed
@@ -25,6 +26,7 @@ from fangfan.regions.codes import code_range
 
 from .auth import DepartmentBearer
 from .body import load_json
+from .common import ErrorOut, ObjectId, ValidationErrorOut
 
 router = Router(auth=DepartmentBearer(), tags=["部门数据"])
 MAX_PROBLEMS = 1000
@@ -45,10 +47,25 @@ class BatchOut(Schema):
     unmatched_url: str
 
 
-class ErrorOut(Schema):
+class DepartmentErrorOut(Schema):
+    """An error as the contract writes it (``detail``), with ``message`` (the same sentence, as the first
+    version answered) and the rows' ``problems``."""
+
+    detail: str
     message: str
     problems: list[str] = []
     batch_id: int | None = None  # 409: the batch that already holds this content
+
+
+def _errors(*own: int) -> dict:
+    """The answers of a department endpoint besides its own: its own refusals, and those of the door (401 bad
+    token, 429 too many bad tokens), of the body's size (413) and of the path's values (422)."""
+    return {**{code: DepartmentErrorOut for code in own}, 401: ErrorOut, 413: ErrorOut, 422: ValidationErrorOut,
+            429: ErrorOut}  # fmt: skip
+
+
+def _error(status: int, message: str, problems=(), **extra) -> Status:
+    return Status(status, {"detail": message, "message": message, "problems": list(problems), **extra})
 
 
 class UnmatchedRow(Schema):
@@ -113,15 +130,15 @@ BATCH_BODY = {
 
 def _forbidden(token, source: str):
     if source not in SOURCE_COLUMNS:
-        return Status(404, {"message": f"未知的数据来源：{source}", "problems": []})
+        return _error(404, f"未知的数据来源：{source}")
     if token.source != source:
-        return Status(403, {"message": f"该令牌只能报送{token.get_source_display()}数据", "problems": []})
+        return _error(403, f"该令牌只能报送{token.get_source_display()}数据")
     return None
 
 
 @router.post(
     "/{source}/batches",
-    response={200: BatchOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: BatchOut, **_errors(400, 403, 404, 409)},
     summary="报送一批部门数据",
     description=(
         "与网页上传、命令行导入相同：全部行校验通过才写入；按证件号码匹配成员，未匹配的行保留；随后对本批数据进行"
@@ -140,13 +157,13 @@ def batch_create(request: HttpRequest, source: str):
         if request.content_type == "multipart/form-data":
             upload = request.FILES.get("file")
             if upload is None:
-                return Status(400, {"message": "请以 file 字段上传 .xlsx 或 .csv 文件", "problems": []})
+                return _error(400, "请以 file 字段上传 .xlsx 或 .csv 文件")
             suffix = Path(upload.name).suffix.lower()
             if suffix not in ALLOWED_SUFFIXES:
-                return Status(400, {"message": "只支持 .xlsx 或 .csv 文件", "problems": []})
+                return _error(400, "只支持 .xlsx 或 .csv 文件")
             limit = settings.DEPARTMENT_MAX_BYTES
             if upload.size is not None and upload.size > limit:
-                return Status(400, {"message": too_large_message(limit), "problems": []})
+                return _error(400, too_large_message(limit))
             # Bounded: the size above, the reader's rows/columns/cells (core.filelimits) before it allocates.
             path = save_private(upload.chunks(), suffix, limit=limit)
             try:
@@ -165,11 +182,9 @@ def batch_create(request: HttpRequest, source: str):
             try:
                 body = load_json(request.body or b"{}")
             except (ValueError, UnicodeDecodeError):
-                return Status(400, {"message": "请求体不是有效的 JSON", "problems": []})
+                return _error(400, "请求体不是有效的 JSON")
             if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
-                return Status(
-                    400, {"message": '请求体应为 {"file_name": ..., "rows": [...]}', "problems": []}
-                )
+                return _error(400, '请求体应为 {"file_name": ..., "rows": [...]}')
             summary = department_import_rows(
                 source=source,
                 rows=body["rows"],
@@ -180,23 +195,21 @@ def batch_create(request: HttpRequest, source: str):
                 note=note,
             )
     except ValidationFailed as exc:
-        return Status(
-            400, {"message": exc.message, "problems": [str(p) for p in exc.problems[:MAX_PROBLEMS]]}
-        )
+        return _error(400, exc.message, [str(p) for p in exc.problems[:MAX_PROBLEMS]])
     except AlreadyImported as exc:
-        return Status(409, {"message": exc.message, "problems": [], "batch_id": exc.batch.pk})
+        return _error(409, exc.message, batch_id=exc.batch.pk)
     except DomainError as exc:
-        return Status(400, {"message": exc.message, "problems": []})
+        return _error(400, exc.message)
     return Status(200, summary.as_dict())
 
 
 @router.get(
     "/{source}/batches/{batch_id}/unmatched",
-    response={200: UnmatchedOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: UnmatchedOut, **_errors(403, 404)},
     summary="取回一批数据中未匹配和姓名不一致的行",
     description="证件号码已脱敏；“原因”说明为何未匹配（系统中无此人、在本辖区以外登记、姓名不一致）。",
 )
-def batch_unmatched(request: HttpRequest, source: str, batch_id: int):
+def batch_unmatched(request: HttpRequest, source: str, batch_id: InPath[ObjectId]):
     token = request.auth
     refused = _forbidden(token, source)
     if refused:
@@ -206,7 +219,7 @@ def batch_unmatched(request: HttpRequest, source: str, batch_id: int):
         pk=batch_id, source=source, region_id__gte=lo, region_id__lt=hi
     ).first()
     if batch is None:
-        return Status(404, {"message": "批次不存在", "problems": []})
+        return _error(404, "批次不存在")
     rows = list(unmatched_rows(batch))
     unmatched_shown_record(batch=batch, rows=rows, actor=None, via="api", note=f"接口令牌：{token.name}")
     return Status(200, {"batch_id": batch.pk, "source": batch.source, "count": len(rows), "rows": rows})

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from fangfan.assistance import services
@@ -20,7 +20,18 @@ from fangfan.monitoring.models import RiskPoint
 from fangfan.monitoring.selectors import household_by_number
 
 from .auth import PersonalBearer
-from .common import ERRORS, WRITE_ERRORS, ApiError, PageQuery, acting_user, label, page_schema, paged
+from .common import (
+    ERRORS,
+    WRITE_ERRORS,
+    ApiError,
+    ObjectId,
+    PageQuery,
+    StrictId,
+    acting_user,
+    label,
+    page_schema,
+    paged,
+)
 from .households import RiskOut, risk_out
 
 router = Router(auth=PersonalBearer(), tags=["帮扶措施"])
@@ -36,7 +47,7 @@ class CatalogueOut(Schema):
 
 class MeasureIn(Schema):
     measure: str = Field(max_length=50, description="措施目录的编码或名称，如 dibao 或 低保")
-    risk_id: int | None = Field(None, description="本户的风险点编号；不填则为针对全户的措施")
+    risk_id: StrictId | None = Field(None, description="本户的风险点编号；不填则为针对全户的措施")
     department: str | None = Field(
         None, max_length=20, description="责任部门（如 民政、医保）；不填取措施目录的部门，填空字符串表示无"
     )
@@ -172,7 +183,7 @@ def measure_add(request: HttpRequest, household_no: str, payload: MeasureIn):
     summary="更新措施落实情况",
     description="state：落实中 / 已落实 / 未落实（须说明原因）；已落实为最终状态。部门用户只能更新本部门的措施。",
 )
-def measure_progress(request: HttpRequest, measure_id: int, payload: ProgressIn):
+def measure_progress(request: HttpRequest, measure_id: Path[ObjectId], payload: ProgressIn):
     user = acting_user(request, "measure.progress", "更新措施落实情况")
     measure = (
         Measure.objects.for_user(user, "measure.progress")
@@ -195,7 +206,7 @@ def measure_progress(request: HttpRequest, measure_id: int, payload: ProgressIn)
     description="至少有一项帮扶措施“已落实”后方可消除，否则答 409 并说明各措施的状态。"
     "镇扶贫工作站消除后为“已消除”；村级经办的消除是申请，答 200，状态为“待镇确认”，由镇扶贫工作站确认。",
 )
-def risk_close(request: HttpRequest, risk_id: int, payload: CloseIn):
+def risk_close(request: HttpRequest, risk_id: Path[ObjectId], payload: CloseIn):
     user = acting_user(request, "risk.close", "消除风险点")
     risk = RiskPoint.objects.for_user(user, "risk.close").filter(pk=risk_id).first()
     if risk is None:

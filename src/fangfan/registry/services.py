@@ -199,7 +199,9 @@ def household_update(
         _check_version(household, seen)
         for key, value in data.items():
             setattr(household, key, value)
-        household.save()
+        # Only the fields this edit sets: ``household`` was read before the lock, and a full save would write back
+        # the fields someone else changed meanwhile outside the form (a case ending: the monitoring state).
+        household.save(update_fields=[*data, "updated_at"])
         household_recompute(household)
         after = _snapshot(household, [*data, "per_capita_income", "suggestion"])
         old, new = audit.changes(before, after)
@@ -229,14 +231,17 @@ def member_update(
     before = _snapshot(member, data)
     with transaction.atomic():
         _check_version(member, seen)
+        changed = {*data, "updated_at"}
         for key, value in data.items():
             setattr(member, key, value)
         if "name" in data:
             member.name_initials = name_initials(member.name)
+            changed.add("name_initials")
         if "health" in data:
             for key, value in health_flags(member.health).items():
                 setattr(member, key, value)
-        member.save()
+                changed.add(key)
+        member.save(update_fields=sorted(changed))  # only these: see household_update
         household_recompute(household)
         old, new = audit.changes(before, _snapshot(member, data))
         if new:
