@@ -44,6 +44,17 @@ def waiting_count(user) -> int:
     return waiting_for(user).count()
 
 
+BADGE_CAP = 100  # the navigation shows "99+" beyond this
+
+
+def waiting_badge(user) -> int | str:
+    """The navigation's 我的待办 count: exact up to 99, "99+" beyond — at most 100 entries of ``case_waiting_idx``
+    read, where an exact count of a county reviewer's 10 000 open cases read them all (2–7 ms on SQLite, 13 ms on
+    PostgreSQL, on every page)."""
+    n = waiting_for(user).order_by()[:BADGE_CAP].count()
+    return f"{BADGE_CAP - 1}+" if n >= BADGE_CAP else n
+
+
 # What 我的待办 shows of a case (workflows/inbox.html).
 INBOX_FIELDS = (
     "due_on",
@@ -56,13 +67,16 @@ INBOX_FIELDS = (
 )
 
 
-def inbox_rows(user, *, limit: int = 500) -> list[Case]:
-    """我的待办: the first ``limit`` waiting cases by 办结期限. Two steps: the ids in order from the index, then
-    those rows with their household, region, process and step (joining and sorting every waiting case in one
+def inbox_rows(user, *, limit: int = 500, offset: int = 0) -> list[Case]:
+    """我的待办: ``limit`` waiting cases by 办结期限 from ``offset``. Two steps: the ids in order from the index,
+    then those rows with their household, region, process and step (joining and sorting every waiting case in one
     statement took 180 ms for 10 000 of them on SQLite)."""
-    ids = list(waiting_for(user).order_by("due_on", "id").values_list("pk", flat=True)[:limit])
+    ids = list(
+        waiting_for(user).order_by("due_on", "id").values_list("pk", flat=True)[offset : offset + limit]
+    )
     rows = (
-        Case.objects.filter(pk__in=ids)
+        Case.objects.unscoped()  # the ids were read through the user's scope just above
+        .filter(pk__in=ids)
         .select_related("household", "process", "current_step")
         .only(*INBOX_FIELDS)
         .order_by()
