@@ -29,7 +29,30 @@ def test_inbox_lists_the_users_cases_by_due_date(users):
     with CaptureQueriesContext(connection) as seen:
         row = inbox_rows(county)[0]
         shown = (row.household.number, row.household.head_name, row.process.name, row.current_step.name)
-    assert all(shown) and len(seen) == 3  # the steps, the ids in order, the rows
+    steps = len(selectors._my_steps(county, "county"))
+    assert all(shown) and len(seen) == 2 + steps  # the steps, the ids of each step in order, the rows
+
+
+def test_inbox_ids_merged_from_each_step_equal_the_plain_order(users):
+    """The ids read step by step and merged are the waiting cases in (办结期限, id) order, page by page, whatever
+    step each case waits at (cases spread over the reviewer's steps, with equal due dates)."""
+    from fangfan.workflows.models import Step
+
+    county = users["county_review"]
+    steps = selectors._my_steps(county, "county")
+    assert len(steps) > 1
+    cases = [walk(start(household(household_type="exited"), users), users, to="县级审定") for _ in range(7)]
+    for n, case in enumerate(cases):
+        Case.objects.filter(pk=case.pk).update(
+            due_on=case.due_on - timedelta(days=n % 3),
+            current_step=Step.objects.get(pk=steps[n % len(steps)]),
+        )
+    plain = list(waiting_for(county).order_by("due_on", "id").values_list("pk", flat=True))
+    assert sorted(plain) == sorted(c.pk for c in cases)
+    assert selectors._waiting_ids(county, offset=0, limit=500) == plain
+    for offset in range(0, 8, 3):
+        assert selectors._waiting_ids(county, offset=offset, limit=3) == plain[offset : offset + 3]
+    assert selectors._waiting_ids(users["town_station"], offset=0, limit=10) == []
 
 
 def test_waiting_cases_are_filtered_by_step_ids_not_a_join(users):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 from datetime import date
+from itertools import islice
 
 from django.db.models import QuerySet
 
@@ -67,13 +69,31 @@ INBOX_FIELDS = (
 )
 
 
+def _waiting_ids(user, *, offset: int, limit: int) -> list[int]:
+    """The ids of ``waiting_for(user)`` in (办结期限, id) order, ``limit`` from ``offset``: each of the user's steps
+    read in that order from ``case_waiting_idx`` (at most ``offset + limit`` entries each), the heads merged. One
+    statement over the steps together read and sorted every waiting case: a county reviewer's 10 000 (PostgreSQL
+    scanned the table, 40–60 ms under load)."""
+    level = step_level_of_user(user)
+    if level is None or not user.can("case.act"):
+        return []
+    waiting = cases_for_user(user).filter(state=CaseState.OPEN)
+    heads = [
+        list(
+            waiting.filter(current_step_id=step)
+            .order_by("due_on", "id")
+            .values_list("due_on", "pk")[: offset + limit]
+        )
+        for step in _my_steps(user, level)
+    ]
+    return [pk for _due, pk in islice(heapq.merge(*heads), offset, offset + limit)]
+
+
 def inbox_rows(user, *, limit: int = 500, offset: int = 0) -> list[Case]:
     """我的待办: ``limit`` waiting cases by 办结期限 from ``offset``. Two steps: the ids in order from the index,
     then those rows with their household, region, process and step (joining and sorting every waiting case in one
     statement took 180 ms for 10 000 of them on SQLite)."""
-    ids = list(
-        waiting_for(user).order_by("due_on", "id").values_list("pk", flat=True)[offset : offset + limit]
-    )
+    ids = _waiting_ids(user, offset=offset, limit=limit)
     rows = (
         Case.objects.unscoped()  # the ids were read through the user's scope just above
         .filter(pk__in=ids)
