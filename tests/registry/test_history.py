@@ -75,7 +75,9 @@ def test_本月再次记录_变化的户更新_新户补记_其余不动_与逐�
     for household in Household.objects.filter(cancelled=False):
         row = HouseholdMonth.objects.get(household=household, month=THIS_MONTH)
         assert row.region_code == household.region_id
-        assert {c: getattr(row, c) for c in MONTH_COLUMNS} == {c: getattr(household, c) for c in MONTH_COLUMNS}
+        assert {c: getattr(row, c) for c in MONTH_COLUMNS} == {
+            c: getattr(household, c) for c in MONTH_COLUMNS
+        }
         if household.pk not in changed:
             assert row.taken_at == before[household.pk]
     assert not HouseholdMonth.objects.filter(household=cancelled).exists()
