@@ -165,7 +165,7 @@ def main(argv=None) -> int:
                     f"县 · 我的待办（{waiting:,} 件待审定，列前 {shown} 件）",
                     str(status),
                     str(m.queries),
-                    ms(m.db),
+                    ms(m.db) + (f" (CPU {ms(m.db_cpu)})" if db.vendor == "sqlite" else ""),
                     ms(m.total),
                     verdict if target else "— (整批勾选)",
                 ]
