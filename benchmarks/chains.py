@@ -154,19 +154,22 @@ def main(argv=None) -> int:
         waiting = waiting_for(county).count()
         client = Client(SERVER_NAME="localhost")
         client.force_login(county)
-        status = client.get("/cases/").status_code
-        m = measure(lambda: client.get("/cases/"), runs=args.runs)
-        worst_inbox = m.db
-        rows.append(
-            [
-                f"县 · 我的待办（{waiting:,} 件待审定，列前 500 件）",
-                str(status),
-                str(m.queries),
-                ms(m.db),
-                ms(m.total),
-                f"≤ {INBOX_TARGET_MS:.0f} ms: {'met' if m.db <= INBOX_TARGET_MS else 'MISSED'}",
-            ]
-        )
+        for path, shown, target in (("/cases/", 100, True), ("/cases/?per=500", 500, False)):
+            status = client.get(path).status_code
+            m = measure(lambda p=path: client.get(p), runs=args.runs)
+            if target:
+                worst_inbox = m.db
+            verdict = f"≤ {INBOX_TARGET_MS:.0f} ms: {'met' if m.db <= INBOX_TARGET_MS else 'MISSED'}"
+            rows.append(
+                [
+                    f"县 · 我的待办（{waiting:,} 件待审定，列前 {shown} 件）",
+                    str(status),
+                    str(m.queries),
+                    ms(m.db) + (f" (CPU {ms(m.db_cpu)})" if db.vendor == "sqlite" else ""),
+                    ms(m.total),
+                    verdict if target else "— (整批勾选)",
+                ]
+            )
         lo, hi = code_range(TOWN)
         batch = list(
             Case.objects.filter(

@@ -19,7 +19,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import BENCH_DIR, bootstrap, machine, measure, ms, table, write_section
+from common import (
+    BENCH_DIR,
+    bootstrap,
+    machine,
+    measure,
+    ms,
+    read_section,
+    replace_marked,
+    table,
+    write_section,
+)
 
 
 def parse_args(argv=None):
@@ -120,7 +130,10 @@ def main(argv=None) -> int:
 
     body = "\n".join(
         [
-            f"{machine()}; {db.label}; {args.households:,} households; {note}.",
+            f"### {db.label}",
+            "",
+            f"{machine()}; {args.households:,} households; {note}; median of {args.runs} (export, report) and 20 "
+            "(page).",
             "",
             table(
                 ["measure", "result", "target"],
@@ -147,7 +160,10 @@ def main(argv=None) -> int:
     )
     print(body)
     if not args.no_write:
-        write_section("ledgers", body)
+        current = read_section("ledgers") or ""
+        if "ledgers/" not in current:
+            current = ""  # one section for both databases, from an earlier version: replaced
+        write_section("ledgers", replace_marked(current, f"ledgers/{db.vendor}", body))
     return 0
 
 

@@ -65,9 +65,9 @@ def seed_measures(today) -> tuple[int, int]:
             cur.execute(
                 "INSERT INTO assistance_measure (household_id, region_code, risk_id, measure_type_id, department, "
                 "responsible, planned_on, done_on, amount, state, note, created_by_id, created_at, updated_at) "
-                f"SELECT r.household_id, r.region_code, r.id, CASE (r.id + {offset}) % {len(types)} {type_case} END, "
-                f"CASE (r.id + {offset}) % {len(types)} {dept_case} END, '', %s, NULL, NULL, "
-                f"CASE (r.id + {offset}) % 4 {state_case} END, %s, %s, %s, %s "
+                f"SELECT r.household_id, r.region_code, r.id, CASE (r.id + {offset}) %% {len(types)} {type_case} END, "
+                f"CASE (r.id + {offset}) %% {len(types)} {dept_case} END, '', %s, NULL, NULL, "
+                f"CASE (r.id + {offset}) %% 4 {state_case} END, %s, %s, %s, %s "
                 "FROM monitoring_riskpoint r WHERE r.description = %s",
                 [today, MARK, actor.pk, today, today, MARK],
             )
@@ -125,13 +125,25 @@ def main(argv=None) -> int:
             m = measure(lambda c=client, p=path: c.get(p), runs=args.runs)
             worst = max(worst, m.db)
             ok = "met" if m.db <= TARGET_MS else "MISSED"
-            rows.append([label, str(status), str(m.queries), ms(m.db), ms(m.total), ok])
+            cpu = ms(m.db_cpu) if db.vendor == "sqlite" else "—"
+            rows.append([label, str(status), str(m.queries), ms(m.db), cpu, ms(m.total), ok])
     finally:
         remove_measures()
     body = (
         f"### {db.label}\n\n{machine()}; county database ({note}); {risks:,} risk points and {measures:,} "
         f"measures generated for the run; median of {args.runs}.\n\n"
-        + table(["page", "status", "queries", "database ms", "total ms", f"≤ {TARGET_MS:.0f} ms"], rows)
+        + table(
+            [
+                "page",
+                "status",
+                "queries",
+                "database ms",
+                "… of it CPU ms (SQLite)",
+                "total ms",
+                f"≤ {TARGET_MS:.0f} ms",
+            ],
+            rows,
+        )
     )
     print(body)
     if not args.no_write:

@@ -68,10 +68,13 @@ def main(argv=None) -> int:
             pass
         return elapsed
 
+    cpu: list[float] = []
+
     def rescreen(pk: int) -> float:
         household = Household.objects.get(pk=pk)
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         screening_after_visit(household=household, actor=None)
+        cpu.append((time.process_time() - c0) * 1000)
         return (time.perf_counter() - t0) * 1000
 
     def visit(pk: int) -> float:
@@ -97,6 +100,10 @@ def main(argv=None) -> int:
         results[name] = statistics.median(times[2:])  # the first two warm the caches
     rows = [
         ["re-screening one household (`screening_after_visit`)", f"{ms(results['rescreen'])} ms"],
+        [
+            "… its CPU time in this process (SQLite runs here; on PostgreSQL the server's share is not in it)",
+            f"{ms(statistics.median(cpu[2:]))} ms",
+        ],
         ["the whole visit: contact + edit + re-derive + re-screen", f"{ms(results['visit'])} ms"],
     ]
     verdict = "met" if results["rescreen"] <= TARGET_MS else "MISSED"

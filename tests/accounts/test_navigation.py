@@ -27,6 +27,20 @@ def test_a_section_of_several_entries_is_one_dropdown_a_single_entry_a_link():
     assert entries[3]["count"] == 3 and not entries[3]["active"]
 
 
+def test_a_section_with_a_capped_count_shows_it():
+    """我的待办's badge stops at "99+" (``workflows.selectors.waiting_badge``): its section shows "99+" too."""
+    entries = menu(
+        [
+            _item("我的待办", "审批", count="99+"),
+            _item("审批事项", "审批", count=2),
+            _item("x", "审批", count=None),
+        ]
+    )
+    assert entries[0]["count"] == "99+"
+    entries = menu([_item("审批事项", "审批", count=2), _item("我的待办", "审批", count="99+")])
+    assert entries[0]["count"] == "99+"
+
+
 def test_the_page_shows_the_sections_as_dropdowns(client, users):
     client.force_login(users["town_station"])
     page = client.get("/").content.decode()

@@ -157,6 +157,100 @@ def test_doubt_measure_carried_out_without_evidence(users):
     assert [m.pk for m in listed] == [bare.pk]
 
 
+def _safety_net_only_simple(user) -> set[int]:
+    """The doubt as DOMAIN.md words it, written plainly: the households of the jurisdiction's 兜底保障 measures (未落实
+    aside) with labour capacity, not cancelled, none of whose measures (未落实 aside) is of another kind."""
+    found = set()
+    for m in selectors.measures_for_user(user).select_related("household", "measure_type"):
+        if m.state == "failed" or m.measure_type.kind != "safety_net":
+            continue
+        if not m.household.has_labour or m.household.cancelled:
+            continue
+        others = Measure.objects.unscoped().filter(household=m.household).exclude(state="failed")
+        if all(o.measure_type.kind == "safety_net" for o in others):
+            found.add(m.household_id)
+    return found
+
+
+def test_doubt_safety_net_only_count_and_list_equal_the_plain_rule(users):
+    """The set-based count (households probed only from the jurisdiction's 兜底保障 measures) gives what the rule
+    says, case by case: a failed other measure does not count, a failed 兜底保障 measure is no measure, a cancelled
+    household is not counted, another town's household is not seen."""
+    clerk, station = users["village_clerk"], users["town_station"]
+    only_dibao = household()
+    measure(only_dibao, clerk, code="dibao")
+    measure(only_dibao, clerk, code="tekun")
+    other_failed = household()
+    measure(other_failed, clerk, code="dibao")
+    measure(other_failed, clerk, code="public_job", state="failed")
+    dibao_failed = household()
+    measure(dibao_failed, clerk, code="dibao", state="failed")
+    mixed = household()
+    measure(mixed, clerk, code="dibao")
+    measure(mixed, clerk, code="public_job")
+    cancelled = household()
+    measure(cancelled, clerk, code="dibao")
+    type(cancelled).objects.filter(pk=cancelled.pk).update(cancelled=True)
+    elsewhere = household(NEIGHBOUR_VILLAGE)
+    measure(elsewhere, users["neighbour_clerk"], code="dibao")
+    expected = _safety_net_only_simple(station)
+    assert expected == {only_dibao.pk, other_failed.pk}
+    assert selectors.doubt_counts(station)["safety_net_only"] == len(expected)
+    listed = selectors.measure_list(station, selectors.MeasureFilters(doubt="safety_net_only"))
+    assert {m.household_id for m in listed} == expected
+
+
+def test_measure_list_paged_by_ids_equals_the_plain_list_page_by_page(users, django_assert_num_queries):
+    """The 措施落实 page reads its ids first, then those rows: the same measures in the same order (monitored first,
+    then the planned date) on every page, and the columns the page shows read without another query."""
+    from django.core.paginator import Paginator
+
+    station = users["town_station"]
+    today = timezone.localdate()
+    homes = [
+        household(),
+        household(monitoring_type="marginal", monitoring_state="monitoring"),
+        household(monitoring_type="marginal", monitoring_state="eliminated"),
+        household(household_type="exited", exit_year=2019, exited_class="monitored"),
+        household(OTHER_VILLAGE),
+    ]
+    for n, hh in enumerate(homes * 3):
+        point = risk(hh, station) if n % 4 == 0 else None
+        measure(
+            hh,
+            station,
+            code=("dibao", "public_job", "medical_aid")[n % 3],
+            risk_point=point,
+            planned_on=today - timedelta(days=(n * 7) % 5),
+        )
+    for filters in (selectors.MeasureFilters(), selectors.MeasureFilters(pending=True)):
+        plain = list(selectors.measure_list(station, filters))
+        assert len(plain) > 4
+        paged = Paginator(
+            selectors.PagedByIds(selectors.measure_list(station, filters), only=selectors.LIST_ONLY), 4
+        )
+        assert paged.count == len(plain)
+        for number in paged.page_range:
+            rows = list(paged.page(number).object_list)
+            assert [m.pk for m in rows] == [m.pk for m in plain[(number - 1) * 4 : number * 4]]
+            with django_assert_num_queries(0):
+                for m in rows:
+                    (
+                        m.household.number,
+                        m.household.head_name,
+                        m.household.monitoring_type,
+                        m.household.monitoring_state,
+                        m.household.exited_class,
+                        m.measure_type.name,
+                        m.measure_type.get_kind_display(),
+                        m.get_department_display(),
+                        m.planned_on,
+                        m.state,
+                        m.risk and m.risk.get_risk_type_display(),
+                        m.region_code,
+                    )
+
+
 # --- measures -----------------------------------------------------------------------------------------------------
 
 

@@ -146,6 +146,45 @@ def test_增量筛查只处理指定农户(regions):
     assert screening_run(actor=None, household_ids=[]).new_warnings == 0
 
 
+def test_少数农户的增量筛查读成员子查询_与临时表结果一致(regions, monkeypatch):
+    """A visit's re-screening (a few households) reads the member facts as a subquery instead of building the
+    run's temporary table: the same households with the same members raise the same warnings either way."""
+    from fangfan.monitoring import screening
+
+    def family(prefix: str):
+        return [
+            poor(f"{prefix}1", members=[("王大力", date(1955, 1, 2), "户主", {"health": "患有大病"})]),
+            poor(f"{prefix}2", members=[("李四", date(1980, 1, 1), "户主", {"resident_medical": False})]),
+            poor(
+                f"{prefix}3", members=[("张三", date(1975, 1, 1), "户主"), ("张小", date(2015, 3, 1), "之子")]
+            ),
+        ]
+
+    def raised(households):
+        return sorted(
+            (w.rule_code, w.explanation)
+            for w in EarlyWarning.objects.unscoped().filter(household__in=households)
+        )
+
+    with_table, with_subquery = family("T"), family("S")
+    statements = []
+
+    def seen(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(screening, "FEW_HOUSEHOLDS", 0)
+    with connection.execute_wrapper(seen):
+        screening_run(actor=None, household_ids=[h.pk for h in with_table])
+    assert any("CREATE TEMPORARY TABLE screening_members" in sql for sql in statements)
+    monkeypatch.setattr(screening, "FEW_HOUSEHOLDS", 50)
+    statements.clear()
+    with connection.execute_wrapper(seen):
+        screening_run(actor=None, household_ids=[h.pk for h in with_subquery])
+    assert not any("screening_members" in sql for sql in statements)
+    assert raised(with_table) == raised(with_subquery) and len(raised(with_table)) >= 3
+
+
 def test_部门数据导入后只对本批数据运行本来源规则(regions, tmp_path):
     listed = poor("H1", members=[("甲", date(1980, 1, 1), "户主")])
     other = make_household("H2", VILLAGE, household_type="exited", exited_class="monitored")

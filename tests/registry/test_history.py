@@ -53,6 +53,36 @@ def test_本月内信息变化_再次记录只更新变化的户(three):
     assert row.wage_income == Decimal("3000") and row.per_capita_income == Decimal("3000")
 
 
+def test_本月再次记录_变化的户更新_新户补记_其余不动_与逐户比对一致(three):
+    """The current month's run (changed rows updated, then missing rows inserted) leaves each household's row equal
+    to its figures now, counts exactly the rows it wrote, and leaves the unchanged rows as they were."""
+    history_snapshot(actor=None, today=TODAY)
+    before = {r.household_id: r.taken_at for r in HouseholdMonth.objects.all()}
+    Household.objects.filter(pk=three[0].pk).update(region_id=OTHER_VILLAGE)  # moved village
+    Household.objects.filter(pk=three[1].pk).update(size=5, exited_class="monitored")
+    Household.objects.filter(pk=three[2].pk).update(education_secure=None)  # a NULL compares as a value
+    new = make_household("H4", VILLAGE)
+    cancelled = make_household("H5", VILLAGE)
+    Household.objects.filter(pk=cancelled.pk).update(cancelled=True)
+
+    result = history_snapshot(actor=None, today=TODAY)
+
+    from fangfan.registry.history import MONTH_COLUMNS
+
+    changed = {three[0].pk, three[1].pk, new.pk}
+    changed |= {three[2].pk} if three[2].education_secure is not None else set()
+    assert result.written == len(changed)
+    for household in Household.objects.filter(cancelled=False):
+        row = HouseholdMonth.objects.get(household=household, month=THIS_MONTH)
+        assert row.region_code == household.region_id
+        assert {c: getattr(row, c) for c in MONTH_COLUMNS} == {
+            c: getattr(household, c) for c in MONTH_COLUMNS
+        }
+        if household.pk not in changed:
+            assert row.taken_at == before[household.pk]
+    assert not HouseholdMonth.objects.filter(household=cancelled).exists()
+
+
 def test_过去的月份只补记没有记录的户_已有记录不改写(three):
     past = date(2026, 10, 1)
     HouseholdMonth.objects.create(

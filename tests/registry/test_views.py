@@ -356,12 +356,12 @@ def test_list_query_count_is_constant(client, users, regions, django_assert_max_
     # session, user, the user's region (page header), villages, rows, count, the members the search found (named
     # under each row's head); session save (3 with savepoints);
     # PostgreSQL plans a broad search's page without parallel workers (SET LOCAL and RESET, in a savepoint here);
-    # the navigation's 我的待办 badge (``workflows.selectors.waiting_count``: the user's steps, then the count).
+    # the navigation's 我的待办 badge (``workflows.selectors.waiting_badge``: the user's steps, then the count).
     with django_assert_max_num_queries(11 + (4 if connection.vendor == "postgresql" else 0)):
         client.get(searched)
     _bulk(200, start=5)
     # A later page reads its ids first, then its rows (``selectors.household_page``): one statement more; and the
-    # navigation's 我的待办 badge counts the cases waiting for the clerk (``workflows.selectors.waiting_count``).
+    # navigation's 我的待办 badge counts the cases waiting for the clerk (``workflows.selectors.waiting_badge``).
     with django_assert_max_num_queries(12):
         client.get(LIST, {"sort": "-per_capita_income", "page": 2})
 

@@ -266,6 +266,20 @@ def test_the_xlsx_prints_on_a4_landscape(world, users, tmp_path):
     assert 'fitToHeight="0"' in setup and '<pageSetUpPr fitToPage="1"/>' in sheet
     assert re.search(r'<definedName name="_xlnm.Print_Titles"[^>]*>[^<]*\$2:\$2</definedName>', workbook)
     assert "&amp;P" in re.search(r"<oddFooter>(.*?)</oddFooter>", sheet).group(1)
+    # The grid: one conditional format (always true) with a border over every data cell, blank ones included —
+    # no style per cell, no written blank cells.
+    import zipfile
+
+    last = f"{chr(ord('A') + len(ledger.columns) - 1)}{count + 2}"
+    assert re.search(rf'<conditionalFormatting sqref="A3:{last}"><cfRule type="expression" dxfId="0"', sheet)
+    data = sheet.split('<row r="3"')[1]
+    assert "<formula>TRUE</formula>" in sheet and '<c r="A3"><v>1</v></c>' in data
+    money = {c for c, title in enumerate(ledger.columns) if c in ledger.money}
+    styled = {ord(col) - ord("A") for col in re.findall(r'<c r="([A-Z])\d+" s="', data)}
+    assert styled <= money  # only the money columns' number format
+    with zipfile.ZipFile(path) as z:
+        styles = z.read("xl/styles.xml").decode()
+    assert re.search(r"<dxfs count=\"1\"><dxf><border><left style=\"thin\">", styles)
     from python_calamine import CalamineWorkbook
 
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()

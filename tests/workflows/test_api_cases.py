@@ -154,6 +154,35 @@ def test_batch_each_case_on_its_own(api, users):
     assert too_many.status_code == 422
 
 
+def test_batch_committed_in_groups_each_case_still_on_its_own(users, monkeypatch):
+    """A batch is committed a few cases at a time, each case in its own savepoint: a refused case in the middle of
+    a group leaves no action and no audit event, the cases around it are approved and audited, the chain holds."""
+    from fangfan.core.audit import verify_chain
+    from fangfan.core.models import AuditEvent
+    from fangfan.workflows import services
+    from fangfan.workflows.models import CaseAction
+
+    monkeypatch.setattr(services, "BATCH_COMMIT", 2)
+    ready = [walk(start(household(), users), users, to="乡镇审核") for _ in range(4)]
+    early = start(household(), users)  # still at 入户核查: not the town's step
+    ids = [ready[0].pk, early.pk, ready[1].pk, ready[2].pk, 987654, ready[3].pk]
+
+    def approvals(case):
+        return AuditEvent.objects.filter(action="case.approved", object_id=str(case.pk)).count()
+
+    before = {c.pk: approvals(c) for c in [*ready, early]}
+    results = services.cases_batch(ids=ids, actor=users["town_station"], action="approve", comment="同意")
+    assert [r["ok"] for r in results] == [True, False, True, True, False, True]
+    assert [r["id"] for r in results] == ids
+    for case in ready:
+        assert Case.objects.get(pk=case.pk).current_step.name == "县级审定"
+        assert approvals(case) == before[case.pk] + 1
+    assert not CaseAction.objects.filter(case_id=early.pk, action="approve").exists()
+    assert approvals(early) == before[early.pk]
+    assert Case.objects.get(pk=early.pk).current_step.name == "入户核查"
+    assert verify_chain()[1] is None
+
+
 def test_a_reading_role_may_not_act(api, users):
     """The helper reads cases (``case.view``) but acts on none (``case.act``): 403 naming what they may not do."""
     case = start(household(), users)

@@ -40,5 +40,11 @@ def menu(items: list[dict]) -> list[dict]:
         section = sections[group]
         section["children"].append(item)
         section["active"] = section["active"] or item["active"]
-        section["count"] += item["count"] or 0
+        count = item["count"] or 0
+        if isinstance(count, str) or isinstance(
+            section["count"], str
+        ):  # "99+": the section has at least as many
+            section["count"] = count if isinstance(count, str) else section["count"]
+        else:
+            section["count"] += count
     return [e["children"][0] if "children" in e and len(e["children"]) == 1 else e for e in entries]

@@ -17,7 +17,7 @@ class NavItem:
     # Pages outside the entry's address that belong to it (view names): a job's page is a 后台任务 whether it
     # came from an import or an export.
     also: tuple[str, ...] = ()
-    # A count shown next to the entry (a dotted path to ``f(user) -> int``, imported when asked: accounts sits
+    # A count shown next to the entry (a dotted path to ``f(user) -> int | str`` such as "99+", imported when asked: accounts sits
     # below the apps that own the counts).
     count: str = ""
 
@@ -39,7 +39,7 @@ NAV: list[NavItem] = [
         "case.act",
         "审批",
         also=("workflows:case_detail", "workflows:case_start", "workflows:batch"),
-        count="fangfan.workflows.selectors.waiting_count",
+        count="fangfan.workflows.selectors.waiting_badge",
     ),
     NavItem("审批事项", "workflows:case_list", "case.view", "审批"),
     NavItem("台账", "reports:ledger_index", "dashboard.view", "统计报表", also=("reports:ledger",)),

@@ -48,25 +48,28 @@ def month_before(today: date) -> date:
     return previous_last.replace(day=min(today.day, previous_last.day))
 
 
-def _safety_net_only_measures(user) -> QuerySet[Measure]:
-    """The measures (未落实 aside) of households with labour capacity none of whose such measures is anything but
-    兜底保障. Driven from the measures of the jurisdiction (far fewer than its households), each household's other
-    measures probed by ``measure_household_idx``."""
-    # Such a household has a 兜底保障 measure: start from those (a few of the jurisdiction's measures).
-    scope = (
+def _safety_net_only(user, households: QuerySet[Household]) -> QuerySet[Household]:
+    """Of ``households``, those with labour capacity (not cancelled) that have a 兜底保障 measure in the user's
+    jurisdiction and no measure (未落实 aside) of another kind. Driven from the jurisdiction's 兜底保障 measures (a
+    few of its measures), each such household's other measures probed by ``measure_household_idx`` — only theirs:
+    as a condition on every measure of the town the probe ran for each of them (3.6 → 0.6 ms on SQLite)."""
+    safety_net = (
         measures_for_user(user).exclude(state=MeasureState.FAILED).filter(measure_type__kind=Kind.SAFETY_NET)
     )
-    other_kind = Measure.objects.filter(household=OuterRef("household_id")).exclude(state=MeasureState.FAILED)
-    return scope.filter(household__has_labour=True, household__cancelled=False).exclude(
-        Exists(other_kind.exclude(measure_type__kind=Kind.SAFETY_NET))
+    other_kind = (
+        Measure.objects.unscoped()
+        .filter(household=OuterRef("pk"))
+        .exclude(state=MeasureState.FAILED)
+        .exclude(measure_type__kind=Kind.SAFETY_NET)
     )
+    return households.filter(
+        pk__in=safety_net.values("household_id"), has_labour=True, cancelled=False
+    ).exclude(Exists(other_kind))
 
 
 def _safety_net_only_households(user) -> QuerySet[Household]:
     """Households with labour capacity whose measures (at least one, 未落实 aside) are all 兜底保障."""
-    return Household.objects.for_user(user, "measure.view").filter(
-        pk__in=_safety_net_only_measures(user).values("household_id")
-    )
+    return _safety_net_only(user, Household.objects.for_user(user, "measure.view"))
 
 
 def risks_without_measure(user, today: date | None = None) -> QuerySet[RiskPoint]:
@@ -95,7 +98,8 @@ def doubt_counts(user, today: date | None = None) -> dict[str, int]:
     counts = {"done_without_evidence": measures.filter(_doubt_q(user, "done_without_evidence")).count()}
     if getattr(user, "role", "") != "department":  # its measures only: risk points are not assigned to it
         counts = {
-            "safety_net_only": _safety_net_only_measures(user).values("household_id").distinct().count(),
+            # the households of the jurisdiction's measures (whatever region the household has now)
+            "safety_net_only": _safety_net_only(user, Household.objects.unscoped()).count(),
             "risk_without_measure": risks_without_measure(user, today).count(),
             **counts,
         }
@@ -137,6 +141,49 @@ def measure_list(user, filters: MeasureFilters, today: date | None = None) -> Qu
     return qs.select_related("household", "measure_type", "risk").order_by(
         priority_order(), "planned_on", "id"
     )
+
+
+# What the 措施落实 page shows of a measure's household, risk point and catalogue entry (measure_list.html): the
+# whole household row (50 columns) and risk point made half the time of reading a page's 50 rows.
+LIST_ONLY = (
+    *(f.name for f in Measure._meta.concrete_fields),
+    "household__number",
+    "household__head_name",
+    "household__exited_class",
+    "household__monitoring_type",
+    "household__monitoring_state",
+    "measure_type__name",
+    "measure_type__kind",
+    "measure_type__category",
+    "risk__risk_type",
+)
+
+
+class PagedByIds:
+    """A list queryset that ``Paginator`` pages in two steps: the page's ids in the queryset's order, then only
+    those rows with their related ones (order kept). Sorting a town's 1 500 measures by the ``CASE`` with every
+    column of the measure, household, risk point and catalogue entry in the sorter cost 14 ms on SQLite; the ids
+    alone, read from ``measure_region_cover_idx`` joined to the households, ≈ 1 ms (docs/benchmarks.md)."""
+
+    def __init__(self, queryset: QuerySet, *, only: tuple[str, ...] = ()) -> None:
+        self.queryset = queryset
+        self.only = only
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        ids = list(self.queryset.values_list("pk", flat=True)[key])
+        rows = self.queryset.filter(pk__in=ids).order_by()
+        if self.only:
+            rows = rows.only(*self.only)
+        rows = rows.in_bulk()
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 def active_catalogue() -> list[MeasureType]:

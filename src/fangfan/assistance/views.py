@@ -99,9 +99,10 @@ def _list(request, *, todo: bool):
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         context.update({"risk_page": page, "page": page})
     else:
-        page = Paginator(selectors.measure_list(user, filters, today), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        page = Paginator(
+            selectors.PagedByIds(selectors.measure_list(user, filters, today), only=selectors.LIST_ONLY),
+            PAGE_SIZE,
+        ).get_page(request.GET.get("page"))
         context["page"] = page
     for row in page.object_list:
         row.village_name = villages.get(row.region_code, "")

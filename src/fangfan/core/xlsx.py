@@ -111,8 +111,11 @@ def write_printable(
         ws = book.add_worksheet(sheet[:31])
         title_format = book.add_format({"bold": True, "font_size": 14, "align": "center"})
         head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1, "text_wrap": True})
-        cell = book.add_format({"border": 1})
-        money_format = book.add_format({"border": 1, "num_format": "#,##0.00"})
+        # The grid's border comes from one conditional format over the data (below), not from a style on each
+        # cell and a bordered blank for each empty one: those made the writer 1.5× bare xlsxwriter on a county's
+        # 监测对象台账 (40 % more cells, a style looked up per cell).
+        grid = book.add_format({"border": 1})
+        money_format = book.add_format({"num_format": "#,##0.00"})
         ws.set_landscape()
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)  # the page width, as many pages down as it takes
@@ -132,23 +135,28 @@ def write_printable(
         # cells go straight to the worksheet's ``_write_*`` (its public ``write_*`` wrap each call to accept "A1"
         # references: ≈ 10 % of a county's 监测对象台账 export, 180 000 cells).
         kinds = [2 if col in money else 1 if col in numbers else 0 for col in range(len(headers))]
-        write_string, write_number, write_blank = ws._write_string, ws._write_number, ws._write_blank
+        write_string, write_number = ws._write_string, ws._write_number
+        last_col = len(headers) - 1
         for count, values in enumerate(rows, start=1):  # noqa: B007
             if count > MAX_ROWS - 1:
                 count -= 1
                 break
             r = count + 1
+            last_col = max(last_col, len(values) - 1)
             for col, value in enumerate(values):
                 if value is None or value == "":
-                    write_blank(r, col, None, cell)
-                    continue
+                    continue  # an empty cell: the grid's border is drawn by the conditional format
                 kind = kinds[col] if col < len(kinds) else 0
                 if kind == 0:
-                    write_string(r, col, value if value.__class__ is str else str(value), cell)
+                    write_string(r, col, value if value.__class__ is str else str(value))
                 elif kind == 1:
-                    write_number(r, col, value, cell)
+                    write_number(r, col, value)
                 else:
                     write_number(r, col, float(value), money_format)
+        if count:
+            ws.conditional_format(
+                2, 0, count + 1, last_col, {"type": "formula", "criteria": "TRUE", "format": grid}
+            )
     finally:
         book.close()
     return count

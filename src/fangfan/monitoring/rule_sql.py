@@ -190,6 +190,10 @@ MEMBER_TABLE = "screening_members"
 
 
 def member_facts_sql(households: str | None, school_age: tuple[date, date] | None) -> str:
+    return f"CREATE TEMPORARY TABLE {MEMBER_TABLE} AS {member_facts_select(households, school_age)}"
+
+
+def member_facts_select(households: str | None, school_age: tuple[date, date] | None) -> str:
     """One scan of the members for every member rule of a run (a temporary table, tiny next to the member table:
     the active members who are seriously ill, uninsured, on 低保/特困, or young enough to be of school age). Reading the wide
     member table once instead of once per rule is what keeps a county under the time target on SQLite."""
@@ -207,7 +211,7 @@ def member_facts_sql(households: str | None, school_age: tuple[date, date] | Non
         else ""
     )
     return (
-        f"CREATE TEMPORARY TABLE {MEMBER_TABLE} AS SELECT {columns} FROM registry_member m "
+        f"SELECT {columns} FROM registry_member m "
         f"WHERE m.status = 'active' {scope}"
         f"AND (m.serious_illness OR NOT m.resident_medical OR m.dibao OR m.tekun{young})"
     )

@@ -49,6 +49,7 @@ from .rule_sql import (
     in_list,
     lit,
     member_facts_index,
+    member_facts_select,
     member_facts_sql,
     staged_table_sql,
     statement,
@@ -221,10 +222,16 @@ def _root_code() -> str:
     return ""
 
 
-def _member_facts(specs, base, id_sets, value_sets, today, dialect) -> bool:
-    """Build the run's temporary table of candidate members when a member rule runs (one scan of members)."""
+FEW_HOUSEHOLDS = 50  # up to this many households, the member facts are a subquery, not a temporary table
+
+
+def _member_facts(specs, base, id_sets, value_sets, today, dialect) -> str:
+    """What the member rules read their candidate members from (``Context.members``): the run's temporary table
+    (one scan of members), built here — or, for a few households (a visit's re-screening), the same SELECT as a
+    subquery in each member rule: the table's creation, index, statistics and drop were most of the fixed cost of
+    re-screening one household (PostgreSQL writes its catalogue for each). "" when no member rule runs."""
     if not any(rule.reads_members for rule in specs):
-        return False
+        return ""
     school_age = None
     if any(rule.reads_members and "school_age_max" in rule.parameters for rule in specs):
         spans = [Context(dialect, values, today).born_between() for values in value_sets]
@@ -232,6 +239,8 @@ def _member_facts(specs, base, id_sets, value_sets, today, dialect) -> bool:
     where = list(base)
     if len(id_sets) == 1 and id_sets[0] is not None:
         where.append(f"h.id IN ({', '.join(str(i) for i in id_sets[0])})")
+        if len(id_sets[0]) <= FEW_HOUSEHOLDS:
+            return f"({member_facts_select(' AND '.join(where), school_age)})"
     _drop_member_facts()
     with connection.cursor() as cursor:
         scoped = where != ["NOT h.cancelled"]
@@ -244,7 +253,7 @@ def _member_facts(specs, base, id_sets, value_sets, today, dialect) -> bool:
             # for each member rule instead of looking up the few households by key (measured at county scale:
             # the member rules 0.1–0.15 s each → 0.03–0.08 s, and the ANALYZE itself 0.1 s → 0.03 s).
             cursor.execute(f"ANALYZE {MEMBER_TABLE} (household_id)")
-    return True
+    return MEMBER_TABLE
 
 
 def _drop_member_facts() -> None:
@@ -295,7 +304,7 @@ def _run_rules(specs, *, base, id_sets, records, groups, today, dialect, members
                 where = scope + ([f"h.id IN ({', '.join(str(i) for i in ids)})"] if ids is not None else [])
                 ctx = Context(dialect, values, today, households=" AND ".join(where), records=records)
                 if members and rule.reads_members:
-                    ctx.members = MEMBER_TABLE
+                    ctx.members = members
                 count += _execute(statement(rule, ctx))
         total += count
         per_rule[rule.code] = {"name": rule.name, "new": count, "seconds": round(time.perf_counter() - r0, 4)}
@@ -363,9 +372,9 @@ def screening_run(
             per_rule=per_rule,
             progress=progress,
         )
-        if members:
+        if members == MEMBER_TABLE:
             _drop_member_facts()
-            members = False
+        members = ""
         total = 0
         if found:
             # Every new warning written once, already in its household's verification task.
@@ -381,7 +390,7 @@ def screening_run(
             # none: every writer bundles; the partial index of pending warnings makes the look cheap).
             tasks_bundle(region_code=region_code, actor=actor)
     finally:
-        if members:
+        if members == MEMBER_TABLE:
             _drop_member_facts()
         _staged_drop()
     if progress:

@@ -95,18 +95,39 @@ def history_snapshot(
         f"SELECT h.id, %s, h.region_id, {source}, %s, %s FROM registry_household h "
         "WHERE NOT h.cancelled AND h.region_id >= %s AND h.region_id < %s "
     )
+    update = None
     if backfill:
         insert += "ON CONFLICT (household_id, month) DO NOTHING"
     else:
+        # The current month: the rows that changed are updated, then the missing ones inserted. One upsert (``ON
+        # CONFLICT DO UPDATE … WHERE changed``) did the same, but PostgreSQL locks every conflicting row even when
+        # its WHERE is false — a write to each of the county's 250 000 rows for a run that changes nothing.
         tracked = ["region_code", *MONTH_COLUMNS]
-        sets = ", ".join(f"{c} = excluded.{c}" for c in [*tracked, "taken_at"])
-        changed = " OR ".join(_distinct(f"registry_householdmonth.{c}", f"excluded.{c}") for c in tracked)
-        insert += f"ON CONFLICT (household_id, month) DO UPDATE SET {sets} WHERE {changed}"
+        sets = ", ".join(f"{c} = h.{'region_id' if c == 'region_code' else c}" for c in tracked)
+        changed = " OR ".join(
+            _distinct(f"registry_householdmonth.{c}", f"h.{'region_id' if c == 'region_code' else c}")
+            for c in tracked
+        )
+        update = (
+            f"UPDATE registry_householdmonth SET {sets}, taken_at = %s FROM registry_household h "
+            "WHERE h.id = registry_householdmonth.household_id AND registry_householdmonth.month = %s "
+            f"AND NOT h.cancelled AND h.region_id >= %s AND h.region_id < %s AND ({changed})"
+        )
+        insert += (
+            "AND NOT EXISTS (SELECT 1 FROM registry_householdmonth m WHERE m.household_id = h.id AND m.month = %s) "
+            "ON CONFLICT (household_id, month) DO NOTHING"
+        )
     now = timezone.now()
     with transaction.atomic():
         with connection.cursor() as cur:
-            cur.execute(insert, [month, backfill, now, lo, hi])
-            written = max(cur.rowcount, 0)
+            written = 0
+            if update is not None:
+                cur.execute(update, [now, month, lo, hi])
+                written += max(cur.rowcount, 0)
+                cur.execute(insert, [month, backfill, now, lo, hi, month])
+            else:
+                cur.execute(insert, [month, backfill, now, lo, hi])
+            written += max(cur.rowcount, 0)
         households = Household.objects.filter(cancelled=False, region_id__gte=lo, region_id__lt=hi).count()
         audit.record(
             actor,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 from datetime import date
+from itertools import islice
 
 from django.db.models import QuerySet
 
@@ -44,6 +46,17 @@ def waiting_count(user) -> int:
     return waiting_for(user).count()
 
 
+BADGE_CAP = 100  # the navigation shows "99+" beyond this
+
+
+def waiting_badge(user) -> int | str:
+    """The navigation's 我的待办 count: exact up to 99, "99+" beyond — at most 100 entries of ``case_waiting_idx``
+    read, where an exact count of a county reviewer's 10 000 open cases read them all (2–7 ms on SQLite, 13 ms on
+    PostgreSQL, on every page)."""
+    n = waiting_for(user).order_by()[:BADGE_CAP].count()
+    return f"{BADGE_CAP - 1}+" if n >= BADGE_CAP else n
+
+
 # What 我的待办 shows of a case (workflows/inbox.html).
 INBOX_FIELDS = (
     "due_on",
@@ -56,13 +69,34 @@ INBOX_FIELDS = (
 )
 
 
-def inbox_rows(user, *, limit: int = 500) -> list[Case]:
-    """我的待办: the first ``limit`` waiting cases by 办结期限. Two steps: the ids in order from the index, then
-    those rows with their household, region, process and step (joining and sorting every waiting case in one
+def _waiting_ids(user, *, offset: int, limit: int) -> list[int]:
+    """The ids of ``waiting_for(user)`` in (办结期限, id) order, ``limit`` from ``offset``: each of the user's steps
+    read in that order from ``case_waiting_idx`` (at most ``offset + limit`` entries each), the heads merged. One
+    statement over the steps together read and sorted every waiting case: a county reviewer's 10 000 (PostgreSQL
+    scanned the table, 40–60 ms under load)."""
+    level = step_level_of_user(user)
+    if level is None or not user.can("case.act"):
+        return []
+    waiting = cases_for_user(user).filter(state=CaseState.OPEN)
+    heads = [
+        list(
+            waiting.filter(current_step_id=step)
+            .order_by("due_on", "id")
+            .values_list("due_on", "pk")[: offset + limit]
+        )
+        for step in _my_steps(user, level)
+    ]
+    return [pk for _due, pk in islice(heapq.merge(*heads), offset, offset + limit)]
+
+
+def inbox_rows(user, *, limit: int = 500, offset: int = 0) -> list[Case]:
+    """我的待办: ``limit`` waiting cases by 办结期限 from ``offset``. Two steps: the ids in order from the index,
+    then those rows with their household, region, process and step (joining and sorting every waiting case in one
     statement took 180 ms for 10 000 of them on SQLite)."""
-    ids = list(waiting_for(user).order_by("due_on", "id").values_list("pk", flat=True)[:limit])
+    ids = _waiting_ids(user, offset=offset, limit=limit)
     rows = (
-        Case.objects.filter(pk__in=ids)
+        Case.objects.unscoped()  # the ids were read through the user's scope just above
+        .filter(pk__in=ids)
         .select_related("household", "process", "current_step")
         .only(*INBOX_FIELDS)
         .order_by()

@@ -57,6 +57,7 @@ OFFICIAL_FIELDS = [
     "eliminated_month",
 ]
 BATCH_MAX = 500
+BATCH_COMMIT = 50  # cases of a batch committed together (``cases_batch``)
 _AUDIT_ACTIONS = {
     Action.APPROVE: "case.approved",
     Action.RETURN: "case.returned",
@@ -575,7 +576,6 @@ def case_attach(*, case: Case, actor, kind: str, upload) -> CaseAttachment:
 def cases_batch(*, ids: list[int], actor, action: str, comment: str = "") -> list[dict]:
     """Act on up to 500 cases at once (a town or county's ticked list): each case found in the actor's
     jurisdiction, checked and audited on its own; one's refusal does not stop the others."""
-    from fangfan.core.errors import DomainError
 
     if actor is None or not actor.can("case.act"):
         raise PermissionDenied("您的角色不办理审批事项")
@@ -586,21 +586,27 @@ def cases_batch(*, ids: list[int], actor, action: str, comment: str = "") -> lis
         raise ValidationFailed(f"一次最多办理 {BATCH_MAX} 件")
     found = {c.pk: c for c in Case.objects.for_user(actor, "case.view").filter(pk__in=ids)}
     results = []
-    for pk in ids:
-        case = found.get(pk)
-        if case is None:
-            results.append({"id": pk, "ok": False, "status": 404, "detail": "事项不存在或不在您的管辖范围内"})
-            continue
-        try:
-            done = case_act(
-                case=case, actor=actor, action=action, comment=comment, expected_version=case.version
-            )
-        except PermissionDenied as exc:
-            results.append({"id": pk, "ok": False, "status": 403, "detail": str(exc) or "无权办理"})
-        except Conflict as exc:
-            results.append({"id": pk, "ok": False, "status": 409, "detail": exc.message})
-        except DomainError as exc:
-            results.append({"id": pk, "ok": False, "status": 422, "detail": exc.message})
-        else:
-            results.append({"id": pk, "ok": True, "state": done.get_state_display()})
+    # Committed BATCH_COMMIT cases at a time, each case in its own savepoint (``case_act``'s atomic block): a
+    # refused case is rolled back alone, the others stand. A commit per case made PostgreSQL flush its log 500
+    # times (most of a batch's 13 s there); a group holds the audit chain's lock for well under a second.
+    for first in range(0, len(ids), BATCH_COMMIT):
+        with transaction.atomic():
+            for pk in ids[first : first + BATCH_COMMIT]:
+                results.append(_batch_one(found.get(pk), pk, actor=actor, action=action, comment=comment))
     return results
+
+
+def _batch_one(case: Case | None, pk: int, *, actor, action: str, comment: str) -> dict:
+    from fangfan.core.errors import DomainError
+
+    if case is None:
+        return {"id": pk, "ok": False, "status": 404, "detail": "事项不存在或不在您的管辖范围内"}
+    try:
+        done = case_act(case=case, actor=actor, action=action, comment=comment, expected_version=case.version)
+    except PermissionDenied as exc:
+        return {"id": pk, "ok": False, "status": 403, "detail": str(exc) or "无权办理"}
+    except Conflict as exc:
+        return {"id": pk, "ok": False, "status": 409, "detail": exc.message}
+    except DomainError as exc:
+        return {"id": pk, "ok": False, "status": 422, "detail": exc.message}
+    return {"id": pk, "ok": True, "state": done.get_state_display()}

@@ -50,11 +50,22 @@ def _case(request, pk: int):
     return get_for_user_or_404(selectors.cases_for_user(request.user), request.user, "case.view", pk=pk)
 
 
+INBOX_PAGE_SIZES = (100, 500)  # 500: the largest batch, ticked at once
+
+
 @requires("case.view")
 @require_safe
 def inbox(request):
+    """我的待办 by 办结期限, a page of 100 (or 500 with ``?per=500``, for a whole batch) and a link to the next page
+    (no total: the navigation's badge counts up to 99+)."""
     user = request.user
-    rows = selectors.inbox_rows(user)
+    asked = request.GET.get("per", "")
+    per = int(asked) if asked in {str(n) for n in INBOX_PAGE_SIZES} else INBOX_PAGE_SIZES[0]
+    raw = request.GET.get("page", "1")
+    number = int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    rows = selectors.inbox_rows(user, limit=per + 1, offset=(number - 1) * per)
+    has_next = len(rows) > per
+    rows = rows[:per]
     level = step_level_of_user(user)
     today = timezone.localdate()
     return render(
@@ -62,6 +73,9 @@ def inbox(request):
         "workflows/inbox.html",
         {
             "rows": rows,
+            "number": number,
+            "per": per,
+            "has_next": has_next,
             "today": today,
             "batch": user.can("case.act") and level in ("town", "county", "province"),
             "notice": user.role == "village_clerk",

@@ -168,7 +168,12 @@ class Measure(models.Model):
         verbose_name_plural = _("帮扶措施")
         ordering = ["planned_on", "id"]
         indexes = [
-            models.Index(fields=["region_code", "state", "planned_on"], name="measure_region_state_idx"),
+            # Covering for the 措施落实 list and its doubts: a town's measures with the household (to sort the
+            # monitored first) and the measure type (category, 兜底保障) read from the index alone.
+            models.Index(
+                fields=["region_code", "state", "planned_on", "household", "measure_type"],
+                name="measure_region_cover_idx",
+            ),
             models.Index(fields=["department", "region_code", "state"], name="measure_department_idx"),
             models.Index(fields=["household", "state"], name="measure_household_idx"),
         ]
