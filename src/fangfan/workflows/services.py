@@ -30,6 +30,7 @@ from fangfan.core.privatefiles import open_private, private_folder
 from fangfan.monitoring.choices import Channel, RiskType
 from fangfan.monitoring.models import RiskPoint
 from fangfan.registry.choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType
+from fangfan.registry.models import OFFICIAL_FIELDS as REGISTRY_OFFICIAL_FIELDS
 from fangfan.registry.models import Household
 
 from . import conditions as cond
@@ -49,13 +50,9 @@ from .rules import acts_on, ancestor_at, process_code_for
 from .snapshots import snapshot_take
 from .stepdata import step_data_clean
 
-OFFICIAL_FIELDS = [
-    "exited_class",
-    "monitoring_type",
-    "monitoring_state",
-    "identified_month",
-    "eliminated_month",
-]
+# The official fields a decision changes (``registry.models.OFFICIAL_FIELDS`` but 户类型 and 脱贫年度, which no chain
+# decides).
+OFFICIAL_FIELDS = [f for f in REGISTRY_OFFICIAL_FIELDS if f not in ("household_type", "exit_year")]
 BATCH_MAX = 500
 _AUDIT_ACTIONS = {
     Action.APPROVE: "case.approved",
