@@ -215,7 +215,7 @@ def test_web_county_sync_dry_run_then_import(
     assert 'data-testid="sync-national"' in page and "只能以“与国家系统同步”方式导入" in page
     path = _changed_file(tmp_path, registered)
     response = _post(client, django_capture_on_commit_callbacks, county, path, dry_run="1")
-    assert response.status_code == 403  # the county imports only by synchronising
+    assert response.status_code == 400  # the county imports only by synchronising
     response = _post(client, django_capture_on_commit_callbacks, county, path, sync_national="1", dry_run="1")
     job = Job.objects.get(kind=registry_jobs.SYNC_KIND)
     assert response.status_code == 302 and job.state == Job.State.DONE, job.message

@@ -45,6 +45,7 @@ NAV: list[NavItem] = [
         count="fangfan.workflows.selectors.waiting_count",
     ),
     NavItem("审批事项", "workflows:case_list", "case.view", "审批"),
+    NavItem("报送国家系统", "workflows:decisions_export", "decision.export", "审批"),
     NavItem("台账", "reports:ledger_index", "dashboard.view", "统计报表", also=("reports:ledger",)),
     NavItem("月报", "reports:monthly", "dashboard.view", "统计报表"),
     NavItem(

@@ -120,7 +120,8 @@ def import_page(request):
         files = request.FILES.getlist("file")
         sync = request.POST.get("sync_national") == "1"
         if not registry_jobs.may_import(user, sync_national=sync):
-            error, status = (SYNC_REFUSED if sync else SYNC_ONLY), 403
+            # Choosing 与国家系统同步 without the right is refused (403); the county leaving it out is a form error.
+            error, status = (SYNC_REFUSED, 403) if sync else (SYNC_ONLY, 400)
         else:
             error = _check_uploads(files)
         if error is None:
