@@ -5,6 +5,7 @@ page. Thin: parse, call one service or selector, render. A case outside the juri
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,7 @@ from fangfan.core.permissions import requires
 from fangfan.core.scoping import get_for_user_or_404
 from fangfan.registry.models import Household
 
-from . import notice, selectors, services
+from . import decisions, notice, selectors, services
 from .choices import SCHEMA_NOTICE, SCHEMA_VILLAGE_REPORT, CaseState, Kind
 from .forms import ActForm, AttachForm, BatchForm, NoticeForm, StartForm, process_choices
 from .models import CaseAttachment
@@ -322,10 +323,6 @@ def decisions_export(request):
     """审批决定报送表: the period's decisions (cases ended 已办结) as the .xlsx a clerk uploads into the national
     system. The form first; ``download=1`` sends the file (whole ID numbers only to a user who may see them and
     asks: ``reveal=1``)."""
-    from urllib.parse import quote
-
-    from .decisions import decisions_export as export, period_parse
-
     user = request.user
     error = ""
     start, end = request.GET.get("from", ""), request.GET.get("to", "")
@@ -334,12 +331,12 @@ def decisions_export(request):
         if reveal and not user.can("household.view_id"):
             raise PermissionDenied("household.view_id")
         try:
-            period = period_parse(start, end)
+            period = decisions.period_parse(start, end)
         except DomainError as exc:
             error = exc.message
         else:
             buffer = io.BytesIO()
-            export(actor=user, path=buffer, period=period, reveal_ids=reveal)
+            decisions.decisions_export(actor=user, path=buffer, period=period, reveal_ids=reveal)
             name = f"审批决定报送表-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
             response = HttpResponse(buffer.getvalue(), content_type=XLSX)
             response["Content-Disposition"] = (
