@@ -45,6 +45,10 @@ READ_HOUSEHOLDS = frozenset(
 EXPORT_HOUSEHOLDS = frozenset({VILLAGE_CLERK, TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW, PROVINCE_RECORD})
 EDIT_HOUSEHOLDS = frozenset({VILLAGE_CLERK, TOWN_STATION})
 IMPORT_HOUSEHOLDS = frozenset({VILLAGE_CLERK, TOWN_STATION})
+# "Synchronise official status with the national system (与国家系统同步 import)": the station and the county, which
+# imports only this way — so the import pages open for both capabilities.
+SYNC_NATIONAL = frozenset({TOWN_STATION, COUNTY_REVIEW})
+IMPORT_OR_SYNC = IMPORT_HOUSEHOLDS | SYNC_NATIONAL
 WHOLE_IDS = frozenset({TOWN_STATION})
 WHOLE_PHONES = frozenset({VILLAGE_CLERK, HELPER, TOWN_STATION})
 RECORD_CONTACTS = frozenset({VILLAGE_CLERK, HELPER, TOWN_STATION})
@@ -103,6 +107,9 @@ EXPORT_LEDGERS = EXPORT_HOUSEHOLDS
 READ_CASES = frozenset({VILLAGE_CLERK, HELPER, TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW, PROVINCE_RECORD})
 START_CASES = frozenset({VILLAGE_CLERK, TOWN_STATION})
 ACT_ON_CASES = frozenset({VILLAGE_CLERK, TOWN_STATION, TOWN_LEADER, COUNTY_REVIEW, PROVINCE_RECORD})
+EXPORT_DECISIONS = frozenset(
+    {TOWN_STATION, COUNTY_REVIEW}
+)  # "审批: export a period's decisions for the national system"
 
 
 @dataclass(frozen=True)
@@ -175,9 +182,9 @@ PERMISSION_TABLE: dict[str, Row] = {
     "registry:member_reveal_id": same(WHOLE_IDS),
     "registry:household_reveal_phone": same(WHOLE_PHONES),
     "registry:member_reveal_phone": same(WHOLE_PHONES),
-    "transfer:import": same(IMPORT_HOUSEHOLDS),
-    "transfer:template": same(IMPORT_HOUSEHOLDS),
-    "transfer:import_checked": same(IMPORT_HOUSEHOLDS),
+    "transfer:import": same(IMPORT_OR_SYNC),
+    "transfer:template": same(IMPORT_OR_SYNC),
+    "transfer:import_checked": same(IMPORT_OR_SYNC),
     "transfer:export": same(EXPORT_HOUSEHOLDS),
     # policy
     "policy:parameter_list": read_then_act(READ_POLICY, SET_POLICY),
@@ -255,6 +262,7 @@ PERMISSION_TABLE: dict[str, Row] = {
     "workflows:case_attach": same(ACT_ON_CASES),
     "workflows:batch": same(ACT_ON_CASES),
     "workflows:notice": same(ACT_ON_CASES),
+    "workflows:decisions_export": same(EXPORT_DECISIONS),
     # the public self-report page; the API's own documents (its operations are unnamed: tests/api walks them)
     "public:self_report": same(ANYONE),
     "public:thanks": same(ANYONE),

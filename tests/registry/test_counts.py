@@ -132,7 +132,12 @@ def test_import_creates_and_updates(tmp_path, users, regions):
         *members,
         member_row("34152310420100003", "赵六", make_id(date(1980, 1, 1))),
     ]
-    households_import(path=write_csv_pair(tmp_path / "b", households, members), actor=users["village_clerk"])
+    # 户类型 is official: an existing household's changes only by 与国家系统同步 (issue 19 point 6).
+    households_import(
+        path=write_csv_pair(tmp_path / "b", households, members),
+        actor=users["town_station"],
+        sync_national=True,
+    )
     assert Household.objects.filter(household_type="exited").count() == 0
     assert_kept()
 

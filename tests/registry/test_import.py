@@ -582,9 +582,13 @@ def test_a_household_turned_general_keeps_no_exited_class_the_file_leaves_out(tm
     households, members = sample()
     households[0].update({"户类型": "一般农户", "脱贫年度": ""})
     hh_headers = [h for h in HH_HEADERS if h != "脱贫户分类"]
-    households_import(
-        path=write_xlsx(tmp_path / "改为一般农户.xlsx", households, members, hh_headers=hh_headers),
-        actor=people["village_clerk"],
-    )
+    path = write_xlsx(tmp_path / "改为一般农户.xlsx", households, members, hh_headers=hh_headers)
+    # 户类型 is an official field: a plain import keeps it (and lists the difference, issue 19 point 6) …
+    summary = households_import(path=path, actor=people["village_clerk"])
+    assert {d["field"] for d in summary.official_differences} == {"户类型", "脱贫年度", "脱贫户分类"}
+    h1 = Household.objects.get(number=H1)
+    assert (h1.household_type, h1.exit_year, h1.exited_class) == ("exited", 2019, "enjoying")
+    # … 与国家系统同步 applies it, the class the file leaves out cleared with it.
+    households_import(path=path, actor=people["town_station"], sync_national=True)
     h1 = Household.objects.get(number=H1)
     assert (h1.household_type, h1.exit_year, h1.exited_class) == ("general", None, "")

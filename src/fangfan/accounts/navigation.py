@@ -26,6 +26,9 @@ NAV: list[NavItem] = [
     NavItem("工作台", "home", "region.view"),
     NavItem("农户档案", "registry:household_list", "household.view"),
     NavItem("导入农户", "transfer:import", "household.import", "监测对象"),
+    # The county imports only to synchronise with the national system: the same page, under that name (a role
+    # that has both sees the page once, as 导入农户).
+    NavItem("与国家系统同步", "transfer:import", "household.sync_national", "监测对象"),
     NavItem("预警", "monitoring:warning_list", "warning.view"),
     NavItem("部门数据", "department:batch_list", "department.import", "数据比对"),
     NavItem(
@@ -42,6 +45,7 @@ NAV: list[NavItem] = [
         count="fangfan.workflows.selectors.waiting_badge",
     ),
     NavItem("审批事项", "workflows:case_list", "case.view", "审批"),
+    NavItem("报送国家系统", "workflows:decisions_export", "decision.export", "审批"),
     NavItem("台账", "reports:ledger_index", "dashboard.view", "统计报表", also=("reports:ledger",)),
     NavItem("月报", "reports:monthly", "dashboard.view", "统计报表"),
     NavItem(
@@ -76,9 +80,11 @@ NAV: list[NavItem] = [
 
 def items_for(user) -> list[dict]:
     items = []
+    shown: set[str] = set()
     for item in NAV:
-        if not user.can(item.action):
+        if not user.can(item.action) or item.url_name in shown:
             continue
+        shown.add(item.url_name)
         try:
             url = reverse(item.url_name)
         except NoReverseMatch:

@@ -205,6 +205,19 @@ _CASE_ACTIONS = {
 for _role, _actions in _CASE_ACTIONS.items():
     ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | _actions
 
+# The national system (全国防返贫监测信息系统, issue 19 point 6): ``household.sync_national`` applies an imported
+# workbook's official status fields (户类型, 脱贫户分类, 监测对象类型, 监测状态, 识别/消除时间) to existing households —
+# an import otherwise leaves them as they are and lists the differences. ``decision.export`` writes a period's
+# decisions (cases ended 已办结) as the spreadsheet a clerk uploads into the national system. Both are the town
+# station's (it keeps the system up to date for the town, plan 三(二)) and the county's (市县审定, where the national
+# system is kept); the county imports only this way.
+_NATIONAL_ACTIONS = {
+    Role.TOWN_STATION: {"household.sync_national", "decision.export"},
+    Role.COUNTY_REVIEW: {"household.sync_national", "decision.export"},
+}
+for _role, _actions in _NATIONAL_ACTIONS.items():
+    ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | _actions
+
 ALL_ACTIONS = frozenset().union(*ROLE_ACTIONS.values())
 
 

@@ -97,6 +97,8 @@ ACTION_LABELS: dict[str, str] = {
     "case.attachment_downloaded": "下载审批附件",
     "case.notice_printed": "打印公示",
     "household.status_decided": "审批办结，调整农户正式状态",
+    "household.status_synced": "与国家系统同步农户正式状态",
+    "decision.exported": "导出审批决定（报送国家系统）",
     "process.versioned": "发布审批流程新版本",
     # funds and consumption assistance
     "fund.created": "设立基金",

@@ -65,3 +65,24 @@ def requires(action: str) -> Callable[[Callable], Callable]:
         return wrapper
 
     return decorator
+
+
+def requires_any(*actions: str) -> Callable[[Callable], Callable]:
+    """The view needs a signed-in, active user whose role allows at least one of ``actions`` (a page two
+    capabilities share, e.g. the household import: ``household.import`` or ``household.sync_national``); the view
+    itself checks which one the request uses."""
+
+    def decorator(view_func: Callable) -> Callable:
+        @wraps(view_func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            user: Any = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(user.can(action) for action in actions):
+                raise PermissionDenied(actions[0])
+            return view_func(request, *args, **kwargs)
+
+        wrapper.fangfan_permission = "|".join(actions)  # type: ignore[attr-defined]  # read by declared_permission
+        return wrapper
+
+    return decorator

@@ -25,14 +25,19 @@ from fangfan.core.models import Job
 from fangfan.core.privatefiles import private_file, private_folder
 
 IMPORT_KIND = "households_import"
+# An import that synchronises official status with the national system (与国家系统同步): its own kind, so that the
+# county — which imports only this way — sees its jobs, and a village clerk never sees them.
+SYNC_KIND = "households_sync"
+IMPORT_KINDS = (IMPORT_KIND, SYNC_KIND)
 EXPORT_KIND = "households_export"
 RECOMPUTE_KIND = (
     "households_recompute"  # recompute.JOB_KIND (that module registers the same function on import)
 )
-KINDS = (IMPORT_KIND, EXPORT_KIND)
+KINDS = (IMPORT_KIND, SYNC_KIND, EXPORT_KIND)
 # Who may see these jobs, their problems and files (``core.job_access``): who may now do what produced them, in
 # their region; an export with whole ID numbers and phones only to those who may see them whole.
 job_rule(IMPORT_KIND, action="household.import")
+job_rule(SYNC_KIND, action="household.sync_national")
 job_rule(EXPORT_KIND, action="household.export", needs={"household.view_id": Q(params__reveal_ids=True)})
 job_rule(RECOMPUTE_KIND, action="policy.edit")  # started by a change of policy values (policy_changes)
 PROBLEM_HEADERS = ["文件", "工作表", "行", "列", "值", "原因"]
@@ -85,6 +90,19 @@ def read_problems(job: Job) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def import_kind(sync_national: bool) -> str:
+    return SYNC_KIND if sync_national else IMPORT_KIND
+
+
+def may_import(user, *, sync_national: bool) -> bool:
+    """Whether ``user`` may import (``household.import``), or synchronise (``household.sync_national``, the county's
+    only way to import)."""
+    if sync_national:
+        return user.can("household.sync_national")
+    return user.can("household.import")
+
+
+@job_handler(SYNC_KIND, page="transfer:job")
 @job_handler(IMPORT_KIND, page="transfer:job")
 def run_households_import(job: Job, progress) -> dict:
     from .importing.households import households_import
@@ -99,6 +117,8 @@ def run_households_import(job: Job, progress) -> dict:
             dry_run=bool(params.get("dry_run")),
             display_name=params.get("display_name") or upload.name,
             progress=progress,
+            sync_national=job.kind == SYNC_KIND,
+            job_id=job.pk,
         )
         # A file that passed a dry run stays for the import its starter may run next without uploading it again
         # (``import_checked_file``); ``purge-files`` removes it after the retention period if nobody does.
@@ -126,7 +146,7 @@ def _remove_upload(upload: Path) -> None:
 def checked_file_waiting(job: Job, user) -> bool:
     """Whether ``job`` is a passed dry run by ``user`` whose file is still here to be imported."""
     return (
-        job.kind == IMPORT_KIND
+        job.kind in IMPORT_KINDS
         and job.state == Job.State.DONE
         and bool((job.params or {}).get("dry_run"))
         and job.created_by_id == getattr(user, "pk", None)
@@ -138,16 +158,19 @@ def checked_file_waiting(job: Job, user) -> bool:
 def import_checked_file(job: Job, actor) -> Job:
     """Import the file a dry run checked, as a new job: only its starter may, once (the file moves to the new job,
     which deletes it when it ends). The file is checked again — the register may have changed since."""
-    if not actor.can("household.import"):
-        raise DomainError("您的角色不能导入农户")
+    if not may_import(actor, sync_national=job.kind == SYNC_KIND):
+        raise DomainError(
+            "您的角色不能导入农户" if job.kind == IMPORT_KIND else "您的角色不能选择“与国家系统同步”"
+        )
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if not checked_file_waiting(locked, actor):
             raise DomainError("该试导入的文件已不在（已正式导入、已超过保存期限或不是您上传的），请重新上传")
         shown = (locked.params or {}).get("display_name") or Path(locked.input_file).name
+        sync = locked.kind == SYNC_KIND
         new = job_start(
-            kind=IMPORT_KIND,
-            title=f"导入农户：{shown}"[:200],
+            kind=locked.kind,
+            title=f"导入农户{'（与国家系统同步）' if sync else ''}：{shown}"[:200],
             actor=actor,
             params={"dry_run": False, "display_name": shown, "checked_by_job": locked.pk},
             region_code=locked.region_code,

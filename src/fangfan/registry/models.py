@@ -28,6 +28,20 @@ INCOME_FIELDS = [
     "compliant_self_paid",
 ]
 INDICATOR_FIELDS = ["food_clothing_secure", "housing_grade", "water_safe"]
+# The household's official status as the national system (全国防返贫监测信息系统) records it. After the first import
+# that creates a household, these change only when an approval case ends 已办结 (``workflows.services._decide``) or
+# when a town-station or county user imports a workbook choosing 与国家系统同步 (``registry.importing``); any other
+# import leaves them as stored and lists each difference (issue 19, point 6). 销号 is 监测状态 风险已消除 (a mark, never
+# a deletion); 注销 (``cancelled``) is not a status of the national system's and no import sets it.
+OFFICIAL_FIELDS = [
+    "household_type",
+    "exit_year",
+    "exited_class",
+    "monitoring_type",
+    "monitoring_state",
+    "identified_month",
+    "eliminated_month",
+]
 # What the household list filters on besides its sort key (``filters.CHOICE_FILTERS`` and the jurisdiction's region):
 # each index that gives a county's list in one order holds these as key columns, so a filter that matches few
 # households is checked in the index, never row by row in the table.

@@ -354,6 +354,8 @@ EXTRA_LABELS = {
     "helper": "帮扶责任人/联系人",
     "way": "联系方式",
     "risk_found": "发现返贫致贫风险",
+    "source": "来源",
+    "job": "导入任务",
 }
 _CHOICE_LABELS: dict[str, dict[str, str]] = {
     "household_type": dict(HouseholdType.choices),

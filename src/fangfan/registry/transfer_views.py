@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 from fangfan.core.errors import DomainError
 from fangfan.core.job_access import job_file_response
 from fangfan.core.jobs import job_start
-from fangfan.core.permissions import requires
+from fangfan.core.permissions import requires, requires_any
 from fangfan.core.privatefiles import open_private, private_file, private_folder
 from fangfan.core.selectors import jobs_for_user
 
@@ -103,28 +103,41 @@ def _check_uploads(files) -> str | None:
     return None
 
 
-@requires("household.import")
+SYNC_REFUSED = "“与国家系统同步”只能由镇扶贫工作站或市县审核的用户选择，您的角色不能选择；文件未导入"
+SYNC_ONLY = "您的角色只能以“与国家系统同步”方式导入：请勾选该项"
+
+
+@requires_any("household.import", "household.sync_national")
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def import_page(request):
-    """Upload the household workbook (or its two CSV files); the import runs as a background job."""
-    error = None
+    """Upload the household workbook (or its two CSV files); the import runs as a background job. 与国家系统同步
+    (``household.sync_national``: the town station, the county — whose only way to import it is) applies the
+    file's official status fields too; anyone else who sends it is refused and nothing is imported."""
+    error, status = None, 400
+    user = request.user
     if request.method == "POST":
         files = request.FILES.getlist("file")
-        error = _check_uploads(files)
+        sync = request.POST.get("sync_national") == "1"
+        if not registry_jobs.may_import(user, sync_national=sync):
+            # Choosing 与国家系统同步 without the right is refused (403); the county leaving it out is a form error.
+            error, status = (SYNC_REFUSED, 403) if sync else (SYNC_ONLY, 400)
+        else:
+            error = _check_uploads(files)
         if error is None:
             path, shown = _save_upload(files)
             dry_run = request.POST.get("dry_run") == "1"
+            what = "农户（与国家系统同步）" if sync else "农户"
             job = job_start(
-                kind=registry_jobs.IMPORT_KIND,
-                title=f"{'试导入' if dry_run else '导入'}农户：{shown}"[:200],
-                actor=request.user,
+                kind=registry_jobs.import_kind(sync),
+                title=f"{'试导入' if dry_run else '导入'}{what}：{shown}"[:200],
+                actor=user,
                 params={"dry_run": dry_run, "display_name": shown},
-                region_code=request.user.region_id or "",
+                region_code=user.region_id or "",
                 input_file=str(path),
             )
             return redirect("transfer:job", pk=job.pk)
-    recent = jobs_for_user(request.user).filter(kind=registry_jobs.IMPORT_KIND, created_by=request.user)[:10]
+    recent = jobs_for_user(user).filter(kind__in=registry_jobs.IMPORT_KINDS, created_by=user)[:10]
     return render(
         request,
         "registry/transfer/import.html",
@@ -133,12 +146,14 @@ def import_page(request):
             "recent": recent,
             "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
             "retention_days": settings.FILE_RETENTION_DAYS,
+            "may_sync": user.can("household.sync_national"),
+            "sync_only": not user.can("household.import"),
         },
-        status=400 if error else 200,
+        status=status if error else 200,
     )
 
 
-@requires("household.import")
+@requires_any("household.import", "household.sync_national")
 @require_http_methods(["GET", "HEAD"])
 def template_download(request):
     response = HttpResponse(households_template(), content_type=XLSX)
@@ -168,18 +183,18 @@ def job_status(request, pk: int):
     job = _job_or_404(request, pk)
     running = job.state in (job.State.QUEUED, job.State.RUNNING)
     problems = []
-    if job.state == job.State.FAILED and job.kind == registry_jobs.IMPORT_KIND:
+    if job.state == job.State.FAILED and job.kind in registry_jobs.IMPORT_KINDS:
         problems = registry_jobs.read_problems(job)
     context = {
         "job": job,
         "running": running,
-        "is_import": job.kind == registry_jobs.IMPORT_KIND,
+        "is_import": job.kind in registry_jobs.IMPORT_KINDS,
         "summary": job.result if job.state == job.State.DONE else {},
         "problems": problems,
         "problem_count": (job.result or {}).get("problem_count", len(problems)),
         "has_file": bool(job.output_file) and Path(job.output_file).exists(),
         "checked_file_waiting": registry_jobs.checked_file_waiting(job, request.user)
-        and request.user.can("household.import"),
+        and registry_jobs.may_import(request.user, sync_national=job.kind == registry_jobs.SYNC_KIND),
         "retention_days": settings.FILE_RETENTION_DAYS,
     }
     if request.headers.get("HX-Request") == "true":
@@ -187,7 +202,7 @@ def job_status(request, pk: int):
     return render(request, "registry/transfer/job.html", context)
 
 
-@requires("household.import")
+@requires_any("household.import", "household.sync_national")
 @require_http_methods(["POST"])
 def import_checked(request, pk: int):
     """Import the file a passed dry run checked, without uploading it again: a new job."""
@@ -206,7 +221,7 @@ def job_problems(request, pk: int):
     """The problems of a failed import as an .xlsx (工作表, 行, 列, 值, 原因): served and audited as every job's file
     (``core.job_access``)."""
     job = _job_or_404(request, pk)
-    if job.kind != registry_jobs.IMPORT_KIND or job.state != job.State.FAILED:
+    if job.kind not in registry_jobs.IMPORT_KINDS or job.state != job.State.FAILED:
         raise Http404
     return job_file_response(
         user=request.user,

@@ -30,6 +30,7 @@ from fangfan.core.privatefiles import open_private, private_folder
 from fangfan.monitoring.choices import Channel, RiskType
 from fangfan.monitoring.models import RiskPoint
 from fangfan.registry.choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType
+from fangfan.registry.models import OFFICIAL_FIELDS as REGISTRY_OFFICIAL_FIELDS
 from fangfan.registry.models import Household
 
 from . import conditions as cond
@@ -49,13 +50,9 @@ from .rules import acts_on, ancestor_at, process_code_for
 from .snapshots import snapshot_take
 from .stepdata import step_data_clean
 
-OFFICIAL_FIELDS = [
-    "exited_class",
-    "monitoring_type",
-    "monitoring_state",
-    "identified_month",
-    "eliminated_month",
-]
+# The official fields a decision changes (``registry.models.OFFICIAL_FIELDS`` but 户类型 and 脱贫年度, which no chain
+# decides).
+OFFICIAL_FIELDS = [f for f in REGISTRY_OFFICIAL_FIELDS if f not in ("household_type", "exit_year")]
 BATCH_MAX = 500
 BATCH_COMMIT = 50  # cases of a batch committed together (``cases_batch``)
 _AUDIT_ACTIONS = {
@@ -434,29 +431,37 @@ def _conditions_pass(case: Case, actor, override_reason: str, today: date) -> st
 # --- the decision ------------------------------------------------------------------------------------------------
 
 
+def decided_values(case: Case, before: dict, month: str) -> dict:
+    """The official fields after ``case``'s decision in ``month`` (YYYYMM), from those before it: what ``_decide``
+    writes, and what the decisions export (``workflows.decisions``) reports of a case ended long ago."""
+    after = {f: before.get(f, "") for f in OFFICIAL_FIELDS}
+    if case.kind == Kind.IDENTIFY:
+        after.update(
+            monitoring_type=case.monitoring_type,
+            monitoring_state=MonitoringState.MONITORING,
+            identified_month=month,
+            eliminated_month="",
+        )
+    elif case.kind == Kind.ELIMINATE:
+        after.update(monitoring_state=MonitoringState.ELIMINATED, eliminated_month=month)
+    elif case.kind == Kind.REVERT:
+        after.update(monitoring_state=MonitoringState.MONITORING, eliminated_month="")
+    elif case.kind == Kind.RECLASSIFY:
+        after.update(exited_class=case.exited_class)
+    return after
+
+
 def _decide(case: Case, actor, today: date) -> None:
     """The case ended 已办结: the household's official fields change here and only here; identification and
     elimination keep a snapshot; an identification's risk types become risk points."""
     hh = Household.objects.select_for_update().get(pk=case.household_id)
     before = {f: getattr(hh, f) for f in OFFICIAL_FIELDS}
-    month = f"{today:%Y%m}"
-    if case.kind == Kind.IDENTIFY:
-        hh.monitoring_type = case.monitoring_type
-        hh.monitoring_state = MonitoringState.MONITORING
-        hh.identified_month = month
-        hh.eliminated_month = ""
-    elif case.kind == Kind.ELIMINATE:
-        hh.monitoring_state = MonitoringState.ELIMINATED
-        hh.eliminated_month = month
-        if not case.elimination_way:
-            done = cond.elimination_facts(hh, today=today).measures_done
-            case.elimination_way = EliminationWay.ASSISTED if done else EliminationWay.NATURAL
-    elif case.kind == Kind.REVERT:
-        hh.monitoring_state = MonitoringState.MONITORING
-        hh.eliminated_month = ""
-    elif case.kind == Kind.RECLASSIFY:
-        hh.exited_class = case.exited_class
-    after = {f: getattr(hh, f) for f in OFFICIAL_FIELDS}
+    after = decided_values(case, before, f"{today:%Y%m}")
+    for f, value in after.items():
+        setattr(hh, f, value)
+    if case.kind == Kind.ELIMINATE and not case.elimination_way:
+        done = cond.elimination_facts(hh, today=today).measures_done
+        case.elimination_way = EliminationWay.ASSISTED if done else EliminationWay.NATURAL
     hh.save(update_fields=[*OFFICIAL_FIELDS, "updated_at"])
     case.before = before
     if case.kind == Kind.IDENTIFY:

@@ -4,6 +4,9 @@ page. Thin: parse, call one service or selector, render. A case outside the juri
 
 from __future__ import annotations
 
+import io
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,7 +21,7 @@ from fangfan.core.permissions import requires
 from fangfan.core.scoping import get_for_user_or_404
 from fangfan.registry.models import Household
 
-from . import notice, selectors, services
+from . import decisions, notice, selectors, services
 from .choices import SCHEMA_NOTICE, SCHEMA_VILLAGE_REPORT, CaseState, Kind
 from .forms import ActForm, AttachForm, BatchForm, NoticeForm, StartForm, process_choices
 from .models import CaseAttachment
@@ -26,6 +29,7 @@ from .rules import step_level_of_user
 from .stepdata import schema_fields
 
 PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIELD_LABELS = {
     "visited_on": ("入户核查日期", "date"),
     "finding": ("核查情况", "text"),
@@ -325,3 +329,44 @@ def notice_pdf(request):
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@requires("decision.export")
+@require_safe
+def decisions_export(request):
+    """审批决定报送表: the period's decisions (cases ended 已办结) as the .xlsx a clerk uploads into the national
+    system. The form first; ``download=1`` sends the file (whole ID numbers only to a user who may see them and
+    asks: ``reveal=1``)."""
+    user = request.user
+    error = ""
+    start, end = request.GET.get("from", ""), request.GET.get("to", "")
+    if request.GET.get("download") == "1":
+        reveal = request.GET.get("reveal") == "1"
+        if reveal and not user.can("household.view_id"):
+            raise PermissionDenied("household.view_id")
+        try:
+            period = decisions.period_parse(start, end)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            buffer = io.BytesIO()
+            decisions.decisions_export(actor=user, path=buffer, period=period, reveal_ids=reveal)
+            name = f"审批决定报送表-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
+            response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+            response["Content-Disposition"] = (
+                f"attachment; filename=\"decisions.xlsx\"; filename*=UTF-8''{quote(name)}"
+            )
+            response["Cache-Control"] = "private, no-store"
+            return response
+    today = timezone.localdate()
+    return render(
+        request,
+        "workflows/decisions_export.html",
+        {
+            "error": error,
+            "start": start or f"{today.replace(day=1):%Y-%m-%d}",
+            "end": end or f"{today:%Y-%m-%d}",
+            "may_reveal": user.can("household.view_id"),
+        },
+        status=400 if error else 200,
+    )

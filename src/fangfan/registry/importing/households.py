@@ -55,8 +55,18 @@ from ..choices import (
 from ..models import Member
 from ..services import elsewhere_shown_record
 from .cells import _health, _household_number, _phone
-from .layout import _ID_ELSEWHERE, _M_OPTIONAL_HEADER, H_INPUT, M_FIELDS, M_POS, ImportSummary, Progress
-from .plan import Planning, _SliceResult
+from .layout import (
+    _ID_ELSEWHERE,
+    _M_OPTIONAL_HEADER,
+    H_INPUT,
+    H_LABEL,
+    M_FIELDS,
+    M_POS,
+    SYNC_SOURCE,
+    ImportSummary,
+    Progress,
+)
+from .plan import Planning, _SliceResult, official_shown
 from .read import Reading, size, subtable
 from .state import StateLoading
 from .write import Writing
@@ -64,11 +74,21 @@ from .write import Writing
 
 class HouseholdImport(Reading, Planning, StateLoading, Writing):
     def __init__(
-        self, *, path: Path, actor, dry_run: bool, display_name: str | None, progress: Progress | None
+        self,
+        *,
+        path: Path,
+        actor,
+        dry_run: bool,
+        display_name: str | None,
+        progress: Progress | None,
+        sync_national: bool = False,
+        job_id: int | None = None,
     ):
         self.path = path
         self.actor = actor
         self.dry_run = dry_run
+        self.sync_national = sync_national
+        self.job_id = job_id
         self.name = display_name or path.name
         self.progress = progress or (lambda done, total, message="": None)
         self.problems: list[Problem] = []
@@ -121,7 +141,7 @@ class HouseholdImport(Reading, Planning, StateLoading, Writing):
 
         hh_table, mem_table = self.read()
         lap("read")
-        summary = ImportSummary(file=self.name, dry_run=self.dry_run)
+        summary = ImportSummary(file=self.name, dry_run=self.dry_run, sync_national=self.sync_national)
         summary.ignored_columns = [
             *(hh_table.ignored if hh_table else []),
             *(mem_table.ignored if mem_table else []),
@@ -158,6 +178,16 @@ class HouseholdImport(Reading, Planning, StateLoading, Writing):
             summary.members_updated = plan.m_changed
             summary.members_unchanged = plan.m_unchanged
             summary.preview = [{"number": n, "kind": kind, "what": what} for n, kind, what in plan.preview]
+            summary.official_differences = [
+                {
+                    "number": number,
+                    "field": H_LABEL[f],
+                    "system": official_shown(f, stored),
+                    "file": official_shown(f, new),
+                }
+                for number, fields in plan.official
+                for f, stored, new in fields
+            ]
             if not self.dry_run and summary.changed:
                 self.write(plan, summary, lap)
         summary.seconds = time.monotonic() - started
@@ -274,6 +304,8 @@ def households_import(
     dry_run: bool = False,
     display_name: str | None = None,
     progress: Progress | None = None,
+    sync_national: bool = False,
+    job_id: int | None = None,
 ) -> ImportSummary:
     """Import the household workbook (DATA-FORMATS §2): an .xlsx with sheets 户信息 and 成员信息, a folder holding
     户信息.csv and 成员信息.csv (or any CSVs whose headers identify them), or one such CSV.
@@ -281,13 +313,34 @@ def households_import(
     ``actor`` None is the command-line operator (every region); otherwise every village must lie in the actor's
     jurisdiction. Raises ``ValidationFailed`` listing every problem, with nothing written; a dry run checks the
     same and writes nothing. ``progress(done, total, message)`` is called every few thousand rows.
+
+    An existing household's official status fields (``models.OFFICIAL_FIELDS``) are kept as stored and every
+    difference is listed (``ImportSummary.official_differences``), unless ``sync_national`` (与国家系统同步): then
+    they are taken from the file and each household's change is recorded in its history with that source and
+    ``job_id``. Only the town station and the county (``household.sync_national``) may choose it — the county
+    imports only this way; anyone else is refused before the file is read.
     """
-    if actor is not None and getattr(actor, "role", "") != "system" and not actor.can("household.import"):
-        raise ValidationFailed("您的角色无权导入农户信息")
+    operator = actor is None or getattr(actor, "role", "") == "system"
+    if sync_national and not operator and not actor.can("household.sync_national"):
+        raise ValidationFailed(
+            f"“{SYNC_SOURCE}”只能由镇扶贫工作站或市县审核的用户选择，您的角色不能选择；本次文件未导入任何数据"
+        )
+    if not operator and not actor.can("household.import"):
+        if actor.can("household.sync_national"):
+            if not sync_national:
+                raise ValidationFailed(f"您的角色只能以“{SYNC_SOURCE}”方式导入农户信息")
+        else:
+            raise ValidationFailed("您的角色无权导入农户信息")
     if actor is not None and actor.jurisdiction_range() is None:
         raise ValidationFailed("您的账号没有所属区划，无法导入")
     importer = HouseholdImport(
-        path=Path(path), actor=actor, dry_run=dry_run, display_name=display_name, progress=progress
+        path=Path(path),
+        actor=actor,
+        dry_run=dry_run,
+        display_name=display_name,
+        progress=progress,
+        sync_national=sync_national,
+        job_id=job_id,
     )
     # Millions of small objects and no reference cycles worth collecting: the cyclic collector would rescan the
     # whole heap again and again (measured: reading and checking take about half the time without it).

@@ -14,6 +14,7 @@ from fangfan.core.tabular import Table
 
 from .. import formats
 from ..derive import DERIVED_FIELDS
+from ..models import OFFICIAL_FIELDS
 
 Progress = Callable[[int, int, str], None]
 
@@ -42,6 +43,9 @@ H_INPUT: list[tuple[str, str]] = [
     ("water_safe", "饮水安全"),
 ]
 H_FIELDS = [f for f, _h in H_INPUT]
+# The official status fields the file holds (``models.OFFICIAL_FIELDS``): an existing household's are kept as stored
+# unless the import synchronises with the national system; either way each difference is listed.
+H_OFFICIAL = [f for f in H_FIELDS if f in OFFICIAL_FIELDS]
 H_ALL = H_FIELDS + list(DERIVED_FIELDS)  # compared and written
 H_LABEL = {f: h for f, h in H_INPUT} | {
     "size": "家庭人口",
@@ -91,6 +95,9 @@ ANALYZE_AT = 5_000  # rows written from which an import refreshes the planner's 
 AUDIT_DETAIL_KEYS = 12
 PREVIEW_HOUSEHOLDS = 100  # the households an import's summary names, with what changes (first by 户编号)
 AUDIT_DETAIL_MEMBERS = 10
+OFFICIAL_SHOWN = 2000  # differences of official fields a job's summary keeps (the command prints every one)
+SYNC_SOURCE = "与国家系统同步"  # the source a synchronised change carries in the household's history
+OFFICIAL_SECTION = "与系统正式状态不一致的字段（默认不导入）"
 
 
 class _Keep:
@@ -124,6 +131,12 @@ class ImportSummary:
     # The first households (by 户编号) the import creates or changes: {"number", "kind", "what"} — field names and
     # counts only, no values (the job keeps this summary).
     preview: list[dict] = field(default_factory=list)
+    # 与国家系统同步 chosen: the official fields of existing households are taken from the file.
+    sync_national: bool = False
+    # Every existing household's official field whose value in the file differs from the system's: {"number",
+    # "field" (the column's header), "system", "file"} (labels as in the file; never an ID number or a name), by
+    # 户编号. Without sync they are not imported; with it, they are (and recorded in the household's history).
+    official_differences: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
 
@@ -147,6 +160,10 @@ class ImportSummary:
             "members_unchanged": self.members_unchanged,
             "ignored_columns": self.ignored_columns,
             "preview": self.preview,
+            "sync_national": self.sync_national,
+            "official_total": len(self.official_differences),
+            "official_households": len({d["number"] for d in self.official_differences}),
+            "official_differences": self.official_differences[:OFFICIAL_SHOWN],
             "seconds": round(self.seconds, 2),
         }
 
@@ -160,6 +177,17 @@ class ImportSummary:
             f"未变 {self.households_unchanged}；成员{verb}新增 {self.members_created}、"
             f"{verb}更新 {self.members_updated}、未变 {self.members_unchanged}。"
         )
+        if self.official_differences:
+            households = len({d["number"] for d in self.official_differences})
+            count = len(self.official_differences)
+            if self.sync_national:
+                done = "将" if self.dry_run else "已"
+                text_ += f"与国家系统同步：{households} 户的 {count} 项正式状态字段{done}按文件更新，并记入该户变更记录。"
+            else:
+                text_ += (
+                    f"{households} 户的 {count} 项正式状态字段与系统不一致，未导入（保留系统中的值；"
+                    "如需按文件更新，请由镇扶贫工作站或市县审核选择“与国家系统同步”）。"
+                )
         if self.ignored_columns:
             text_ += f"以下列未使用：{'、'.join(self.ignored_columns)}。"
         return text_

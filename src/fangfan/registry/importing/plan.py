@@ -32,6 +32,7 @@ from .layout import (
     H_FIELDS,
     H_INPUT,
     H_LABEL,
+    H_OFFICIAL,
     HOUSEHOLD_DEFAULTS,
     KEEP,
     M_FIELDS,
@@ -164,6 +165,8 @@ class _SliceResult:
     m_changed_rows: list = field(default_factory=list)
     staged: str = ""  # the staging file holding this slice's new rows (SQLite), instead of the two lists
     preview: list = field(default_factory=list)  # (number, kind, what) of its first households by 户编号
+    # (number, [(field, stored, file), …]) of each existing household whose official fields the file changes
+    official: list = field(default_factory=list)
 
     def drop_plan(self) -> None:
         """Keep the counts and the prepared rows; let go of the planning structures (they would be pickled)."""
@@ -180,6 +183,7 @@ class _SliceResult:
 class _Merged:
     results: list = field(default_factory=list)
     preview: list = field(default_factory=list)
+    official: list = field(default_factory=list)  # every slice's ``official``, by 户编号
     hh_new: int = 0
     hh_changed: int = 0
     hh_unchanged: int = 0
@@ -200,6 +204,17 @@ def _shown(name: str, value: object) -> object:
         return ""
     labels = _SHOWN_LABELS.get(name)
     return labels.get(value, value) if labels and isinstance(value, str) else value
+
+
+def official_shown(name: str, value: object) -> str:
+    """An official field's value as the file writes it (户类型 and the classes by their labels), "（空）" when blank."""
+    if value is None or value == "":
+        return "（空）"
+    if name == "household_type":
+        return str(formats.HOUSEHOLD_TYPE_LABELS.get(value, value))
+    if name == "monitoring_type":
+        return str(formats.MONITORING_TYPE_LABELS.get(value, value))
+    return str(_shown(name, value))
 
 
 def _audit_value(value):
@@ -547,6 +562,16 @@ class Planning(CellChecks):
             values.update(rules.household_cleared(values, given=set(H_FIELDS).difference(self.hh_keep)))
         if values["phone"] is KEEP:  # a masked phone (from our own export): keep the stored one
             values["phone"] = old["phone"] if old else ""
+        if old is not None and hh is not None:
+            # An existing household's official status: listed where the file differs, kept as stored unless the
+            # import synchronises with the national system (all of them together, so the stored combination — which
+            # the rules accepted — stays whole).
+            official = [(f, old[f], values[f]) for f in H_OFFICIAL if values[f] != old[f]]
+            if official:
+                plan.official.append((number, official))
+                if not self.sync_national:
+                    for f, kept, _file in official:
+                        values[f] = kept
 
         # Members after the import: stored ones the file does not mention, and the file's (merged with stored).
         member_changes = []  # ("new", entry, final) / ("changed", entry, final, stored)
@@ -653,6 +678,7 @@ class Planning(CellChecks):
             merged.m_unchanged += r.m_unchanged
             merged.results.append(r)
         merged.preview = heapq.nsmallest(PREVIEW_HOUSEHOLDS, (p for r in results for p in r.preview))
+        merged.official = sorted((o for r in results for o in r.official), key=lambda o: o[0])
         unknown = [u for r in results for u in r.unknown]
         if unknown and mem_table is not None and not cell_stage:
             homes = self.load_member_homes([u[0] for u in unknown])

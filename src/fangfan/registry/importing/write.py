@@ -25,9 +25,10 @@ from .layout import (
     M_FIELDS,
     M_ID_FIELDS,
     REGION_TRIGGER,
+    SYNC_SOURCE,
     ImportSummary,
 )
-from .plan import _Merged, _SliceResult
+from .plan import _audit_value, _Merged, _SliceResult
 
 
 def _h_row(values: dict, enc) -> list:
@@ -247,32 +248,49 @@ class Writing:
 
     def write_audit(self, plan: _Merged, first: AuditEvent, now) -> None:
         """One ``household.updated`` event per changed existing household, chained after the summary event (whose
-        lock on the chain is held by this transaction)."""
+        lock on the chain is held by this transaction); with 与国家系统同步, one ``household.status_synced`` per
+        household whose official fields the file changed: its status history, with the source and the job."""
         prev = first.hash
         events = []
-        for r in plan.results:
-            for pk, number, _values, region, (before, after) in r.hh_changed_rows:
-                event = AuditEvent(
-                    at=now,
-                    actor=first.actor,
-                    actor_username=first.actor_username,
-                    actor_role=first.actor_role,
-                    region_code=region,
-                    action="household.updated",
-                    object_type="registry.household",
-                    object_id=str(pk),
-                    object_label=f"户 {number}",
-                    before=audit.mask(before),
-                    after=audit.mask(after),
-                    note=f"导入 {self.name}"[:200],
-                    request_id=first.request_id,
-                    ip=first.ip,
-                    prev_hash=prev,
-                    hash_version=first.hash_version,
-                )
-                event.hash = audit.compute_hash(event)
-                prev = event.hash
-                events.append(event)
+        changes = [
+            ("household.updated", pk, number, region, before, after, f"导入 {self.name}"[:200])
+            for r in plan.results
+            for pk, number, _values, region, (before, after) in r.hh_changed_rows
+        ]
+        if self.sync_national and plan.official:
+            where = {
+                number: (pk, region) for r in plan.results for pk, number, _v, region, _d in r.hh_changed_rows
+            }
+            job = f"导入任务 {self.job_id}，" if self.job_id else ""
+            for number, fields in plan.official:
+                pk, region = where[number]
+                before = {f: _audit_value(stored) for f, stored, _new in fields}
+                after = {f: _audit_value(new) for f, _stored, new in fields}
+                after |= {"source": SYNC_SOURCE, "job": self.job_id}
+                note = f"{SYNC_SOURCE}（{job}文件 {self.name}）"[:200]
+                changes.append(("household.status_synced", pk, number, region, before, after, note))
+        for action, pk, number, region, before, after, note in changes:
+            event = AuditEvent(
+                at=now,
+                actor=first.actor,
+                actor_username=first.actor_username,
+                actor_role=first.actor_role,
+                region_code=region,
+                action=action,
+                object_type="registry.household",
+                object_id=str(pk),
+                object_label=f"户 {number}",
+                before=audit.mask(before),
+                after=audit.mask(after),
+                note=note,
+                request_id=first.request_id,
+                ip=first.ip,
+                prev_hash=prev,
+                hash_version=first.hash_version,
+            )
+            event.hash = audit.compute_hash(event)
+            prev = event.hash
+            events.append(event)
         AuditEvent.objects.bulk_create(events, batch_size=1000)
         if events:
             anchor.anchor_on_commit(events[-1])  # the chain's head once this transaction commits

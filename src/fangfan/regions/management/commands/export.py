@@ -2,7 +2,8 @@
 
 Kinds are registered by the apps that own them (``core.exports.register_export``); this command checks the region
 code and calls the kind's function.
-``fangfan export ledger NAME`` passes ``name`` and ``month`` in ``options``.
+``fangfan export ledger NAME`` passes ``name`` and ``month`` in ``options``; ``fangfan export decisions`` ``from`` and
+``to`` (``--from``/``--to``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class Command(DomainCommand):
             "--members", action="store_true", help="同时导出成员信息表（仅 households，.xlsx）"
         )
         parser.add_argument("--month", help="月份 YYYY-MM（台账），默认当前")
+        parser.add_argument(
+            "--from", dest="date_from", help="起始日期 YYYY-MM-DD（decisions），默认截止日期所在月的第一天"
+        )
+        parser.add_argument("--to", dest="date_to", help="截止日期 YYYY-MM-DD（decisions），默认今天")
         self.add_user_argument(parser)
 
     def run(self, *args, **options):
@@ -68,6 +73,8 @@ class Command(DomainCommand):
                 "members": options["members"],
                 "name": options.get("name"),
                 "month": options.get("month"),
+                "from": options.get("date_from"),
+                "to": options.get("date_to"),
             },
         )
         if self.show_progress():
