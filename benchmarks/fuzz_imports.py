@@ -33,7 +33,9 @@ ROOT = HERE.parent
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=10_000, help="cases in all, shared by the four importers")
+    parser.add_argument(
+        "--cases", type=int, default=10_000, help="cases in all, shared by the four importers"
+    )
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the large CSV")
     parser.add_argument("--no-memory", action="store_true", help="skip the zip bomb and large CSV runs")
     parser.add_argument("--memory-only", action="store_true")
@@ -250,12 +252,29 @@ def main(argv=None) -> int:
             "seeded SQLite database, in a process of its own.",
             "",
             table(
-                ["importer", "cases", "refused", "accepted", "tracebacks", "partial writes", "unnamed refusals",
-                 "peak RSS (MB)", "cases/s"],
                 [
-                    [name, r.get("cases", "?"), r.get("refused", "?"), r.get("accepted", "?"), r.get("traceback", "?"),
-                     r.get("partial", "?"), r.get("unnamed", "?"), f"{r.get('peak_mb', 0):.0f}",
-                     f"{r.get('cases', 0) / max(r.get('seconds', 1), 1e-9):.1f}"]
+                    "importer",
+                    "cases",
+                    "refused",
+                    "accepted",
+                    "tracebacks",
+                    "partial writes",
+                    "unnamed refusals",
+                    "peak RSS (MB)",
+                    "cases/s",
+                ],
+                [
+                    [
+                        name,
+                        r.get("cases", "?"),
+                        r.get("refused", "?"),
+                        r.get("accepted", "?"),
+                        r.get("traceback", "?"),
+                        r.get("partial", "?"),
+                        r.get("unnamed", "?"),
+                        f"{r.get('peak_mb', 0):.0f}",
+                        f"{r.get('cases', 0) / max(r.get('seconds', 1), 1e-9):.1f}",
+                    ]
                     for name, r in fuzz.items()
                 ],
             ),  # fmt: skip
@@ -272,12 +291,27 @@ def main(argv=None) -> int:
             "`getrusage`, the process's own peak including Django ≈ base):",
             "",
             table(
-                ["file", "rows", "size (MB)", "unzipped (MB)", "outcome", "seconds", "base RSS (MB)", "peak RSS (MB)"],
                 [
-                    [labels.get(m.get("kind", ""), m.get("kind", "?")), f"{m.get('rows', 0):,}".replace(",", " "),
-                     f"{m.get('file_mb', 0):.1f}",
-                     f"{m.get('unzipped_mb', 0):.0f}", m.get("outcome", m.get("error", "?")[-200:]),
-                     f"{m.get('seconds', 0):.1f}", f"{m.get('base_mb', 0):.0f}", f"{m.get('peak_mb', 0):.0f}"]
+                    "file",
+                    "rows",
+                    "size (MB)",
+                    "unzipped (MB)",
+                    "outcome",
+                    "seconds",
+                    "base RSS (MB)",
+                    "peak RSS (MB)",
+                ],
+                [
+                    [
+                        labels.get(m.get("kind", ""), m.get("kind", "?")),
+                        f"{m.get('rows', 0):,}".replace(",", " "),
+                        f"{m.get('file_mb', 0):.1f}",
+                        f"{m.get('unzipped_mb', 0):.0f}",
+                        m.get("outcome", m.get("error", "?")[-200:]),
+                        f"{m.get('seconds', 0):.1f}",
+                        f"{m.get('base_mb', 0):.0f}",
+                        f"{m.get('peak_mb', 0):.0f}",
+                    ]
                     for m in memory
                 ],
             ),  # fmt: skip

@@ -90,18 +90,25 @@ class Table:
 def base_tables(importer: str) -> list[Table]:
     if importer == "households":
         h1, h2 = "34152310420190001", "34152310420190002"
-        households = [_household(h1), _household(h2, 户类型="一般农户", 脱贫年度="", 脱贫户分类="", 联系电话="")]
+        households = [
+            _household(h1),
+            _household(h2, 户类型="一般农户", 脱贫年度="", 脱贫户分类="", 联系电话=""),
+        ]
         members = [
             _member(h1, "张三", _id("19700101", 811), "户主"),
             _member(h1, "李四", _id("19720305", 822), "配偶"),
-            _member(h2, "王五", _id("19500707", 841), "户主", 劳动技能="丧失劳动力", **{"务工时间（月）": "0"}),
+            _member(
+                h2, "王五", _id("19500707", 841), "户主", 劳动技能="丧失劳动力", **{"务工时间（月）": "0"}
+            ),
         ]
         return [
             Table("户信息", list(HH_HEADERS), [[r.get(h, "") for h in HH_HEADERS] for r in households]),
             Table("成员信息", list(M_HEADERS), [[r.get(h, "") for h in M_HEADERS] for r in members]),
         ]
     if importer == "regions":
-        return [Table("区划", ["区划代码", "名称"], [["341523104291", "测试一村"], ["341523104292", "测试二村"]])]
+        return [
+            Table("区划", ["区划代码", "名称"], [["341523104291", "测试一村"], ["341523104292", "测试二村"]])
+        ]
     if importer == "department":
         return [
             Table(
@@ -148,11 +155,18 @@ def seed() -> None:
     User.objects.cli_account(getpass.getuser())
     if Household.objects.unscoped().filter(number="34152310420180001").exists():
         return
-    household = Household.objects.create(number="34152310420180001", region_id=VILLAGE, household_type="general")
+    household = Household.objects.create(
+        number="34152310420180001", region_id=VILLAGE, household_type="general"
+    )
     ids = id_fields(SEEDED_ID)
     ids.pop("disability_from_card")
     Member.objects.create(
-        household=household, name="赵大", name_initials=name_initials("赵大"), relation="户主", is_head=True, **ids
+        household=household,
+        name="赵大",
+        name_initials=name_initials("赵大"),
+        relation="户主",
+        is_head=True,
+        **ids,
     )
     household_recompute(household)
 
@@ -166,7 +180,7 @@ FORMULAS = [
     "+SUM(A1:A2)",
     "-2+3",
     "@SUM(1)",
-    "=DDE(\"cmd\";\"/C calc\";\"__DdeLink_60_870516294\")",
+    '=DDE("cmd";"/C calc";"__DdeLink_60_870516294")',
 ]
 
 
@@ -187,7 +201,9 @@ cell_values = st.one_of(
     st.text(max_size=30),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
     st.sampled_from(FORMULAS),
-    st.sampled_from(["", " ", "是", "否", "户主", "NaN", "inf", "-0", "1e308", "0x10", "２０１９", "1,000", "—"]),
+    st.sampled_from(
+        ["", " ", "是", "否", "户主", "NaN", "inf", "-0", "1e308", "0x10", "２０１９", "1,000", "—"]
+    ),
     st.integers(-(10**20), 10**20).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(lambda f: Typed("n", f)),
     st.integers(-(10**17), 10**18).map(lambda i: Typed("n", i)),
@@ -229,7 +245,9 @@ def cases(draw, importer: str | None = None) -> Case:
     )  # fmt: skip
     case.container = container
     if container == "bytes":
-        case.raw = draw(st.one_of(st.binary(max_size=3000), st.sampled_from([b"", b"\xef\xbb\xbf", b"PK\x03\x04"])))
+        case.raw = draw(
+            st.one_of(st.binary(max_size=3000), st.sampled_from([b"", b"\xef\xbb\xbf", b"PK\x03\x04"]))
+        )
     elif container == "xlsx":
         case.damage = draw(st.sampled_from(["none", "none", "none", "truncate", "flip"]))
         case.cut = draw(st.floats(0, 1))
@@ -301,9 +319,7 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _esc(value: str) -> str:
-    return (
-        str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def _col(n: int) -> str:
@@ -335,7 +351,7 @@ def _xml_cell(ref: str, value) -> str:
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
     '2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts><fonts count="1">'
-    "<font/></fonts><fills count=\"1\"><fill/></fills><borders count=\"1\"><border/></borders>"
+    '<font/></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders>'
     '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/>'
     '<xf numFmtId="164" applyNumberFormat="1"/></cellXfs></styleSheet>'
 )
@@ -374,7 +390,9 @@ CSV_NAMES = {"户信息": "户信息.csv", "成员信息": "成员信息.csv"}
 def write_case(case: Case, folder: Path) -> Path:
     """Write the case's file(s) into ``folder``; return what the command is given (a file, or a folder of two
     CSV files for the household importer)."""
-    stem = {"households": "农户信息", "regions": "区划代码表", "department": "医保数据", "users": "账号表"}[case.importer]
+    stem = {"households": "农户信息", "regions": "区划代码表", "department": "医保数据", "users": "账号表"}[
+        case.importer
+    ]
     if case.container == "bytes":
         path = folder / f"{stem}.{'csv' if len(case.raw) % 2 else 'xlsx'}"
         path.write_bytes(case.raw)
@@ -496,4 +514,3 @@ def _naming_fault(case: Case, message: str, problems: list[str], names: list[str
     elif not any(n in message for n in named):
         return f"the message does not name the file {named}"
     return ""
-

@@ -85,7 +85,7 @@ def read_problems(job: Job) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-@job_handler(IMPORT_KIND, page="transfer:job")
+@job_handler(IMPORT_KIND, page="transfer:job", needs_input=True)
 def run_households_import(job: Job, progress) -> dict:
     from .importing.households import households_import
 

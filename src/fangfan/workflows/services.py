@@ -27,6 +27,7 @@ from fangfan.assistance.services import EVIDENCE_MAX_BYTES, _sniff, risk_registe
 from fangfan.core import audit
 from fangfan.core.errors import Conflict, ValidationFailed
 from fangfan.core.privatefiles import open_private, private_folder
+from fangfan.core.testhooks import checkpoint
 from fangfan.monitoring.choices import Channel, RiskType
 from fangfan.monitoring.models import RiskPoint
 from fangfan.registry.choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType
@@ -603,4 +604,5 @@ def cases_batch(*, ids: list[int], actor, action: str, comment: str = "") -> lis
             results.append({"id": pk, "ok": False, "status": 422, "detail": exc.message})
         else:
             results.append({"id": pk, "ok": True, "state": done.get_state_display()})
+        checkpoint("workflows.batch")  # the kill tests stop a batch here, a case committed (issue 21.3)
     return results
