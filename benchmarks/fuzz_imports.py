@@ -43,6 +43,7 @@ def parse_args(argv=None):
     parser.add_argument("--child", help=argparse.SUPPRESS)  # importer name, or memory:<kind>
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--path", help=argparse.SUPPRESS)
+    parser.add_argument("--households", type=int, help=argparse.SUPPRESS)  # run_all passes it to every script
     return parser.parse_args(argv)
 
 
