@@ -75,7 +75,7 @@ class Place:
             FANGFAN_AUDIT_ANCHOR_FILE=str(folder / "audit-anchor.log"),
         )
 
-    def run(self, *args: str, pause: str = "") -> object:
+    def run(self, *args: str, pause: str = "", timeout: float = WAIT) -> object:
         """Run a kill_support action to its end; its JSON result."""
         env = self._env(pause)
         done = subprocess.run(
@@ -83,7 +83,7 @@ class Place:
             env=env,
             capture_output=True,
             text=True,
-            timeout=WAIT,
+            timeout=timeout,
             check=False,
         )
         for line in reversed(done.stdout.splitlines()):
@@ -184,7 +184,7 @@ def template(request, tmp_path_factory):
         name = str(folder / "db.sqlite3")
         url = f"sqlite:///{name}"
     place = Place(vendor, folder, url)
-    seeded = place.run("seed")
+    seeded = place.run("seed", timeout=15 * 60)  # migrations and the seed: minutes on a loaded machine
     yield {"vendor": vendor, "folder": folder, "name": name, "seeded": seeded}
     if vendor == "postgresql":
         _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
