@@ -184,10 +184,12 @@ def template(request, tmp_path_factory):
         name = str(folder / "db.sqlite3")
         url = f"sqlite:///{name}"
     place = Place(vendor, folder, url)
-    seeded = place.run("seed", timeout=15 * 60)  # migrations and the seed: minutes on a loaded machine
-    yield {"vendor": vendor, "folder": folder, "name": name, "seeded": seeded}
-    if vendor == "postgresql":
-        _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        seeded = place.run("seed", timeout=15 * 60)  # migrations and the seed: minutes on a loaded machine
+        yield {"vendor": vendor, "folder": folder, "name": name, "seeded": seeded}
+    finally:
+        if vendor == "postgresql":
+            _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -204,10 +206,12 @@ def place(template, tmp_path):
         url = f"sqlite:///{folder / 'db.sqlite3'}"
     place = Place(template["vendor"], folder, url)
     place.seeded = template["seeded"]
-    yield place
-    place.close()
-    if template["vendor"] == "postgresql":
-        _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield place
+    finally:
+        place.close()
+        if template["vendor"] == "postgresql":
+            _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _changed(before: dict, after: dict) -> set[str]:
