@@ -82,6 +82,10 @@ def seed() -> dict:
             income={"wage_income": Decimal("500")},
             members=[(f"户主{i}", date(1970, 1, 1 + i % 28), "户主")],
         )
+    # The command-line account, as it is once any command has run (``fangfan snapshot`` would make it first).
+    import getpass
+
+    User.objects.cli_account(getpass.getuser())
     # The rule catalogue, as any system that has screened once has it (the first screening writes it, committed
     # on its own before the work starts: not what a killed screening must leave as it was).
     from fangfan.monitoring.screening import rules_sync
