@@ -215,6 +215,8 @@ def child_memory(kind: str, target: Path, rows: int) -> dict:
         "seconds": time.perf_counter() - started,
         "base_mb": base,
         "peak_mb": _peak_mb(),
+        # The importer's forked check workers (a large file, FANGFAN_IMPORT_WORKERS): the largest of them.
+        "workers_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 
 
@@ -312,7 +314,7 @@ def main(argv=None) -> int:
         }
         lines += [
             "",
-            "Memory (`--dry-run` through `fangfan import-households`, a fresh process each; peak RSS from "
+            "Memory (through `fangfan import-households`, a fresh process each, into its temporary SQLite database; peak RSS from "
             "`getrusage`, the process's own peak including Django ≈ base):",
             "",
             table(
