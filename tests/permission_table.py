@@ -158,6 +158,9 @@ PERMISSION_TABLE: dict[str, Row] = {
     # jobs (each job further narrowed to those who may do what produced it: SEEN_BY)
     "core:job_list": same(SEE_JOBS),
     "core:job_detail": same(SEE_JOBS),
+    "core:job_retry": same(
+        SEE_JOBS
+    ),  # only its starter's retry queues it; others are sent back with a message
     "transfer:job": same(SEE_JOBS),
     "transfer:job_problems": same(SEE_JOBS),
     "transfer:job_download": same(SEE_JOBS),

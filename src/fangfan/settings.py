@@ -64,6 +64,10 @@ def _dev_secrets() -> dict:
     return values
 
 
+if PRODUCTION and os.environ.get("FANGFAN_TEST_PAUSE"):
+    raise ImproperlyConfigured(
+        "生产环境不得设置 FANGFAN_TEST_PAUSE（仅供中止测试使用） / FANGFAN_TEST_PAUSE is for the kill tests only"
+    )
 if PRODUCTION:
     SECRET_KEY = _required("FANGFAN_SECRET_KEY")
     FIELD_ENCRYPTION_KEYS = _json_setting("FANGFAN_FIELD_KEYS", _required("FANGFAN_FIELD_KEYS"))
@@ -113,11 +117,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "fangfan.core",  # before django_tasks_db: its ``db_worker`` command (core's) fails a killed worker's jobs first
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_tasks_db",
-    "fangfan.core",
     "fangfan.regions",
     "fangfan.accounts",
     "fangfan.policy",

@@ -195,3 +195,17 @@ def test_fuzz_every_reader_refuses_in_chinese_or_reads_within_bounds(tmp_path, r
 def test_fuzz_helper_makes_real_workbooks(tmp_path):
     path = workbook(tmp_path / "a.xlsx", {"x": sheet_xml(['<row r="1">' + cell("A1", "a") + "</row>"])})
     assert zipfile.is_zipfile(path)
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_damaged_sheet_is_refused_in_chinese(tmp_path, reader):
+    """Found by the importer fuzzer (issue 21.2): a workbook whose package opens but whose sheet XML is broken
+    made calamine raise XmlError out of ``to_python`` — a traceback instead of a refusal."""
+    rows = [
+        '<row r="1">' + cell("A1", "证件号码") + "</row>",
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>x</is></row>',
+    ]
+    path = workbook(tmp_path / "坏表.xlsx", {"成员信息": sheet_xml(rows)})
+    with pytest.raises(ValidationFailed) as refused:
+        READERS[reader](path)
+    assert refused.value.message.startswith("坏表.xlsx 工作表“成员信息”：无法读取")

@@ -138,6 +138,7 @@ def _household(users, *, member_key: str | None = None, member_as_pk: bool = Fal
 OBJECT_URLS: dict[str, Callable[..., Target]] = {
     "accounts:user_edit": _user,
     "core:job_detail": _job,
+    "core:job_retry": _job,
     "transfer:job": _import_job,
     "transfer:job_problems": _import_job,
     "transfer:job_download": _export_job,

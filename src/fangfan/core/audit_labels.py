@@ -80,6 +80,7 @@ ACTION_LABELS: dict[str, str] = {
     "risk.close_returned": "退回风险点消除申请",
     # jobs, accounts and API tokens
     "job.downloaded": "下载任务文件",
+    "job.retried": "重试后台任务",
     "user.password_changed": "修改本人密码",
     "personal_token.issued": "签发个人接口令牌",
     "personal_token.revoked": "吊销个人接口令牌",

@@ -20,29 +20,37 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from .errors import DomainError, ValidationFailed
+from .errors import Conflict, DomainError, ValidationFailed
 from .models import Job
+from .testhooks import checkpoint
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 JobHandler = Callable[[Job, Progress], dict]
 _HANDLERS: dict[str, JobHandler] = {}
 _PAGES: dict[str, str] = {}
+_NEEDS_INPUT: set[str] = set()
 
 
-def job_handler(kind: str, *, page: str = "") -> Callable[[JobHandler], JobHandler]:
+def job_handler(
+    kind: str, *, page: str = "", needs_input: bool = False
+) -> Callable[[JobHandler], JobHandler]:
     """Register the function that does the work of one kind of job. ``page``: the URL name (taking the job's pk)
     of the kind's own page — an import's list of problems, an export's download — where the job list sends a
-    user; without it, the generic job page."""
+    user; without it, the generic job page. ``needs_input``: the job reads its upload (``input_file``), so it can
+    run again only while that is kept."""
 
     def register(fn: JobHandler) -> JobHandler:
         _HANDLERS[kind] = fn
         if page:
             _PAGES[kind] = page
+        if needs_input:
+            _NEEDS_INPUT.add(kind)
         return fn
 
     return register
@@ -78,6 +86,8 @@ def _progress_writer(job: Job) -> Progress:
     last = [0.0]
 
     def progress(done: int, total: int, message: str = "") -> None:
+        if done:
+            checkpoint(f"progress:{job.kind}:{message}")  # the kill tests stop a job here (issue 21.3)
         now = time.monotonic()
         if now - last[0] < 0.5 and done < total:
             return
@@ -106,7 +116,22 @@ def _discard_input(job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(input_file="")
 
 
-STALE_MESSAGE = "任务未能完成：运行它的后台进程已中止（可能是文件过大或服务重启），请重新提交"
+def _discard_output(job: Job) -> None:
+    """What a job that failed had begun to write (a ledger half written) serves nobody and may hold personal data:
+    delete it (only under MEDIA_ROOT)."""
+    path = Job.objects.filter(pk=job.pk).values_list("output_file", flat=True).first()
+    if not path:
+        return
+    output = Path(path)
+    root = Path(settings.MEDIA_ROOT).resolve()
+    if root in output.resolve().parents:
+        output.unlink(missing_ok=True)
+    Job.objects.filter(pk=job.pk).update(output_file="")
+
+
+STALE_MESSAGE = (
+    "任务未能完成：运行它的后台进程已中止（可能是文件过大或服务重启），未写入任何数据；可点击“重试”重新运行"
+)
 
 
 def _process_gone(worker: str) -> bool:
@@ -136,8 +161,9 @@ def stale_running_jobs(*, now: datetime | None = None) -> list[Job]:
 
 def jobs_fail_stale(*, now: datetime | None = None) -> int:
     """End as failed the jobs left "running" by a worker that died (its process is gone) or that have run longer
-    than ``settings.JOB_STALE_HOURS``, and delete their uploads. Called before each job a worker runs and by
-    ``purge-files``. Returns how many."""
+    than ``settings.JOB_STALE_HOURS``, and delete what they had begun to write. Their uploads are kept for a retry
+    (``job_retry``) until ``purge-files`` removes them with the other files past the retention period. Called
+    when a worker starts, before each job it runs, and by ``purge-files``. Returns how many."""
     stale = stale_running_jobs(now=now)
     for job in stale:
         updated = Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
@@ -145,7 +171,7 @@ def jobs_fail_stale(*, now: datetime | None = None) -> int:
         )
         if updated:
             log.warning("job %s marked failed: its worker is gone or it ran too long", job.pk)
-            _discard_input(job)
+            _discard_output(job)
     return len(stale)
 
 
@@ -188,6 +214,60 @@ def job_run_now(job: Job) -> Job:
     if job.state == Job.State.FAILED and job.input_file:
         _discard_input(job)
         job.refresh_from_db()
+    return job
+
+
+def job_retryable(job: Job) -> bool:
+    """Whether a job can run again: it failed, and an import still has its upload."""
+    if job.state != Job.State.FAILED or job.kind not in _HANDLERS:
+        return False
+    return job.kind not in _NEEDS_INPUT or bool(job.input_file and Path(job.input_file).exists())
+
+
+def job_may_retry(user: Any, job: Job) -> bool:
+    """The retry button: the job can run again, ``user`` started it and may still see it (``job_access``: the
+    action that produced it, in its region, now)."""
+    from .job_access import job_access
+
+    return (
+        job_retryable(job)
+        and job.created_by_id is not None
+        and job.created_by_id == getattr(user, "pk", None)
+        and job_access(user, job)
+    )
+
+
+def job_retry(*, job: Job, actor: Any) -> Job:
+    """Queue a failed job again, as it was started (its kind, parameters, region and upload): only by the user
+    who started it, while they still hold the right to it. Audited (``job.retried``)."""
+    from . import audit
+    from .job_access import job_access
+
+    if (
+        job.created_by_id is None
+        or job.created_by_id != getattr(actor, "pk", None)
+        or not job_access(actor, job)
+    ):
+        raise PermissionDenied("只有任务的发起人（且仍有相应权限）可以重试")
+    if job.state != Job.State.FAILED:
+        raise Conflict("只有失败的任务可以重试")
+    if not job_retryable(job):
+        raise Conflict("上传的文件已删除，无法重试；请重新上传文件")
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, state=Job.State.FAILED).update(
+            state=Job.State.QUEUED,
+            progress=0,
+            total=0,
+            message="",
+            result={},
+            started_at=None,
+            finished_at=None,
+        )
+        if not updated:
+            raise Conflict("只有失败的任务可以重试")
+        audit.record(actor, "job.retried", job, after={"kind": job.kind}, object_label=f"任务 {job.pk}")
+        transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    job.refresh_from_db()
     return job
 
 

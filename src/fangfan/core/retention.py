@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import audit
-from .jobs import _discard_input, jobs_fail_stale
+from .jobs import STALE_MESSAGE, _discard_input, jobs_fail_stale
 from .models import Job
 
 
@@ -58,10 +58,11 @@ def purge_files(*, days: int | None = None, actor: Any = None, now: datetime | N
     if days < 0:
         raise ValueError("保存天数不能为负数")
     summary = PurgeSummary(days=days)
-    # A job a killed worker left "running" ends as failed, its upload deleted (jobs_fail_stale); so does the
-    # upload any failed job still names.
+    # A job a killed worker left "running" ends as failed (jobs_fail_stale); its upload stays for a retry until
+    # the retention period is over (below). The upload of any other failed job is deleted now.
     summary.stale_jobs = jobs_fail_stale(now=now)
-    for job in Job.objects.filter(state=Job.State.FAILED).exclude(input_file=""):
+    failed = Job.objects.filter(state=Job.State.FAILED).exclude(input_file="").exclude(message=STALE_MESSAGE)
+    for job in failed:
         summary.bytes += _size(Path(job.input_file)) if Path(job.input_file).exists() else 0
         _discard_input(job)
         summary.uploads += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,8 +40,19 @@ class Problem:
             where += f" 第{self.row}行"
         if self.column:
             where += f" 列“{self.column}”"
-        value = f"（值：{self.value}）" if self.value not in ("", None) else ""
+        value = f"（值：{shown_value(self.value)}）" if self.value not in ("", None) else ""
         return f"{where}{value}：{self.reason}"
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+SHOWN_VALUE_CHARS = 50
+
+
+def shown_value(value: object) -> str:
+    """A cell's value as a problem quotes it: on one line (a line break or control character in the cell shows as
+    "?", so that one problem stays one line of a list, a log or the terminal) and at most 50 characters."""
+    shown = _UNPRINTABLE.sub("?", str(value))
+    return shown if len(shown) <= SHOWN_VALUE_CHARS else shown[:SHOWN_VALUE_CHARS] + "…"
 
 
 @dataclass
@@ -248,7 +260,13 @@ def read_xlsx_tables(path: Path, name: str, bound: Limits | None = None) -> list
         ) from exc
     tables = []
     for sheet_name in workbook.sheet_names:
-        data = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        try:
+            data = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        except Exception as exc:  # a damaged sheet (bad XML, a part longer than declared): the file, not us
+            raise ValidationFailed(
+                f"{name} 工作表“{shown_value(sheet_name)}”：无法读取（{type(exc).__name__}），文件可能已损坏；"
+                "请在 Excel 中打开并另存为 .xlsx 后重新导入，未导入任何数据"
+            ) from exc
         start = next((i for i, r in enumerate(data) if any(c not in ("", None) for c in r)), None)
         if start is None:
             tables.append(Table(file=name, sheet=sheet_name.strip(), headers=[], parsed=[]))

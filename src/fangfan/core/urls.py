@@ -9,4 +9,5 @@ urlpatterns = [
     path("audit/export/", views.audit_export, name="audit_export"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),
 ]

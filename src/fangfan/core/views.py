@@ -9,16 +9,19 @@ import tempfile
 from typing import Any
 
 from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from . import selectors, services
+from . import jobs, selectors, services
 from .audit import verify_chain
 from .audit_labels import action_label
+from .errors import DomainError
 from .jobs import job_page
 from .models import Job
 from .permissions import requires
@@ -190,6 +193,23 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     if request.headers.get("HX-Request"):
         return render(request, "core/job_detail.html#progress", context)
     return render(request, "core/job_detail.html", context)
+
+
+@requires("job.view")
+@require_POST
+def job_retry(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The retry button of a failed job (its starter's, while they may still see it): queued again, back to its
+    page."""
+    job = selectors.jobs_for_user(request.user).filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    try:
+        jobs.job_retry(job=job, actor=request.user)
+    except (DomainError, PermissionDenied) as exc:
+        messages.error(request, getattr(exc, "message", "") or str(exc))
+    else:
+        messages.success(request, "已重新排队，稍后自动开始运行")
+    return redirect(job_page(job.kind) or "core:job_detail", pk=job.pk)
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

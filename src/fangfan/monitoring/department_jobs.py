@@ -77,7 +77,7 @@ def department_upload_start(*, actor, source: str, upload, dry_run: bool) -> Job
     )
 
 
-@job_handler(IMPORT_KIND, page="department:batch_job")
+@job_handler(IMPORT_KIND, page="department:batch_job", needs_input=True)
 def run_department_import(job: Job, progress) -> dict:
     from fangfan.registry.jobs import write_problems
 

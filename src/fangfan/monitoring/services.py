@@ -30,6 +30,7 @@ from fangfan.accounts.models import User
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
 from fangfan.core.masking import mask_id
+from fangfan.core.testhooks import checkpoint
 from fangfan.policy.models import PolicyValue
 from fangfan.policy.parameters import PARAMETERS
 from fangfan.regions.codes import Level, ancestors_of, code_range, level_of
@@ -378,6 +379,7 @@ def warnings_insert_bundled(
                 [connection.ops.adapt_datetimefield_value(created_at), user_id],
             )
             written = max(int(cur.rowcount), 0)
+            checkpoint("monitoring.warnings_insert")  # the kill tests stop a screening here (issue 21.3)
         attached, more = _bundle_pending(
             cur, f" AND w.household_id IN (SELECT household_id FROM {staged})", []
         )

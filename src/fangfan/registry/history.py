@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
+from fangfan.core.testhooks import checkpoint
 from fangfan.regions.codes import code_range
 
 from .models import Household, HouseholdMonth
@@ -128,6 +129,7 @@ def history_snapshot(
             else:
                 cur.execute(insert, [month, backfill, now, lo, hi])
             written += max(cur.rowcount, 0)
+        checkpoint("registry.snapshot")  # the kill tests stop a snapshot here (issue 21.3)
         households = Household.objects.filter(cancelled=False, region_id__gte=lo, region_id__lt=hi).count()
         audit.record(
             actor,

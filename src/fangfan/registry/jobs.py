@@ -102,8 +102,8 @@ def may_import(user, *, sync_national: bool) -> bool:
     return user.can("household.import")
 
 
-@job_handler(SYNC_KIND, page="transfer:job")
-@job_handler(IMPORT_KIND, page="transfer:job")
+@job_handler(SYNC_KIND, page="transfer:job", needs_input=True)
+@job_handler(IMPORT_KIND, page="transfer:job", needs_input=True)
 def run_households_import(job: Job, progress) -> dict:
     from .importing.households import households_import
 

@@ -27,6 +27,7 @@ from fangfan.assistance.services import EVIDENCE_MAX_BYTES, _sniff, risk_registe
 from fangfan.core import audit
 from fangfan.core.errors import Conflict, ValidationFailed
 from fangfan.core.privatefiles import open_private, private_folder
+from fangfan.core.testhooks import checkpoint
 from fangfan.monitoring.choices import Channel, RiskType
 from fangfan.monitoring.models import RiskPoint
 from fangfan.registry.choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType
@@ -598,6 +599,7 @@ def cases_batch(*, ids: list[int], actor, action: str, comment: str = "") -> lis
         with transaction.atomic():
             for pk in ids[first : first + BATCH_COMMIT]:
                 results.append(_batch_one(found.get(pk), pk, actor=actor, action=action, comment=comment))
+        checkpoint("workflows.batch")  # the kill tests stop a batch here, a group committed (issue 21.3)
     return results
 
 

@@ -459,7 +459,8 @@ def pick_sheet(sheets: list[Sheet], source: str) -> Sheet:
             return sheet
     non_empty = [s for s in sheets if s.headers]
     if not non_empty:
-        raise ValidationFailed("文件是空的")
+        name = sheets[0].file if sheets else "文件"
+        raise ValidationFailed(f"{name}：文件是空的，未导入任何数据")
     return non_empty[0]
 
 

@@ -42,6 +42,13 @@ def run_ledger_export(job: Job, progress) -> dict:
         reveal_ids=bool(params.get("reveal_ids")),
     )
     path = private_file(media_dir("exports") / f"ledger-{job.pk}-{secrets.token_hex(8)}.xlsx")
-    count = ledger_write(ledger, scope, path, progress=progress)
+    # Named on the job before it is written: a worker killed half-way leaves a file that ``jobs_fail_stale``
+    # finds and deletes (it holds personal data); the page offers a file only once the job is done.
     Job.objects.filter(pk=job.pk).update(output_file=str(path))
+    try:
+        count = ledger_write(ledger, scope, path, progress=progress)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        Job.objects.filter(pk=job.pk).update(output_file="")
+        raise
     return {"rows": count, "message": f"已导出{ledger.title} {count} 行。"}
