@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,6 +37,9 @@ from .assistance import demo_assistance
 from .funds import demo_funds
 from .households import Progress, _TownBuilder
 from .villages import COUNTY_CODE, _plan_villages
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 DEFAULT_HOUSEHOLDS = 6000
 DEFAULT_SEED = 2026
@@ -91,7 +95,7 @@ def demo_generate(
     households: int = DEFAULT_HOUSEHOLDS,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
-    actor=None,
+    actor: User,
     today: date | None = None,
 ) -> DemoSummary:
     """Build the demo town: regions, ``households`` households with their members, and the demo accounts.

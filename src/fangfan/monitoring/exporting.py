@@ -112,11 +112,8 @@ def warnings_export_region(
     *, actor, path: str | Path | IO[bytes], region_code: str | None = None, progress: Progress | None = None
 ) -> int:
     """The ``fangfan export warnings`` entry: every warning of a region (default: all) the actor may see; the
-    command-line account sees everything, a person only their jurisdiction."""
-    if getattr(actor, "role", "") == "system" or actor is None:
-        queryset = EarlyWarning.objects.all()
-    else:
-        queryset = EarlyWarning.objects.for_user(actor, "warning.view")
+    command-line operator sees everything (``for_user`` knows it), a person only their jurisdiction."""
+    queryset = EarlyWarning.objects.for_user(actor, "warning.view")
     if region_code:
         lo, hi = code_range(region_code)
         queryset = queryset.filter(region_code__gte=lo, region_code__lt=hi)

@@ -190,7 +190,9 @@ def _execute(sql: str) -> int:
 def _check_actor(actor, region_code: str | None) -> str | None:
     """A web user may screen only inside the jurisdiction and only with ``screen.run``; the command line and the
     department import (incremental, over the batch it just wrote) are trusted callers."""
-    if actor is None or getattr(actor, "role", "") == "system":
+    if actor is None:
+        raise DomainError("筛查须有办理账号")
+    if actor.is_operator:
         return region_code
     if not actor.can("screen.run"):
         raise DomainError("您的角色无权发起预警筛查")

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import contextmanager, nullcontext
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -39,6 +40,9 @@ from .choices import Channel, RiskType
 from .models import Clue, EarlyWarning, RiskPoint, Rule, VerificationTask
 from .rule_sql import lit
 
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
+
 State = EarlyWarning.State
 
 # How a verification visit was made (核查方式); stored as the Chinese word.
@@ -57,22 +61,14 @@ FEEDBACK = "warning.feedback"  # recording a warning fed back from above (督查
 # --- permissions and jurisdiction ----------------------------------------------------------------------------
 
 
-def _is_operator(actor) -> bool:
-    """The command-line account: services trust the operator (it has no web actions)."""
-    return getattr(actor, "role", "") == "system"
-
-
-def _ensure_can(actor, *actions: str, message: str) -> None:
-    if actor is None or _is_operator(actor):
-        return
-    if not any(actor.can(action) for action in actions):
+def _ensure_can(actor: User, *actions: str, message: str) -> None:
+    """The actor's role allows one of ``actions`` (the operator's allows every action)."""
+    if actor is None or not any(actor.can(action) for action in actions):
         raise DomainError(message)
 
 
-def _ensure_in_jurisdiction(actor, region_code: str, message: str = "该农户不在您的管辖范围内") -> None:
-    if actor is None:
-        return
-    span = actor.jurisdiction_range()
+def _ensure_in_jurisdiction(actor: User, region_code: str, message: str = "该农户不在您的管辖范围内") -> None:
+    span = actor.jurisdiction_range() if actor is not None else None
     if span is None or not (span[0] <= region_code < span[1]):
         raise DomainError(message)
 
@@ -237,13 +233,14 @@ def _bundle_pending(cur, scope_sql: str, scope_params: list) -> tuple[int, int]:
 
 
 def tasks_bundle(
-    *, household_ids: Iterable[int] | None = None, region_code: str | None = None, actor=None
+    *, household_ids: Iterable[int] | None = None, region_code: str | None = None, actor: User | None
 ) -> int:
     """Attach every pending warning of each household to that household's one open verification task, creating
     the task where there is none (due in ``verify_days``, decision by ``decide_days``, for the household's
     village); attached warnings move to 核查中. Set-based: a handful of statements whatever the number of
     households. ``household_ids`` and ``region_code`` narrow the set (both None: every pending warning).
-    Returns the number of warnings attached. (A screening writes its warnings already attached:
+    Returns the number of warnings attached. ``actor`` is who the audit event names: None only for the public
+    self-report page, where nobody is signed in. (A screening writes its warnings already attached:
     ``warnings_insert_bundled``.)"""
     scope_sql, scope_params = "", []
     ids: list[int] | None = None
@@ -321,7 +318,7 @@ def _indexes_rebuilt(cur, tables: list[str]):
 
 
 def warnings_insert_bundled(
-    *, staged: str, columns: Iterable[str], created_at, actor=None, region_code: str | None = None
+    *, staged: str, columns: Iterable[str], created_at, actor: User, region_code: str | None = None
 ) -> int:
     """Write the new warnings a screening collected in the temporary table ``staged`` (``columns``: the warning
     columns it holds, ``rule_code`` among them; at most one row per household and rule), each already attached
@@ -637,7 +634,7 @@ def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: s
             audit.record(
                 None, "warning.created", warning, after={"channel": warning.channel, "clue": clue.pk}
             )
-            tasks_bundle(household_ids=[member.household_id])
+            tasks_bundle(household_ids=[member.household_id], actor=None)
     return clue
 
 

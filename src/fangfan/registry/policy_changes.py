@@ -28,7 +28,7 @@ def households_recompute_after_policy(request, *, region_code: str, year: int) -
         return
     lo, hi = code_range(region_code)
     # Scoped by the region policy_set has just checked against the user's jurisdiction.
-    total = Household.objects.filter(region_id__gte=lo, region_id__lt=hi).count()
+    total = Household.objects.unscoped().filter(region_id__gte=lo, region_id__lt=hi).count()
     if total <= SYNC_RECOMPUTE_LIMIT:
         from .recompute import households_recompute_scope  # derive and pypinyin load only when needed
 

@@ -90,10 +90,6 @@ def _choice(choices, value, what: str) -> str:
     raise ValidationFailed(f"{what}“{str(value)[:30]}”不是可选的值")
 
 
-def _is_operator(actor) -> bool:
-    return getattr(actor, "role", "") == "system"
-
-
 def _in_jurisdiction(actor, region_code: str) -> bool:
     span = actor.jurisdiction_range() if actor is not None else None
     return span is not None and span[0] <= region_code < span[1]
@@ -121,7 +117,7 @@ def enabled_steps(process: Process) -> list[Step]:
 def process_new_version(*, actor, code: str, steps: list[dict], limit_days: int | None = None) -> Process:
     """A new version of a process (the older ones stop taking new cases; open cases keep theirs). ``steps``:
     dicts of ``Step``'s fields. The command-line operator's, as the processes are configuration."""
-    if not _is_operator(actor):
+    if actor is None or not actor.is_operator:
         raise PermissionDenied("流程配置由运维人员办理")
     with transaction.atomic():
         current = process_current(code)

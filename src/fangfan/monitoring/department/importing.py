@@ -72,8 +72,9 @@ def _batch_region(actor, source: str, region_code: str | None) -> Region:
     """Check who may import what, and the region the batch counts for."""
     if source not in SOURCE_COLUMNS:
         raise DomainError(f"未知的数据来源：{source}（可选：{'、'.join(SOURCE_COLUMNS)}）")
-    trusted = actor is None or getattr(actor, "role", "") == "system"
-    if not trusted:
+    if actor is None:
+        raise DomainError("导入部门数据须有办理账号（命令行为运维账号，接口为令牌的服务账号）")
+    if not actor.is_operator:
         if actor.role == "department" and actor.department != source:
             raise DomainError(
                 f"部门用户只能报送本部门（{actor.get_department_display()}）的数据，不能报送{source_label(source)}数据"

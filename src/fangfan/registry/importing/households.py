@@ -74,8 +74,8 @@ class HouseholdImport(Reading, Planning, StateLoading, Writing):
         self.problems: list[Problem] = []
         self.today = date.today()
         self.stage_dir: str | None = None  # SQLite: where the slices stage their new rows (``staging``)
-        # The command-line operator (actor None) may import everywhere.
-        self.span = actor.jurisdiction_range() if actor is not None else ("000000000000", "999999999999~")
+        # The command-line operator's range is everything (``User.jurisdiction_range``).
+        self.span = actor.jurisdiction_range()
         # Cell parsers (plain functions: ``_column`` calls each once per distinct value of a column).
         self.p_text30 = core_cells.bounded(30)
         self.p_text50 = core_cells.bounded(50)
@@ -278,13 +278,12 @@ def households_import(
     """Import the household workbook (DATA-FORMATS §2): an .xlsx with sheets 户信息 and 成员信息, a folder holding
     户信息.csv and 成员信息.csv (or any CSVs whose headers identify them), or one such CSV.
 
-    ``actor`` None is the command-line operator (every region); otherwise every village must lie in the actor's
-    jurisdiction. Raises ``ValidationFailed`` listing every problem, with nothing written; a dry run checks the
+    Every village must lie in the actor's jurisdiction (the command-line operator's is everything). Raises ``ValidationFailed`` listing every problem, with nothing written; a dry run checks the
     same and writes nothing. ``progress(done, total, message)`` is called every few thousand rows.
     """
-    if actor is not None and getattr(actor, "role", "") != "system" and not actor.can("household.import"):
+    if actor is None or not actor.can("household.import"):
         raise ValidationFailed("您的角色无权导入农户信息")
-    if actor is not None and actor.jurisdiction_range() is None:
+    if actor.jurisdiction_range() is None:
         raise ValidationFailed("您的账号没有所属区划，无法导入")
     importer = HouseholdImport(
         path=Path(path), actor=actor, dry_run=dry_run, display_name=display_name, progress=progress
