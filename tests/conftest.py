@@ -29,21 +29,29 @@ TESTS_DIR = str(Path(__file__).resolve().parent) + os.sep
 
 def _read_by_test_code() -> bool:
     """Whether the scoped read being refused was made by test code itself (checking what the code under test
-    wrote), not by the application: the first caller outside Django and ``core/scoping.py`` decides. The guard
+    wrote), not by the application: the first caller outside Django and ``core/scoping.py`` decides, and nothing
+    read while Django handles a request is exempt (a view is the application, wherever it is written). The guard
     (``core.scoping``) stays on for every read the application makes, views, services and jobs alike."""
     import sys
 
     import django
 
     django_dir = str(Path(django.__file__).resolve().parent) + os.sep
+    handler = os.sep + os.path.join("django", "core", "handlers", "base.py")
     frame = sys._getframe(2)
+    first = None
     while frame is not None:
         name = frame.f_code.co_filename
-        if name.startswith(django_dir) or name.endswith(os.sep + "scoping.py") or name.startswith("<"):
-            frame = frame.f_back
-            continue
-        return name.startswith(TESTS_DIR)
-    return False
+        if name.endswith(handler):
+            return False  # inside a request
+        if first is None and not (
+            name.startswith(django_dir) or name.endswith(os.sep + "scoping.py") or name.startswith("<")
+        ):
+            first = name
+            if not first.startswith(TESTS_DIR):
+                return False
+        frame = frame.f_back
+    return first is not None
 
 
 def pytest_configure(config):

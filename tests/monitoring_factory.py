@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime
 
-from conftest import TOWN, VILLAGE
+from conftest import TOWN, VILLAGE, operator
 from django.utils import timezone
 from registry_factory import make_household
 
@@ -66,7 +66,7 @@ def _bundled_warning():
 
     hh = household(members=[("王五", date(1968, 3, 3), "户主")])
     warning = make_warning(hh, source="medical")
-    tasks_bundle(household_ids=[hh.pk])
+    tasks_bundle(actor=operator(), household_ids=[hh.pk])
     warning.refresh_from_db()
     return hh, warning
 

@@ -80,13 +80,15 @@ def sale_record(
     with transaction.atomic():
         try:
             with transaction.atomic():
-                changed = Product.objects.filter(pk=product.pk, available__gte=quantity).update(
-                    available=F("available") - quantity
+                changed = (
+                    Product.objects.unscoped()
+                    .filter(pk=product.pk, available__gte=quantity)
+                    .update(available=F("available") - quantity)
                 )
         except IntegrityError:
             changed = 0
         if not changed:
-            left = Product.objects.filter(pk=product.pk).values_list("available", flat=True).get()
+            left = Product.objects.unscoped().filter(pk=product.pk).values_list("available", flat=True).get()
             raise Conflict(f"销售数量 {quantity} 超过该产品的可供数量 {left}{product.unit}，请先更新可供数量")
         sale = Sale.objects.create(
             product=product,
@@ -121,7 +123,7 @@ def product_restock(*, actor, product: Product, available) -> Product:
     _ensure(actor, "consumption.edit", product.region_code, "您的角色不能修改消费帮扶产品")
     available = _quantity(available, "可供数量", positive=False)
     with transaction.atomic():
-        p = Product.objects.select_for_update().get(pk=product.pk)
+        p = Product.objects.lock(product)
         before = p.available
         p.available = available
         p.save(update_fields=["available"])

@@ -13,6 +13,9 @@ alone but not together exactly one is made; the other is refused in Chinese.
 先行救助: a 救急难基金 may pay a household not identified yet (neither 脱贫户 nor 监测对象), within the policy's
 per-case limit ``emergency_advance_limit``. M8: a payment is a 补贴式 help, so a 不享受政策 household needs its
 approved policy exception (the same check as ``services.measure_create``).
+
+Scoping: each service checks its actor against the fund's or request's place (``_ensure``) on an object the caller
+read under the user's scope; the rows it then updates or re-reads by key say ``unscoped()``.
 """
 
 from __future__ import annotations
@@ -81,12 +84,14 @@ def _take(fund_id: int, amount: Decimal) -> Decimal:
     UPDATE (the database decides, not a value read earlier); the CHECK constraint is the last guard."""
     try:
         with transaction.atomic():  # a savepoint: a CHECK violation leaves the caller's transaction usable
-            changed = Fund.objects.filter(pk=fund_id, balance__gte=amount).update(
-                balance=F("balance") - amount
+            changed = (
+                Fund.objects.unscoped()
+                .filter(pk=fund_id, balance__gte=amount)
+                .update(balance=F("balance") - amount)
             )
     except IntegrityError:
         changed = 0
-    balance = Fund.objects.filter(pk=fund_id).values_list("balance", flat=True).get()
+    balance = Fund.objects.unscoped().filter(pk=fund_id).values_list("balance", flat=True).get()
     if not changed:
         raise Conflict(
             f"基金余额不足：当前余额 {_yuan(balance)} 元，本次支出 {_yuan(amount)} 元。基金余额不能为负，请先登记收入。"
@@ -95,8 +100,8 @@ def _take(fund_id: int, amount: Decimal) -> Decimal:
 
 
 def _give(fund_id: int, amount: Decimal) -> Decimal:
-    Fund.objects.filter(pk=fund_id).update(balance=F("balance") + amount)
-    return Fund.objects.filter(pk=fund_id).values_list("balance", flat=True).get()
+    Fund.objects.unscoped().filter(pk=fund_id).update(balance=F("balance") + amount)
+    return Fund.objects.unscoped().filter(pk=fund_id).values_list("balance", flat=True).get()
 
 
 # --- funds ----------------------------------------------------------------------------------------------------------
@@ -110,7 +115,7 @@ def fund_create(*, actor, name: str, kind: str, region_code: str, note: str = ""
     name = _text(name, "基金名称", 60)
     kind = _choice(FundKind.choices, kind, "基金类别")
     with transaction.atomic():
-        if Fund.objects.filter(region_id=region_code, name=name).exists():
+        if Fund.objects.unscoped().filter(region_id=region_code, name=name).exists():
             raise Conflict(f"已有名为“{name}”的基金")
         fund = Fund.objects.create(
             name=name, kind=kind, region_id=region_code, note=(note or "").strip()[:300], created_by=actor
@@ -130,7 +135,7 @@ def fund_receive(
     source = _text(source, "来源/捐赠方", 100)
     summary = (summary or "").strip()[:300] or f"收到{source}资金"
     with transaction.atomic():
-        if not Fund.objects.filter(pk=fund.pk, active=True).exists():
+        if not Fund.objects.unscoped().filter(pk=fund.pk, active=True).exists():
             raise Conflict("该基金已停用，不能再登记收入")
         balance = _give(fund.pk, amount)
         entry = FundEntry.objects.create(
@@ -240,7 +245,7 @@ def fund_decide(*, actor, request: FundRequest, approve: bool, note: str = "") -
     if not approve and not note:
         raise ValidationFailed("不批准时请填写理由")
     with transaction.atomic():
-        req = FundRequest.objects.select_for_update().get(pk=request.pk)
+        req = FundRequest.objects.lock(request)
         if req.state != RequestState.REQUESTED:
             raise Conflict(f"该申请{req.get_state_display()}，不能再审批")
         req.state = RequestState.APPROVED if approve else RequestState.REJECTED
@@ -267,7 +272,8 @@ def fund_pay(*, actor, request: FundRequest, day: date, voucher: str) -> FundEnt
     voucher = _text(voucher, "凭证号", 40)
     with transaction.atomic():
         req = (
-            FundRequest.objects.select_for_update(of=("self",))
+            FundRequest.objects.unscoped()
+            .select_for_update(of=("self",))
             .select_related("fund", "household", "measure__measure_type")
             .get(pk=request.pk)
         )
@@ -323,10 +329,10 @@ def fund_reverse(*, actor, entry: FundEntry, day: date, voucher: str, reason: st
     voucher = _text(voucher, "凭证号", 40)
     reason = _text(reason, "冲正原因", 200)
     with transaction.atomic():
-        original = FundEntry.objects.select_related("fund").get(pk=entry.pk)
+        original = FundEntry.objects.unscoped().select_related("fund").get(pk=entry.pk)
         if original.kind == EntryKind.REVERSAL:
             raise Conflict("冲正记录不能再冲正")
-        if FundEntry.objects.filter(reverses=original).exists():
+        if original.reversed_by.exists():
             raise Conflict("该记录已冲正")
         if original.kind == EntryKind.PAYMENT:
             amount = original.expense
@@ -355,7 +361,7 @@ def fund_reverse(*, actor, entry: FundEntry, day: date, voucher: str, reason: st
         except IntegrityError:
             raise Conflict("该记录已冲正") from None
         if original.request_id:
-            FundRequest.objects.filter(pk=original.request_id).update(state=RequestState.REVERSED)
+            FundRequest.objects.unscoped().filter(pk=original.request_id).update(state=RequestState.REVERSED)
         audit.record(
             actor,
             "fund.reversed",

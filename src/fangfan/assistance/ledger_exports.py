@@ -234,7 +234,7 @@ def fund_month_totals(*, user, region_code=None, first: date, after: date) -> di
     of the place in ``[first, after)``, and their balance at the end of it (each fund's balance after its last entry
     before ``after``)."""
     funds = _funds_in(user, region_code, None)
-    entries = FundEntry.objects.filter(fund__in=funds)
+    entries = FundEntry.objects.unscoped().filter(fund__in=funds)  # the entries of funds read in scope
     month = entries.filter(day__gte=first, day__lt=after).aggregate(
         income=Sum("income"), expense=Sum("expense")
     )

@@ -210,14 +210,12 @@ def _exception_for(household, exception: PolicyException | None) -> PolicyExcept
     """The approved exception that lets a 不享受政策 household have a 补贴式 measure, or the M8 refusal."""
     if exception is None:
         exception = (
-            PolicyException.objects.filter(household=household, state=ExceptionState.APPROVED)
+            household.policy_exceptions.filter(state=ExceptionState.APPROVED)
             .order_by("-decided_at", "-id")
             .first()
         )
     if exception is None:
-        exception = (
-            PolicyException.objects.filter(household=household).order_by("-requested_at", "-id").first()
-        )
+        exception = household.policy_exceptions.all().order_by("-requested_at", "-id").first()
     if exception is None or exception.household_id != household.pk:
         raise ValidationFailed(M8_RULE)
     if exception.state != ExceptionState.APPROVED:
@@ -237,7 +235,7 @@ def exception_request(*, household, actor, cause: str, problem: str, reason: str
     if not reason:
         raise ValidationFailed("请说明灾害或家庭变故的情况，以及本户无力解决的问题")
     with transaction.atomic():
-        if PolicyException.objects.filter(household=household, state=ExceptionState.REQUESTED).exists():
+        if household.policy_exceptions.filter(state=ExceptionState.REQUESTED).exists():
             raise Conflict("本户已有待镇审批的政策例外申请")
         exc = PolicyException.objects.create(
             household=household,
@@ -258,7 +256,7 @@ def exception_decide(*, exception: PolicyException, actor, approve: bool, note: 
     if not approve and not note:
         raise ValidationFailed("不批准时请填写理由")
     with transaction.atomic():
-        exc = PolicyException.objects.select_for_update().get(pk=exception.pk)
+        exc = PolicyException.objects.lock(exception)
         if exc.state != ExceptionState.REQUESTED:
             raise Conflict(f"该申请{exc.get_state_display()}，不能再审批")
         exc.state = ExceptionState.APPROVED if approve else ExceptionState.REJECTED
@@ -375,13 +373,13 @@ def measure_create_or_ask_exception(
     needed = (
         mt.kind == Kind.SUBSIDY
         and is_not_enjoying(household)
-        and not PolicyException.objects.filter(household=household, state=ExceptionState.APPROVED).exists()
+        and not household.policy_exceptions.filter(state=ExceptionState.APPROVED).exists()
     )
     if not reason or not needed:
         return measure_create(household=household, actor=actor, measure=mt, **fields), None
     approver = actor.can("measure.exception_approve")
     with transaction.atomic():
-        exc = PolicyException.objects.filter(household=household, state=ExceptionState.REQUESTED).first()
+        exc = household.policy_exceptions.filter(state=ExceptionState.REQUESTED).first()
         if exc is None:
             if not exception_cause or not exception_problem:
                 raise ValidationFailed(
@@ -424,7 +422,7 @@ def measure_progress(
         done_on = done_on or _today()
         _not_future(done_on, "落实日期")
     with transaction.atomic():
-        m = Measure.objects.select_for_update().get(pk=measure.pk)
+        m = Measure.objects.lock(measure)
         if state not in _NEXT[m.state]:
             raise Conflict(
                 f"该措施当前为“{m.get_state_display()}”，不能改为“{_label(MeasureState.choices, state)}”"
@@ -581,7 +579,7 @@ def risk_register(
 def _refuse_without_done_measure(risk: RiskPoint) -> None:
     """DOMAIN.md §5: at least one measure carried out before a risk point is removed; the refusal says what
     there is."""
-    states = list(Measure.objects.filter(risk=risk).values_list("state", flat=True))
+    states = list(risk.measures.values_list("state", flat=True))
     if MeasureState.DONE in states:
         return
     if not states:
@@ -610,7 +608,7 @@ def risk_close(*, risk: RiskPoint, actor, closed_on: date, note: str) -> RiskPoi
         raise ValidationFailed("消除日期不能早于风险点的发现日期")
     town = actor.can("risk.confirm_close")
     with transaction.atomic():
-        r = RiskPoint.objects.select_for_update().get(pk=risk.pk)
+        r = RiskPoint.objects.lock(risk)
         if r.state == RiskPoint.State.ELIMINATED:
             raise Conflict("该风险点已消除")
         if r.state == RiskPoint.State.CLOSING and not town:
@@ -642,10 +640,10 @@ def risk_close_confirm(*, risk: RiskPoint, actor, approve: bool, note: str = "")
     if not approve and not note:
         raise ValidationFailed("退回时请说明理由")
     with transaction.atomic():
-        r = RiskPoint.objects.select_for_update().get(pk=risk.pk)
+        r = RiskPoint.objects.lock(risk)
         if r.state != RiskPoint.State.CLOSING:
             raise Conflict(f"该风险点当前为“{r.get_state_display()}”，没有待确认的消除申请")
-        asked = RiskClosure.objects.filter(risk=r, step=ClosureStep.REQUESTED).order_by("-at", "-id").first()
+        asked = r.closures.filter(step=ClosureStep.REQUESTED).order_by("-at", "-id").first()
         closed_on = asked.closed_on if asked else _today()
         if approve:
             _refuse_without_done_measure(r)

@@ -144,6 +144,11 @@ class ScopedQuerySet(models.QuerySet):
         self._check_scope()
         return super().delete()
 
+    def lock(self, obj: Any) -> Any:
+        """The stored row of ``obj`` — an object the caller already read under a scope or on a system path —
+        read again and locked (``SELECT … FOR UPDATE``) before a change."""
+        return self.unscoped().select_for_update().get(pk=obj.pk)
+
     def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
         """Writes back objects the caller already holds (read under a scope or on a system path), by key: like
         ``save()``, no scope of its own is needed."""

@@ -27,6 +27,7 @@ from django.utils import timezone
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
 from fangfan.core.models import AuditEvent
+from fangfan.core.scoping import unscoped_reads
 from fangfan.regions.models import Region
 from fangfan.regions.services import regions_import
 from fangfan.registry.models import ContactRecord, HelperAssignment, Household, Member
@@ -90,6 +91,7 @@ def demo_existing() -> dict | None:
     return (event.after or {}) if event else None
 
 
+@unscoped_reads()  # demo generation: the operator's system work
 def demo_generate(
     *,
     households: int = DEFAULT_HOUSEHOLDS,

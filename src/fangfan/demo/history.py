@@ -14,6 +14,7 @@ from datetime import date
 from django.db import connection, transaction
 from django.utils import timezone
 
+from fangfan.core.scoping import unscoped_reads
 from fangfan.registry.history import MONTH_COLUMNS, history_snapshot
 
 MONTHS = 12  # a year: the monthly report draws twelve months
@@ -32,6 +33,7 @@ def _month_back(first: date, back: int) -> date:
     return date(year, month + 1, 1)
 
 
+@unscoped_reads()  # demo generation: the operator's system work
 def demo_history(*, seed: int, actor, today: date | None = None) -> int:
     """Write the demo's months before this one and this month's snapshot; returns the rows written."""
     today = today or timezone.localdate()

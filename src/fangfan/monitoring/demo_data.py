@@ -21,6 +21,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from fangfan.core.scoping import unscoped_reads
 from fangfan.regions.codes import code_range
 from fangfan.registry.choices import WITH_LABOUR
 from fangfan.registry.idnumber import check_digit
@@ -187,6 +188,7 @@ FILE_NAMES = {
 }
 
 
+@unscoped_reads()  # demo generation: the operator's system work
 def demo_department_batches(
     *, seed: int, scale: float = 1.0, today: date | None = None
 ) -> list[BatchSummary]:

@@ -86,9 +86,12 @@ def policy_days(region_codes: Iterable[str], *, year: int | None = None) -> dict
         return {}
     every = set().union(*chains.values())
     rows: dict[str, list[tuple[str, int, Decimal]]] = defaultdict(list)
-    for key, code, y, value in PolicyValue.objects.filter(
-        key__in=DEADLINE_KEYS, region_id__in=every, year__lte=year
-    ).values_list("key", "region_id", "year", "value"):
+    # Unscoped: the published parameters in force for these places (their ancestors' values apply to them).
+    for key, code, y, value in (
+        PolicyValue.objects.unscoped()
+        .filter(key__in=DEADLINE_KEYS, region_id__in=every, year__lte=year)
+        .values_list("key", "region_id", "year", "value")
+    ):
         rows[code].append((key, y, value))
     result: dict[str, dict[str, int]] = {}
     for code, chain in chains.items():
@@ -456,7 +459,7 @@ def task_complete(
         raise DomainError("请填写核查情况")
     decisions = {int(k): v for k, v in decisions.items()}
     with transaction.atomic():
-        task = VerificationTask.objects.select_for_update().get(pk=task.pk)
+        task = VerificationTask.objects.lock(task)
         if task.state != VerificationTask.State.OPEN:
             raise DomainError("该核查任务已经完成，不能重复核查")
         warnings = list(task.warnings.filter(state__in=EarlyWarning.OPEN_STATES).order_by("pk"))
@@ -611,7 +614,10 @@ def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: s
         member = None
         if index:
             member = (
-                Member.objects.filter(
+                # Unscoped: the public self-report page (nobody signed in) links the clue to the member of the
+                # chosen village whose ID number was given; nothing of the household is shown back.
+                Member.objects.unscoped()
+                .filter(
                     id_index=index,
                     status=Member.Status.ACTIVE,
                     household__region_id=village.code,
@@ -641,7 +647,7 @@ def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: s
 def _open_clue(clue: Clue, actor) -> Clue:
     _ensure_can(actor, CLUE_HANDLE, message="只有乡镇扶贫工作站可以处理线索")
     _ensure_in_jurisdiction(actor, clue.region_code, "该线索不在您的管辖范围内")
-    clue = Clue.objects.select_for_update().get(pk=clue.pk)
+    clue = Clue.objects.lock(clue)
     if clue.state != Clue.State.NEW:
         raise DomainError("该线索已经处理过了")
     return clue

@@ -22,8 +22,11 @@ def policy_values(*, region_code: str, year: int | None = None) -> dict[str, Dec
     chain = [*ancestors_of(region_code), region_code]
     depth = {code: i for i, code in enumerate(chain)}
     best: dict[str, tuple[int, int, Decimal]] = {}
-    for key, code, y, value in PolicyValue.objects.filter(region_id__in=chain, year__lte=year).values_list(
-        "key", "region_id", "year", "value"
+    # Unscoped: the parameters that apply to a place are its own and its ancestors' (published values).
+    for key, code, y, value in (
+        PolicyValue.objects.unscoped()
+        .filter(region_id__in=chain, year__lte=year)
+        .values_list("key", "region_id", "year", "value")
     ):
         rank = (depth[code], y)
         if key not in best or rank > best[key][:2]:
@@ -53,7 +56,7 @@ def policy_set(*, actor, key: str, region_code: str, year: int, value, note: str
     if not 2000 <= int(year) <= 2100:
         raise DomainError("年度应为四位年份")
     with transaction.atomic():
-        current, _created = PolicyValue.objects.get_or_create(
+        current, _created = PolicyValue.objects.for_user(actor, "policy.edit").get_or_create(
             key=key,
             region_id=region_code,
             year=year,

@@ -256,9 +256,12 @@ def households_export(
     else:
         member_rows = None
         if members:
-            mqs = Member.objects.filter(
-                household__in=qs.order_by().values("pk"), status=Member.Status.ACTIVE
-            ).order_by("household__region_id", "household__number", "-is_head", "pk")
+            # Unscoped: the members of the households of ``qs``, itself scoped (a subquery).
+            mqs = (
+                Member.objects.unscoped()
+                .filter(household__in=qs.order_by().values("pk"), status=Member.Status.ACTIVE)
+                .order_by("household__region_id", "household__number", "-is_head", "pk")
+            )
             fields = [*MEMBER_EXPORT_FIELDS, "id_number"] if reveal_ids else MEMBER_EXPORT_FIELDS
             member_rows = (
                 (*r[:-1], (r[-1],)) if reveal_ids else r

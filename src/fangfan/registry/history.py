@@ -107,7 +107,10 @@ def history_snapshot(
         with connection.cursor() as cur:
             cur.execute(insert, [month, backfill, now, lo, hi])
             written = max(cur.rowcount, 0)
-        households = Household.objects.filter(cancelled=False, region_id__gte=lo, region_id__lt=hi).count()
+        # Unscoped: the snapshot is the operator's (``fangfan snapshot``, ``fangfan screen``) over its region.
+        households = (
+            Household.objects.unscoped().filter(cancelled=False, region_id__gte=lo, region_id__lt=hi).count()
+        )
         audit.record(
             actor,
             "history.snapshot",
@@ -135,9 +138,9 @@ def income_months(household: Household, *, months: int = 12) -> list[HouseholdMo
     """The household's last ``months`` monthly rows, oldest first (the household page's income chart). The caller
     has already read the household through the user's jurisdiction; its months are the household's own."""
     rows = list(
-        HouseholdMonth.objects.filter(household=household)
-        .order_by("-month")
-        .only("month", "per_capita_income", "net_income", "size", "backfilled")[:months]
+        household.months.order_by("-month").only(
+            "month", "per_capita_income", "net_income", "size", "backfilled"
+        )[:months]
     )
     rows.reverse()
     return rows

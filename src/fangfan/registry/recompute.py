@@ -58,11 +58,13 @@ def _policy_resolver(region_code: str) -> Callable[[str], dict[str, Decimal]]:
     lo, hi = code_range(region_code)
     # Regions that carry an override: inside the scope, or above it.
     overriding = set(
-        PolicyValue.objects.filter(region_id__gte=lo, region_id__lt=hi).values_list("region_id", flat=True)
+        PolicyValue.objects.unscoped()
+        .filter(region_id__gte=lo, region_id__lt=hi)
+        .values_list("region_id", flat=True)
     ) | set(
-        PolicyValue.objects.filter(region_id__in=ancestors_of(region_code)).values_list(
-            "region_id", flat=True
-        )
+        PolicyValue.objects.unscoped()
+        .filter(region_id__in=ancestors_of(region_code))
+        .values_list("region_id", flat=True)
     )
     cache: dict[str, dict[str, Decimal]] = {}
 

@@ -214,7 +214,7 @@ def case_start(
     now = timezone.now()
     try:
         with transaction.atomic():
-            hh = Household.objects.select_for_update().get(pk=household.pk)
+            hh = Household.objects.lock(household)
             _state_allows(kind, hh)
             case = Case.objects.create(
                 household=hh,
@@ -316,7 +316,8 @@ def case_act(
     today = _today()
     with transaction.atomic():
         locked = (
-            Case.objects.select_for_update(of=("self",))
+            Case.objects.unscoped()  # the case the caller read and checked above, locked
+            .select_for_update(of=("self",))
             .select_related("process", "current_step")
             .get(pk=case.pk)
         )
@@ -432,7 +433,9 @@ def _conditions_pass(case: Case, actor, override_reason: str, today: date) -> st
 def _decide(case: Case, actor, today: date) -> None:
     """The case ended 已办结: the household's official fields change here and only here; identification and
     elimination keep a snapshot; an identification's risk types become risk points."""
-    hh = Household.objects.select_for_update().get(pk=case.household_id)
+    hh = (
+        Household.objects.unscoped().select_for_update().get(pk=case.household_id)
+    )  # the case's own, read in scope
     before = {f: getattr(hh, f) for f in OFFICIAL_FIELDS}
     month = f"{today:%Y%m}"
     if case.kind == Kind.IDENTIFY:
@@ -473,11 +476,7 @@ def _decide(case: Case, actor, today: date) -> None:
 def _risk_points(case: Case, hh: Household, actor, today: date) -> None:
     """The chosen risk types become risk points through assistance's own service (a type already unresolved on
     the household — e.g. confirmed from a warning — is not registered twice)."""
-    have = set(
-        RiskPoint.objects.filter(household=hh, state__in=RiskPoint.UNRESOLVED).values_list(
-            "risk_type", flat=True
-        )
-    )
+    have = set(hh.risk_points.filter(state__in=RiskPoint.UNRESOLVED).values_list("risk_type", flat=True))
     found_on = timezone.localtime(case.created_at).date() if case.created_at else today
     for risk_type in case.risk_types:
         if risk_type in have:

@@ -51,8 +51,10 @@ def match_members(indexes: Iterable[str]) -> dict[str, tuple[int, int, str, str]
     found: dict[str, tuple[int, int, str, str]] = {}
     for start in range(0, len(unique), MATCH_CHUNK):
         chunk = unique[start : start + MATCH_CHUNK]
-        for idx, member_id, household_id, region, name in Member.objects.filter(
-            id_index__in=chunk
+        # Unscoped: a department's rows are matched system-wide; rows of households outside the batch's region
+        # are kept as unmatched (``_import``), never shown with the household.
+        for idx, member_id, household_id, region, name in (
+            Member.objects.unscoped().filter(id_index__in=chunk)
         ).values_list("id_index", "id", "household_id", "household__region_id", "name"):
             found[idx] = (member_id, household_id, region, name)
     return found
@@ -107,7 +109,11 @@ def _import(
 ) -> BatchSummary:
     region = _batch_region(actor, source, region_code)
     if content_hash:
-        done = DepartmentBatch.objects.filter(source=source, region=region, content_hash=content_hash).first()
+        done = (
+            DepartmentBatch.objects.unscoped()  # the same file already imported for this region (checked above)
+            .filter(source=source, region=region, content_hash=content_hash)
+            .first()
+        )
         if done is not None:
             raise AlreadyImported(done)
     parsed = parse_sheet(sheet, source)
@@ -167,7 +173,11 @@ def _import(
             summary=summary, records=records, content_hash=content_hash,
         )  # fmt: skip
     except IntegrityError:  # the same content posted twice at once: the other post made the batch
-        done = DepartmentBatch.objects.filter(source=source, region=region, content_hash=content_hash).first()
+        done = (
+            DepartmentBatch.objects.unscoped()  # the same file already imported for this region (checked above)
+            .filter(source=source, region=region, content_hash=content_hash)
+            .first()
+        )
         if content_hash and done is not None:
             raise AlreadyImported(done) from None
         raise

@@ -186,7 +186,7 @@ class HouseholdImport(Reading, Planning, StateLoading, Writing):
             self.stored_by_household.setdefault(m["household_id"], []).append(m)
         # Members elsewhere in the system: only then must an unknown ID be looked up (not on a first import, nor
         # on re-importing a whole county).
-        self.others_exist = Member.objects.count() > len(stored)
+        self.others_exist = Member.objects.unscoped().count() > len(stored)  # a count; ids are system-wide
         villages = {h["region"] for h in self.existing.values()}
         villages |= {
             v for v in self.silent_column(hh_table, "行政区划代码", text) if v in self.known_villages
