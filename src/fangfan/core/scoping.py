@@ -144,6 +144,12 @@ class ScopedQuerySet(models.QuerySet):
         self._check_scope()
         return super().delete()
 
+    def none(self) -> Self:
+        """No rows: nothing to scope."""
+        empty: Self = super().none()
+        empty._scoped = True
+        return empty
+
     def lock(self, obj: Any) -> Any:
         """The stored row of ``obj`` — an object the caller already read under a scope or on a system path —
         read again and locked (``SELECT … FOR UPDATE``) before a change."""
@@ -168,9 +174,7 @@ class ScopedQuerySet(models.QuerySet):
             return self.unscoped()
         span = jurisdiction_span(user, action)
         if span is None:
-            empty = self.none()
-            empty._scoped = True
-            return empty
+            return self.none()
         lo, hi = span
         field: str = self.model.region_field  # type: ignore[attr-defined]  # declared by every scoped model
         if region_index:
