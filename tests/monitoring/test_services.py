@@ -157,7 +157,7 @@ def _insert_staged(rows):
 
     try:
         return services.warnings_insert_bundled(
-            staged=_staged(rows), columns=STAGED_COLUMNS, created_at=timezone.now()
+            staged=_staged(rows), columns=STAGED_COLUMNS, created_at=timezone.now(), actor=operator()
         )
     finally:
         with connection.cursor() as cur:
