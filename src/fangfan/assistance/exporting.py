@@ -4,7 +4,7 @@ A4 landscape, the header repeated on each page, fitted to the page width, page n
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.db.models import QuerySet
 
@@ -14,6 +14,9 @@ from fangfan.core.xlsx import write_printable
 from fangfan.monitoring.choices import RiskType
 
 from .models import Measure
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 TITLE = "帮扶措施落实台账"
 HEADERS = [
@@ -88,7 +91,7 @@ def ledger_rows(queryset: QuerySet[Measure], villages: dict[str, str]) -> Iterat
 
 def measures_ledger_export(
     *,
-    actor,
+    actor: User,
     queryset: QuerySet[Measure],
     villages: dict[str, str],
     place: str,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -36,6 +37,9 @@ from fangfan.registry.choices import HouseholdType
 from .choices import EntryKind, FundKind, MeasureState, RequestState
 from .models import Fund, FundEntry, FundRequest, Measure
 from .services import _choice, _ensure, _exception_for, _money, _not_future, _today, is_not_enjoying
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 ADVANCE_KEY = "emergency_advance_limit"
 
@@ -107,7 +111,7 @@ def _give(fund_id: int, amount: Decimal) -> Decimal:
 # --- funds ----------------------------------------------------------------------------------------------------------
 
 
-def fund_create(*, actor, name: str, kind: str, region_code: str, note: str = "") -> Fund:
+def fund_create(*, actor: User, name: str, kind: str, region_code: str, note: str = "") -> Fund:
     """The town station sets up a fund of the town or of one of its villages (its balance starts at 0)."""
     _ensure(actor, "fund.receive", region_code, "只有镇扶贫工作站可以设立基金")
     if level_of(region_code) not in (Level.TOWN, Level.VILLAGE):
@@ -125,7 +129,7 @@ def fund_create(*, actor, name: str, kind: str, region_code: str, note: str = ""
 
 
 def fund_receive(
-    *, actor, fund: Fund, amount, day: date, voucher: str, source: str, summary: str = ""
+    *, actor: User, fund: Fund, amount, day: date, voucher: str, source: str, summary: str = ""
 ) -> FundEntry:
     """A receipt (捐赠、财政拨付…): from whom, how much, when, with its voucher number."""
     _ensure(actor, "fund.receive", fund.region_id, "只有镇扶贫工作站可以登记基金收入")
@@ -188,7 +192,7 @@ def _check_advance(fund: Fund, household, amount: Decimal) -> bool:
 
 
 def fund_request(
-    *, actor, fund: Fund, household, amount, reason: str, measure: Measure | None = None
+    *, actor: User, fund: Fund, household, amount, reason: str, measure: Measure | None = None
 ) -> FundRequest:
     """Ask for a payment to a household from a fund of its village or town, for one of its measures or for the
     household as a whole. M8 and 先行救助 are checked here (and again when paying)."""
@@ -238,7 +242,7 @@ def fund_request(
     return req
 
 
-def fund_decide(*, actor, request: FundRequest, approve: bool, note: str = "") -> FundRequest:
+def fund_decide(*, actor: User, request: FundRequest, approve: bool, note: str = "") -> FundRequest:
     """The town's 镇领导小组 approves a request (the town station may then pay it) or rejects it, with why."""
     _ensure(actor, "fund.approve", request.region_code, "只有镇领导小组可以审批基金支出")
     note = (note or "").strip()
@@ -264,7 +268,7 @@ def fund_decide(*, actor, request: FundRequest, approve: bool, note: str = "") -
     return req
 
 
-def fund_pay(*, actor, request: FundRequest, day: date, voucher: str) -> FundEntry:
+def fund_pay(*, actor: User, request: FundRequest, day: date, voucher: str) -> FundEntry:
     """The town station pays an approved request: the balance falls by the amount in one conditional UPDATE (never
     below zero), the ledger gets the payment, the request becomes 已支付."""
     _ensure(actor, "fund.pay", request.region_code, "只有镇扶贫工作站可以支付")
@@ -321,7 +325,7 @@ def fund_pay(*, actor, request: FundRequest, day: date, voucher: str) -> FundEnt
     return entry
 
 
-def fund_reverse(*, actor, entry: FundEntry, day: date, voucher: str, reason: str) -> FundEntry:
+def fund_reverse(*, actor: User, entry: FundEntry, day: date, voucher: str, reason: str) -> FundEntry:
     """冲正: a new entry that undoes a receipt or a payment (the original stays as it was). Reversing a payment
     returns the money and marks its request 已冲正; reversing a receipt is refused if the balance no longer has it."""
     _ensure(actor, "fund.pay", entry.region_code, "只有镇扶贫工作站可以冲正")

@@ -70,7 +70,7 @@ def _ensure(actor: User, action: str, region_code: str, message: str) -> None:
         raise PermissionDenied("该农户不在您的管辖范围内")
 
 
-def _ensure_department(actor, measure: Measure) -> None:
+def _ensure_department(actor: User, measure: Measure) -> None:
     if getattr(actor, "role", "") == "department" and measure.department != actor.department:
         raise PermissionDenied("该措施不由您的部门落实")
 
@@ -129,7 +129,7 @@ def measure_type_resolve(value: MeasureType | str, *, for_new: bool = True) -> M
 
 def catalogue_add(
     *,
-    actor,
+    actor: User,
     code: str,
     name: str,
     category: str,
@@ -173,7 +173,7 @@ def catalogue_add(
     return mt
 
 
-def catalogue_set_active(*, actor, measure_type: MeasureType, active: bool) -> MeasureType:
+def catalogue_set_active(*, actor: User, measure_type: MeasureType, active: bool) -> MeasureType:
     """Retire a measure (it stays on the measures that used it, no new measure may take it) or bring it back.
     Nothing is ever deleted from the catalogue."""
     if actor is None or not actor.can("catalogue.manage"):
@@ -223,7 +223,7 @@ def _exception_for(household, exception: PolicyException | None) -> PolicyExcept
     return exception
 
 
-def exception_request(*, household, actor, cause: str, problem: str, reason: str) -> PolicyException:
+def exception_request(*, household, actor: User, cause: str, problem: str, reason: str) -> PolicyException:
     """The village or town asks for M8's exception for a 不享受政策 household (a major disaster or a family change
     causing a 两不愁三保障 or drinking-water problem it cannot bear); the town station decides."""
     _ensure(actor, "measure.exception_request", household.region_id, "您的角色不能申请政策例外")
@@ -249,7 +249,9 @@ def exception_request(*, household, actor, cause: str, problem: str, reason: str
     return exc
 
 
-def exception_decide(*, exception: PolicyException, actor, approve: bool, note: str = "") -> PolicyException:
+def exception_decide(
+    *, exception: PolicyException, actor: User, approve: bool, note: str = ""
+) -> PolicyException:
     """The town station approves M8's exception (补贴式 measures may then be recorded) or refuses it (with why)."""
     _ensure(actor, "measure.exception_approve", exception.region_code, "只有镇扶贫工作站可以审批政策例外")
     note = (note or "").strip()
@@ -281,7 +283,7 @@ def exception_decide(*, exception: PolicyException, actor, approve: bool, note: 
 def measure_create(
     *,
     household,
-    actor,
+    actor: User,
     measure: MeasureType | str,
     risk: RiskPoint | None = None,
     department: str | None = None,
@@ -354,7 +356,7 @@ def measure_create(
 def measure_create_or_ask_exception(
     *,
     household,
-    actor,
+    actor: User,
     measure: MeasureType | str,
     exception_reason: str = "",
     exception_cause: str = "",
@@ -408,7 +410,7 @@ _NEXT = {
 
 
 def measure_progress(
-    *, measure: Measure, actor, state: str, done_on: date | None = None, note: str = ""
+    *, measure: Measure, actor: User, state: str, done_on: date | None = None, note: str = ""
 ) -> Measure:
     """Move a measure on: 落实中, 已落实 (on ``done_on``, default today) or 未落实 (the reason is required). The
     department it is assigned to, the village clerk or the town station; 已落实 is final."""
@@ -456,7 +458,7 @@ def evidence_dir() -> Path:
     return Path(settings.DATA_DIR) / "evidence"
 
 
-def measure_evidence_add(*, measure: Measure, actor, upload) -> MeasureEvidence:
+def measure_evidence_add(*, measure: Measure, actor: User, upload) -> MeasureEvidence:
     """Attach a photo (jpg/png) or a PDF to a measure, checked by its content (signature) and size (≤ 10 MB),
     stored with a random name and mode 0600. ``upload`` is a Django UploadedFile (or any file with ``name``,
     ``size`` and ``chunks()``)."""
@@ -525,7 +527,7 @@ def evidence_path(evidence: MeasureEvidence) -> Path:
 def risk_register(
     *,
     household,
-    actor,
+    actor: User,
     risk_type: str,
     channel: str,
     found_on: date,
@@ -594,7 +596,7 @@ def _refuse_without_done_measure(risk: RiskPoint) -> None:
     )
 
 
-def risk_close(*, risk: RiskPoint, actor, closed_on: date, note: str) -> RiskPoint:
+def risk_close(*, risk: RiskPoint, actor: User, closed_on: date, note: str) -> RiskPoint:
     """Close a risk point (已消除, with the date and a note): by the town station at once; a village clerk's close is
     a request that waits for the town station (待镇确认). Refused while none of its measures is 已落实."""
     _ensure(actor, "risk.close", risk.region_code, "您的角色不能消除风险点")
@@ -632,7 +634,7 @@ def risk_close(*, risk: RiskPoint, actor, closed_on: date, note: str) -> RiskPoi
     return r
 
 
-def risk_close_confirm(*, risk: RiskPoint, actor, approve: bool, note: str = "") -> RiskPoint:
+def risk_close_confirm(*, risk: RiskPoint, actor: User, approve: bool, note: str = "") -> RiskPoint:
     """The town station confirms a village's request to close a risk point (已消除 on the date asked for) or
     returns it (未消除 again, with why)."""
     _ensure(actor, "risk.confirm_close", risk.region_code, "只有镇扶贫工作站可以确认风险点消除")

@@ -236,7 +236,7 @@ def demo_department_batches(
                 department_import(
                     source=source,
                     path=path,
-                    actor=uploader,
+                    actor=uploader or User.objects.cli_account("demo"),
                     channel="web" if uploader else "cli",
                     display_name=path.name,
                 )

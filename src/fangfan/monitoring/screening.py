@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -55,6 +56,9 @@ from .rule_sql import (
 )
 from .rules import RULES, rules_for
 from .services import tasks_bundle, warnings_insert_bundled
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 JOB_KIND = "screening"
 job_rule(JOB_KIND, action="screen.run")  # who may see a screening job (core.job_access)
@@ -188,7 +192,7 @@ def _execute(sql: str) -> int:
         return max(cursor.rowcount, 0)
 
 
-def _check_actor(actor, region_code: str | None) -> str | None:
+def _check_actor(actor: User, region_code: str | None) -> str | None:
     """A web user may screen only inside the jurisdiction and only with ``screen.run``; the command line and the
     department import (incremental, over the batch it just wrote) are trusted callers."""
     if actor is None:
@@ -309,7 +313,7 @@ def _run_rules(specs, *, base, id_sets, records, groups, today, dialect, members
 def screening_run(
     *,
     region_code: str | None = None,
-    actor,
+    actor: User,
     household_ids: Iterable[int] | None = None,
     sources: list[str] | None = None,
     batch: DepartmentBatch | None = None,
@@ -427,7 +431,7 @@ def screening_run(
     return run
 
 
-def screening_start(*, actor, region_code: str | None = None):
+def screening_start(*, actor: User, region_code: str | None = None):
     """Start a screening of the actor's jurisdiction (or a region inside it) as a background job."""
     region_code = _check_actor(actor, region_code)
     region = Region.objects.filter(code=region_code).first() if region_code else None
@@ -445,7 +449,7 @@ def screening_job(job, progress) -> dict:
     }
 
 
-def screening_after_visit(*, household, actor) -> list[str]:
+def screening_after_visit(*, household, actor: User) -> list[str]:
     """Re-screen one household whose registry data a contact just changed (``registry.visits``); the names of the
     warnings this raised (a rule raises once per evidence, so an unchanged finding raises nothing new).
 

@@ -396,7 +396,7 @@ def _jsonable(value):
     return value
 
 
-def risk_confirm(*, warning: EarlyWarning, actor, found_on: date, finding: str = "") -> RiskPoint:
+def risk_confirm(*, warning: EarlyWarning, actor: User, found_on: date, finding: str = "") -> RiskPoint:
     """Record a confirmed warning as a risk point on its household: its type and source, found on the visit
     date, to be removed within ``risk_deadline_days`` (限期消除), with the warning's explanation and evidence.
     Called by ``task_complete`` inside its transaction (the caller checks permission and jurisdiction)."""
@@ -434,7 +434,7 @@ def risk_confirm(*, warning: EarlyWarning, actor, found_on: date, finding: str =
 def task_complete(
     *,
     task: VerificationTask,
-    actor,
+    actor: User,
     visited_on: date,
     visit_way: str,
     finding: str,
@@ -513,7 +513,13 @@ def task_complete(
 
 
 def _new_manual_warning(
-    *, household: Household, actor, channel: str, risk_type: str, explanation: str, evidence: dict
+    *,
+    household: Household,
+    actor: User | None,
+    channel: str,
+    risk_type: str,
+    explanation: str,
+    evidence: dict,
 ) -> EarlyWarning:
     warning = EarlyWarning.objects.create(
         household=household,
@@ -535,7 +541,7 @@ def _new_manual_warning(
 
 
 def warning_report(
-    *, household: Household, actor, channel: str, risk_type: str, description: str
+    *, household: Household, actor: User, channel: str, risk_type: str, description: str
 ) -> EarlyWarning:
     """Record a warning a person raised for a household — 农户自主申报 (a clerk fills it in for the farmer),
     基层干部排查, 督查暗访反馈 or 市级反馈预警 — and bundle it into the household's verification task."""
@@ -644,7 +650,7 @@ def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: s
     return clue
 
 
-def _open_clue(clue: Clue, actor) -> Clue:
+def _open_clue(clue: Clue, actor: User) -> Clue:
     _ensure_can(actor, CLUE_HANDLE, message="只有乡镇扶贫工作站可以处理线索")
     _ensure_in_jurisdiction(actor, clue.region_code, "该线索不在您的管辖范围内")
     clue = Clue.objects.lock(clue)
@@ -653,7 +659,7 @@ def _open_clue(clue: Clue, actor) -> Clue:
     return clue
 
 
-def clue_link(*, clue: Clue, household: Household, actor, risk_type: str | None = None) -> EarlyWarning:
+def clue_link(*, clue: Clue, household: Household, actor: User, risk_type: str | None = None) -> EarlyWarning:
     """The town station links a clue to a household: a warning with the clue's source is raised on it and
     bundled into the household's verification task."""
     _ensure_in_jurisdiction(actor, household.region_id)
@@ -681,7 +687,7 @@ def clue_link(*, clue: Clue, household: Household, actor, risk_type: str | None 
     return warning
 
 
-def clue_close(*, clue: Clue, actor, reason: str) -> Clue:
+def clue_close(*, clue: Clue, actor: User, reason: str) -> Clue:
     """The town station closes a clue without a warning (not a rural household of ours, already handled…)."""
     reason = (reason or "").strip()
     if not reason:

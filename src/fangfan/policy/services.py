@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -13,6 +14,9 @@ from fangfan.regions.codes import ancestors_of
 
 from .models import PolicyValue
 from .parameters import PARAMETERS
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 
 def policy_values(*, region_code: str, year: int | None = None) -> dict[str, Decimal]:
@@ -38,7 +42,7 @@ def policy_value(key: str, *, region_code: str, year: int | None = None) -> Deci
     return policy_values(region_code=region_code, year=year)[key]
 
 
-def policy_set(*, actor, key: str, region_code: str, year: int, value, note: str = "") -> PolicyValue:
+def policy_set(*, actor: User, key: str, region_code: str, year: int, value, note: str = "") -> PolicyValue:
     """Set a parameter for a region subtree from a year on. Only inside the actor's jurisdiction."""
     if key not in PARAMETERS:
         raise DomainError(f"未知的政策参数：{key}")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
@@ -36,6 +37,9 @@ from .formats import (
 )
 from .models import INCOME_FIELDS, INDICATOR_FIELDS, Household, Member
 from .services import MEMBER_EDITABLE
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 Progress = Callable[[int, int, str], None]
 CHUNK = 2000
@@ -188,7 +192,7 @@ def _member_row(values: tuple, reveal: bool) -> list:
     return row
 
 
-def households_queryset(*, actor, params=None, region_code: str | None = None):
+def households_queryset(*, actor: User, params=None, region_code: str | None = None):
     """The households an export covers: the actor's jurisdiction (everything for the command-line operator),
     narrowed by the household list's filters (``registry.filters.household_filter``) or a region code."""
     from .filters import household_filter
@@ -209,13 +213,13 @@ def households_queryset(*, actor, params=None, region_code: str | None = None):
     return qs
 
 
-def _may_reveal(actor) -> bool:
+def _may_reveal(actor: User) -> bool:
     return actor.can("household.view_id")
 
 
 def households_export(
     *,
-    actor,
+    actor: User,
     path: Path | str,
     queryset=None,
     params=None,
@@ -373,7 +377,7 @@ def _sheet(book, name, headers, rows, head, money_fmt, text_fmt, progress, total
 
 
 def _export_households_kind(
-    *, actor, path, region_code=None, reveal_ids=False, progress=None, options=None
+    *, actor: User, path, region_code=None, reveal_ids=False, progress=None, options=None
 ) -> str:
     options = options or {}
     summary = households_export(
@@ -407,7 +411,7 @@ LEDGER_HEADERS = [
 ]
 
 
-def contact_ledger_export(*, actor, rows, first, path, filters: dict) -> int:
+def contact_ledger_export(*, actor: User, rows, first, path, filters: dict) -> int:
     """The monthly 联系台账 as .xlsx (``selectors.contact_ledger``'s rows, in its order); audited with the month, the
     filters and the row count (the sheet names household heads)."""
     from fangfan.core.xlsx import write_xlsx

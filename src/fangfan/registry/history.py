@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,6 +22,9 @@ from fangfan.core.errors import DomainError
 from fangfan.regions.codes import code_range
 
 from .models import Household, HouseholdMonth
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 # The columns a month keeps, named as on the household (``registry_household`` → ``registry_householdmonth``).
 MONTH_COLUMNS = [
@@ -77,7 +81,7 @@ def _distinct(a: str, b: str) -> str:
 
 
 def history_snapshot(
-    *, actor, month: date | None = None, region_code: str | None = None, today: date | None = None
+    *, actor: User, month: date | None = None, region_code: str | None = None, today: date | None = None
 ) -> SnapshotResult:
     """Keep every (not cancelled) household's figures for ``month`` (default: this month) in the region (default:
     everything). Idempotent; one audit event per run."""

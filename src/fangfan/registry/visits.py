@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -20,6 +21,9 @@ from fangfan.core.errors import DomainError
 from .hooks import AFTER_VISIT
 from .models import INCOME_FIELDS, INDICATOR_FIELDS, ContactRecord, Household, Member
 from .services import contact_record, household_update, member_update
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 # What a contact may change: the figures a family tells or a visit sees, never its identity or composition.
 VISIT_HOUSEHOLD_FIELDS = [*INCOME_FIELDS, *INDICATOR_FIELDS]
@@ -74,7 +78,7 @@ def _differing(obj, data: dict) -> dict:
 def visit_record(
     *,
     household: Household,
-    actor,
+    actor: User,
     on: date,
     way: str,
     living: str = "",

@@ -17,6 +17,7 @@ import hashlib
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -48,6 +49,9 @@ from .models import Case, CaseAction, CaseAttachment, Process, Step
 from .rules import acts_on, ancestor_at, process_code_for
 from .snapshots import snapshot_take
 from .stepdata import step_data_clean
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 OFFICIAL_FIELDS = [
     "exited_class",
@@ -90,7 +94,7 @@ def _choice(choices, value, what: str) -> str:
     raise ValidationFailed(f"{what}“{str(value)[:30]}”不是可选的值")
 
 
-def _in_jurisdiction(actor, region_code: str) -> bool:
+def _in_jurisdiction(actor: User, region_code: str) -> bool:
     span = actor.jurisdiction_range() if actor is not None else None
     return span is not None and span[0] <= region_code < span[1]
 
@@ -114,7 +118,9 @@ def enabled_steps(process: Process) -> list[Step]:
     return [s for s in process.steps.order_by("order") if s.enabled]
 
 
-def process_new_version(*, actor, code: str, steps: list[dict], limit_days: int | None = None) -> Process:
+def process_new_version(
+    *, actor: User, code: str, steps: list[dict], limit_days: int | None = None
+) -> Process:
     """A new version of a process (the older ones stop taking new cases; open cases keep theirs). ``steps``:
     dicts of ``Step``'s fields. The command-line operator's, as the processes are configuration."""
     if actor is None or not actor.is_operator:
@@ -152,7 +158,7 @@ def _state_allows(kind: str, household: Household) -> None:
 def case_start(
     *,
     household: Household,
-    actor,
+    actor: User,
     process: str,
     reason: str,
     source: str = "",
@@ -259,7 +265,7 @@ def case_conditions(case: Case, *, today: date | None = None) -> list[cond.Condi
     return cond.evaluate(cond.elimination_facts(case.household, today=today or _today()))
 
 
-def _check_actor(case: Case, actor) -> None:
+def _check_actor(case: Case, actor: User) -> None:
     """The actor acts on the case's current step, or the refusal says why (403 wrong role or place; 409 the
     role's step is not the current one — out of order)."""
     step = case.current_step
@@ -292,7 +298,7 @@ def _next(case: Case) -> Step | None:
 def case_act(
     *,
     case: Case,
-    actor,
+    actor: User,
     action: str,
     comment: str = "",
     data: dict | None = None,
@@ -393,7 +399,7 @@ def case_act(
     return case
 
 
-def _withdraw_check(case: Case, actor) -> None:
+def _withdraw_check(case: Case, actor: User) -> None:
     if actor.pk != case.created_by_id:
         raise PermissionDenied("只有发起人可以撤回本事项")
     if case.actions.exclude(actor=actor).exists():
@@ -412,7 +418,7 @@ def _attachments_present(case: Case, step: Step) -> None:
         raise ValidationFailed(f"“{step.name}”须先上传：{'、'.join(missing)}")
 
 
-def _conditions_pass(case: Case, actor, override_reason: str, today: date) -> str:
+def _conditions_pass(case: Case, actor: User, override_reason: str, today: date) -> str:
     """Elimination: every condition met, or a county reviewer's override with a reason (returned, to record)."""
     results = case_conditions(case, today=today)
     failed = [c for c in results if not c.met]
@@ -430,7 +436,7 @@ def _conditions_pass(case: Case, actor, override_reason: str, today: date) -> st
 # --- the decision ------------------------------------------------------------------------------------------------
 
 
-def _decide(case: Case, actor, today: date) -> None:
+def _decide(case: Case, actor: User, today: date) -> None:
     """The case ended 已办结: the household's official fields change here and only here; identification and
     elimination keep a snapshot; an identification's risk types become risk points."""
     hh = (
@@ -473,7 +479,7 @@ def _decide(case: Case, actor, today: date) -> None:
     )
 
 
-def _risk_points(case: Case, hh: Household, actor, today: date) -> None:
+def _risk_points(case: Case, hh: Household, actor: User, today: date) -> None:
     """The chosen risk types become risk points through assistance's own service (a type already unresolved on
     the household — e.g. confirmed from a warning — is not registered twice)."""
     have = set(hh.risk_points.filter(state__in=RiskPoint.UNRESOLVED).values_list("risk_type", flat=True))
@@ -505,7 +511,7 @@ def attachment_path(attachment: CaseAttachment) -> Path:
     return attachment_dir() / attachment.stored_name
 
 
-def case_attach(*, case: Case, actor, kind: str, upload) -> CaseAttachment:
+def case_attach(*, case: Case, actor: User, kind: str, upload) -> CaseAttachment:
     """Attach a signed consent, minutes, a notice photo… (jpg/png/pdf by content, ≤ 10 MB) to an open case: by
     whoever acts on its current step."""
     kind = _choice(AttachmentKind.choices, kind, "材料类型")
@@ -567,7 +573,7 @@ def case_attach(*, case: Case, actor, kind: str, upload) -> CaseAttachment:
 # --- batches -------------------------------------------------------------------------------------------------------
 
 
-def cases_batch(*, ids: list[int], actor, action: str, comment: str = "") -> list[dict]:
+def cases_batch(*, ids: list[int], actor: User, action: str, comment: str = "") -> list[dict]:
     """Act on up to 500 cases at once (a town or county's ticked list): each case found in the actor's
     jurisdiction, checked and audited on its own; one's refusal does not stop the others."""
     from fangfan.core.errors import DomainError

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -37,6 +38,9 @@ from .columns import (
     sheet_from_rows,
     source_label,
 )
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 # --- matching ---------------------------------------------------------------------------------------------------
 
@@ -70,7 +74,7 @@ def _root_region() -> Region:
     return roots[0]
 
 
-def _batch_region(actor, source: str, region_code: str | None) -> Region:
+def _batch_region(actor: User, source: str, region_code: str | None) -> Region:
     """Check who may import what, and the region the batch counts for."""
     if source not in SOURCE_COLUMNS:
         raise DomainError(f"未知的数据来源：{source}（可选：{'、'.join(SOURCE_COLUMNS)}）")
@@ -99,7 +103,7 @@ def _import(
     *,
     sheet: Sheet,
     source: str,
-    actor,
+    actor: User,
     dry_run: bool,
     channel: str,
     file_name: str,
@@ -192,7 +196,7 @@ def _import(
 
 
 def _write_batch(
-    *, source, region, actor, channel, file_name, note, summary, records, content_hash
+    *, source, region, actor: User, channel, file_name, note, summary, records, content_hash
 ) -> DepartmentBatch:
     with transaction.atomic():
         batch = DepartmentBatch.objects.create(
@@ -239,7 +243,7 @@ def department_import(
     *,
     source: str,
     path: Path | str,
-    actor,
+    actor: User,
     dry_run: bool = False,
     channel: str = "cli",
     display_name: str | None = None,
@@ -280,7 +284,7 @@ def department_import_rows(
     source: str,
     rows: list[dict],
     file_name: str,
-    actor,
+    actor: User,
     dry_run: bool = False,
     channel: str = "api",
     region_code: str | None = None,

@@ -34,6 +34,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fangfan.core import cells as core_cells
 from fangfan.core.cells import text
@@ -61,10 +62,13 @@ from .read import Reading, size, subtable
 from .state import StateLoading
 from .write import Writing
 
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
+
 
 class HouseholdImport(Reading, Planning, StateLoading, Writing):
     def __init__(
-        self, *, path: Path, actor, dry_run: bool, display_name: str | None, progress: Progress | None
+        self, *, path: Path, actor: User, dry_run: bool, display_name: str | None, progress: Progress | None
     ):
         self.path = path
         self.actor = actor
@@ -270,7 +274,7 @@ def _workers_for(rows: int) -> int:
 def households_import(
     *,
     path: Path | str,
-    actor,
+    actor: User,
     dry_run: bool = False,
     display_name: str | None = None,
     progress: Progress | None = None,
