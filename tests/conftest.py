@@ -29,14 +29,16 @@ TESTS_DIR = str(Path(__file__).resolve().parent) + os.sep
 
 def _read_by_test_code() -> bool:
     """Whether the scoped read being refused was made by test code itself (checking what the code under test
-    wrote), not by the application: the first caller outside Django and ``core/scoping.py`` decides, and nothing
-    read while Django handles a request is exempt (a view is the application, wherever it is written). The guard
-    (``core.scoping``) stays on for every read the application makes, views, services and jobs alike."""
+    wrote), not by the application: the first caller outside Django, the standard library and ``core/scoping.py``
+    decides, and nothing read while Django handles a request is exempt (a view is the application, wherever it
+    is written). The guard (``core.scoping``) stays on for every read the application makes, views, services and
+    jobs alike."""
     import sys
 
     import django
 
     django_dir = str(Path(django.__file__).resolve().parent) + os.sep
+    stdlib_dir = str(Path(os.__file__).resolve().parent) + os.sep  # collections.Counter(qs) and the like
     handler = os.sep + os.path.join("django", "core", "handlers", "base.py")
     frame = sys._getframe(2)
     first = None
@@ -44,8 +46,11 @@ def _read_by_test_code() -> bool:
         name = frame.f_code.co_filename
         if name.endswith(handler):
             return False  # inside a request
-        if first is None and not (
-            name.startswith(django_dir) or name.endswith(os.sep + "scoping.py") or name.startswith("<")
+        passing = name.startswith((django_dir, "<")) or name.endswith(os.sep + "scoping.py")
+        if (
+            first is None
+            and not passing
+            and not (name.startswith(stdlib_dir) and "site-packages" not in name)
         ):
             first = name
             if not first.startswith(TESTS_DIR):

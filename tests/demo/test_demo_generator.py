@@ -239,7 +239,7 @@ def test_refuses_to_mix_with_real_households(regions):
 def test_a_county_sized_demo_gets_more_villages_and_towns(regions):
     import random
 
-    villages = _plan_villages(100_000, random.Random(1), None)
+    villages = _plan_villages(100_000, random.Random(1), operator())
     assert len(villages) >= 100_000 // 800
     codes = [v.code for v in villages]
     assert len(set(codes)) == len(codes)

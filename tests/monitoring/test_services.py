@@ -192,7 +192,9 @@ def test_staged_warnings_are_written_once_already_in_their_households_task(users
     assert VerificationTask.objects.count() == 2
     warning = EarlyWarning.objects.get(household=fresh, rule_code="water_unsafe")
     assert (
-        warning.rule_id == "water_unsafe" and warning.channel == "department" and warning.created_by is None
+        warning.rule_id == "water_unsafe"
+        and warning.channel == "department"
+        and warning.created_by == operator()
     )
     event = AuditEvent.objects.filter(action="warning.bundled").latest("id")
     assert event.after["warnings"] == 3 and event.after["tasks_created"] == 1

@@ -336,7 +336,7 @@ def fund_reverse(*, actor: User, entry: FundEntry, day: date, voucher: str, reas
         original = FundEntry.objects.unscoped().select_related("fund").get(pk=entry.pk)
         if original.kind == EntryKind.REVERSAL:
             raise Conflict("冲正记录不能再冲正")
-        if original.reversed_by.exists():
+        if FundEntry.objects.unscoped().filter(reverses=original).exists():  # its reversal, if any
             raise Conflict("该记录已冲正")
         if original.kind == EntryKind.PAYMENT:
             amount = original.expense
