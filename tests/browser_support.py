@@ -55,7 +55,7 @@ def run_setup(data_dir: Path, script: str) -> None:
     # ``OPERATOR`` is the command-line account to pass as ``actor``.
     prelude = (
         "import django\ndjango.setup()\n"
-        "from fangfan.core.scoping import unscoped_reads\nunscoped_reads().__enter__()\n"
+        "from fangfan.core.scoping import unscoped_reads\n_SETUP = unscoped_reads()\n_SETUP.__enter__()\n"
         "from fangfan.accounts.models import User as _User\nOPERATOR = _User.objects.cli_account('test')\n"
     )
     subprocess.run([sys.executable, "-c", prelude + script], env=env, check=True, timeout=600)
