@@ -51,7 +51,13 @@ def run_setup(data_dir: Path, script: str) -> None:
     """Migrate the data directory's database, then run ``script`` (Python source, Django set up) against it."""
     env = _server_env(data_dir)
     subprocess.run([sys.executable, "-m", "fangfan.cli", "migrate", "-v0"], env=env, check=True, timeout=300)
-    prelude = "import django\ndjango.setup()\n"
+    # The script is test setup, the operator's work: its reads need no scope (``core.scoping``), and
+    # ``OPERATOR`` is the command-line account to pass as ``actor``.
+    prelude = (
+        "import django\ndjango.setup()\n"
+        "from fangfan.core.scoping import unscoped_reads\n_SETUP = unscoped_reads()\n_SETUP.__enter__()\n"
+        "from fangfan.accounts.models import User as _User\nOPERATOR = _User.objects.cli_account('test')\n"
+    )
     subprocess.run([sys.executable, "-c", prelude + script], env=env, check=True, timeout=600)
 
 

@@ -36,7 +36,7 @@ from workflows_factory import eliminable
 from fangfan.accounts.models import User
 from fangfan.regions.services import regions_import
 import fangfan.regions
-regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=None)
+regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=OPERATOR)
 users = {{role: User.objects.create_user(username=name, password={password!r}, role=role, region_id=region,
                                         full_name=name)
          for role, (name, region) in {users!r}.items()}}

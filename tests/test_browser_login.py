@@ -20,7 +20,7 @@ import fangfan
 from fangfan.accounts.models import User
 from fangfan.regions.services import regions_import
 
-regions_import(path=Path(fangfan.__file__).parent / "regions/fixtures/demo_regions.csv", actor=None)
+regions_import(path=Path(fangfan.__file__).parent / "regions/fixtures/demo_regions.csv", actor=OPERATOR)
 User.objects.create_user(
     username={USERNAME!r}, password={PASSWORD!r}, role="town_station", region_id="341523104000", full_name="李站长"
 )

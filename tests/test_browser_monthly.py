@@ -22,13 +22,13 @@ from fangfan.accounts.models import User
 from fangfan.regions.services import regions_import
 from fangfan.registry.history import history_snapshot
 
-regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=None)
+regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=OPERATOR)
 User.objects.create_user(username="county-review", password={PASSWORD!r}, role="county_review",
                          region_id="341523000000", full_name="县审核")
 for n in range(8):
     make_household(f"3415231042010{{n:05d}}", "341523104201", monitoring_type="marginal",
                    monitoring_state="monitoring", identified_month="202501")
-history_snapshot(actor=None)
+history_snapshot(actor=OPERATOR)
 """
 
 

@@ -25,7 +25,7 @@ from fangfan.regions.services import regions_import
 from fangfan.regions.models import Region
 from pathlib import Path
 import fangfan.regions
-regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=None)
+regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=OPERATOR)
 User.objects.create_user(username="dfc-clerk", password={PASSWORD!r}, role="village_clerk",
                          region_id="341523104201", full_name="东风村经办")
 ill = {{"health": "患有大病"}}

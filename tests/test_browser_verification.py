@@ -22,12 +22,13 @@ sys.path.insert(0, {str(TESTS)!r})
 from django.utils import timezone
 from registry_factory import make_household
 import fangfan.regions
+from conftest import operator
 from fangfan.accounts.models import User
 from fangfan.monitoring.models import EarlyWarning, VerificationTask
 from fangfan.monitoring.services import tasks_bundle
 from fangfan.regions.services import regions_import
 
-regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=None)
+regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=OPERATOR)
 User.objects.create_user(username="dfc-clerk", password={PASSWORD!r}, role="village_clerk",
                          region_id="341523104201", full_name="东风村经办")
 homes = {{}}
@@ -44,7 +45,7 @@ for number, hh in homes.items():
         EarlyWarning.objects.create(household=hh, region_code=hh.region_id, rule_code=rule, risk_type=risk,
             channel="department", source=source, dedupe_key=f"b{{n}}", explanation=text,
             evidence={{"来源": source}}, created_at=timezone.now())
-tasks_bundle(household_ids=[h.pk for h in homes.values()])
+tasks_bundle(actor=operator(), household_ids=[h.pk for h in homes.values()])
 # One task already late, for the overdue badge.
 VerificationTask.objects.filter(household=homes["DF-0102"]).update(due_date=timezone.localdate() - timedelta(days=1))
 """

@@ -28,7 +28,7 @@ from fangfan.assistance.services import risk_register
 from fangfan.regions.services import regions_import
 from pathlib import Path
 import fangfan.regions
-regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=None)
+regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=OPERATOR)
 User.objects.create_user(username="dfc-helper", password={PASSWORD!r}, role="helper",
                          region_id="341523104201", full_name="联系人小王")
 station = User.objects.create_user(username="tx-station", password={PASSWORD!r}, role="town_station",

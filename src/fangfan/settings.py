@@ -106,8 +106,9 @@ FIELD_ENCRYPTION_ALGORITHM = os.environ.get("FANGFAN_FIELD_ALGORITHM", "aesgcm")
 
 DEBUG = os.environ.get("FANGFAN_DEBUG") == "1" and not PRODUCTION
 
-# A read of a place's data without the user's jurisdiction raises (core/scoping.py: for_user or unscoped()).
-SCOPE_GUARD = os.environ.get("FANGFAN_SCOPE_GUARD", "0") == "1"
+# A read of a place's data without the user's jurisdiction raises (core/scoping.py: for_user or unscoped()): on
+# by default, in production and tests alike; FANGFAN_SCOPE_GUARD=0 turns it off for an emergency only.
+SCOPE_GUARD = os.environ.get("FANGFAN_SCOPE_GUARD", "1") != "0"
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -76,7 +76,11 @@ def test_报送JSON行数据_返回汇总(client, home, token):
     data = response.json()
     assert (data["rows"], data["matched"], data["unmatched"], data["warnings"]) == (2, 1, 1, 1)
     batch = DepartmentBatch.objects.get(pk=data["batch_id"])
-    assert batch.channel == "api" and batch.region_id == TOWN and batch.uploaded_by is None
+    assert batch.channel == "api" and batch.region_id == TOWN
+    # The token's service account: a department user of the token's source and region (monitoring.tokens).
+    account = batch.uploaded_by
+    assert account.username.startswith("dept-token-") and not account.has_usable_password()
+    assert (account.role, account.department, account.region_id) == ("department", "medical", TOWN)
     assert data["unmatched_url"] == f"/department/batches/{batch.pk}/unmatched/"
     assert EarlyWarning.objects.get().source == "medical"
     assert "县医保局结算系统" in AuditEvent.objects.get(action="department.imported").note

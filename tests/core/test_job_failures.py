@@ -10,6 +10,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from conftest import operator
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -117,7 +118,7 @@ def test_purge_files_fails_a_job_running_too_long_and_deletes_failed_jobs_upload
         kind="households_import", title="t", state=Job.State.FAILED, input_file=str(failed_upload)
     )
 
-    summary = purge_files(days=30)
+    summary = purge_files(days=30, actor=operator())
 
     stuck.refresh_from_db()
     assert stuck.state == Job.State.FAILED and "后台进程已中止" in stuck.message

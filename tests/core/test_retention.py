@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import operator
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
@@ -48,7 +49,7 @@ def test_old_files_go_new_and_busy_ones_stay(media):
         kind="households_import", title="导入", state="running", input_file=str(busy_upload)
     )
 
-    summary = purge_files(days=30)
+    summary = purge_files(days=30, actor=operator())
 
     assert (summary.files, summary.folders, summary.jobs) == (2, 1, 1)
     assert not old_export.exists() and not old_problems.exists() and not old_folder.exists()
@@ -63,9 +64,9 @@ def test_old_files_go_new_and_busy_ones_stay(media):
 
 def test_nothing_old_records_nothing(media):
     _file(media / "exports" / "export-2.xlsx", 1)
-    assert purge_files(days=30).files == 0
+    assert purge_files(days=30, actor=operator()).files == 0
     assert not AuditEvent.objects.filter(action="files.purged").exists()
-    assert purge_files(days=0, now=None).files == 1  # 0 days: everything older than now
+    assert purge_files(days=0, now=None, actor=operator()).files == 1  # 0 days: everything older than now
 
 
 def test_command_uses_the_setting_and_reports(media, capsys, monkeypatch):
@@ -95,4 +96,4 @@ def test_job_page_says_the_export_was_removed(client, media, make_user):
 
 def test_negative_days_are_refused(media):
     with pytest.raises(ValueError):
-        purge_files(days=-1)
+        purge_files(days=-1, actor=operator())

@@ -7,6 +7,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from conftest import operator
 from django.contrib.auth.password_validation import validate_password
 from django.db import connection, transaction
 from django.test import Client
@@ -55,7 +56,7 @@ def _fingerprint() -> dict:
 
 def _generate_and_roll_back(**kwargs) -> dict:
     with transaction.atomic():
-        summary = demo_generate(**kwargs)
+        summary = demo_generate(actor=operator(), **kwargs)
         result = {"summary": summary.as_dict(), **_fingerprint()}
         transaction.set_rollback(True)
     return result
@@ -63,7 +64,7 @@ def _generate_and_roll_back(**kwargs) -> dict:
 
 @pytest.fixture
 def town(db):
-    return demo_generate(households=SMALL, seed=SEED)
+    return demo_generate(households=SMALL, seed=SEED, actor=operator())
 
 
 def test_same_seed_gives_the_same_town_and_another_seed_another():
@@ -226,19 +227,19 @@ def test_the_run_is_recorded_once_in_the_audit_log(town):
     record = demo_existing()
     assert record["households"] == SMALL and record["seed"] == SEED
     with pytest.raises(DomainError):
-        demo_generate(households=10, seed=SEED)
+        demo_generate(households=10, seed=SEED, actor=operator())
 
 
 def test_refuses_to_mix_with_real_households(regions):
     Household.objects.create(number="real-1", region_id="341523104201", household_type="general")
     with pytest.raises(DomainError, match="已有农户数据"):
-        demo_generate(households=10)
+        demo_generate(households=10, actor=operator())
 
 
 def test_a_county_sized_demo_gets_more_villages_and_towns(regions):
     import random
 
-    villages = _plan_villages(100_000, random.Random(1), None)
+    villages = _plan_villages(100_000, random.Random(1), operator())
     assert len(villages) >= 100_000 // 800
     codes = [v.code for v in villages]
     assert len(set(codes)) == len(codes)
@@ -256,7 +257,12 @@ def test_a_county_sized_demo_gets_more_villages_and_towns(regions):
 
 def test_progress_is_reported(db):
     calls = []
-    demo_generate(households=50, seed=3, progress=lambda done, total, message="": calls.append((done, total)))
+    demo_generate(
+        households=50,
+        seed=3,
+        actor=operator(),
+        progress=lambda done, total, message="": calls.append((done, total)),
+    )
     assert calls[0] == (0, 50)
     assert calls[-1] == (50, 50)
 

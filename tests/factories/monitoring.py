@@ -44,10 +44,11 @@ def warning(
 
 def bundled_warning(household, **kwargs) -> EarlyWarning:
     """A warning already in its household's verification task (``warning.task_id`` set)."""
+    from fangfan.accounts.models import User
     from fangfan.monitoring.services import tasks_bundle
 
     w = warning(household, **kwargs)
-    tasks_bundle(household_ids=[household.pk])
+    tasks_bundle(household_ids=[household.pk], actor=User.objects.cli_account("test"))
     w.refresh_from_db()
     return w
 

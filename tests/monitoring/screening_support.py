@@ -46,6 +46,10 @@ def import_rows(
     tmp_path: Path, source: str, rows: list[dict], *, actor=None, name: str | None = None, **kwargs
 ):
     path = write_csv(tmp_path, name or f"{source}.csv", rows)
+    if actor is None:
+        from conftest import operator
+
+        actor = operator()
     return department_import(source=source, path=path, actor=actor, **kwargs)
 
 

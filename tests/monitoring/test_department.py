@@ -13,7 +13,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
-from conftest import NEIGHBOUR_VILLAGE, TOWN, VILLAGE
+from conftest import NEIGHBOUR_VILLAGE, TOWN, VILLAGE, operator
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -133,7 +133,7 @@ def test_未匹配数据下载包含部门原有列与原因(homes, tmp_path):
     )  # fmt: skip
     buffer = io.BytesIO()
     batch = DepartmentBatch.objects.get(pk=summary.batch_id)
-    unmatched_export(batch=batch, actor=None, target=buffer)
+    unmatched_export(batch=batch, actor=operator(), target=buffer)
     rows = CalamineWorkbook.from_filelike(io.BytesIO(buffer.getvalue())).get_sheet_by_index(0).to_python()
     assert rows[0] == ["原文件行号", "证件号码（脱敏）", "姓名", "饮水安全", "原因", "日期", "村组", "原因"]
     assert rows[1] == ["2", "110105********002X", "王五", "否", "水质不达标", "2026-05-01", "三组",
@@ -153,7 +153,7 @@ def test_错误文件给出中文问题清单_不写入任何数据(homes, tmp_p
         ],
     )
     with pytest.raises(ValidationFailed) as failure:
-        department_import(source="medical", path=path, actor=None)
+        department_import(source="medical", path=path, actor=operator())
     problems = [str(p) for p in failure.value.problems]
     assert any("第3行" in p and "证件号码" in p and "校验码" in p for p in problems)
     assert any("第3行" in p and "结算日期" in p and "YYYY-MM-DD" in p for p in problems)
@@ -168,12 +168,12 @@ def test_错误文件给出中文问题清单_不写入任何数据(homes, tmp_p
 def test_缺少必需的列与枚举值错误(homes, tmp_path):
     path = write_csv(tmp_path, "civil.csv", [{"证件号码": UNKNOWN_ID, "救助类型": "低保"}])
     with pytest.raises(ValidationFailed) as failure:
-        department_import(source="civil", path=path, actor=None)
+        department_import(source="civil", path=path, actor=operator())
     assert {p.column for p in failure.value.problems} == {"状态", "日期"}
     path = write_csv(tmp_path, "civil2.csv", [{"证件号码": UNKNOWN_ID, "救助类型": "五保", "状态": "新增",
                                                "日期": "2026-01-01"}])  # fmt: skip
     with pytest.raises(ValidationFailed) as failure:
-        department_import(source="civil", path=path, actor=None)
+        department_import(source="civil", path=path, actor=operator())
     assert "应为：低保、特困、孤儿、临时救助" in str(failure.value.problems[0])
 
 
@@ -182,7 +182,7 @@ def test_证件号码列与其别名列同时出现时拒绝导入并指明两�
     path = write_xlsx(tmp_path, "医保.xlsx", ["证件号码", "结算日期", "个人自付金额", "身份证号码"],
                       [[id_of(homes["zhang"]), "2026-03-01", "8000", UNKNOWN_ID]])  # fmt: skip
     with pytest.raises(ValidationFailed) as failure:
-        department_import(source="medical", path=path, actor=None)
+        department_import(source="medical", path=path, actor=operator())
     (problem,) = failure.value.problems
     assert (problem.row, problem.column, problem.value) == (1, "证件号码", "证件号码、身份证号码")
     assert problem.reason == "这一列出现了 2 次（A、D 列），请只保留一列"
@@ -193,7 +193,7 @@ def test_Excel中证件号码为数字时报错指明单元格(homes, tmp_path):
     path = write_xlsx(tmp_path, "医保.xlsx", ["证件号码", "结算日期", "个人自付金额"],
                       [[341523197005010011.0, "2026-03-01", 8000]])  # fmt: skip
     with pytest.raises(ValidationFailed) as failure:
-        department_import(source="medical", path=path, actor=None)
+        department_import(source="medical", path=path, actor=operator())
     (problem,) = failure.value.problems
     assert problem.row == 2 and problem.column == "证件号码" and "文本" in problem.reason
 
@@ -201,11 +201,11 @@ def test_Excel中证件号码为数字时报错指明单元格(homes, tmp_path):
 def test_xlsx与GB18030编码CSV均可导入(homes, tmp_path):
     path = write_xlsx(tmp_path, "人社.xlsx", ["身份证号码", "姓名", "状态", "日期"],
                       [[id_of(homes["zhang"]), "张三", "返乡", "2026-02-01"]])  # fmt: skip
-    assert department_import(source="employment", path=path, actor=None).matched == 1
+    assert department_import(source="employment", path=path, actor=operator()).matched == 1
     gbk = write_csv(
         tmp_path, "gbk.csv", [{"证件号码": id_of(homes["zhang"]), "状态": "失业"}], encoding="gb18030"
     )
-    assert department_import(source="employment", path=gbk, actor=None).matched == 1
+    assert department_import(source="employment", path=gbk, actor=operator()).matched == 1
 
 
 def test_只检查不写入(homes, tmp_path):
@@ -256,19 +256,19 @@ def test_匹配是集合式的_查询次数与行数无关(homes, tmp_path):
     rows = [medical_row(UNKNOWN_ID, amount="100") for _ in range(300)] + [medical_row(id_of(homes["zhang"]))]
     path = write_csv(tmp_path, "many.csv", rows)
     with CaptureQueriesContext(connection) as queries:
-        department_import(source="medical", path=path, actor=None)
+        department_import(source="medical", path=path, actor=operator())
     member_reads = [q for q in queries.captured_queries if 'FROM "registry_member"' in q["sql"]]
     assert len(member_reads) == 1
 
 
 def test_接口行数据与文件导入结果一致(homes):
     summary = department_import_rows(
-        source="medical", rows=[medical_row(id_of(homes["zhang"]))], file_name="接口", actor=None
+        source="medical", rows=[medical_row(id_of(homes["zhang"]))], file_name="接口", actor=operator()
     )
     assert summary.matched == 1 and summary.warnings == 1
     with pytest.raises(ValidationFailed) as failure:
         department_import_rows(
-            source="medical", rows=[medical_row(341523197005010011)], file_name="x", actor=None
+            source="medical", rows=[medical_row(341523197005010011)], file_name="x", actor=operator()
         )
     assert any("文本" in str(p) for p in failure.value.problems)
 

@@ -67,7 +67,11 @@ def test_export_rows(users, tmp_path):
         description="市级反馈：住房漏雨",
     )
     path = tmp_path / "预警清单.xlsx"
-    count = warnings_export(actor=users["town_station"], queryset=EarlyWarning.objects.all(), path=path)
+    count = warnings_export(
+        actor=users["town_station"],
+        queryset=EarlyWarning.objects.for_user(users["town_station"], "warning.view"),
+        path=path,
+    )
     assert count == 2
     rows = _rows(path.read_bytes())
     assert rows[0] == EXPECTED_HEADERS
@@ -86,7 +90,14 @@ def test_export_rows(users, tmp_path):
 def test_export_csv(users, tmp_path):
     make_warning(household())
     path = tmp_path / "warnings.csv"
-    assert warnings_export(actor=users["town_station"], queryset=EarlyWarning.objects.all(), path=path) == 1
+    assert (
+        warnings_export(
+            actor=users["town_station"],
+            queryset=EarlyWarning.objects.for_user(users["town_station"], "warning.view"),
+            path=path,
+        )
+        == 1
+    )
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -104,11 +115,19 @@ def test_csv_and_xlsx_never_run_a_typed_formula(users, tmp_path):
         description=attack,
     )
     path = tmp_path / "warnings.csv"
-    warnings_export(actor=users["town_station"], queryset=EarlyWarning.objects.all(), path=path)
+    warnings_export(
+        actor=users["town_station"],
+        queryset=EarlyWarning.objects.for_user(users["town_station"], "warning.view"),
+        path=path,
+    )
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
     assert rows[1][5] == "'" + attack
     path = tmp_path / "warnings.xlsx"
-    warnings_export(actor=users["town_station"], queryset=EarlyWarning.objects.all(), path=path)
+    warnings_export(
+        actor=users["town_station"],
+        queryset=EarlyWarning.objects.for_user(users["town_station"], "warning.view"),
+        path=path,
+    )
     assert _rows(path.read_bytes())[1][5] == attack  # a text cell, shown as typed
 
 

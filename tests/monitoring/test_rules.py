@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import OTHER_VILLAGE, VILLAGE
+from conftest import OTHER_VILLAGE, VILLAGE, operator
 from django.utils import timezone
 from monitoring.screening_support import id_of, import_rows, rule_codes, warnings
 from registry_factory import make_household
@@ -66,7 +66,7 @@ def test_收入低于监测标准_年人均纯收入4800元预警_5000元不预�
         members=[("甲", date(1970, 1, 1), "户主"), ("乙", date(1972, 1, 1), "配偶")],
     )
     at_line = general("H2", income={"wage_income": Decimal("5000")})
-    run = screening_run(actor=None)
+    run = screening_run(actor=operator())
     warning = only(low, "income_below_line")
     assert warning.risk_type == "income" and warning.kind == "risk"
     assert warning.channel == "department" and warning.source == ""
@@ -78,14 +78,14 @@ def test_收入低于监测标准_年人均纯收入4800元预警_5000元不预�
 
 def test_收入低于监测标准_监测中的对象不再重复预警(regions):
     household = monitored("H1", income={"wage_income": Decimal("3000")})
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert "income_below_line" not in rule_codes(household)
 
 
 def test_突发严重困难_合规自付支出达家庭纯收入百分之五十预警_百分之四十不预警(regions):
     heavy = general("H1", income={"wage_income": Decimal("20000"), "compliant_self_paid": Decimal("10000")})
     light = general("H2", income={"wage_income": Decimal("20000"), "compliant_self_paid": Decimal("8000")})
-    screening_run(actor=None)
+    screening_run(actor=operator())
     warning = only(heavy, "sudden_heavy_expense")
     assert warning.risk_type == "sudden"
     assert warning.explanation == (
@@ -103,7 +103,7 @@ def test_突发严重困难_年人均纯收入较上月下降三成预警_下降
     for household in (fell, dipped):
         month_row(household, older, Decimal("10000"))
         month_row(household, last_month, Decimal("20000"))
-    screening_run(actor=None)
+    screening_run(actor=operator())
     warning = only(fell, "sudden_income_drop")
     assert warning.explanation == (
         f"年人均纯收入由 {last_month:%Y-%m} 月的 20000 元降至 14000 元，下降 30%，达到 30% 以上（收入大幅缩减）"
@@ -116,7 +116,7 @@ def test_突发严重困难_收入下降只与上月比较_更早的高收入不
     last_month = previous_month(timezone.localdate())
     month_row(household, previous_month(last_month), Decimal("20000"))
     month_row(household, last_month, Decimal("14000"))
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert "sudden_income_drop" not in rule_codes(household)
 
 
@@ -133,7 +133,7 @@ def month_row(household, month, per_capita):
 def test_因病_家庭成员患有大病预警_长期慢性病不预警(regions):
     ill = general("H1", members=[("王大力", date(1955, 1, 2), "户主", {"health": "患有大病"})])
     chronic = general("H2", members=[("李四", date(1956, 1, 2), "户主", {"health": "长期慢性病"})])
-    screening_run(actor=None)
+    screening_run(actor=operator())
     warning = only(ill, "illness_serious")
     assert warning.risk_type == "illness"
     assert warning.explanation == "家庭成员 王大力（1955年生） 患有大病"
@@ -144,7 +144,7 @@ def test_因病_已减少的成员患有大病不预警(regions):
     household = general("H1", members=[("户主", date(1960, 1, 1), "户主"),
                                        ("老人", date(1930, 1, 1), "之父", {"health": "患有大病",
                                                                          "status": "removed"})])  # fmt: skip
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert "illness_serious" not in rule_codes(household)
 
 
@@ -205,7 +205,7 @@ def test_未参加基本医疗保险预警_参加职工医保不预警(regions):
         "H2",
         members=[("乙", date(1980, 1, 1), "户主", {"resident_medical": False, "employee_medical": True})],
     )
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert only(uninsured, "medical_uninsured").explanation.startswith(
         "家庭成员 甲（1980年生） 未参加基本医疗保险"
     )
@@ -246,7 +246,7 @@ def test_因学_义务教育阶段成员非在校生且无原因预警_登记送
     )
     out = general("H1", members=[("父", date(1980, 1, 1), "户主"), child])
     ok = general("H2", members=[("父", date(1981, 1, 1), "户主"), excused])
-    screening_run(actor=None)
+    screening_run(actor=operator())
     warning = only(out, "schooling_out_of_school")
     assert warning.risk_type == "schooling"
     assert "在校生状况为“非在校生”" in warning.explanation
@@ -256,7 +256,7 @@ def test_因学_义务教育阶段成员非在校生且无原因预警_登记送
 def test_因学_年满16周岁不在义务教育年龄不预警(regions):
     older = general("H1", members=[("父", date(1980, 1, 1), "户主"),
                                    ("大明", school_birth(16), "之子", {"school_status": "非在校生"})])  # fmt: skip
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert "schooling_out_of_school" not in rule_codes(older)
 
 
@@ -279,7 +279,7 @@ def test_疑点_义务教育阶段成员既无在校生状况也无原因_为疑
     blank = general("H1", members=[("父", date(1980, 1, 1), "户主"), ("小明", school_birth(8), "之子")])
     filled = general("H2", members=[("父", date(1980, 1, 1), "户主"),
                                     ("小亮", school_birth(8), "之子", {"school_status": "小学"})])  # fmt: skip
-    screening_run(actor=None)
+    screening_run(actor=operator())
     warning = only(blank, "doubt_school_status_missing")
     assert warning.kind == "doubt" and warning.risk_type == "doubt"
     assert "schooling_out_of_school" not in rule_codes(blank)
@@ -292,7 +292,7 @@ def test_疑点_义务教育阶段成员既无在校生状况也无原因_为疑
 def test_因安全住房_住房C级预警_B级不预警(regions):
     unsafe = general("H1", housing_grade="C")
     safe = general("H2", housing_grade="B")
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert only(unsafe, "housing_unsafe").explanation == "住房安全等级为 C 级（危房）"
     assert "housing_unsafe" not in rule_codes(safe)
 
@@ -315,7 +315,7 @@ def test_因安全住房_住建鉴定D级预警_档案已登记D级不重复预�
 def test_因安全饮水_档案饮水不安全预警_安全不预警(regions):
     unsafe = general("H1", water_safe=False)
     unknown = general("H2", water_safe=None)
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert only(unsafe, "water_unsafe").risk_type == "water"
     assert "water_unsafe" not in rule_codes(unknown)
 
@@ -386,7 +386,7 @@ def test_缺劳动力_家庭无劳动能力且无兜底预警_有弱劳动力或
     covered = general(
         "H3", members=[("丙", date(1940, 1, 1), "户主", {"labour_skill": "无劳动力", "tekun": True})]
     )
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert only(none, "no_labour").risk_type == "labour"
     assert "no_labour" not in rule_codes(weak) | rule_codes(covered)
 
@@ -448,7 +448,7 @@ def test_疑点_识别不满6个月即消除风险_满6个月不是疑点(region
     later = general("H2", monitoring_type="marginal", monitoring_state="eliminated")
     later.identified_month, later.eliminated_month = "202503", "202509"
     later.save()
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert "仅间隔 4 个月" in only(soon, "doubt_eliminated_too_soon").explanation
     assert "doubt_eliminated_too_soon" not in rule_codes(later)
 
@@ -457,7 +457,7 @@ def test_疑点_风险消除时收入仍低于监测标准(regions):
     below = general("H1", monitoring_type="marginal", monitoring_state="eliminated",
                     income={"wage_income": Decimal("4000")})  # fmt: skip
     above = general("H2", monitoring_type="marginal", monitoring_state="eliminated")
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert only(below, "doubt_eliminated_below_line").kind == "doubt"
     assert "doubt_eliminated_below_line" not in rule_codes(above)
 
@@ -466,11 +466,11 @@ def test_疑点_风险消除时收入仍低于监测标准(regions):
 
 
 def test_规则目录同步到规则表_保留启用状态(regions):
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert set(Rule.objects.values_list("code", flat=True)) == set(RULES)
     Rule.objects.filter(code="housing_unsafe").update(enabled=False, name="旧名称")
     household = general("H1", housing_grade="D", village=OTHER_VILLAGE)
-    run = screening_run(actor=None)
+    run = screening_run(actor=operator())
     rule = Rule.objects.get(code="housing_unsafe")
     assert rule.enabled is False and rule.name == RULES["housing_unsafe"].name
     assert "housing_unsafe" not in run.per_rule and "housing_unsafe" not in rule_codes(household)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
-from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, TOWN, VILLAGE
+from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, TOWN, VILLAGE, operator
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -42,25 +42,25 @@ def poor(number: str, village: str = VILLAGE, **kwargs):
 
 def test_重复筛查不产生重复预警(regions):
     household = poor("H1", housing_grade="D")
-    first = screening_run(actor=None)
+    first = screening_run(actor=operator())
     assert first.new_warnings == 2
-    second = screening_run(actor=None)
+    second = screening_run(actor=operator())
     assert second.new_warnings == 0
     assert sorted(w.rule_code for w in warnings(household)) == ["housing_unsafe", "income_below_line"]
 
 
 def test_已排除的预警对同一证据不再产生_证据变化后重新预警(regions):
     household = poor("H1")
-    screening_run(actor=None)
+    screening_run(actor=operator())
     (warning,) = warnings(household, "income_below_line")
     EarlyWarning.objects.filter(pk=warning.pk).update(
         state="excluded", exclude_reason="收入核实有误", decided_at=timezone.now(), task=None
     )
-    assert screening_run(actor=None).new_warnings == 0
+    assert screening_run(actor=operator()).new_warnings == 0
     household.wage_income = Decimal("3000")
     household.save()
     household_recompute(household)
-    run = screening_run(actor=None)
+    run = screening_run(actor=operator())
     assert run.per_rule["income_below_line"]["new"] == 1
     assert [w.state for w in warnings(household, "income_below_line")][-1] in ("pending", "verifying")
 
@@ -94,7 +94,7 @@ def test_部门重复报送同一文件不重复预警_已排除后也不再预�
     resent = [{**rows[0], "备注": "补报"}]  # the same settlement in another file
     again = import_rows(tmp_path, "medical", resent, name="again.csv")
     assert again.warnings == 0
-    assert screening_run(actor=None).per_rule["medical_self_paid"]["new"] == 0
+    assert screening_run(actor=operator()).per_rule["medical_self_paid"]["new"] == 0
 
 
 def test_核查期间到达的部门数据视为已核查_办结后不再补报(regions, tmp_path):
@@ -113,7 +113,7 @@ def test_核查期间到达的部门数据视为已核查_办结后不再补报(
     EarlyWarning.objects.filter(household=household).update(
         state="confirmed", decided_at=timezone.now(), task=None
     )
-    assert screening_run(actor=None).per_rule["medical_self_paid"]["new"] == 0
+    assert screening_run(actor=operator()).per_rule["medical_self_paid"]["new"] == 0
 
 
 def test_已有同类风险点未消除时不再预警(regions):
@@ -122,7 +122,7 @@ def test_已有同类风险点未消除时不再预警(regions):
         household=household, region_code=VILLAGE, risk_type="illness", channel="cadre", found_on=date(2026, 1, 1),
         deadline=date(2026, 6, 1), description="因病",
     )  # fmt: skip
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert "illness_serious" not in rule_codes(household)
     assert "income_below_line" in rule_codes(household)
 
@@ -131,7 +131,7 @@ def test_只筛查辖区内未注销的农户(regions):
     inside = poor("H1")
     neighbour = poor("H2", NEIGHBOUR_VILLAGE)
     cancelled = poor("H3", cancelled=True)
-    run = screening_run(region_code=TOWN, actor=None)
+    run = screening_run(region_code=TOWN, actor=operator())
     assert run.region_code == TOWN
     assert rule_codes(inside) == {"income_below_line"}
     assert rule_codes(neighbour) == set() and rule_codes(cancelled) == set()
@@ -140,10 +140,10 @@ def test_只筛查辖区内未注销的农户(regions):
 def test_增量筛查只处理指定农户(regions):
     touched = poor("H1")
     untouched = poor("H2")
-    run = screening_run(actor=None, household_ids=[touched.pk])
+    run = screening_run(actor=operator(), household_ids=[touched.pk])
     assert run.new_warnings == 1
     assert rule_codes(touched) == {"income_below_line"} and rule_codes(untouched) == set()
-    assert screening_run(actor=None, household_ids=[]).new_warnings == 0
+    assert screening_run(actor=operator(), household_ids=[]).new_warnings == 0
 
 
 def test_少数农户的增量筛查读成员子查询_与临时表结果一致(regions, monkeypatch):
@@ -204,7 +204,7 @@ def test_按村适用的政策参数分组筛查(regions):
     PolicyValue.objects.create(key="monitoring_line", region_id=VILLAGE, year=date.today().year, value=6000)
     here = make_household("H1", VILLAGE, income={"wage_income": Decimal("5500")})
     there = make_household("H2", OTHER_VILLAGE, income={"wage_income": Decimal("5500")})
-    screening_run(region_code=TOWN, actor=None)
+    screening_run(region_code=TOWN, actor=operator())
     assert "低于监测收入标准 6000 元" in warnings(here, "income_below_line")[0].explanation
     assert rule_codes(there) == set()
     with CaptureQueriesContext(connection) as queries:
@@ -217,13 +217,13 @@ def test_按村适用的政策参数分组筛查(regions):
 def test_上级区划设定的参数对全部村适用(regions):
     PolicyValue.objects.create(key="monitoring_line", region_id=TOWN, year=2020, value=6000)
     here = make_household("H1", VILLAGE, income={"wage_income": Decimal("5500")})
-    screening_run(actor=None)
+    screening_run(actor=operator())
     assert "监测收入标准 6000 元" in warnings(here, "income_below_line")[0].explanation
 
 
 def test_筛查记录各规则新增数与耗时并写审计(regions):
     poor("H1")
-    run = screening_run(actor=None)
+    run = screening_run(actor=operator())
     assert run.new_warnings == 1 and run.seconds > 0 and run.finished_at
     assert run.per_rule["income_below_line"]["new"] == 1
     assert set(run.per_rule["income_below_line"]) == {"name", "new", "seconds"}
@@ -237,7 +237,7 @@ def test_新预警归并为每户一个核查任务(regions):
     if not hasattr(services, "tasks_bundle"):
         pytest.skip("monitoring.services.tasks_bundle 尚未提供")
     household = poor("H1", housing_grade="C")
-    screening_run(actor=None)
+    screening_run(actor=operator())
     tasks = {w.task_id for w in warnings(household)}
     assert len(tasks) == 1 and None not in tasks
 
@@ -246,7 +246,7 @@ def test_一条规则一条语句_不按户循环(regions):
     for i in range(30):
         poor(f"H{i}")
     with CaptureQueriesContext(connection) as queries:
-        run = screening_run(actor=None)
+        run = screening_run(actor=operator())
     assert run.new_warnings == 30
     sqls = [q["sql"] for q in queries.captured_queries]
     staged = [q for q in sqls if q.startswith(f"INSERT INTO {STAGED} ")]
@@ -259,7 +259,7 @@ def test_一条规则一条语句_不按户循环(regions):
 def test_全量筛查的新预警写入时已归入本户核查任务_每条只写一次(regions):
     households = [poor(f"H{i}", housing_grade="C") for i in range(3)]
     poor("H9", NEIGHBOUR_VILLAGE)
-    run = screening_run(actor=None)
+    run = screening_run(actor=operator())
     assert run.new_warnings == 7
     for household in households:
         found = warnings(household)
@@ -270,7 +270,7 @@ def test_全量筛查的新预警写入时已归入本户核查任务_每条只�
         assert task.due_date == timezone.localdate() + timedelta(days=3)  # 入户核查 verify_days
     event = AuditEvent.objects.filter(action="warning.bundled").latest("id")
     assert event.after["warnings"] == 7 and event.after["tasks_created"] == 4
-    assert screening_run(actor=None).new_warnings == 0
+    assert screening_run(actor=operator()).new_warnings == 0
     assert EarlyWarning.objects.count() == 7 and VerificationTask.objects.count() == 4
 
 
@@ -292,7 +292,7 @@ def test_新预警并入本户已有的核查任务_本户待核查的预警一�
         due_date=date(2030, 1, 1),
         decide_by=date(2030, 1, 2),
     )
-    run = screening_run(actor=None)
+    run = screening_run(actor=operator())
     assert run.new_warnings == 1
     assert {(w.state, w.task_id) for w in warnings(household)} == {("verifying", task.pk)}
     manual.refresh_from_db()
@@ -312,7 +312,7 @@ def test_全量筛查也归并辖区内其他仍待核查的预警(regions):
         explanation="基层干部排查",
         created_at=timezone.now(),
     )
-    assert screening_run(actor=None).new_warnings == 0
+    assert screening_run(actor=operator()).new_warnings == 0
     left.refresh_from_db()
     assert left.state == "verifying" and left.task.household_id == quiet.pk
 
@@ -320,7 +320,7 @@ def test_全量筛查也归并辖区内其他仍待核查的预警(regions):
 def test_按村政策的核查期限用于新开的核查任务(regions):
     PolicyValue.objects.create(region_id=OTHER_VILLAGE, key="verify_days", year=2020, value=Decimal("7"))
     here, there = poor("H1"), poor("H2", OTHER_VILLAGE)
-    screening_run(actor=None)
+    screening_run(actor=operator())
     today = timezone.localdate()
     assert VerificationTask.objects.get(household=here).due_date == today + timedelta(days=3)
     assert VerificationTask.objects.get(household=there).due_date == today + timedelta(days=7)
@@ -374,9 +374,9 @@ def test_命令行筛查参数错误时退出码非零(tmp_path):
 
 def test_全部地区的筛查记在包含全部农户的最小区划下(regions):
     poor("H1")
-    assert screening_run(actor=None).region_code == VILLAGE
+    assert screening_run(actor=operator()).region_code == VILLAGE
     poor("H2", NEIGHBOUR_VILLAGE)
-    assert screening_run(actor=None).region_code == "341523000000"  # 舒城县
+    assert screening_run(actor=operator()).region_code == "341523000000"  # 舒城县
 
 
 def test_命令行筛查启动时不加载导入导出与拼音_任务处理函数都已登记(tmp_path):

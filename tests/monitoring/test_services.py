@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, TOWN, VILLAGE
+from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, TOWN, VILLAGE, operator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -43,7 +43,7 @@ def test_three_warnings_of_one_household_make_one_task_and_one_visit_settles_the
     w1 = make_warning(hh, risk_type="illness")
     w2 = make_warning(hh, risk_type="housing", source="housing")
     w3 = make_warning(hh, risk_type="employment", source="employment")
-    attached = services.tasks_bundle(household_ids=[hh.pk])
+    attached = services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     assert attached == 3
     tasks = VerificationTask.objects.filter(household=hh)
     assert tasks.count() == 1
@@ -70,10 +70,10 @@ def test_a_new_warning_while_a_task_is_open_joins_it(users):
     """核查任务未办结时新产生的预警并入同一任务。"""
     hh = household()
     first = make_warning(hh)
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     task = VerificationTask.objects.get(household=hh)
     second = make_warning(hh, risk_type="disaster", source="disaster")
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     assert VerificationTask.objects.filter(household=hh).count() == 1
     second.refresh_from_db()
     assert second.task_id == task.pk and second.state == State.VERIFYING
@@ -85,11 +85,11 @@ def test_a_new_warning_while_a_task_is_open_joins_it(users):
 def test_after_a_visit_a_new_warning_opens_a_new_task(users):
     hh = household()
     w = make_warning(hh)
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     task = VerificationTask.objects.get(household=hh)
     _visit(task, users["village_clerk"], {w.pk: ("exclude", "数据有误")})
     later = make_warning(hh)
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     later.refresh_from_db()
     assert later.task_id != task.pk
     assert VerificationTask.objects.filter(household=hh).count() == 2
@@ -101,11 +101,11 @@ def test_bundle_by_region_and_untouched_elsewhere(users):
     other = household(NEIGHBOUR_VILLAGE)
     make_warning(mine)
     w_other = make_warning(other)
-    assert services.tasks_bundle(region_code=TOWN) == 1
+    assert services.tasks_bundle(actor=operator(), region_code=TOWN) == 1
     w_other.refresh_from_db()
     assert w_other.state == State.PENDING and w_other.task_id is None
-    assert services.tasks_bundle() == 1  # everything
-    assert services.tasks_bundle() == 0  # idempotent
+    assert services.tasks_bundle(actor=operator()) == 1  # everything
+    assert services.tasks_bundle(actor=operator()) == 0  # idempotent
 
 
 def test_bundle_is_set_based(users):
@@ -116,9 +116,9 @@ def test_bundle_is_set_based(users):
         make_warning(hh)
         make_warning(hh, risk_type="housing", source="housing")
     with CaptureQueriesContext(connection) as few:
-        services.tasks_bundle(household_ids=[h.pk for h in small])
+        services.tasks_bundle(actor=operator(), household_ids=[h.pk for h in small])
     with CaptureQueriesContext(connection) as many:
-        services.tasks_bundle(household_ids=[h.pk for h in large])
+        services.tasks_bundle(actor=operator(), household_ids=[h.pk for h in large])
     assert len(many.captured_queries) == len(few.captured_queries)
     assert len(many.captured_queries) <= 15
     assert VerificationTask.objects.filter(state="open").count() == 43
@@ -131,7 +131,7 @@ def test_bundle_chunks_a_long_id_list(users, monkeypatch):
     for hh in homes:
         make_warning(hh)
     ids = [h.pk for h in homes] + list(range(10_000_000, 10_000_500))  # ids without warnings are harmless
-    assert services.tasks_bundle(household_ids=ids) == 5
+    assert services.tasks_bundle(actor=operator(), household_ids=ids) == 5
     assert VerificationTask.objects.filter(household__in=homes).count() == 5
 
 
@@ -157,7 +157,7 @@ def _insert_staged(rows):
 
     try:
         return services.warnings_insert_bundled(
-            staged=_staged(rows), columns=STAGED_COLUMNS, created_at=timezone.now()
+            staged=_staged(rows), columns=STAGED_COLUMNS, created_at=timezone.now(), actor=operator()
         )
     finally:
         with connection.cursor() as cur:
@@ -192,7 +192,9 @@ def test_staged_warnings_are_written_once_already_in_their_households_task(users
     assert VerificationTask.objects.count() == 2
     warning = EarlyWarning.objects.get(household=fresh, rule_code="water_unsafe")
     assert (
-        warning.rule_id == "water_unsafe" and warning.channel == "department" and warning.created_by is None
+        warning.rule_id == "water_unsafe"
+        and warning.channel == "department"
+        and warning.created_by == operator()
     )
     event = AuditEvent.objects.filter(action="warning.bundled").latest("id")
     assert event.after["warnings"] == 3 and event.after["tasks_created"] == 1
@@ -232,7 +234,9 @@ def test_a_first_screening_on_postgresql_rebuilds_the_indexes_and_checks_every_r
     before = _schema()
     busy = household(OTHER_VILLAGE)
     make_warning(busy, risk_type="illness")
-    services.tasks_bundle(household_ids=[busy.pk])  # writes of this transaction with checks still pending
+    services.tasks_bundle(
+        actor=operator(), household_ids=[busy.pk]
+    )  # writes of this transaction with checks still pending
     fresh = household()
     staged = [
         (fresh, "housing_unsafe", "2026:C"),
@@ -269,7 +273,7 @@ def test_lifecycle_pending_verifying_confirmed(users):
         hh, explanation="住院个人自付 8000 元，超过 6000 元", evidence={"个人自付金额": "8000.00"}
     )
     assert w.state == State.PENDING
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     w.refresh_from_db()
     assert w.state == State.VERIFYING
     visit_day = timezone.localdate() - timedelta(days=1)
@@ -291,7 +295,7 @@ def test_exclusion_without_a_reason_is_refused(users):
     """排除预警必须填写理由。"""
     hh = household()
     w = make_warning(hh)
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     w.refresh_from_db()
     for reason in (None, "", "   "):
         with pytest.raises(DomainError, match="排除理由"):
@@ -307,7 +311,7 @@ def test_exclusion_without_a_reason_is_refused(users):
 def test_visit_input_is_checked(users):
     hh = household()
     w = make_warning(hh)
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     w.refresh_from_db()
     clerk = users["village_clerk"]
     with pytest.raises(DomainError, match="核查方式"):
@@ -329,7 +333,7 @@ def test_a_confirmed_data_doubt_is_not_a_poverty_risk(users):
     """数据疑点核实属实，记为已确认，但不登记为返贫致贫风险点。"""
     hh = household()
     doubt = make_warning(hh, risk_type="doubt", kind="doubt", source="exclusion")
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     doubt.refresh_from_db()
     _visit(doubt.task, users["village_clerk"], {doubt.pk: ("confirm", None)})
     doubt.refresh_from_db()
@@ -357,7 +361,7 @@ def test_who_may_complete_a_task(users, who, allowed):
     """核查由本村村级经办、帮扶责任人或本镇扶贫工作站完成；其他人不能。"""
     hh = household()
     w = make_warning(hh)
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     w.refresh_from_db()
     if allowed:
         _visit(w.task, users[who], {w.pk: ("confirm", None)})
@@ -376,7 +380,7 @@ def test_deadlines_come_from_the_policy_and_follow_its_changes(users):
     today = timezone.localdate()
     hh = household()
     make_warning(hh)
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     task = VerificationTask.objects.get(household=hh)
     assert task.due_date == today + timedelta(days=3)
     assert task.decide_by == today + timedelta(days=15)
@@ -387,7 +391,7 @@ def test_deadlines_come_from_the_policy_and_follow_its_changes(users):
     policy_set(actor=station, key="risk_deadline_days", region_code=TOWN, year=today.year, value=60)
     hh2 = household()
     w2 = make_warning(hh2)
-    services.tasks_bundle(household_ids=[hh2.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh2.pk])
     task2 = VerificationTask.objects.get(household=hh2)
     assert task2.due_date == today + timedelta(days=5)
     assert task2.decide_by == today + timedelta(days=20)
@@ -403,7 +407,7 @@ def test_a_village_policy_applies_to_that_village_only(users):
     here, there = household(), household(OTHER_VILLAGE)
     make_warning(here)
     make_warning(there)
-    services.tasks_bundle(household_ids=[here.pk, there.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[here.pk, there.pk])
     assert VerificationTask.objects.get(household=here).due_date == today + timedelta(days=3)
     assert VerificationTask.objects.get(household=there).due_date == today + timedelta(days=7)
 
@@ -431,7 +435,7 @@ def test_overdue_lists(users):
     late_hh, fresh_hh = household(), household()
     old = make_warning(late_hh, created_at=timezone.now() - timedelta(days=16))
     fresh = make_warning(fresh_hh, created_at=timezone.now() - timedelta(days=14))
-    services.tasks_bundle(household_ids=[late_hh.pk, fresh_hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[late_hh.pk, fresh_hh.pk])
     VerificationTask.objects.filter(household=late_hh).update(due_date=today - timedelta(days=1))
 
     assert list(selectors.tasks_overdue(clerk)) == [VerificationTask.objects.get(household=late_hh)]
@@ -580,7 +584,7 @@ def test_household_timeline(users):
     hh = household()
     w1 = make_warning(hh, risk_type="illness")
     w2 = make_warning(hh, risk_type="housing", source="housing")
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     w1.refresh_from_db()
     _visit(w1.task, users["village_clerk"], {w1.pk: ("confirm", None), w2.pk: ("exclude", "已完成危房改造")})
     entries = selectors.household_timeline(hh)
@@ -610,7 +614,7 @@ def test_a_reviewing_role_cannot_complete_a_visit_in_the_service_either(users, w
     """Issue 16 point 4: the service refuses, not only the page (``warning.visit``)."""
     hh = household()
     w = make_warning(hh)
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     task = VerificationTask.objects.get(household=hh)
     with pytest.raises(DomainError, match="无权完成入户核查"):
         _visit(task, users[who], {w.pk: ("exclude", "已有稳定收入")})
@@ -622,7 +626,7 @@ def test_a_reviewing_role_cannot_complete_a_visit_in_the_service_either(users, w
 def test_the_town_station_completes_a_visit(users):
     hh = household()
     w = make_warning(hh)
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     task = VerificationTask.objects.get(household=hh)
     _visit(task, users["town_station"], {w.pk: ("confirm", None)})
     task.refresh_from_db()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, VILLAGE
+from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, VILLAGE, operator
 from django.urls import reverse
 from django.utils import timezone
 from monitoring_factory import MATRIX_OBJECT_URLS, household, make_warning
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def _bundled(village=VILLAGE, n=2, **kw):
     hh = household(village, members=[("刘大", date(1966, 2, 2), "户主")])
     warnings = [make_warning(hh, risk_type=rt, **kw) for rt in ["illness", "housing", "disaster"][:n]]
-    services.tasks_bundle(household_ids=[hh.pk])
+    services.tasks_bundle(actor=operator(), household_ids=[hh.pk])
     task = VerificationTask.objects.get(household=hh, state="open")
     return hh, task, [EarlyWarning.objects.get(pk=w.pk) for w in warnings]
 

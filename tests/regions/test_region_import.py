@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
-from conftest import NEIGHBOUR_VILLAGE, REGIONS_CSV, TOWN, VILLAGE
+from conftest import NEIGHBOUR_VILLAGE, REGIONS_CSV, TOWN, VILLAGE, operator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -29,13 +29,13 @@ def _csv(tmp_path: Path, rows: list[tuple[str, str]], name="regions.csv") -> Pat
 
 def _problems(path: Path) -> list[str]:
     with pytest.raises(ValidationFailed) as exc:
-        regions_import(path=path, actor=None)
+        regions_import(path=path, actor=operator())
     assert "未导入任何数据" in exc.value.message
     return [str(p) for p in exc.value.problems]
 
 
 def test_happy_path_builds_the_tree():
-    summary = regions_import(path=REGIONS_CSV, actor=None)
+    summary = regions_import(path=REGIONS_CSV, actor=operator())
     assert (summary.read, summary.created, summary.updated, summary.unchanged) == (19, 19, 0, 0)
     village = Region.objects.get(code=VILLAGE)
     assert (village.name, village.level, village.parent_id) == ("东风村", 5, TOWN)
@@ -44,15 +44,15 @@ def test_happy_path_builds_the_tree():
 
 
 def test_reimport_changes_nothing():
-    regions_import(path=REGIONS_CSV, actor=None)
+    regions_import(path=REGIONS_CSV, actor=operator())
     events = AuditEvent.objects.count()
-    summary = regions_import(path=REGIONS_CSV, actor=None)
+    summary = regions_import(path=REGIONS_CSV, actor=operator())
     assert (summary.created, summary.updated, summary.unchanged) == (0, 0, 19)
     assert AuditEvent.objects.count() == events
 
 
 def test_renamed_region_is_updated(tmp_path, regions):
-    summary = regions_import(path=_csv(tmp_path, [(VILLAGE, "东风新村")]), actor=None)
+    summary = regions_import(path=_csv(tmp_path, [(VILLAGE, "东风新村")]), actor=operator())
     assert (summary.updated, summary.created) == (1, 0)
     assert Region.objects.get(code=VILLAGE).name == "东风新村"
 
@@ -100,7 +100,7 @@ def test_missing_header(tmp_path, regions):
     path = tmp_path / "bad.csv"
     path.write_text("代码,名称\n341523104208,好村\n", encoding="utf-8")
     with pytest.raises(ValidationFailed) as exc:
-        regions_import(path=path, actor=None)
+        regions_import(path=path, actor=operator())
     assert "缺少必需的列" in exc.value.message
 
 
@@ -108,7 +108,7 @@ def test_a_column_given_twice_is_refused(tmp_path, regions):
     path = tmp_path / "twice.csv"
     path.write_text("区划代码,名称,名称\n341523104208,好村,坏村\n", encoding="utf-8")
     with pytest.raises(ValidationFailed) as exc:
-        regions_import(path=path, actor=None)
+        regions_import(path=path, actor=operator())
     assert [str(p) for p in exc.value.problems] == [
         "twice.csv 第1行 列“名称”（值：名称）：这一列出现了 2 次（第 2、3 列），请只保留一列"
     ]

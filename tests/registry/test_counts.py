@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, TOWN, VILLAGE
+from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, TOWN, VILLAGE, operator
 from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -150,7 +150,7 @@ def test_recompute_after_a_new_monitoring_line(users, homes):
         year=date.today().year,
         value="25000",
     )
-    assert households_recompute_scope(region_code=TOWN) > 0
+    assert households_recompute_scope(region_code=TOWN, actor=operator()) > 0
     assert_kept()
 
 
@@ -192,7 +192,7 @@ def test_bulk_helpers_and_plain_orm_writes(homes):
 def test_demo_generation(db):
     from fangfan.demo.generator import demo_generate
 
-    demo_generate(households=300, seed=7)
+    demo_generate(households=300, seed=7, actor=operator())
     assert_kept()
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TOWN
+from conftest import TOWN, operator
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from python_calamine import CalamineWorkbook
@@ -202,7 +202,10 @@ def test_export_kinds_are_registered_by_apps():
     register_export("test-kind", lambda *, path, region_code: calls.append((path, region_code)) or 7, "测试")
     try:
         assert (
-            run_export(discover()["test-kind"], path="p", region_code=None, actor=None, reveal_ids=False) == 7
+            run_export(
+                discover()["test-kind"], path="p", region_code=None, actor=operator(), reveal_ids=False
+            )
+            == 7
         )
         assert calls == [("p", None)]
     finally:

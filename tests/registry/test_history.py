@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, TOWN, VILLAGE
+from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, TOWN, VILLAGE, operator
 from django.core.management import CommandError, call_command
 from registry_factory import make_household
 
@@ -30,24 +30,24 @@ def three(regions):
 
 
 def test_本月记录每户一条_重复运行不再写入(three):
-    first = history_snapshot(actor=None, today=TODAY)
+    first = history_snapshot(actor=operator(), today=TODAY)
     assert (first.month, first.households, first.written, first.backfilled) == (THIS_MONTH, 3, 3, False)
     row = HouseholdMonth.objects.get(household=three[0], month=THIS_MONTH)
     assert row.region_code == VILLAGE
     assert row.wage_income == Decimal("12000") and row.per_capita_income == three[0].per_capita_income
     assert HouseholdMonth.objects.get(household=three[1]).exited_class == "enjoying"
 
-    again = history_snapshot(actor=None, today=TODAY)
+    again = history_snapshot(actor=operator(), today=TODAY)
     assert again.written == 0
     assert HouseholdMonth.objects.count() == 3
 
 
 def test_本月内信息变化_再次记录只更新变化的户(three):
-    history_snapshot(actor=None, today=TODAY)
+    history_snapshot(actor=operator(), today=TODAY)
     Household.objects.filter(pk=three[0].pk).update(
         wage_income=Decimal("3000"), per_capita_income=Decimal("3000")
     )
-    result = history_snapshot(actor=None, today=TODAY)
+    result = history_snapshot(actor=operator(), today=TODAY)
     assert result.written == 1
     row = HouseholdMonth.objects.get(household=three[0], month=THIS_MONTH)
     assert row.wage_income == Decimal("3000") and row.per_capita_income == Decimal("3000")
@@ -89,7 +89,7 @@ def test_过去的月份只补记没有记录的户_已有记录不改写(three)
         household=three[0], month=past, region_code=VILLAGE, household_type="general", size=1,
         net_income=Decimal("9000"), per_capita_income=Decimal("9000"), taken_at="2026-10-31T12:00:00+08:00",
     )  # fmt: skip
-    result = history_snapshot(actor=None, month=past, today=TODAY)
+    result = history_snapshot(actor=operator(), month=past, today=TODAY)
     assert result.backfilled and result.written == 2
     kept = HouseholdMonth.objects.get(household=three[0], month=past)
     assert kept.per_capita_income == Decimal("9000") and not kept.backfilled
@@ -98,20 +98,20 @@ def test_过去的月份只补记没有记录的户_已有记录不改写(three)
 
 def test_未来的月份不能记录(three):
     with pytest.raises(DomainError, match="还没有到"):
-        history_snapshot(actor=None, month=date(2027, 1, 1), today=TODAY)
+        history_snapshot(actor=operator(), month=date(2027, 1, 1), today=TODAY)
     assert not HouseholdMonth.objects.exists()
 
 
 def test_按区划记录_注销户不记录(three):
     Household.objects.filter(pk=three[1].pk).update(cancelled=True)
-    result = history_snapshot(actor=None, region_code=TOWN, today=TODAY)
+    result = history_snapshot(actor=operator(), region_code=TOWN, today=TODAY)
     assert result.households == 1
     assert list(HouseholdMonth.objects.values_list("household__number", flat=True)) == ["H1"]
 
 
 def test_每次记录写一条审计事件(three):
     before = AuditEvent.objects.filter(action="history.snapshot").count()
-    history_snapshot(actor=None, today=TODAY)
+    history_snapshot(actor=operator(), today=TODAY)
     event = AuditEvent.objects.filter(action="history.snapshot").latest("id")
     assert AuditEvent.objects.filter(action="history.snapshot").count() == before + 1
     assert event.after["households"] == 3 and event.object_id == "2026-12"

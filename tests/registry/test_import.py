@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
-from conftest import OTHER_VILLAGE, VILLAGE
+from conftest import OTHER_VILLAGE, VILLAGE, operator
 from django.db import connection
 
 from fangfan.core.errors import ValidationFailed
@@ -334,7 +334,7 @@ def test_csv_pair_in_each_encoding(tmp_path, regions, people, encoding):
 def test_csv_files_are_recognised_by_their_headers(tmp_path, regions, people):
     households, members = sample()
     folder = write_csv_pair(tmp_path / "csv", households, members, names=("hh.csv", "people.csv"))
-    summary = households_import(path=folder, actor=None)
+    summary = households_import(path=folder, actor=operator())
     assert summary.members_created == 4
 
 

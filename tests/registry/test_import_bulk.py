@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import VILLAGE
+from conftest import VILLAGE, operator
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -97,7 +97,7 @@ def test_staged_rows_store_what_the_ordinary_path_stores(committed_db, tmp_path,
     folder = write_csv_pair(tmp_path / "a", [*households, *extra_h], [*members, *extra_m])
     monkeypatch.setenv("FANGFAN_IMPORT_WORKERS", "2")  # staged by two forked processes: two files to attach
 
-    households_import(path=folder, actor=None)
+    households_import(path=folder, actor=operator())
     first = stored()
     assert len(first) == 32 and sum(len(h[-1]) for h in first) == 64
     assert not Member.objects.exclude(household_region=F("household__region_id")).exists()
@@ -105,7 +105,7 @@ def test_staged_rows_store_what_the_ordinary_path_stores(committed_db, tmp_path,
     Member.objects.all().delete()
     Household.objects.all().delete()
     with transaction.atomic():
-        households_import(path=folder, actor=None)
+        households_import(path=folder, actor=operator())
     assert stored() == first
     assert not any((Path(settings.DATA_DIR) / "tmp").glob("import-*"))
 
@@ -125,7 +125,7 @@ def test_failed_staged_import_leaves_nothing(committed_db, tmp_path, regions, mo
     original = Writing.copy_staged
     monkeypatch.setattr(Writing, "copy_staged", staticmethod(broken))
     with pytest.raises(RuntimeError):
-        households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=None)
+        households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=operator())
     assert Household.objects.count() == 0 and Member.objects.count() == 0
     assert not any((Path(settings.DATA_DIR) / "tmp").glob("import-*"))
 
@@ -150,7 +150,7 @@ def test_bulk_load_drops_and_rebuilds_indexes(committed_db, tmp_path, regions, m
     households, members = big_sample(25)
     folder = write_csv_pair(tmp_path / "a", households, members)
     monkeypatch.setattr(bulkdb, "indexes_deferred", low_threshold)
-    households_import(path=folder, actor=None)
+    households_import(path=folder, actor=operator())
     assert calls == [("Household", 25), ("Member", 50)]
     assert index_names("registry_household") == before_h
     assert index_names("registry_member") == before_m
@@ -166,7 +166,7 @@ def test_bulk_load_drops_and_rebuilds_indexes(committed_db, tmp_path, regions, m
     Member.objects.all().delete()
     Household.objects.all().delete()
     monkeypatch.setattr(bulkdb, "indexes_deferred", real)  # 25 rows: below the threshold, indexes kept
-    households_import(path=folder, actor=None)
+    households_import(path=folder, actor=operator())
     assert stored() == deferred
 
 
@@ -233,7 +233,7 @@ def test_a_large_import_refreshes_the_planner_statistics(tmp_path, regions, monk
 
     monkeypatch.setattr(write, "ANALYZE_AT", 3)
     households, members = sample()
-    summary = households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=None)
+    summary = households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=operator())
     assert "analyze" in summary.timings
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -243,7 +243,9 @@ def test_a_large_import_refreshes_the_planner_statistics(tmp_path, regions, monk
         assert cursor.fetchone()[0] > 0
     # A small import leaves the statistics alone.
     monkeypatch.setattr(write, "ANALYZE_AT", 5_000)
-    again = households_import(path=write_csv_pair(tmp_path / "b", households[:1], members[:3]), actor=None)
+    again = households_import(
+        path=write_csv_pair(tmp_path / "b", households[:1], members[:3]), actor=operator()
+    )
     assert "analyze" not in again.timings
 
 
@@ -255,7 +257,7 @@ def test_more_staging_files_than_sqlite_attaches_are_read_back(committed_db, tmp
     real = staging.read_back
     monkeypatch.setattr(staging, "read_back", lambda file, table: read.append(table) or real(file, table))
     households, members = big_sample(30)
-    households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=None)
+    households_import(path=write_csv_pair(tmp_path / "a", households, members), actor=operator())
     assert Household.objects.count() == 30 and Member.objects.count() == 60
     assert bool(read) is staging.wanted()  # SQLite stages; PostgreSQL takes COPY
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NEIGHBOUR_VILLAGE
+from conftest import NEIGHBOUR_VILLAGE, operator
 
 sys.path.insert(0, str(Path(__file__).parent))  # the shared helpers live in test_import.py
 import test_import  # noqa: E402
@@ -189,7 +189,7 @@ CASES = {
         MEM,
         5,
         "户编号",
-        "户编号在“户信息”表和系统中都不存在",
+        "户编号在“户信息”表和您的管辖范围内都不存在",
     ),
     "exited household without 脱贫年度": (_hh(0, "脱贫年度", ""), HH, 2, "脱贫年度", "脱贫户须填写脱贫年度"),
     "脱贫年度 not a year": (_hh(0, "脱贫年度", "19"), HH, 2, "脱贫年度", None),
@@ -255,7 +255,7 @@ def test_missing_header_is_reported(tmp_path, regions, people):
     headers = [h for h in M_HEADERS if h != "证件号码"]
     with pytest.raises(ValidationFailed) as exc:
         households_import(
-            path=write_xlsx(tmp_path / "b.xlsx", households, members, m_headers=headers), actor=None
+            path=write_xlsx(tmp_path / "b.xlsx", households, members, m_headers=headers), actor=operator()
         )
     [problem] = exc.value.problems
     assert (problem.sheet, problem.row, problem.column, problem.reason) == (
@@ -293,7 +293,7 @@ def test_a_csv_column_given_twice_is_named_by_number(tmp_path, regions, people):
     headers = [*HH_HEADERS, "户编号"]
     with pytest.raises(ValidationFailed) as exc:
         households_import(
-            path=write_csv_pair(tmp_path / "c", households, members, hh_headers=headers), actor=None
+            path=write_csv_pair(tmp_path / "c", households, members, hh_headers=headers), actor=operator()
         )
     [problem] = exc.value.problems
     assert (problem.file, problem.sheet, problem.row, problem.column) == ("户信息.csv", "", 1, "户编号")
@@ -419,7 +419,7 @@ def test_no_recognisable_sheet(tmp_path, regions, people):
     path = tmp_path / "x.csv"
     path.write_text("甲,乙\n1,2\n", encoding="utf-8")
     with pytest.raises(ValidationFailed) as exc:
-        households_import(path=path, actor=None)
+        households_import(path=path, actor=operator())
     assert "没有找到“户信息”或“成员信息”表" in exc.value.message
 
 
@@ -427,7 +427,7 @@ def test_unsupported_file_type(tmp_path, regions):
     path = tmp_path / "x.txt"
     path.write_text("x")
     with pytest.raises(ValidationFailed) as exc:
-        households_import(path=path, actor=None)
+        households_import(path=path, actor=operator())
     assert "不支持的文件类型" in exc.value.message
 
 
@@ -466,7 +466,7 @@ def test_a_file_with_headers_only_is_refused(tmp_path, regions, people, kind):
     )
     before = counts()
     with pytest.raises(ValidationFailed, match="没有数据行（只有表头或是空的）"):
-        households_import(path=path, actor=None, dry_run=True)
+        households_import(path=path, actor=operator(), dry_run=True)
     assert counts() == before
 
 
@@ -474,4 +474,4 @@ def test_an_empty_csv_is_refused(tmp_path, regions, people):
     path = tmp_path / "户信息.csv"
     path.write_bytes(b"")
     with pytest.raises(ValidationFailed, match="文件是空的"):
-        households_import(path=path, actor=None)
+        households_import(path=path, actor=operator())

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, VILLAGE
+from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, VILLAGE, operator
 from django.db import connection, transaction
 from django.db.models import F
 from registry_factory import make_household, make_id
@@ -135,5 +135,5 @@ def test_imported_members_carry_their_village(tmp_path, users, regions):
 def test_demo_members_carry_their_village(db):
     from fangfan.demo.generator import demo_generate
 
-    demo_generate(households=200, seed=3)
+    demo_generate(households=200, seed=3, actor=operator())
     assert Member.objects.count() > 200 and not mismatched()

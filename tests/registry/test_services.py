@@ -292,7 +292,7 @@ def test_split_taking_the_head_gives_the_old_household_the_head_named(home, cler
     [
         ("none", "H-S-009", "请选择要分出的成员"),
         ("all", "H-S-009", "分户后原户不能没有成员"),
-        ("one", "H-S-001", "已存在"),
+        ("one", "H-S-001", "已被占用"),
     ],
 )
 def test_split_refusals(home, clerk, pick, number, message):
@@ -440,7 +440,7 @@ def test_household_create_registers_the_household_and_its_head(clerk):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"number": "H-S-001"}, "户编号 H-S-001 已存在"),
+        ({"number": "H-S-001"}, "户编号 H-S-001 已被占用，请换一个"),
         ({"number": "H S 2"}, "户编号不能含有空格或控制字符"),
         ({"region_code": NEIGHBOUR_VILLAGE}, "该村不在您的管辖范围内"),
         ({"data": {"household_type": "exited"}}, "脱贫户须填写脱贫年度"),

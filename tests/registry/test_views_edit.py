@@ -201,7 +201,7 @@ def test_split_and_merge(clerk_client, home):
         reverse("registry:household_split", args=[home.pk]),
         {"new_number": "H-DF-102", "new_head": home.members.get(is_head=True).pk, "on": "2025-04-01"},
     )
-    assert "户编号 H-DF-102 已存在" in response.content.decode()
+    assert "户编号 H-DF-102 已被占用，请换一个" in response.content.decode()
     # Merge the new household back: first the household named, for the user to confirm; then merged.
     merge = reverse("registry:household_merge", args=[new.pk])
     response = clerk_client.post(merge, {"target_number": "H-DF-101", "on": "2025-05-01"})
@@ -562,7 +562,7 @@ def test_a_clerk_registers_a_new_household_and_finds_it_in_the_list(clerk_client
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"number": "H-DF-101"}, "户编号 H-DF-101 已存在"),
+        ({"number": "H-DF-101"}, "户编号 H-DF-101 已被占用，请换一个"),
         ({"number": "34 15"}, "户编号不能含有空格或控制字符"),
         ({"village": OTHER_VILLAGE}, "选择一个有效的选项"),
         ({"head_id_number": "341523197504041234"}, "证件号码无效"),

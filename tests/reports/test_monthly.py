@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import COUNTY, TOWN, VILLAGE
+from conftest import COUNTY, TOWN, VILLAGE, operator
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -32,13 +32,13 @@ def world(users):
     today = timezone.localdate()
     first = today.replace(day=1)
     previous = month_back(first, 1)
-    history_snapshot(actor=None, month=previous, today=today)
+    history_snapshot(actor=operator(), month=previous, today=today)
     # last month differs from now: one marginal household was not monitored yet
     changed = made["households"][0]
     HouseholdMonth.objects.filter(household=changed, month=previous).update(
         monitoring_type="", monitoring_state=""
     )
-    history_snapshot(actor=None, today=today)
+    history_snapshot(actor=operator(), today=today)
     hh = made["households"][2]
     VerificationTask.objects.create(
         household=hh,

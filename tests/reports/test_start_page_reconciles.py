@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import operator
 from django.test import Client
 from django.urls import reverse
 
@@ -48,7 +49,7 @@ MISSING_CATEGORY = {
 
 @pytest.fixture
 def demo():
-    demo_generate(households=300, seed=SEED)
+    demo_generate(households=300, seed=SEED, actor=operator())
     # Every category in the clerk's village (a small demo may lack one): a general household takes it on.
     for key, _label in CATEGORIES:
         village = Household.objects.filter(region_id=DONGFENG, cancelled=False)
@@ -56,7 +57,7 @@ def demo():
             pk = village.filter(category_q("general")).order_by("pk").values_list("pk", flat=True).first()
             Household.objects.filter(pk=pk).update(**MISSING_CATEGORY[key])
     demo_department_batches(seed=SEED)
-    screening_run(actor=None)
+    screening_run(actor=operator())
     demo_backlog(seed=SEED)
 
 

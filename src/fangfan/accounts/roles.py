@@ -157,7 +157,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         {"region.view", "security.manage", "user.unlock", "user.reset_password", "user.reset_second_factor"}
     ),
     Role.AUDIT_ADMIN: frozenset({"region.view", "audit.view", "audit.export"}),
-    Role.SYSTEM: frozenset(),  # command-line operator: services trust the operator; no web login
+    # The command-line operator: no grants here, because ``User.can`` allows it every action (``is_operator``);
+    # it never signs in on the web.
+    Role.SYSTEM: frozenset(),
 }
 
 # The levels of region each role may be bound to.

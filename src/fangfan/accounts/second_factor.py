@@ -225,9 +225,9 @@ def reset(*, actor: User, user: User) -> int:
     administrator's — the command-line operator does those). The person enrols again at the next sign-in (or, if
     it is optional for them, may). Their sessions that were verified with the removed device must verify again.
     Returns the number of devices removed."""
-    if actor is None or not (actor.role == Role.SYSTEM or actor.can("user.reset_second_factor")):
+    if actor is None or not actor.can("user.reset_second_factor"):
         raise DomainError("只有安全管理员可以重置动态口令")
-    if user.role == Role.SYSTEM:
+    if user.is_operator:
         raise DomainError("命令行账号没有动态口令")
     if user.pk == actor.pk:
         raise DomainError("不能重置自己的动态口令，请由其他安全管理员办理")

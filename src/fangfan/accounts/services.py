@@ -40,8 +40,6 @@ def _ensure_manages_users(actor) -> None:
     """Only a system administrator (or the command-line operator, whom services trust) manages accounts."""
     if actor is None:
         raise DomainError("必须以具体账号的名义管理用户")
-    if actor.role == Role.SYSTEM:
-        return
     if not actor.can("user.manage"):
         raise DomainError("只有系统管理员可以管理用户账号")
 
@@ -54,9 +52,9 @@ def _in_jurisdiction(actor, code: str | None) -> bool:
 
 
 def _ensure_user_in_scope(actor, user: User) -> None:
-    if user.role == Role.SYSTEM:
+    if user.is_operator:
         raise DomainError("命令行账号不能在页面上修改")
-    if actor.role != Role.SYSTEM and not _in_jurisdiction(actor, user.region_id):
+    if not _in_jurisdiction(actor, user.region_id):
         raise DomainError("该账号不在您的管辖范围内")
 
 
@@ -66,7 +64,7 @@ def _check_assignment(*, actor, role: str, department: str, region: Region | Non
         raise DomainError("请选择有效的角色")
     if region is None:
         raise DomainError("每个账号都必须绑定所属区划")
-    if actor.role != Role.SYSTEM and not _in_jurisdiction(actor, region.code):
+    if not _in_jurisdiction(actor, region.code):
         raise DomainError(f"所属区划“{region.name}”不在您的管辖范围内")
     allowed = ROLE_LEVELS.get(role, frozenset())
     if Level(region.level) not in allowed:
@@ -154,9 +152,9 @@ def user_update(
             raise DomainError("不能停用自己的账号")
         if region is not None and region.code != user.region_id:
             raise DomainError("不能修改自己的所属区划，请由上级系统管理员办理")
-    if actor.role != Role.SYSTEM and (user.role in ADMIN_ROLES or role in ADMIN_ROLES) and role != user.role:
+    if not actor.is_operator and (user.role in ADMIN_ROLES or role in ADMIN_ROLES) and role != user.role:
         raise DomainError("不能把账号改为或改离管理员角色；管理员账号请新建")
-    if actor.role != Role.SYSTEM and user.role in ADMIN_ROLES:
+    if not actor.is_operator and user.role in ADMIN_ROLES:
         raise DomainError("管理员账号（系统、安全、审计管理员）不能在此修改；重置密码由安全管理员办理")
     department = _check_assignment(actor=actor, role=role, department=department, region=region)
     before = _snapshot(user)
@@ -183,17 +181,15 @@ def user_reset_password(*, actor, user: User, password: str) -> User:
     another security administrator's (they change theirs with the old one), never the command-line account. The
     person must choose a new password at the next sign-in, so the one who reset it cannot go on using the account
     unnoticed. The password itself never reaches the audit log."""
-    if actor is None or not (actor.role == Role.SYSTEM or actor.can("user.reset_password")):
+    if actor is None or not (actor.can("user.reset_password")):
         raise DomainError("只有安全管理员可以重置密码")
-    if user.role == Role.SYSTEM:
+    if user.is_operator:
         raise DomainError("命令行账号不能在页面上修改")
     if user.pk == getattr(actor, "pk", None):
         raise DomainError("不能重置自己的密码，请在“修改密码”中用原密码修改")
-    if user.role == Role.SEC_ADMIN and actor.role != Role.SYSTEM:
+    if user.role == Role.SEC_ADMIN and not actor.is_operator:
         raise DomainError("不能重置其他安全管理员的密码")
-    if actor.role != Role.SYSTEM and not (
-        User.objects.for_user(actor, "user.reset_password").filter(pk=user.pk).exists()
-    ):
+    if not (User.objects.for_user(actor, "user.reset_password").filter(pk=user.pk).exists()):
         raise DomainError("该账号不在您的管辖范围内")
     _validate_password(password, user)
     user.set_password(password)
@@ -208,7 +204,7 @@ def user_reset_password(*, actor, user: User, password: str) -> User:
 def user_change_password(*, user: User, old_password: str, new_password: str) -> User:
     """A person changes their own password: the old one is required, the new one must pass the validators and
     differ from the old. Clears the must-change flag."""
-    if user is None or not getattr(user, "pk", None) or user.role == Role.SYSTEM:
+    if user is None or not getattr(user, "pk", None) or user.is_operator:
         raise DomainError("必须以具体账号的名义修改密码")
     if not user.check_password(old_password or ""):
         raise DomainError("原密码不正确")
@@ -228,11 +224,9 @@ def user_unlock(*, actor, username: str) -> int:
     """Lift a login lock-out early (安全管理员); returns how many failure records were cleared."""
     from axes.utils import reset
 
-    if actor is None or not (actor.role == Role.SYSTEM or actor.can("user.unlock")):
+    if actor is None or not (actor.can("user.unlock")):
         raise DomainError("只有安全管理员可以解锁账号")
     user = User.objects.for_user(actor, "user.unlock").filter(username=username).first()
-    if user is None and actor.role == Role.SYSTEM:
-        user = User.objects.filter(username=username).first()
     if user is None:
         raise DomainError(f"账号“{username}”不存在或不在您的管辖范围内")
     with transaction.atomic():

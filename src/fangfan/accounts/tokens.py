@@ -19,7 +19,7 @@ from fangfan.core import audit
 from fangfan.core.errors import DomainError
 
 from .models import PersonalToken, User
-from .roles import TOKEN_ACTION, Role
+from .roles import TOKEN_ACTION
 
 PREFIX = "ffp_"
 DEFAULT_DAYS = 90
@@ -35,14 +35,14 @@ def token_hash(raw: str) -> str:
 
 def may_hold_token(user) -> bool:
     """Active accounts of a working role; never the three administrators or the command-line account."""
-    return user is not None and user.can(TOKEN_ACTION)
+    return user is not None and not user.is_operator and user.can(TOKEN_ACTION)
 
 
 def _ensure_may_act(actor, user: User) -> None:
     """The holder themselves, or the command-line operator (``fangfan issue-token``), whom services trust."""
     if actor is None:
         raise DomainError("必须以具体账号的名义签发或吊销接口令牌")
-    if actor.role == Role.SYSTEM or actor.pk == user.pk:
+    if actor.is_operator or actor.pk == user.pk:
         return
     raise DomainError("只能签发或吊销自己的接口令牌")
 

@@ -22,7 +22,7 @@ from fangfan.monitoring.department import (
 )
 from fangfan.monitoring.department_jobs import save_private, too_large_message
 from fangfan.monitoring.models import DepartmentBatch
-from fangfan.regions.codes import code_range
+from fangfan.monitoring.tokens import token_account
 
 from .auth import DepartmentBearer
 from .body import load_json
@@ -170,7 +170,7 @@ def batch_create(request: HttpRequest, source: str):
                 summary = department_import(
                     source=source,
                     path=path,
-                    actor=None,
+                    actor=token_account(token),
                     channel="api",
                     display_name=Path(upload.name).name,
                     region_code=token.region_id,
@@ -189,7 +189,7 @@ def batch_create(request: HttpRequest, source: str):
                 source=source,
                 rows=body["rows"],
                 file_name=str(body.get("file_name") or "接口报送")[:200],
-                actor=None,
+                actor=token_account(token),
                 channel="api",
                 region_code=token.region_id,
                 note=note,
@@ -214,12 +214,14 @@ def batch_unmatched(request: HttpRequest, source: str, batch_id: InPath[ObjectId
     refused = _forbidden(token, source)
     if refused:
         return refused
-    lo, hi = code_range(token.region_id)
-    batch = DepartmentBatch.objects.filter(
-        pk=batch_id, source=source, region_id__gte=lo, region_id__lt=hi
-    ).first()
+    account = token_account(token)
+    batch = (
+        DepartmentBatch.objects.for_user(account, "department.view")
+        .filter(pk=batch_id, source=source)
+        .first()
+    )
     if batch is None:
         return _error(404, "批次不存在")
     rows = list(unmatched_rows(batch))
-    unmatched_shown_record(batch=batch, rows=rows, actor=None, via="api", note=f"接口令牌：{token.name}")
+    unmatched_shown_record(batch=batch, rows=rows, actor=account, via="api", note=f"接口令牌：{token.name}")
     return Status(200, {"batch_id": batch.pk, "source": batch.source, "count": len(rows), "rows": rows})

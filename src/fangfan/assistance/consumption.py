@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, QuerySet, Sum
@@ -18,6 +19,9 @@ from fangfan.core.errors import Conflict, ValidationFailed
 from .choices import ProductCategory, SalesChannel
 from .models import Product, Sale
 from .services import _choice, _ensure, _money, _not_future
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 
 def _quantity(value, what: str, *, positive: bool) -> Decimal:
@@ -33,7 +37,7 @@ def _quantity(value, what: str, *, positive: bool) -> Decimal:
 
 
 def product_add(
-    *, actor, household, category: str, name: str, unit: str, available=0, season: str = ""
+    *, actor: User, household, category: str, name: str, unit: str, available=0, season: str = ""
 ) -> Product:
     """Record a product a household has to sell (品类, name, unit, quantity available, season)."""
     _ensure(actor, "consumption.edit", household.region_id, "您的角色不能登记消费帮扶产品")
@@ -65,7 +69,7 @@ def product_add(
 
 
 def sale_record(
-    *, actor, product: Product, channel: str, buyer: str, quantity, amount, day: date, unit: str = ""
+    *, actor: User, product: Product, channel: str, buyer: str, quantity, amount, day: date, unit: str = ""
 ) -> Sale:
     """Record a sale of a product through a channel; the quantity available falls by what was sold."""
     _ensure(actor, "consumption.edit", product.region_code, "您的角色不能登记消费帮扶销售")
@@ -80,13 +84,15 @@ def sale_record(
     with transaction.atomic():
         try:
             with transaction.atomic():
-                changed = Product.objects.filter(pk=product.pk, available__gte=quantity).update(
-                    available=F("available") - quantity
+                changed = (
+                    Product.objects.unscoped()
+                    .filter(pk=product.pk, available__gte=quantity)
+                    .update(available=F("available") - quantity)
                 )
         except IntegrityError:
             changed = 0
         if not changed:
-            left = Product.objects.filter(pk=product.pk).values_list("available", flat=True).get()
+            left = Product.objects.unscoped().filter(pk=product.pk).values_list("available", flat=True).get()
             raise Conflict(f"销售数量 {quantity} 超过该产品的可供数量 {left}{product.unit}，请先更新可供数量")
         sale = Sale.objects.create(
             product=product,
@@ -116,12 +122,12 @@ def sale_record(
     return sale
 
 
-def product_restock(*, actor, product: Product, available) -> Product:
+def product_restock(*, actor: User, product: Product, available) -> Product:
     """Set the quantity a product still has to sell (a new harvest, a correction)."""
     _ensure(actor, "consumption.edit", product.region_code, "您的角色不能修改消费帮扶产品")
     available = _quantity(available, "可供数量", positive=False)
     with transaction.atomic():
-        p = Product.objects.select_for_update().get(pk=product.pk)
+        p = Product.objects.lock(product)
         before = p.available
         p.available = available
         p.save(update_fields=["available"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
@@ -18,6 +18,9 @@ from fangfan.monitoring.choices import RiskType
 from fangfan.registry.models import Household
 
 from .models import ContactRecord, Measure
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 TITLE = "帮扶措施落实台账"
 HEADERS = [
@@ -92,7 +95,7 @@ def ledger_rows(queryset: QuerySet[Measure], villages: dict[str, str]) -> Iterat
 
 def measures_ledger_export(
     *,
-    actor,
+    actor: User,
     queryset: QuerySet[Measure],
     villages: dict[str, str],
     place: str,

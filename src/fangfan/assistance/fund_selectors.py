@@ -20,8 +20,9 @@ def funds_for_user(user, action: str = "fund.view") -> QuerySet[Fund]:
     if not user.can(action) or not getattr(user, "region_id", None):
         return Fund.objects.none()
     inside = Fund.objects.for_user(user, action)
-    above = Fund.objects.filter(region_id__in=ancestors_of(user.region_id))
-    return Fund.objects.filter(Q(pk__in=inside.values("pk")) | Q(pk__in=above.values("pk")))
+    # Unscoped: the funds of the places above the user's region (a village's town), by their codes.
+    above = Fund.objects.unscoped().filter(region_id__in=ancestors_of(user.region_id))
+    return Fund.objects.unscoped().filter(Q(pk__in=inside.values("pk")) | Q(pk__in=above.values("pk")))
 
 
 def ledger_funds(user) -> QuerySet[Fund]:
@@ -45,8 +46,9 @@ class LedgerFilters:
 
 
 def ledger_entries(fund_ids, filters: LedgerFilters) -> QuerySet[FundEntry]:
-    """Entries of the funds in the order they were written (``balance_after`` is then the running balance)."""
-    qs = FundEntry.objects.filter(fund_id__in=fund_ids)
+    """Entries of the funds in the order they were written (``balance_after`` is then the running balance). The
+    caller read the funds under the user's scope (``ledger_funds``)."""
+    qs = FundEntry.objects.unscoped().filter(fund_id__in=fund_ids)
     if filters.date_from:
         qs = qs.filter(day__gte=filters.date_from)
     if filters.date_to:

@@ -125,9 +125,9 @@ def fund_ledger(request, pk: int):
     entries = selectors.ledger_entries([fund.pk], filters)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     reversed_ids = set(
-        FundEntry.objects.filter(reverses__in=[e.pk for e in page.object_list]).values_list(
-            "reverses_id", flat=True
-        )
+        FundEntry.objects.unscoped()  # reversals of the entries on this page, read in scope
+        .filter(reverses__in=[e.pk for e in page.object_list])
+        .values_list("reverses_id", flat=True)
     )
     for e in page.object_list:
         e.is_reversed = e.pk in reversed_ids

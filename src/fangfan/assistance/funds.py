@@ -13,12 +13,16 @@ alone but not together exactly one is made; the other is refused in Chinese.
 先行救助: a 救急难基金 may pay a household not identified yet (neither 脱贫户 nor 监测对象), within the policy's
 per-case limit ``emergency_advance_limit``. M8: a payment is a 补贴式 help, so a 不享受政策 household needs its
 approved policy exception (the same check as ``services.measure_create``).
+
+Scoping: each service checks its actor against the fund's or request's place (``_ensure``) on an object the caller
+read under the user's scope; the rows it then updates or re-reads by key say ``unscoped()``.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -33,6 +37,9 @@ from fangfan.registry.choices import HouseholdType
 from .choices import EntryKind, FundKind, MeasureState, RequestState
 from .models import Fund, FundEntry, FundRequest, Measure
 from .services import _choice, _ensure, _exception_for, _money, _not_future, _today, is_not_enjoying
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 ADVANCE_KEY = "emergency_advance_limit"
 
@@ -81,12 +88,14 @@ def _take(fund_id: int, amount: Decimal) -> Decimal:
     UPDATE (the database decides, not a value read earlier); the CHECK constraint is the last guard."""
     try:
         with transaction.atomic():  # a savepoint: a CHECK violation leaves the caller's transaction usable
-            changed = Fund.objects.filter(pk=fund_id, balance__gte=amount).update(
-                balance=F("balance") - amount
+            changed = (
+                Fund.objects.unscoped()
+                .filter(pk=fund_id, balance__gte=amount)
+                .update(balance=F("balance") - amount)
             )
     except IntegrityError:
         changed = 0
-    balance = Fund.objects.filter(pk=fund_id).values_list("balance", flat=True).get()
+    balance = Fund.objects.unscoped().filter(pk=fund_id).values_list("balance", flat=True).get()
     if not changed:
         raise Conflict(
             f"基金余额不足：当前余额 {_yuan(balance)} 元，本次支出 {_yuan(amount)} 元。基金余额不能为负，请先登记收入。"
@@ -95,14 +104,14 @@ def _take(fund_id: int, amount: Decimal) -> Decimal:
 
 
 def _give(fund_id: int, amount: Decimal) -> Decimal:
-    Fund.objects.filter(pk=fund_id).update(balance=F("balance") + amount)
-    return Fund.objects.filter(pk=fund_id).values_list("balance", flat=True).get()
+    Fund.objects.unscoped().filter(pk=fund_id).update(balance=F("balance") + amount)
+    return Fund.objects.unscoped().filter(pk=fund_id).values_list("balance", flat=True).get()
 
 
 # --- funds ----------------------------------------------------------------------------------------------------------
 
 
-def fund_create(*, actor, name: str, kind: str, region_code: str, note: str = "") -> Fund:
+def fund_create(*, actor: User, name: str, kind: str, region_code: str, note: str = "") -> Fund:
     """The town station sets up a fund of the town or of one of its villages (its balance starts at 0)."""
     _ensure(actor, "fund.receive", region_code, "只有镇扶贫工作站可以设立基金")
     if level_of(region_code) not in (Level.TOWN, Level.VILLAGE):
@@ -110,7 +119,7 @@ def fund_create(*, actor, name: str, kind: str, region_code: str, note: str = ""
     name = _text(name, "基金名称", 60)
     kind = _choice(FundKind.choices, kind, "基金类别")
     with transaction.atomic():
-        if Fund.objects.filter(region_id=region_code, name=name).exists():
+        if Fund.objects.unscoped().filter(region_id=region_code, name=name).exists():
             raise Conflict(f"已有名为“{name}”的基金")
         fund = Fund.objects.create(
             name=name, kind=kind, region_id=region_code, note=(note or "").strip()[:300], created_by=actor
@@ -120,7 +129,7 @@ def fund_create(*, actor, name: str, kind: str, region_code: str, note: str = ""
 
 
 def fund_receive(
-    *, actor, fund: Fund, amount, day: date, voucher: str, source: str, summary: str = ""
+    *, actor: User, fund: Fund, amount, day: date, voucher: str, source: str, summary: str = ""
 ) -> FundEntry:
     """A receipt (捐赠、财政拨付…): from whom, how much, when, with its voucher number."""
     _ensure(actor, "fund.receive", fund.region_id, "只有镇扶贫工作站可以登记基金收入")
@@ -130,7 +139,7 @@ def fund_receive(
     source = _text(source, "来源/捐赠方", 100)
     summary = (summary or "").strip()[:300] or f"收到{source}资金"
     with transaction.atomic():
-        if not Fund.objects.filter(pk=fund.pk, active=True).exists():
+        if not Fund.objects.unscoped().filter(pk=fund.pk, active=True).exists():
             raise Conflict("该基金已停用，不能再登记收入")
         balance = _give(fund.pk, amount)
         entry = FundEntry.objects.create(
@@ -183,7 +192,7 @@ def _check_advance(fund: Fund, household, amount: Decimal) -> bool:
 
 
 def fund_request(
-    *, actor, fund: Fund, household, amount, reason: str, measure: Measure | None = None
+    *, actor: User, fund: Fund, household, amount, reason: str, measure: Measure | None = None
 ) -> FundRequest:
     """Ask for a payment to a household from a fund of its village or town, for one of its measures or for the
     household as a whole. M8 and 先行救助 are checked here (and again when paying)."""
@@ -233,14 +242,14 @@ def fund_request(
     return req
 
 
-def fund_decide(*, actor, request: FundRequest, approve: bool, note: str = "") -> FundRequest:
+def fund_decide(*, actor: User, request: FundRequest, approve: bool, note: str = "") -> FundRequest:
     """The town's 镇领导小组 approves a request (the town station may then pay it) or rejects it, with why."""
     _ensure(actor, "fund.approve", request.region_code, "只有镇领导小组可以审批基金支出")
     note = (note or "").strip()
     if not approve and not note:
         raise ValidationFailed("不批准时请填写理由")
     with transaction.atomic():
-        req = FundRequest.objects.select_for_update().get(pk=request.pk)
+        req = FundRequest.objects.lock(request)
         if req.state != RequestState.REQUESTED:
             raise Conflict(f"该申请{req.get_state_display()}，不能再审批")
         req.state = RequestState.APPROVED if approve else RequestState.REJECTED
@@ -259,7 +268,7 @@ def fund_decide(*, actor, request: FundRequest, approve: bool, note: str = "") -
     return req
 
 
-def fund_pay(*, actor, request: FundRequest, day: date, voucher: str) -> FundEntry:
+def fund_pay(*, actor: User, request: FundRequest, day: date, voucher: str) -> FundEntry:
     """The town station pays an approved request: the balance falls by the amount in one conditional UPDATE (never
     below zero), the ledger gets the payment, the request becomes 已支付."""
     _ensure(actor, "fund.pay", request.region_code, "只有镇扶贫工作站可以支付")
@@ -267,7 +276,8 @@ def fund_pay(*, actor, request: FundRequest, day: date, voucher: str) -> FundEnt
     voucher = _text(voucher, "凭证号", 40)
     with transaction.atomic():
         req = (
-            FundRequest.objects.select_for_update(of=("self",))
+            FundRequest.objects.unscoped()
+            .select_for_update(of=("self",))
             .select_related("fund", "household", "measure__measure_type")
             .get(pk=request.pk)
         )
@@ -315,7 +325,7 @@ def fund_pay(*, actor, request: FundRequest, day: date, voucher: str) -> FundEnt
     return entry
 
 
-def fund_reverse(*, actor, entry: FundEntry, day: date, voucher: str, reason: str) -> FundEntry:
+def fund_reverse(*, actor: User, entry: FundEntry, day: date, voucher: str, reason: str) -> FundEntry:
     """冲正: a new entry that undoes a receipt or a payment (the original stays as it was). Reversing a payment
     returns the money and marks its request 已冲正; reversing a receipt is refused if the balance no longer has it."""
     _ensure(actor, "fund.pay", entry.region_code, "只有镇扶贫工作站可以冲正")
@@ -323,10 +333,10 @@ def fund_reverse(*, actor, entry: FundEntry, day: date, voucher: str, reason: st
     voucher = _text(voucher, "凭证号", 40)
     reason = _text(reason, "冲正原因", 200)
     with transaction.atomic():
-        original = FundEntry.objects.select_related("fund").get(pk=entry.pk)
+        original = FundEntry.objects.unscoped().select_related("fund").get(pk=entry.pk)
         if original.kind == EntryKind.REVERSAL:
             raise Conflict("冲正记录不能再冲正")
-        if FundEntry.objects.filter(reverses=original).exists():
+        if FundEntry.objects.unscoped().filter(reverses=original).exists():  # its reversal, if any
             raise Conflict("该记录已冲正")
         if original.kind == EntryKind.PAYMENT:
             amount = original.expense
@@ -355,7 +365,7 @@ def fund_reverse(*, actor, entry: FundEntry, day: date, voucher: str, reason: st
         except IntegrityError:
             raise Conflict("该记录已冲正") from None
         if original.request_id:
-            FundRequest.objects.filter(pk=original.request_id).update(state=RequestState.REVERSED)
+            FundRequest.objects.unscoped().filter(pk=original.request_id).update(state=RequestState.REVERSED)
         audit.record(
             actor,
             "fund.reversed",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from calendar import monthrange
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.db.models import Q, Sum
 
@@ -20,6 +20,9 @@ from .exporting import write_ledger
 from .fund_selectors import LedgerFilters, ledger_entries, ledger_funds
 from .models import Fund, FundEntry
 from .selectors import priority_order
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 FUND_TITLE = "资金台账"
 FUND_HEADERS = [
@@ -92,7 +95,7 @@ def _place_name(code: str) -> str:
 
 def fund_ledger_export(
     *,
-    actor,
+    actor: User,
     path: str | IO[bytes],
     fund: Fund | None = None,
     date_from: date | None = None,
@@ -171,7 +174,7 @@ def consumption_ledger_rows(user, region: str = "", month: date | str | None = N
 
 
 def consumption_ledger_export(
-    *, actor, path: str | IO[bytes], region: str = "", month: date | str | None = None
+    *, actor: User, path: str | IO[bytes], region: str = "", month: date | str | None = None
 ) -> int:
     """Write the 消费帮扶台账 (.xlsx); audited with the region, the month and the count."""
     rows = consumption_ledger_rows(actor, region, month)
@@ -234,7 +237,7 @@ def fund_month_totals(*, user, region_code=None, first: date, after: date) -> di
     of the place in ``[first, after)``, and their balance at the end of it (each fund's balance after its last entry
     before ``after``)."""
     funds = _funds_in(user, region_code, None)
-    entries = FundEntry.objects.filter(fund__in=funds)
+    entries = FundEntry.objects.unscoped().filter(fund__in=funds)  # the entries of funds read in scope
     month = entries.filter(day__gte=first, day__lt=after).aggregate(
         income=Sum("income"), expense=Sum("expense")
     )

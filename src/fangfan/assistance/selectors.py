@@ -195,18 +195,22 @@ def active_catalogue() -> list[MeasureType]:
 
 def household_section(household, user) -> dict:
     """The household page's 帮扶措施 section: its risk points (open first) each with its measures and closing
-    steps, the measures for the household as a whole, its M8 exceptions, and what the user may do. Four queries."""
+    steps, the measures for the household as a whole, its M8 exceptions, and what the user may do. Four queries.
+    The evidence and closing steps are prefetched ``unscoped()``: those of the measures and risk points just read
+    under the user's scope."""
     measures = list(
         measures_for_user(user)
         .filter(household=household)
         .select_related("measure_type")
-        .prefetch_related(Prefetch("evidence", queryset=MeasureEvidence.objects.order_by("id")))
+        .prefetch_related(Prefetch("evidence", queryset=MeasureEvidence.objects.unscoped().order_by("id")))
         .order_by("planned_on", "id")
     )
     risks = list(
         RiskPoint.objects.for_user(user, "measure.view")
         .filter(household=household)
-        .prefetch_related(Prefetch("closures", queryset=RiskClosure.objects.select_related("actor")))
+        .prefetch_related(
+            Prefetch("closures", queryset=RiskClosure.objects.unscoped().select_related("actor"))
+        )
         .order_by(
             Case(When(state=RiskPoint.State.ELIMINATED, then=Value(1)), default=Value(0)), "found_on", "id"
         )

@@ -14,6 +14,7 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -38,6 +39,9 @@ from .choices import (
 )
 from .models import Measure, MeasureEvidence, MeasureType, PolicyException, RiskClosure
 
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
+
 # M8, in the plan's words: the refusal names the rule.
 M8_RULE = (
     "不享受政策的脱贫户原则上不再享受补贴补助类政策（方案 四(一)2）；因重大灾害或家庭变故导致“两不愁三保障”或"
@@ -57,14 +61,8 @@ REGISTER_CHANNELS = (Channel.SELF_REPORT, Channel.CADRE, Channel.INSPECTION, Cha
 # --- permissions ---------------------------------------------------------------------------------------------
 
 
-def _is_operator(actor) -> bool:
-    return getattr(actor, "role", "") == "system"
-
-
-def _ensure(actor, action: str, region_code: str, message: str) -> None:
-    """The actor's role allows ``action`` and the place is in its jurisdiction (the command-line operator may)."""
-    if _is_operator(actor):
-        return
+def _ensure(actor: User, action: str, region_code: str, message: str) -> None:
+    """The actor's role allows ``action`` and the place is in its jurisdiction (the operator's is everything)."""
     if actor is None or not actor.can(action):
         raise PermissionDenied(message)
     span = actor.jurisdiction_range()
@@ -72,7 +70,7 @@ def _ensure(actor, action: str, region_code: str, message: str) -> None:
         raise PermissionDenied("该农户不在您的管辖范围内")
 
 
-def _ensure_department(actor, measure: Measure) -> None:
+def _ensure_department(actor: User, measure: Measure) -> None:
     if getattr(actor, "role", "") == "department" and measure.department != actor.department:
         raise PermissionDenied("该措施不由您的部门落实")
 
@@ -131,7 +129,7 @@ def measure_type_resolve(value: MeasureType | str, *, for_new: bool = True) -> M
 
 def catalogue_add(
     *,
-    actor,
+    actor: User,
     code: str,
     name: str,
     category: str,
@@ -140,7 +138,7 @@ def catalogue_add(
     risk_types: list[str] | None = None,
 ) -> MeasureType:
     """The county adds a measure to the catalogue (a 政策补丁, a new fund…)."""
-    if not _is_operator(actor) and not (actor and actor.can("catalogue.manage")):
+    if actor is None or not actor.can("catalogue.manage"):
         raise PermissionDenied("只有市县审核可以维护帮扶措施目录")
     code, name = (code or "").strip(), (name or "").strip()
     if not code or not name:
@@ -175,10 +173,10 @@ def catalogue_add(
     return mt
 
 
-def catalogue_set_active(*, actor, measure_type: MeasureType, active: bool) -> MeasureType:
+def catalogue_set_active(*, actor: User, measure_type: MeasureType, active: bool) -> MeasureType:
     """Retire a measure (it stays on the measures that used it, no new measure may take it) or bring it back.
     Nothing is ever deleted from the catalogue."""
-    if not _is_operator(actor) and not (actor and actor.can("catalogue.manage")):
+    if actor is None or not actor.can("catalogue.manage"):
         raise PermissionDenied("只有市县审核可以维护帮扶措施目录")
     with transaction.atomic():
         mt = MeasureType.objects.select_for_update().get(pk=measure_type.pk)
@@ -212,14 +210,12 @@ def _exception_for(household, exception: PolicyException | None) -> PolicyExcept
     """The approved exception that lets a 不享受政策 household have a 补贴式 measure, or the M8 refusal."""
     if exception is None:
         exception = (
-            PolicyException.objects.filter(household=household, state=ExceptionState.APPROVED)
+            household.policy_exceptions.filter(state=ExceptionState.APPROVED)
             .order_by("-decided_at", "-id")
             .first()
         )
     if exception is None:
-        exception = (
-            PolicyException.objects.filter(household=household).order_by("-requested_at", "-id").first()
-        )
+        exception = household.policy_exceptions.all().order_by("-requested_at", "-id").first()
     if exception is None or exception.household_id != household.pk:
         raise ValidationFailed(M8_RULE)
     if exception.state != ExceptionState.APPROVED:
@@ -227,7 +223,7 @@ def _exception_for(household, exception: PolicyException | None) -> PolicyExcept
     return exception
 
 
-def exception_request(*, household, actor, cause: str, problem: str, reason: str) -> PolicyException:
+def exception_request(*, household, actor: User, cause: str, problem: str, reason: str) -> PolicyException:
     """The village or town asks for M8's exception for a 不享受政策 household (a major disaster or a family change
     causing a 两不愁三保障 or drinking-water problem it cannot bear); the town station decides."""
     _ensure(actor, "measure.exception_request", household.region_id, "您的角色不能申请政策例外")
@@ -239,7 +235,7 @@ def exception_request(*, household, actor, cause: str, problem: str, reason: str
     if not reason:
         raise ValidationFailed("请说明灾害或家庭变故的情况，以及本户无力解决的问题")
     with transaction.atomic():
-        if PolicyException.objects.filter(household=household, state=ExceptionState.REQUESTED).exists():
+        if household.policy_exceptions.filter(state=ExceptionState.REQUESTED).exists():
             raise Conflict("本户已有待镇审批的政策例外申请")
         exc = PolicyException.objects.create(
             household=household,
@@ -253,14 +249,16 @@ def exception_request(*, household, actor, cause: str, problem: str, reason: str
     return exc
 
 
-def exception_decide(*, exception: PolicyException, actor, approve: bool, note: str = "") -> PolicyException:
+def exception_decide(
+    *, exception: PolicyException, actor: User, approve: bool, note: str = ""
+) -> PolicyException:
     """The town station approves M8's exception (补贴式 measures may then be recorded) or refuses it (with why)."""
     _ensure(actor, "measure.exception_approve", exception.region_code, "只有镇扶贫工作站可以审批政策例外")
     note = (note or "").strip()
     if not approve and not note:
         raise ValidationFailed("不批准时请填写理由")
     with transaction.atomic():
-        exc = PolicyException.objects.select_for_update().get(pk=exception.pk)
+        exc = PolicyException.objects.lock(exception)
         if exc.state != ExceptionState.REQUESTED:
             raise Conflict(f"该申请{exc.get_state_display()}，不能再审批")
         exc.state = ExceptionState.APPROVED if approve else ExceptionState.REJECTED
@@ -285,7 +283,7 @@ def exception_decide(*, exception: PolicyException, actor, approve: bool, note: 
 def measure_create(
     *,
     household,
-    actor,
+    actor: User,
     measure: MeasureType | str,
     risk: RiskPoint | None = None,
     department: str | None = None,
@@ -358,7 +356,7 @@ def measure_create(
 def measure_create_or_ask_exception(
     *,
     household,
-    actor,
+    actor: User,
     measure: MeasureType | str,
     exception_reason: str = "",
     exception_cause: str = "",
@@ -377,13 +375,13 @@ def measure_create_or_ask_exception(
     needed = (
         mt.kind == Kind.SUBSIDY
         and is_not_enjoying(household)
-        and not PolicyException.objects.filter(household=household, state=ExceptionState.APPROVED).exists()
+        and not household.policy_exceptions.filter(state=ExceptionState.APPROVED).exists()
     )
     if not reason or not needed:
         return measure_create(household=household, actor=actor, measure=mt, **fields), None
-    approver = _is_operator(actor) or (actor is not None and actor.can("measure.exception_approve"))
+    approver = actor.can("measure.exception_approve")
     with transaction.atomic():
-        exc = PolicyException.objects.filter(household=household, state=ExceptionState.REQUESTED).first()
+        exc = household.policy_exceptions.filter(state=ExceptionState.REQUESTED).first()
         if exc is None:
             if not exception_cause or not exception_problem:
                 raise ValidationFailed(
@@ -412,7 +410,7 @@ _NEXT = {
 
 
 def measure_progress(
-    *, measure: Measure, actor, state: str, done_on: date | None = None, note: str = ""
+    *, measure: Measure, actor: User, state: str, done_on: date | None = None, note: str = ""
 ) -> Measure:
     """Move a measure on: 落实中, 已落实 (on ``done_on``, default today) or 未落实 (the reason is required). The
     department it is assigned to, the village clerk or the town station; 已落实 is final."""
@@ -426,7 +424,7 @@ def measure_progress(
         done_on = done_on or _today()
         _not_future(done_on, "落实日期")
     with transaction.atomic():
-        m = Measure.objects.select_for_update().get(pk=measure.pk)
+        m = Measure.objects.lock(measure)
         if state not in _NEXT[m.state]:
             raise Conflict(
                 f"该措施当前为“{m.get_state_display()}”，不能改为“{_label(MeasureState.choices, state)}”"
@@ -460,7 +458,7 @@ def evidence_dir() -> Path:
     return Path(settings.DATA_DIR) / "evidence"
 
 
-def measure_evidence_add(*, measure: Measure, actor, upload) -> MeasureEvidence:
+def measure_evidence_add(*, measure: Measure, actor: User, upload) -> MeasureEvidence:
     """Attach a photo (jpg/png) or a PDF to a measure, checked by its content (signature) and size (≤ 10 MB),
     stored with a random name and mode 0600. ``upload`` is a Django UploadedFile (or any file with ``name``,
     ``size`` and ``chunks()``)."""
@@ -529,7 +527,7 @@ def evidence_path(evidence: MeasureEvidence) -> Path:
 def risk_register(
     *,
     household,
-    actor,
+    actor: User,
     risk_type: str,
     channel: str,
     found_on: date,
@@ -583,7 +581,7 @@ def risk_register(
 def _refuse_without_done_measure(risk: RiskPoint) -> None:
     """DOMAIN.md §5: at least one measure carried out before a risk point is removed; the refusal says what
     there is."""
-    states = list(Measure.objects.filter(risk=risk).values_list("state", flat=True))
+    states = list(risk.measures.values_list("state", flat=True))
     if MeasureState.DONE in states:
         return
     if not states:
@@ -598,7 +596,7 @@ def _refuse_without_done_measure(risk: RiskPoint) -> None:
     )
 
 
-def risk_close(*, risk: RiskPoint, actor, closed_on: date, note: str) -> RiskPoint:
+def risk_close(*, risk: RiskPoint, actor: User, closed_on: date, note: str) -> RiskPoint:
     """Close a risk point (已消除, with the date and a note): by the town station at once; a village clerk's close is
     a request that waits for the town station (待镇确认). Refused while none of its measures is 已落实."""
     _ensure(actor, "risk.close", risk.region_code, "您的角色不能消除风险点")
@@ -610,9 +608,9 @@ def risk_close(*, risk: RiskPoint, actor, closed_on: date, note: str) -> RiskPoi
     _not_future(closed_on, "消除日期")
     if closed_on < risk.found_on:
         raise ValidationFailed("消除日期不能早于风险点的发现日期")
-    town = _is_operator(actor) or actor.can("risk.confirm_close")
+    town = actor.can("risk.confirm_close")
     with transaction.atomic():
-        r = RiskPoint.objects.select_for_update().get(pk=risk.pk)
+        r = RiskPoint.objects.lock(risk)
         if r.state == RiskPoint.State.ELIMINATED:
             raise Conflict("该风险点已消除")
         if r.state == RiskPoint.State.CLOSING and not town:
@@ -636,7 +634,7 @@ def risk_close(*, risk: RiskPoint, actor, closed_on: date, note: str) -> RiskPoi
     return r
 
 
-def risk_close_confirm(*, risk: RiskPoint, actor, approve: bool, note: str = "") -> RiskPoint:
+def risk_close_confirm(*, risk: RiskPoint, actor: User, approve: bool, note: str = "") -> RiskPoint:
     """The town station confirms a village's request to close a risk point (已消除 on the date asked for) or
     returns it (未消除 again, with why)."""
     _ensure(actor, "risk.confirm_close", risk.region_code, "只有镇扶贫工作站可以确认风险点消除")
@@ -644,10 +642,10 @@ def risk_close_confirm(*, risk: RiskPoint, actor, approve: bool, note: str = "")
     if not approve and not note:
         raise ValidationFailed("退回时请说明理由")
     with transaction.atomic():
-        r = RiskPoint.objects.select_for_update().get(pk=risk.pk)
+        r = RiskPoint.objects.lock(risk)
         if r.state != RiskPoint.State.CLOSING:
             raise Conflict(f"该风险点当前为“{r.get_state_display()}”，没有待确认的消除申请")
-        asked = RiskClosure.objects.filter(risk=r, step=ClosureStep.REQUESTED).order_by("-at", "-id").first()
+        asked = r.closures.filter(step=ClosureStep.REQUESTED).order_by("-at", "-id").first()
         closed_on = asked.closed_on if asked else _today()
         if approve:
             _refuse_without_done_measure(r)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -22,6 +23,9 @@ from fangfan.registry.services import household_update, member_update
 
 from .contacts import contact_record
 from .models import ContactRecord
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 # What a contact may change: the figures a family tells or a visit sees, never its identity or composition.
 VISIT_HOUSEHOLD_FIELDS = [*INCOME_FIELDS, *INDICATOR_FIELDS]
@@ -76,7 +80,7 @@ def _differing(obj, data: dict) -> dict:
 def visit_record(
     *,
     household: Household,
-    actor,
+    actor: User,
     on: date,
     way: str,
     living: str = "",

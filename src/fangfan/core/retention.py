@@ -51,7 +51,7 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
-def purge_files(*, days: int | None = None, actor: Any = None, now: datetime | None = None) -> PurgeSummary:
+def purge_files(*, days: int | None = None, actor: Any, now: datetime | None = None) -> PurgeSummary:
     """Delete what lies directly in MEDIA_ROOT's folders (a file, or an upload's folder of CSV files) and was last
     changed more than ``days`` days ago; clear the jobs' references to it; record one audit event."""
     days = settings.FILE_RETENTION_DAYS if days is None else days

@@ -12,6 +12,7 @@ from django.db.models import Case, Q, When
 
 from fangfan.accounts.models import User
 from fangfan.assistance import services
+from fangfan.core.scoping import unscoped_reads
 from fangfan.monitoring.choices import Channel
 from fangfan.regions.codes import code_range
 from fangfan.registry.choices import ExitedClass, MonitoringState
@@ -39,6 +40,7 @@ _DESCRIPTIONS = {
 }
 
 
+@unscoped_reads()  # demo generation: the operator's system work
 def demo_assistance(*, rng: random.Random, today: date, households: int = 12) -> dict[str, int]:
     """Risk points and measures for up to ``households`` monitored households of 桃溪镇; returns what was made."""
     station = User.objects.filter(username="taoxi_station").first()

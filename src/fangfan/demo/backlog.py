@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fangfan.core import audit
+from fangfan.core.scoping import unscoped_reads
 from fangfan.monitoring.choices import Channel, RiskType
 from fangfan.monitoring.models import EarlyWarning, RiskPoint, Rule, VerificationTask
 from fangfan.monitoring.services import VISIT_WAYS, _jsonable, policy_days
@@ -97,6 +98,7 @@ def _actor_for(village: str, verifiers: dict[str, list], helped: dict[int, objec
     return stations[0] if stations else None
 
 
+@unscoped_reads()  # demo generation: the operator's system work
 def demo_backlog(*, seed: int, today: date | None = None) -> BacklogSummary:
     """Settle the demo's screening backlog as a month of work would have (see the module's docstring)."""
     today = today or timezone.localdate()

@@ -21,6 +21,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from fangfan.core.scoping import unscoped_reads
 from fangfan.monitoring.choices import Source
 from fangfan.monitoring.department import BatchSummary, department_import
 from fangfan.regions.codes import code_range
@@ -186,6 +187,7 @@ FILE_NAMES = {
 }
 
 
+@unscoped_reads()  # demo generation: the operator's system work
 def demo_department_batches(
     *, seed: int, scale: float = 1.0, today: date | None = None
 ) -> list[BatchSummary]:
@@ -233,7 +235,7 @@ def demo_department_batches(
                 department_import(
                     source=source,
                     path=path,
-                    actor=uploader,
+                    actor=uploader or User.objects.cli_account("demo"),
                     channel="web" if uploader else "cli",
                     display_name=path.name,
                 )

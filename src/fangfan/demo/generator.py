@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +28,7 @@ from fangfan.assistance.models import ContactRecord
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
 from fangfan.core.models import AuditEvent
+from fangfan.core.scoping import unscoped_reads
 from fangfan.regions.models import Region
 from fangfan.regions.services import regions_import
 from fangfan.registry.models import HelperAssignment, Household, Member
@@ -37,6 +39,9 @@ from .assistance import demo_assistance
 from .funds import demo_funds
 from .households import Progress, _TownBuilder
 from .villages import COUNTY_CODE, _plan_villages
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 DEFAULT_HOUSEHOLDS = 6000
 DEFAULT_SEED = 2026
@@ -87,12 +92,13 @@ def demo_existing() -> dict | None:
     return (event.after or {}) if event else None
 
 
+@unscoped_reads()  # demo generation: the operator's system work
 def demo_generate(
     *,
     households: int = DEFAULT_HOUSEHOLDS,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
-    actor=None,
+    actor: User,
     today: date | None = None,
 ) -> DemoSummary:
     """Build the demo town: regions, ``households`` households with their members, and the demo accounts.

@@ -10,11 +10,16 @@ moves. One statement per month, set-based, whatever the size of the demo.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from fangfan.core.scoping import unscoped_reads
 from fangfan.registry.history import MONTH_COLUMNS, history_snapshot
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 MONTHS = 12  # a year: the monthly report draws twelve months
 INCOME_COLUMNS = [
@@ -32,7 +37,8 @@ def _month_back(first: date, back: int) -> date:
     return date(year, month + 1, 1)
 
 
-def demo_history(*, seed: int, actor, today: date | None = None) -> int:
+@unscoped_reads()  # demo generation: the operator's system work
+def demo_history(*, seed: int, actor: User, today: date | None = None) -> int:
     """Write the demo's months before this one and this month's snapshot; returns the rows written."""
     today = today or timezone.localdate()
     current = today.replace(day=1)

@@ -8,12 +8,16 @@ import random
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fangfan.regions.codes import Level, level_of, parent_of
 from fangfan.regions.models import Region
 from fangfan.regions.services import regions_import
 
 from . import names
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 COUNTY_CODE = "341523000000"
 FIXTURE_TOWNS = ("341523104000", "341523105000")  # 桃溪镇, 千人桥镇
@@ -30,7 +34,7 @@ class _Village:
     surnames: list[str] = field(default_factory=list)
 
 
-def _plan_villages(households: int, rng: random.Random, actor) -> list[_Village]:
+def _plan_villages(households: int, rng: random.Random, actor: User) -> list[_Village]:
     """The villages households go to: the fixture's, plus made-up ones (…村) in the fixture's towns and in
     made-up towns of the county when the fixture's villages would hold more than a realistic village does."""
     fixture = list(

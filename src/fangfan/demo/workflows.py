@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from fangfan.accounts.models import User
 from fangfan.core.errors import DomainError
+from fangfan.core.scoping import unscoped_reads
 from fangfan.regions.codes import code_range
 from fangfan.registry.models import Household
 from fangfan.workflows import conditions, services
@@ -117,6 +118,7 @@ def _village_clerk(region_code: str, lo: str, hi: str) -> User:
     return clerk
 
 
+@unscoped_reads()  # demo generation: the operator's system work
 def demo_workflows(*, seed: int) -> str:
     names = {
         "village_clerk": "dongfeng_clerk",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
@@ -16,6 +17,9 @@ from fangfan.core.job_access import job_rule
 from fangfan.core.jobs import job_handler, job_start
 from fangfan.core.models import Job
 from fangfan.core.privatefiles import open_private, private_folder
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 IMPORT_KIND = "department_import"
 # Who may see such a job (core.job_access): those who import department data in its region; the batch page narrows
@@ -53,7 +57,7 @@ def too_large_message(limit: int) -> str:
     )
 
 
-def department_upload_start(*, actor, source: str, upload, dry_run: bool) -> Job:
+def department_upload_start(*, actor: User, source: str, upload, dry_run: bool) -> Job:
     """Save an uploaded department file and start its import as a job (checks of role and source run again in
     the job, by ``department_import``)."""
     from .department import source_label

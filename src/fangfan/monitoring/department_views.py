@@ -215,7 +215,9 @@ def batch_detail(request, pk: int):
     batch = get_for_user_or_404(
         DepartmentBatch.objects.select_related("uploaded_by", "region"), request.user, IMPORT, pk=pk
     )
-    runs = ScreeningRun.objects.filter(batch=batch).order_by("-id")
+    runs = (
+        ScreeningRun.objects.unscoped().filter(batch=batch).order_by("-id")
+    )  # the runs of a batch read in scope
     rows = list(unmatched_rows(batch, limit=100))
     unmatched_shown_record(batch=batch, rows=rows, actor=request.user, via="department_unmatched")
     columns = [c.header for c in SOURCE_COLUMNS[batch.source]]

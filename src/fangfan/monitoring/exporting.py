@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -22,6 +22,9 @@ from fangfan.regions.codes import code_range
 from .choices import Channel, RiskType
 from .models import EarlyWarning, Rule
 from .rules import RULES
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 SHEET = "预警清单"
 HEADERS = [
@@ -82,7 +85,7 @@ def warning_rows(queryset: QuerySet[EarlyWarning], progress: Progress | None = N
 
 def warnings_export(
     *,
-    actor,
+    actor: User,
     queryset: QuerySet[EarlyWarning],
     path: str | Path | IO[bytes],
     filters: dict | None = None,
@@ -109,14 +112,15 @@ def warnings_export(
 
 
 def warnings_export_region(
-    *, actor, path: str | Path | IO[bytes], region_code: str | None = None, progress: Progress | None = None
+    *,
+    actor: User,
+    path: str | Path | IO[bytes],
+    region_code: str | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """The ``fangfan export warnings`` entry: every warning of a region (default: all) the actor may see; the
-    command-line account sees everything, a person only their jurisdiction."""
-    if getattr(actor, "role", "") == "system" or actor is None:
-        queryset = EarlyWarning.objects.all()
-    else:
-        queryset = EarlyWarning.objects.for_user(actor, "warning.view")
+    command-line operator sees everything (``for_user`` knows it), a person only their jurisdiction."""
+    queryset = EarlyWarning.objects.for_user(actor, "warning.view")
     if region_code:
         lo, hi = code_range(region_code)
         queryset = queryset.filter(region_code__gte=lo, region_code__lt=hi)

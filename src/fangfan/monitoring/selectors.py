@@ -311,7 +311,7 @@ def household_by_number(user, number: str, action: str = "household.view") -> Ho
 
 def household_risks(household: Household) -> QuerySet[RiskPoint]:
     """Every risk point of a household the caller has already found through ``for_user``, oldest first."""
-    return RiskPoint.objects.filter(household=household).order_by("found_on", "id")
+    return household.risk_points.order_by("found_on", "id")
 
 
 # --- the household's timeline ----------------------------------------------------------------------------------------
@@ -337,9 +337,7 @@ def household_timeline(household: Household) -> list[dict]:
     ``url``. The caller has already checked that the user may see the household."""
     risk_labels, channel_labels = dict(RiskType.choices), dict(Channel.choices)
     entries: list[dict] = []
-    warnings = (
-        EarlyWarning.objects.filter(household=household).select_related("rule").order_by("created_at", "id")
-    )
+    warnings = household.warnings.select_related("rule").order_by("created_at", "id")
     for w in warnings:
         detail = w.explanation
         if w.state == EarlyWarning.State.EXCLUDED and w.exclude_reason:
@@ -357,7 +355,7 @@ def household_timeline(household: Household) -> list[dict]:
                 "url": reverse("monitoring:warning_detail", args=[w.pk]),
             }
         )
-    for t in VerificationTask.objects.filter(household=household).order_by("opened_at", "id"):
+    for t in household.verification_tasks.order_by("opened_at", "id"):
         url = reverse("monitoring:task_detail", args=[t.pk])
         entries.append(
             {
@@ -384,7 +382,7 @@ def household_timeline(household: Household) -> list[dict]:
                     "url": url,
                 }
             )
-    for r in RiskPoint.objects.filter(household=household).order_by("created_at", "id"):
+    for r in household.risk_points.order_by("created_at", "id"):
         entries.append(
             {
                 "at": r.created_at,
@@ -397,7 +395,8 @@ def household_timeline(household: Household) -> list[dict]:
                 "url": reverse("monitoring:risk_list") + f"?household={household.pk}",
             }
         )
-    for c in Clue.objects.filter(household=household).order_by("created_at", "id"):
+    # Unscoped: the clues linked to ``household``, which the caller read under the user's scope.
+    for c in Clue.objects.unscoped().filter(household=household).order_by("created_at", "id"):
         entries.append(
             {
                 "at": c.created_at,

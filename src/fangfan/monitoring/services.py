@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -43,6 +43,9 @@ from .choices import Channel, RiskType
 from .models import Clue, EarlyWarning, RiskPoint, Rule, VerificationTask
 from .rule_sql import lit
 
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
+
 State = EarlyWarning.State
 
 # How a verification visit was made (核查方式); stored as the Chinese word.
@@ -61,24 +64,14 @@ FEEDBACK = "warning.feedback"  # recording a warning fed back from above (督查
 # --- permissions and jurisdiction ----------------------------------------------------------------------------
 
 
-def _is_operator(actor: User | None) -> bool:
-    """The command-line account: services trust the operator (it has no web actions)."""
-    return getattr(actor, "role", "") == "system"
-
-
-def _ensure_can(actor: User | None, *actions: str, message: str) -> None:
-    if actor is None or _is_operator(actor):
-        return
-    if not any(actor.can(action) for action in actions):
+def _ensure_can(actor: User, *actions: str, message: str) -> None:
+    """The actor's role allows one of ``actions`` (the operator's allows every action)."""
+    if actor is None or not any(actor.can(action) for action in actions):
         raise DomainError(message)
 
 
-def _ensure_in_jurisdiction(
-    actor: User | None, region_code: str, message: str = "该农户不在您的管辖范围内"
-) -> None:
-    if actor is None:
-        return
-    span = actor.jurisdiction_range()
+def _ensure_in_jurisdiction(actor: User, region_code: str, message: str = "该农户不在您的管辖范围内") -> None:
+    span = actor.jurisdiction_range() if actor is not None else None
     if span is None or not (span[0] <= region_code < span[1]):
         raise DomainError(message)
 
@@ -96,9 +89,12 @@ def policy_days(region_codes: Iterable[str], *, year: int | None = None) -> dict
         return {}
     every = set().union(*chains.values())
     rows: dict[str, list[tuple[str, int, Decimal]]] = defaultdict(list)
-    for key, code, y, value in PolicyValue.objects.filter(
-        key__in=DEADLINE_KEYS, region_id__in=every, year__lte=year
-    ).values_list("key", "region_id", "year", "value"):
+    # Unscoped: the published parameters in force for these places (their ancestors' values apply to them).
+    for key, code, y, value in (
+        PolicyValue.objects.unscoped()
+        .filter(key__in=DEADLINE_KEYS, region_id__in=every, year__lte=year)
+        .values_list("key", "region_id", "year", "value")
+    ):
         rows[code].append((key, y, value))
     result: dict[str, dict[str, int]] = {}
     for code, chain in chains.items():
@@ -245,13 +241,14 @@ def _bundle_pending(cur: CursorWrapper, scope_sql: str, scope_params: list[Any])
 
 
 def tasks_bundle(
-    *, household_ids: Iterable[int] | None = None, region_code: str | None = None, actor: User | None = None
+    *, household_ids: Iterable[int] | None = None, region_code: str | None = None, actor: User | None
 ) -> int:
     """Attach every pending warning of each household to that household's one open verification task, creating
     the task where there is none (due in ``verify_days``, decision by ``decide_days``, for the household's
     village); attached warnings move to 核查中. Set-based: a handful of statements whatever the number of
     households. ``household_ids`` and ``region_code`` narrow the set (both None: every pending warning).
-    Returns the number of warnings attached. (A screening writes its warnings already attached:
+    Returns the number of warnings attached. ``actor`` is who the audit event names: None only for the public
+    self-report page, where nobody is signed in. (A screening writes its warnings already attached:
     ``warnings_insert_bundled``.)"""
     scope_sql, scope_params = "", list[Any]()
     ids: list[int] | None = None
@@ -333,7 +330,7 @@ def warnings_insert_bundled(
     staged: str,
     columns: Iterable[str],
     created_at: datetime,
-    actor: User | None = None,
+    actor: User,
     region_code: str | None = None,
 ) -> int:
     """Write the new warnings a screening collected in the temporary table ``staged`` (``columns``: the warning
@@ -410,9 +407,7 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def risk_confirm(
-    *, warning: EarlyWarning, actor: User | None, found_on: date, finding: str = ""
-) -> RiskPoint:
+def risk_confirm(*, warning: EarlyWarning, actor: User, found_on: date, finding: str = "") -> RiskPoint:
     """Record a confirmed warning as a risk point on its household: its type and source, found on the visit
     date, to be removed within ``risk_deadline_days`` (限期消除), with the warning's explanation and evidence.
     Called by ``task_complete`` inside its transaction (the caller checks permission and jurisdiction)."""
@@ -450,7 +445,7 @@ def risk_confirm(
 def task_complete(
     *,
     task: VerificationTask,
-    actor: User | None,
+    actor: User,
     visited_on: date,
     visit_way: str,
     finding: str,
@@ -475,7 +470,7 @@ def task_complete(
         raise DomainError("请填写核查情况")
     decisions = {int(k): v for k, v in decisions.items()}
     with transaction.atomic():
-        task = VerificationTask.objects.select_for_update().get(pk=task.pk)
+        task = VerificationTask.objects.lock(task)
         if task.state != VerificationTask.State.OPEN:
             raise DomainError("该核查任务已经完成，不能重复核查")
         warnings = list(task.warnings.filter(state__in=EarlyWarning.OPEN_STATES).order_by("pk"))
@@ -557,7 +552,7 @@ def _new_manual_warning(
 
 
 def warning_report(
-    *, household: Household, actor: User | None, channel: str, risk_type: str, description: str
+    *, household: Household, actor: User, channel: str, risk_type: str, description: str
 ) -> EarlyWarning:
     """Record a warning a person raised for a household — 农户自主申报 (a clerk fills it in for the farmer),
     基层干部排查, 督查暗访反馈 or 市级反馈预警 — and bundle it into the household's verification task."""
@@ -638,7 +633,10 @@ def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: s
         member = None
         if index:
             member = (
-                Member.objects.filter(
+                # Unscoped: the public self-report page (nobody signed in) links the clue to the member of the
+                # chosen village whose ID number was given; nothing of the household is shown back.
+                Member.objects.unscoped()
+                .filter(
                     id_index=index,
                     status=Member.Status.ACTIVE,
                     household__region_id=village.code,
@@ -661,22 +659,20 @@ def clue_submit_public(*, village_code: str, name: str, id_number: str, phone: s
             audit.record(
                 None, "warning.created", warning, after={"channel": warning.channel, "clue": clue.pk}
             )
-            tasks_bundle(household_ids=[member.household_id])
+            tasks_bundle(household_ids=[member.household_id], actor=None)
     return clue
 
 
-def _open_clue(clue: Clue, actor: User | None) -> Clue:
+def _open_clue(clue: Clue, actor: User) -> Clue:
     _ensure_can(actor, CLUE_HANDLE, message="只有乡镇扶贫工作站可以处理线索")
     _ensure_in_jurisdiction(actor, clue.region_code, "该线索不在您的管辖范围内")
-    clue = Clue.objects.select_for_update().get(pk=clue.pk)  # the locked row
+    clue = Clue.objects.lock(clue)
     if clue.state != Clue.State.NEW:
         raise DomainError("该线索已经处理过了")
     return clue
 
 
-def clue_link(
-    *, clue: Clue, household: Household, actor: User | None, risk_type: str | None = None
-) -> EarlyWarning:
+def clue_link(*, clue: Clue, household: Household, actor: User, risk_type: str | None = None) -> EarlyWarning:
     """The town station links a clue to a household: a warning with the clue's source is raised on it and
     bundled into the household's verification task."""
     _ensure_in_jurisdiction(actor, household.region_id)
@@ -704,7 +700,7 @@ def clue_link(
     return warning
 
 
-def clue_close(*, clue: Clue, actor: User | None, reason: str) -> Clue:
+def clue_close(*, clue: Clue, actor: User, reason: str) -> Clue:
     """The town station closes a clue without a warning (not a rural household of ours, already handled…)."""
     reason = (reason or "").strip()
     if not reason:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,9 @@ from fangfan.regions.models import Region
 from .choices import Source
 from .models import DepartmentToken
 
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
+
 PREFIX = "ffd_"
 ACTION = "screen.run"
 
@@ -24,7 +28,7 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _ensure(actor, region_code: str) -> None:
+def _ensure(actor: User, region_code: str) -> None:
     if actor is None or not actor.can(ACTION):
         raise DomainError("您的角色无权管理部门接口令牌")
     span = actor.jurisdiction_range()
@@ -32,7 +36,7 @@ def _ensure(actor, region_code: str) -> None:
         raise DomainError("只能为本辖区签发接口令牌")
 
 
-def token_issue(*, actor, name: str, source: str, region_code: str) -> tuple[DepartmentToken, str]:
+def token_issue(*, actor: User, name: str, source: str, region_code: str) -> tuple[DepartmentToken, str]:
     """Issue a token for a department system; returns the row and the token itself (shown once, never stored)."""
     name = (name or "").strip()
     if not name:
@@ -62,7 +66,7 @@ def token_issue(*, actor, name: str, source: str, region_code: str) -> tuple[Dep
     return token, raw
 
 
-def token_revoke(*, actor, token: DepartmentToken) -> DepartmentToken:
+def token_revoke(*, actor: User, token: DepartmentToken) -> DepartmentToken:
     _ensure(actor, token.region_id)
     if not token.active:
         return token
@@ -85,11 +89,40 @@ def token_authenticate(raw: str) -> DepartmentToken | None:
     """The active token a bearer string stands for, or None (unknown or revoked)."""
     if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
         return None
+    # Unscoped: a bearer token is looked up before anyone is known (the API's door, ``api.auth``).
     token = (
-        DepartmentToken.objects.filter(token_hash=token_hash(raw), active=True)
+        DepartmentToken.objects.unscoped()
+        .filter(token_hash=token_hash(raw), active=True)
         .select_related("region")
         .first()
     )
     if token is not None:
-        DepartmentToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        DepartmentToken.objects.unscoped().filter(pk=token.pk).update(last_used_at=timezone.now())
     return token
+
+
+def token_account(token: DepartmentToken) -> User:
+    """The service account a department token acts as: a department user of the token's source, bound to the
+    token's region (``dept-token-<id>``, no password, never signs in). The department API imports and reads as
+    this account, so the same role and jurisdiction checks apply as to a department's person on the web, and
+    the audit log names the token's account."""
+    from fangfan.accounts.models import User
+    from fangfan.accounts.roles import Role
+
+    user, created = User.objects.get_or_create(
+        username=f"dept-token-{token.pk}",
+        defaults={
+            "role": Role.DEPARTMENT,
+            "department": token.source,
+            "region_id": token.region_id,
+            "full_name": f"部门接口（{token.name}）"[:50],
+            "is_active": True,
+        },
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    elif (user.role, user.department, user.region_id) != (Role.DEPARTMENT, token.source, token.region_id):
+        user.role, user.department, user.region_id = Role.DEPARTMENT, token.source, token.region_id
+        user.save(update_fields=["role", "department", "region"])
+    return user

@@ -423,7 +423,7 @@ def _report(request, pk: int):
         {
             "household": household,
             "form": form,
-            "open_task": VerificationTask.objects.filter(household=household, state="open").first(),
+            "open_task": household.verification_tasks.filter(state="open").first(),
         }
     )
     return render(request, "monitoring/warning_report.html", context)

@@ -47,7 +47,10 @@ def effective_values(*, region_code: str, year: int | None = None) -> list[Effec
     chain = [*ancestors_of(region_code), region_code]
     depth = {code: i for i, code in enumerate(chain)}
     best: dict[str, PolicyValue] = {}
-    for row in PolicyValue.objects.filter(region_id__in=chain, year__lte=year).select_related("region"):
+    # Unscoped: the parameters that apply to a place are its own and its ancestors' (published values).
+    for row in (
+        PolicyValue.objects.unscoped().filter(region_id__in=chain, year__lte=year).select_related("region")
+    ):
         current = best.get(row.key)
         if current is None or (depth[row.region_id], row.year) > (depth[current.region_id], current.year):
             best[row.key] = row
@@ -142,7 +145,9 @@ def monitoring_line_expression(region_code: str, year: int | None = None):
     line = policy_values(region_code=region_code, year=year)["monitoring_line"]
     lo, hi = code_range(region_code)
     inside = set(
-        PolicyValue.objects.filter(key="monitoring_line", region_id__gte=lo, region_id__lt=hi)
+        # Unscoped: the parameters that apply to a place are its own and its ancestors' (published values).
+        PolicyValue.objects.unscoped()
+        .filter(key="monitoring_line", region_id__gte=lo, region_id__lt=hi)
         .exclude(region_id=region_code)
         .values_list("region_id", flat=True)
     )

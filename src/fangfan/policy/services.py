@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -14,6 +15,9 @@ from fangfan.regions.codes import ancestors_of
 from .models import PolicyValue
 from .parameters import PARAMETERS
 
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
+
 
 def policy_values(*, region_code: str, year: int | None = None) -> dict[str, Decimal]:
     """Every parameter's value for a region and year: the nearest ancestor's latest year ≤ ``year``, else the
@@ -22,8 +26,11 @@ def policy_values(*, region_code: str, year: int | None = None) -> dict[str, Dec
     chain = [*ancestors_of(region_code), region_code]
     depth = {code: i for i, code in enumerate(chain)}
     best: dict[str, tuple[int, int, Decimal]] = {}
-    for key, code, y, value in PolicyValue.objects.filter(region_id__in=chain, year__lte=year).values_list(
-        "key", "region_id", "year", "value"
+    # Unscoped: the parameters that apply to a place are its own and its ancestors' (published values).
+    for key, code, y, value in (
+        PolicyValue.objects.unscoped()
+        .filter(region_id__in=chain, year__lte=year)
+        .values_list("key", "region_id", "year", "value")
     ):
         rank = (depth[code], y)
         if key not in best or rank > best[key][:2]:
@@ -35,7 +42,7 @@ def policy_value(key: str, *, region_code: str, year: int | None = None) -> Deci
     return policy_values(region_code=region_code, year=year)[key]
 
 
-def policy_set(*, actor, key: str, region_code: str, year: int, value, note: str = "") -> PolicyValue:
+def policy_set(*, actor: User, key: str, region_code: str, year: int, value, note: str = "") -> PolicyValue:
     """Set a parameter for a region subtree from a year on. Only inside the actor's jurisdiction."""
     if key not in PARAMETERS:
         raise DomainError(f"未知的政策参数：{key}")
@@ -53,7 +60,7 @@ def policy_set(*, actor, key: str, region_code: str, year: int, value, note: str
     if not 2000 <= int(year) <= 2100:
         raise DomainError("年度应为四位年份")
     with transaction.atomic():
-        current, _created = PolicyValue.objects.get_or_create(
+        current, _created = PolicyValue.objects.for_user(actor, "policy.edit").get_or_create(
             key=key,
             region_id=region_code,
             year=year,

@@ -42,6 +42,9 @@ class Region(models.Model):
 
     objects = ScopedManager()
     region_field = "code"
+    # Not guarded (docs/architecture.md): the code tree is public administrative structure (the published
+    # division codes), read to name places on every page; ``for_user`` still narrows pickers and lists.
+    scope_guarded = False
 
     class Meta:
         verbose_name = _("行政区划")

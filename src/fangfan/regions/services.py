@@ -20,9 +20,7 @@ EVERYTHING = ("000000000000", "999999999999~")
 
 
 def _allowed_span(actor) -> tuple[str, str]:
-    if actor is None or getattr(actor, "role", "") == "system":
-        return EVERYTHING
-    if not actor.can("region.manage"):
+    if actor is None or not actor.can("region.manage"):
         raise DomainError("您的角色无权维护行政区划")
     return actor.jurisdiction_range() or ("", "")
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fangfan.core import audit
 from fangfan.core.errors import DomainError
@@ -36,6 +37,9 @@ from .formats import (
 )
 from .models import INCOME_FIELDS, INDICATOR_FIELDS, Household, Member
 from .services import MEMBER_EDITABLE
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 Progress = Callable[[int, int, str], None]
 CHUNK = 2000
@@ -188,15 +192,12 @@ def _member_row(values: tuple, reveal: bool) -> list:
     return row
 
 
-def households_queryset(*, actor, params=None, region_code: str | None = None):
+def households_queryset(*, actor: User, params=None, region_code: str | None = None):
     """The households an export covers: the actor's jurisdiction (everything for the command-line operator),
     narrowed by the household list's filters (``registry.filters.household_filter``) or a region code."""
     from .filters import household_filter
 
-    if actor is None or getattr(actor, "role", "") == "system":
-        qs = Household.objects.all()
-    else:
-        qs = Household.objects.for_user(actor, "household.export")
+    qs = Household.objects.for_user(actor, "household.export")
     if region_code:
         try:
             validate_code(region_code)
@@ -212,13 +213,13 @@ def households_queryset(*, actor, params=None, region_code: str | None = None):
     return qs
 
 
-def _may_reveal(actor) -> bool:
-    return actor is None or getattr(actor, "role", "") == "system" or actor.can("household.view_id")
+def _may_reveal(actor: User) -> bool:
+    return actor.can("household.view_id")
 
 
 def households_export(
     *,
-    actor,
+    actor: User,
     path: Path | str,
     queryset=None,
     params=None,
@@ -238,7 +239,7 @@ def households_export(
         raise DomainError("成员信息只能导出为 .xlsx（CSV 只能有一张表）")
     if reveal_ids and not _may_reveal(actor):
         raise DomainError("您的角色无权导出完整证件号码")
-    if actor is not None and getattr(actor, "role", "") != "system" and not actor.can("household.export"):
+    if not actor.can("household.export"):
         raise DomainError("您的角色无权导出农户信息")
     qs = (
         queryset
@@ -259,9 +260,12 @@ def households_export(
     else:
         member_rows = None
         if members:
-            mqs = Member.objects.filter(
-                household__in=qs.order_by().values("pk"), status=Member.Status.ACTIVE
-            ).order_by("household__region_id", "household__number", "-is_head", "pk")
+            # Unscoped: the members of the households of ``qs``, itself scoped (a subquery).
+            mqs = (
+                Member.objects.unscoped()
+                .filter(household__in=qs.order_by().values("pk"), status=Member.Status.ACTIVE)
+                .order_by("household__region_id", "household__number", "-is_head", "pk")
+            )
             fields = [*MEMBER_EXPORT_FIELDS, "id_number"] if reveal_ids else MEMBER_EXPORT_FIELDS
             member_rows = (
                 (*r[:-1], (r[-1],)) if reveal_ids else r
@@ -373,7 +377,7 @@ def _sheet(book, name, headers, rows, head, money_fmt, text_fmt, progress, total
 
 
 def _export_households_kind(
-    *, actor, path, region_code=None, reveal_ids=False, progress=None, options=None
+    *, actor: User, path, region_code=None, reveal_ids=False, progress=None, options=None
 ) -> str:
     options = options or {}
     summary = households_export(

@@ -277,7 +277,8 @@ def _broad_number(q: str) -> bool:
 def few_numbers(prefix: str) -> bool:
     """Whether at most ``_FEW_NUMBERS`` 户编号 begin with ``prefix`` (any jurisdiction; one probe of the 户编号
     index)."""
-    matching = Household.objects.filter(**_prefix("number", prefix)).order_by()
+    # Unscoped: one probe of the 户编号 index that only chooses a plan; no row reaches the user.
+    matching = Household.objects.unscoped().filter(**_prefix("number", prefix)).order_by()
     return not matching[_FEW_NUMBERS : _FEW_NUMBERS + 1].exists()
 
 
@@ -290,7 +291,10 @@ def _number_match(qs, q: str, members, area, for_count: bool, few: bool | None):
     if few:
         if index is not None:
             # A whole ID number: its member's households, and any 户编号 so long (none, surely).
-            numbered = Household.objects.filter(**_prefix("number", prefix)).values_list("pk", flat=True)
+            # Unscoped ids only narrow ``qs``, the user's scoped list.
+            numbered = (
+                Household.objects.unscoped().filter(**_prefix("number", prefix)).values_list("pk", flat=True)
+            )
             homes = _in_area(members, area).filter(id_index=index).values_list("household_id", flat=True)
             return qs.filter(pk__in=[*numbered, *homes])
         return qs.filter(**_prefix("number", prefix))  # from the 户编号 index, sorted afterwards
@@ -335,9 +339,9 @@ def mark_matches(rows, q: str, *, most: int = 3) -> None:
         return value.startswith(wanted) if prefix else value == wanted
 
     members = (
-        Member.objects.filter(
-            status=Member.Status.ACTIVE, household_id__in=[row.pk for row in rows], is_head=False
-        )
+        # Unscoped: the members of households just read from the user's scoped list.
+        Member.objects.unscoped()
+        .filter(status=Member.Status.ACTIVE, household_id__in=[row.pk for row in rows], is_head=False)
         .only("household_id", "name", "relation", "name_initials", "id_last4", "id_index")
         .order_by("household_id", "pk")
     )
@@ -366,7 +370,8 @@ def household_search(
     the village or code range the list is limited to (the members are picked by it from the name index);
     ``probe=False`` when the list covers a town or less; ``few`` the ``few_numbers`` of a 户编号 search, when
     already looked up."""
-    members = Member.objects.filter(status=Member.Status.ACTIVE)
+    # Unscoped: the matches only narrow ``qs`` (the user's scoped list) and are picked by ``area``.
+    members = Member.objects.unscoped().filter(status=Member.Status.ACTIVE)
     if number_search(q) is not None:
         return _number_match(qs, q, members, area, for_count, few)
     broad = broad_search(q) and probe and not for_count
@@ -391,12 +396,20 @@ def search_members(user, cleaned: dict, action: str = "household.view"):
     # Cancelled households are few: read from an index led by ``cancelled`` (SQLite, without statistics on how
     # few, would take the region index and read every household of a county: 18 ms instead of 4).
     region = Unindexed(F("region_id"))
-    cancelled = Household.objects.filter(cancelled=True).filter(
-        Q(Exact(region, village))
-        if village
-        else Q(GreaterThanOrEqual(region, span[0]), LessThan(region, span[1]))
+    # Unscoped, narrowed by hand: the range written so that SQLite takes the ``cancelled`` index (above); the
+    # members below are limited to the user's span the same way.
+    cancelled = (
+        Household.objects.unscoped()
+        .filter(cancelled=True)
+        .filter(
+            Q(Exact(region, village))
+            if village
+            else Q(GreaterThanOrEqual(region, span[0]), LessThan(region, span[1]))
+        )
     )
-    members = _in_area(Member.objects.filter(status=Member.Status.ACTIVE, **_member_lookup(q)), area)
+    members = _in_area(
+        Member.objects.unscoped().filter(status=Member.Status.ACTIVE, **_member_lookup(q)), area
+    )
     if village:
         members = _in_area(members, span)  # a village outside the jurisdiction finds nothing
     return members.exclude(household_id__in=cancelled.values("pk"))

@@ -52,6 +52,15 @@ YES_NO = ("是", "否")
 _NUMBER_BAD = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
+# A 户编号 is unique in the whole system; a writer told that one is taken learns nothing about where (another
+# village, town or county): the same words whoever holds it.
+NUMBER_TAKEN = "户编号已被占用，请换一个"
+
+
+def number_taken(number: str) -> str:
+    return f"户编号 {number} 已被占用，请换一个"
+
+
 def clean_household_number(raw: str) -> str:
     """A 户编号 as typed or read (blanks around it removed); ``ValueError`` with the reason when it cannot be one."""
     number = (raw or "").strip()

@@ -25,7 +25,7 @@ from .choices import (
     HouseholdType,
     HousingGrade,
 )
-from .formats import clean_household_number
+from .formats import clean_household_number, number_taken
 from .models import HelperAssignment, Household, Member
 from .services import MEMBER_EDITABLE
 
@@ -271,8 +271,9 @@ class HouseholdCreateForm(HouseholdForm):
 
     def clean_number(self):
         number = _household_number(self.cleaned_data["number"])
-        if Household.objects.filter(number=number).exists():
-            raise forms.ValidationError(f"户编号 {number} 已存在")
+        # Unscoped: 户编号 is unique in the whole system (the message says nothing about where).
+        if Household.objects.unscoped().filter(number=number).exists():
+            raise forms.ValidationError(number_taken(number))
         return number
 
     def head(self) -> dict:
@@ -445,8 +446,9 @@ class SplitForm(StyledForm):
 
     def clean_new_number(self):
         number = _household_number(self.cleaned_data["new_number"])
-        if Household.objects.filter(number=number).exists():
-            raise forms.ValidationError(f"户编号 {number} 已存在")
+        # Unscoped: 户编号 is unique in the whole system (the message says nothing about where).
+        if Household.objects.unscoped().filter(number=number).exists():
+            raise forms.ValidationError(number_taken(number))
         return number
 
     def clean(self):

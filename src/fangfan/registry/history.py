@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,6 +23,9 @@ from fangfan.core.testhooks import checkpoint
 from fangfan.regions.codes import code_range
 
 from .models import Household, HouseholdMonth
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 # The columns a month keeps, named as on the household (``registry_household`` → ``registry_householdmonth``).
 MONTH_COLUMNS = [
@@ -78,7 +82,7 @@ def _distinct(a: str, b: str) -> str:
 
 
 def history_snapshot(
-    *, actor, month: date | None = None, region_code: str | None = None, today: date | None = None
+    *, actor: User, month: date | None = None, region_code: str | None = None, today: date | None = None
 ) -> SnapshotResult:
     """Keep every (not cancelled) household's figures for ``month`` (default: this month) in the region (default:
     everything). Idempotent; one audit event per run."""
@@ -130,7 +134,10 @@ def history_snapshot(
                 cur.execute(insert, [month, backfill, now, lo, hi])
             written += max(cur.rowcount, 0)
         checkpoint("registry.snapshot")  # the kill tests stop a snapshot here (issue 21.3)
-        households = Household.objects.filter(cancelled=False, region_id__gte=lo, region_id__lt=hi).count()
+        # Unscoped: the snapshot is the operator's (``fangfan snapshot``, ``fangfan screen``) over its region.
+        households = (
+            Household.objects.unscoped().filter(cancelled=False, region_id__gte=lo, region_id__lt=hi).count()
+        )
         audit.record(
             actor,
             "history.snapshot",
@@ -158,9 +165,9 @@ def income_months(household: Household, *, months: int = 12) -> list[HouseholdMo
     """The household's last ``months`` monthly rows, oldest first (the household page's income chart). The caller
     has already read the household through the user's jurisdiction; its months are the household's own."""
     rows = list(
-        HouseholdMonth.objects.filter(household=household)
-        .order_by("-month")
-        .only("month", "per_capita_income", "net_income", "size", "backfilled")[:months]
+        household.months.order_by("-month").only(
+            "month", "per_capita_income", "net_income", "size", "backfilled"
+        )[:months]
     )
     rows.reverse()
     return rows

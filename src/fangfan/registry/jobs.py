@@ -12,6 +12,7 @@ import json
 import secrets
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +24,9 @@ from fangfan.core.job_access import job_rule
 from fangfan.core.jobs import job_handler, job_start
 from fangfan.core.models import Job
 from fangfan.core.privatefiles import private_file, private_folder
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 IMPORT_KIND = "households_import"
 # An import that synchronises official status with the national system (与国家系统同步): its own kind, so that the
@@ -155,7 +159,7 @@ def checked_file_waiting(job: Job, user) -> bool:
     )
 
 
-def import_checked_file(job: Job, actor) -> Job:
+def import_checked_file(job: Job, actor: User) -> Job:
     """Import the file a dry run checked, as a new job: only its starter may, once (the file moves to the new job,
     which deletes it when it ends). The file is checked again — the register may have changed since."""
     if not may_import(actor, sync_national=job.kind == SYNC_KIND):

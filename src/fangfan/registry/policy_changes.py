@@ -27,8 +27,12 @@ def households_recompute_after_policy(request, *, region_code: str, year: int) -
         messages.info(request, f"该值自 {year} 年起执行，当前测算结果暂不变化。")
         return
     lo, hi = code_range(region_code)
-    # Scoped by the region policy_set has just checked against the user's jurisdiction.
-    total = Household.objects.filter(region_id__gte=lo, region_id__lt=hi).count()
+    # Counted under the user's own scope (the region policy_set has just checked against it), never every row.
+    total = (
+        Household.objects.for_user(request.user, "household.view")
+        .filter(region_id__gte=lo, region_id__lt=hi)
+        .count()
+    )
     if total <= SYNC_RECOMPUTE_LIMIT:
         from .recompute import households_recompute_scope  # derive and pypinyin load only when needed
 

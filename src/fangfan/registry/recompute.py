@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -23,6 +24,9 @@ from fangfan.regions.codes import ancestors_of, code_range
 
 from .derive import DERIVED_FIELDS, MemberFacts, derive
 from .models import INCOME_FIELDS, INDICATOR_FIELDS, Household, Member
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 CHUNK = 2000
 JOB_KIND = "households_recompute"
@@ -54,11 +58,13 @@ def _policy_resolver(region_code: str) -> Callable[[str], dict[str, Decimal]]:
     lo, hi = code_range(region_code)
     # Regions that carry an override: inside the scope, or above it.
     overriding = set(
-        PolicyValue.objects.filter(region_id__gte=lo, region_id__lt=hi).values_list("region_id", flat=True)
+        PolicyValue.objects.unscoped()
+        .filter(region_id__gte=lo, region_id__lt=hi)
+        .values_list("region_id", flat=True)
     ) | set(
-        PolicyValue.objects.filter(region_id__in=ancestors_of(region_code)).values_list(
-            "region_id", flat=True
-        )
+        PolicyValue.objects.unscoped()
+        .filter(region_id__in=ancestors_of(region_code))
+        .values_list("region_id", flat=True)
     )
     cache: dict[str, dict[str, Decimal]] = {}
 
@@ -76,14 +82,16 @@ def _policy_resolver(region_code: str) -> Callable[[str], dict[str, Decimal]]:
 def households_recompute_scope(
     *,
     region_code: str,
-    actor=None,
+    actor: User,
     progress: Callable[[int, int, str], None] | None = None,
     chunk: int = CHUNK,
 ) -> int:
     """Recompute 家庭人口, 家庭纯收入, 年人均纯收入, 三保障 flags and the suggestion of every household in the
     region's subtree with the policy values in force; returns how many households changed."""
     lo, hi = code_range(region_code)
-    scope = Household.objects.filter(region_id__gte=lo, region_id__lt=hi)
+    # Unscoped: the consequence of a policy value the caller's right and jurisdiction were checked for
+    # (``policy.services.policy_set``); the households are recomputed whoever may read them.
+    scope = Household.objects.unscoped().filter(region_id__gte=lo, region_id__lt=hi)
     total = scope.count()
     values_for = _policy_resolver(region_code)
     done = changed = 0
@@ -97,9 +105,11 @@ def households_recompute_scope(
             break
         last_pk = households[-1].pk
         facts: dict[int, list[MemberFacts]] = defaultdict(list)
-        rows = Member.objects.filter(
-            household_id__in=[h.pk for h in households], status=Member.Status.ACTIVE
-        ).values_list("household_id", *_MEMBER_FACTS)
+        rows = (
+            Member.objects.unscoped()
+            .filter(household_id__in=[h.pk for h in households], status=Member.Status.ACTIVE)
+            .values_list("household_id", *_MEMBER_FACTS)
+        )
         for household_id, *values in rows:
             facts[household_id].append(MemberFacts(**dict(zip(_MEMBER_FACTS, values, strict=True))))
         dirty = []
@@ -115,16 +125,15 @@ def households_recompute_scope(
         done += len(households)
         if progress is not None:
             progress(done, total, f"已计算 {done} / {total} 户")
-    if actor is not None:
-        audit.record(
-            actor,
-            "households.recomputed",
-            region_code=region_code,
-            object_type="regions.region",
-            object_id=region_code,
-            object_label=region_code,
-            after={"households": total, "changed": changed},
-        )
+    audit.record(
+        actor,
+        "households.recomputed",
+        region_code=region_code,
+        object_type="regions.region",
+        object_id=region_code,
+        object_label=region_code,
+        after={"households": total, "changed": changed},
+    )
     return changed
 
 

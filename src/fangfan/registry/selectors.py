@@ -487,16 +487,15 @@ def indicator_rows(household: Household) -> list[tuple[str, bool | None, str]]:
 
 def is_last_member(member: Member) -> bool:
     """Whether ``member`` is the only active member of its household (removing them cancels the household)."""
-    others = Member.objects.filter(household_id=member.household_id, status=Member.Status.ACTIVE)
+    # Unscoped: the household of ``member``, which the caller read under the user's scope.
+    others = Member.objects.unscoped().filter(household_id=member.household_id, status=Member.Status.ACTIVE)
     return not others.exclude(pk=member.pk).exists()
 
 
 def household_members(household: Household) -> tuple[list[Member], list[Member]]:
     """(active members, removed members); the encrypted ID and phone are not decrypted for display."""
     members = list(
-        Member.objects.filter(household=household)
-        .defer("id_number", "phone")
-        .order_by("-is_head", "birth_date", "pk")
+        household.members.all().defer("id_number", "phone").order_by("-is_head", "birth_date", "pk")
     )
     today = date.today()
     for m in members:
@@ -514,7 +513,10 @@ def household_changes(household: Household, user) -> list[CompositionChange]:
     """The household's composition changes, newest first; each with ``related`` — the other household of a split,
     a merge or a move — and ``related_visible``, whether ``user`` may open it (then the page links to it)."""
     changes = list(
-        CompositionChange.objects.filter(Q(household=household) | Q(other_household=household))
+        # Unscoped: the changes of ``household`` (read under the user's scope) — both sides of a split, merge or
+        # move; whether the other household may be opened is ``related_visible``, checked below.
+        CompositionChange.objects.unscoped()
+        .filter(Q(household=household) | Q(other_household=household))
         .select_related("member", "household", "other_household", "actor")
         .defer("member__id_number", "member__phone", "household__phone", "other_household__phone")
         .order_by("-date", "-id")[:100]
@@ -546,7 +548,7 @@ def merged_into(household: Household, changes: list[CompositionChange]) -> Compo
 
 def merge_preview(source: Household, target: Household) -> dict:
     """What a merge will do, in words, for the user to confirm before it is done (it cannot be undone)."""
-    moving = Member.objects.filter(household=source, status=Member.Status.ACTIVE).count()
+    moving = source.members.filter(status=Member.Status.ACTIVE).count()
     village = Region.objects.filter(code=target.region_id).values_list("name", flat=True).first() or ""
     return {
         "title": f"请确认：并入户 {target.number}",
@@ -562,7 +564,9 @@ def next_household_number(village: str) -> str:
     """The 户编号 after the village's highest one of the usual form (its 12-digit code and a serial), for a new
     household's form to offer; "" when the village has none of that form. Read from the (village, 户编号) index."""
     last = (
-        Household.objects.filter(region_id=village, number__startswith=village)
+        # Unscoped: a suggestion for the form of a village the caller checked; numbers are unique system-wide.
+        Household.objects.unscoped()
+        .filter(region_id=village, number__startswith=village)
         .order_by("-number")
         .values_list("number", flat=True)
         .first()
@@ -580,7 +584,8 @@ def monitoring_line(village: str) -> str:
 
 def member_phones_masked(members: list[Member]) -> None:
     """Set ``phone_masked`` on each member ("" without a phone): one statement, decrypting only the phones."""
-    phones = dict(Member.objects.filter(pk__in=[m.pk for m in members]).values_list("pk", "phone"))
+    # Unscoped: members the caller already read under the user's scope.
+    phones = dict(Member.objects.unscoped().filter(pk__in=[m.pk for m in members]).values_list("pk", "phone"))
     for m in members:
         phone = phones.get(m.pk) or ""
         m.phone_masked = mask_phone(phone) if phone else ""
@@ -592,7 +597,7 @@ def member_phones_masked(members: list[Member]) -> None:
 def helper_assignments(household: Household) -> list[HelperAssignment]:
     """The household's 帮扶责任人/联系人, the current one first, then those before, newest first."""
     return list(
-        HelperAssignment.objects.filter(household=household)
+        household.helper_assignments.all()
         .select_related("helper", "helper__region")
         .order_by(Case(When(ended_on__isnull=True, then=0), default=1), "-started_on", "-id")
     )
@@ -663,9 +668,10 @@ def current_helpers(households: list[Household]) -> dict[int, HelperAssignment]:
     """The current assignment of each of ``households`` that has one, by household id."""
     return {
         a.household_id: a
-        for a in HelperAssignment.objects.filter(
-            household__in=[h.pk for h in households], ended_on__isnull=True
-        ).select_related("helper")
+        # Unscoped: the assignments of households the caller already read under the user's scope.
+        for a in HelperAssignment.objects.unscoped()
+        .filter(household__in=[h.pk for h in households], ended_on__isnull=True)
+        .select_related("helper")
     }
 
 

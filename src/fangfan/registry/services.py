@@ -26,7 +26,7 @@ from fangfan.regions.models import Region
 from . import rules
 from .choices import JOIN_REASONS, LEAVE_REASONS
 from .derive import derive, member_facts, name_initials
-from .formats import clean_household_number
+from .formats import clean_household_number, number_taken
 from .idnumber import IdNumberError, parse_id
 from .models import (
     INCOME_FIELDS,
@@ -122,7 +122,7 @@ def _check_version(obj: Household | Member, seen: str | None) -> None:
     transaction, must still have it."""
     if not seen:
         return
-    current = type(obj).objects.select_for_update().get(pk=obj.pk)
+    current = type(obj).objects.lock(obj)
     if edit_version(current) != seen:
         what = "此户信息" if isinstance(obj, Household) else f"成员 {obj.name} 的信息"
         raise StaleEdit(
@@ -264,7 +264,8 @@ def _new_member_ids(data: dict, reason: str) -> tuple[dict, dict]:
         raise DomainError(f"增加原因应为：{'、'.join(JOIN_REASONS)}")
     data = _checked_phone(data)
     ids = id_fields(data.pop("id_number", ""))
-    if Member.objects.filter(id_index=ids["id_index"]).exists():
+    # Unscoped: one person belongs to one household in the whole system (plan); the message names no place.
+    if Member.objects.unscoped().filter(id_index=ids["id_index"]).exists():
         raise DomainError("该证件号码已在系统中登记，同一人只能属于一户；如是迁入，请在原户办理转出")
     return data, ids
 
@@ -326,8 +327,10 @@ def household_create(
         number = clean_household_number(number)
     except ValueError as exc:
         raise DomainError(f"户编号：{exc}") from None
-    if Household.objects.filter(number=number).exists():
-        raise DomainError(f"户编号 {number} 已存在")
+    if (
+        Household.objects.unscoped().filter(number=number).exists()
+    ):  # unique system-wide; says nothing of where
+        raise DomainError(number_taken(number))
     unknown = set(data) - set(HOUSEHOLD_EDITABLE)
     if unknown:
         raise DomainError(f"不可填写的字段：{'、'.join(sorted(unknown))}")
@@ -436,8 +439,8 @@ def household_split(
             or remaining_head.status != Member.Status.ACTIVE
         ):
             raise DomainError("原户的新户主须是留在原户的在册成员")
-    if Household.objects.filter(number=new_number).exists():
-        raise DomainError(f"户编号 {new_number} 已存在")
+    if Household.objects.unscoped().filter(number=new_number).exists():  # unique system-wide
+        raise DomainError(number_taken(new_number))
     if any(m.household_id != household.pk or m.status != Member.Status.ACTIVE for m in members):
         raise DomainError("分出的成员须是本户在册成员")
     with transaction.atomic():
@@ -467,8 +470,8 @@ def household_split(
         # The household split off keeps the person who looked after its members (an exited family stays exited;
         # plan 四(一)3: never without a 帮扶责任人); the clerk may name another afterwards.
         current = (
-            HelperAssignment.objects.select_related("helper")
-            .filter(household=household, ended_on__isnull=True, helper__is_active=True)
+            household.helper_assignments.select_related("helper")
+            .filter(ended_on__isnull=True, helper__is_active=True)
             .first()
         )
         if current is not None:
@@ -580,7 +583,7 @@ def helper_label(user: User) -> str:
 
 def _release_helper(household: Household, on: date, reason: str) -> None:
     """End the household's current assignment on ``on`` (or the day it began, if later); its history stays."""
-    HelperAssignment.objects.filter(household=household, ended_on__isnull=True).update(
+    household.helper_assignments.filter(ended_on__isnull=True).update(
         ended_on=Greatest(F("started_on"), Value(on)), end_reason=reason
     )
 
@@ -624,7 +627,9 @@ def helpers_assign(
     with transaction.atomic():
         current = {
             a.household_id: a
-            for a in HelperAssignment.objects.select_for_update()
+            # Unscoped: the assignments of ``households``, each checked against the actor above.
+            for a in HelperAssignment.objects.unscoped()
+            .select_for_update()
             .select_related("helper")
             .filter(household__in=[h.pk for h in households], ended_on__isnull=True)
         }
@@ -669,9 +674,9 @@ def helper_release(
         raise DomainError("解除日期不能晚于今天")
     with transaction.atomic():
         old = (
-            HelperAssignment.objects.select_for_update()
+            household.helper_assignments.select_for_update()
             .select_related("helper")
-            .filter(household=household, ended_on__isnull=True)
+            .filter(ended_on__isnull=True)
             .first()
         )
         if old is None:

@@ -264,7 +264,7 @@ def member_reveal_phone(request, pk: int):
 @never_cache
 def household_reveal_phone(request, pk: int):
     """Show the household's phone whole, once, as a link that dials it; the service records that it was seen."""
-    household = get_for_user_or_404(Household.objects.all(), request.user, "household.view_phone", pk=pk)
+    household = get_for_user_or_404(Household.objects, request.user, "household.view_phone", pk=pk)
     reveal = partial(services.household_reveal_phone, household=household, actor=request.user)
     return _shown_once(request, "registry/_phone_revealed.html", reveal, "phone")
 
@@ -364,7 +364,7 @@ def household_edit(request, pk: int):
 
 
 def _member(household: Household, pk: int, *, active: bool = True) -> Member:
-    qs = Member.objects.filter(household=household).defer("id_number", "phone")
+    qs = household.members.defer("id_number", "phone")
     if active:
         qs = qs.filter(status=Member.Status.ACTIVE)
     member = get_object_or_404(qs, pk=pk)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fangfan.core.errors import DomainError
 from fangfan.core.exports import EXPORTERS, register_export
@@ -12,9 +13,19 @@ from .ledgers import LEDGERS, ledger_get
 from .ledgers.base import scope_build
 from .ledgers.writer import ledger_write
 
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
+
 
 def ledger_export_command(
-    *, actor, path: Path, region_code=None, reveal_ids=False, progress=None, options=None, kind: str = ""
+    *,
+    actor: User,
+    path: Path,
+    region_code=None,
+    reveal_ids=False,
+    progress=None,
+    options=None,
+    kind: str = "",
 ) -> str:
     options = options or {}
     name = options.get("name") or kind

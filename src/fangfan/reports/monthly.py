@@ -27,7 +27,7 @@ from fangfan.registry.choices import MonitoringState, MonitoringType
 from fangfan.registry.filters import needs_helper_q
 from fangfan.registry.models import Household, HouseholdMonth
 
-from .ledgers.base import is_system, month_after
+from .ledgers.base import month_after
 
 PUBLIC_MIN = 5
 TREND_MONTHS = 12
@@ -101,7 +101,7 @@ class MonthlyReport:
 
 
 def _scoped(model, user, action: str, lo: str, hi: str, field_name: str | None = None):
-    qs = model.objects.all() if is_system(user) else model.objects.for_user(user, action)
+    qs = model.objects.for_user(user, action)
     column = field_name or model.region_field
     return qs.filter(**{f"{column}__gte": lo, f"{column}__lt": hi})
 
@@ -431,7 +431,7 @@ def _fund_totals() -> Callable | None:
 
 def _path(user, region: str) -> list[tuple[str, str]]:
     """The places from the user's region down to ``region`` (the drill-down's way back)."""
-    top = "" if is_system(user) else (user.region_id or "")
+    top = "" if user.is_operator else (user.region_id or "")
     codes = []
     code = region
     while code:

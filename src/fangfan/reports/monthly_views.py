@@ -18,7 +18,6 @@ from fangfan.core.errors import DomainError
 from fangfan.core.permissions import requires
 from fangfan.regions.codes import Level
 
-from .ledgers.base import is_system
 from .monthly import MonthlyReport
 from .monthly import monthly_report as monthly_figures
 from .monthly_files import tables, write_monthly_pdf, write_monthly_xlsx
@@ -32,12 +31,12 @@ def report_for(user, *, region: str = "", month: str = "", public: bool = False,
     from fangfan.registry.history import month_parse
 
     today = today or timezone.localdate()
-    region = (region or "").strip() or ("" if is_system(user) else (user.region_id or ""))
+    region = (region or "").strip() or ("" if user.is_operator else (user.region_id or ""))
     if not region:
         raise DomainError("请用 --region 指明区划")
     if len(region) != 12 or not region.isdigit():
         raise DomainError(f"区划代码“{region}”无效，应为 12 位数字")
-    if not is_system(user):
+    if not user.is_operator:
         span = user.jurisdiction_range()
         if span is None or not (span[0] <= region < span[1]):
             raise DomainError(f"区划 {region} 不在您的管辖范围内")

@@ -137,25 +137,23 @@ def elimination_facts(household, *, today: date) -> Facts:
     """Everything the conditions read, gathered for one household (already found through the user's
     jurisdiction, or locked by the service)."""
     from fangfan.assistance.choices import MeasureState
-    from fangfan.assistance.models import Measure
     from fangfan.monitoring.choices import RiskType
     from fangfan.monitoring.models import RiskPoint
     from fangfan.policy.services import policy_values
-    from fangfan.registry.models import HouseholdMonth
 
     labels = dict(RiskType.choices)
     open_risks = [
         str(labels.get(t, t))
-        for t in RiskPoint.objects.filter(household=household, state__in=RiskPoint.UNRESOLVED)
+        for t in household.risk_points.filter(state__in=RiskPoint.UNRESOLVED)
         .order_by("found_on", "id")
         .values_list("risk_type", flat=True)
     ]
-    states = list(Measure.objects.filter(household=household).values_list("state", flat=True))
+    states = list(household.measures.values_list("state", flat=True))
     months = [
         (f"{m:%Y-%m}", income)
-        for m, income in HouseholdMonth.objects.filter(household=household)
-        .order_by("-month")
-        .values_list("month", "per_capita_income")[:INCOME_MONTHS]
+        for m, income in household.months.order_by("-month").values_list("month", "per_capita_income")[
+            :INCOME_MONTHS
+        ]
     ]
     line = policy_values(region_code=household.region_id, year=today.year).get("monitoring_line")
     return Facts(

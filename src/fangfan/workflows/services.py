@@ -17,6 +17,7 @@ import hashlib
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -50,6 +51,9 @@ from .models import Case, CaseAction, CaseAttachment, Process, Step
 from .rules import acts_on, ancestor_at, process_code_for
 from .snapshots import snapshot_take
 from .stepdata import step_data_clean
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 # The official fields a decision changes (``registry.models.OFFICIAL_FIELDS`` but 户类型 and 脱贫年度, which no chain
 # decides).
@@ -89,11 +93,7 @@ def _choice(choices, value, what: str) -> str:
     raise ValidationFailed(f"{what}“{str(value)[:30]}”不是可选的值")
 
 
-def _is_operator(actor) -> bool:
-    return getattr(actor, "role", "") == "system"
-
-
-def _in_jurisdiction(actor, region_code: str) -> bool:
+def _in_jurisdiction(actor: User, region_code: str) -> bool:
     span = actor.jurisdiction_range() if actor is not None else None
     return span is not None and span[0] <= region_code < span[1]
 
@@ -117,10 +117,12 @@ def enabled_steps(process: Process) -> list[Step]:
     return [s for s in process.steps.order_by("order") if s.enabled]
 
 
-def process_new_version(*, actor, code: str, steps: list[dict], limit_days: int | None = None) -> Process:
+def process_new_version(
+    *, actor: User, code: str, steps: list[dict], limit_days: int | None = None
+) -> Process:
     """A new version of a process (the older ones stop taking new cases; open cases keep theirs). ``steps``:
     dicts of ``Step``'s fields. The command-line operator's, as the processes are configuration."""
-    if not _is_operator(actor):
+    if actor is None or not actor.is_operator:
         raise PermissionDenied("流程配置由运维人员办理")
     with transaction.atomic():
         current = process_current(code)
@@ -155,7 +157,7 @@ def _state_allows(kind: str, household: Household) -> None:
 def case_start(
     *,
     household: Household,
-    actor,
+    actor: User,
     process: str,
     reason: str,
     source: str = "",
@@ -217,7 +219,7 @@ def case_start(
     now = timezone.now()
     try:
         with transaction.atomic():
-            hh = Household.objects.select_for_update().get(pk=household.pk)
+            hh = Household.objects.lock(household)
             _state_allows(kind, hh)
             case = Case.objects.create(
                 household=hh,
@@ -262,7 +264,7 @@ def case_conditions(case: Case, *, today: date | None = None) -> list[cond.Condi
     return cond.evaluate(cond.elimination_facts(case.household, today=today or _today()))
 
 
-def _check_actor(case: Case, actor) -> None:
+def _check_actor(case: Case, actor: User) -> None:
     """The actor acts on the case's current step, or the refusal says why (403 wrong role or place; 409 the
     role's step is not the current one — out of order)."""
     step = case.current_step
@@ -295,7 +297,7 @@ def _next(case: Case) -> Step | None:
 def case_act(
     *,
     case: Case,
-    actor,
+    actor: User,
     action: str,
     comment: str = "",
     data: dict | None = None,
@@ -319,7 +321,8 @@ def case_act(
     today = _today()
     with transaction.atomic():
         locked = (
-            Case.objects.select_for_update(of=("self",))
+            Case.objects.unscoped()  # the case the caller read and checked above, locked
+            .select_for_update(of=("self",))
             .select_related("process", "current_step")
             .get(pk=case.pk)
         )
@@ -395,7 +398,7 @@ def case_act(
     return case
 
 
-def _withdraw_check(case: Case, actor) -> None:
+def _withdraw_check(case: Case, actor: User) -> None:
     if actor.pk != case.created_by_id:
         raise PermissionDenied("只有发起人可以撤回本事项")
     if case.actions.exclude(actor=actor).exists():
@@ -414,7 +417,7 @@ def _attachments_present(case: Case, step: Step) -> None:
         raise ValidationFailed(f"“{step.name}”须先上传：{'、'.join(missing)}")
 
 
-def _conditions_pass(case: Case, actor, override_reason: str, today: date) -> str:
+def _conditions_pass(case: Case, actor: User, override_reason: str, today: date) -> str:
     """Elimination: every condition met, or a county reviewer's override with a reason (returned, to record)."""
     results = case_conditions(case, today=today)
     failed = [c for c in results if not c.met]
@@ -452,10 +455,12 @@ def decided_values(case: Case, before: dict, month: str) -> dict:
     return after
 
 
-def _decide(case: Case, actor, today: date) -> None:
+def _decide(case: Case, actor: User, today: date) -> None:
     """The case ended 已办结: the household's official fields change here and only here; identification and
     elimination keep a snapshot; an identification's risk types become risk points."""
-    hh = Household.objects.select_for_update().get(pk=case.household_id)
+    hh = (
+        Household.objects.unscoped().select_for_update().get(pk=case.household_id)
+    )  # the case's own, read in scope
     before = {f: getattr(hh, f) for f in OFFICIAL_FIELDS}
     after = decided_values(case, before, f"{today:%Y%m}")
     for f, value in after.items():
@@ -481,14 +486,10 @@ def _decide(case: Case, actor, today: date) -> None:
     )
 
 
-def _risk_points(case: Case, hh: Household, actor, today: date) -> None:
+def _risk_points(case: Case, hh: Household, actor: User, today: date) -> None:
     """The chosen risk types become risk points through assistance's own service (a type already unresolved on
     the household — e.g. confirmed from a warning — is not registered twice)."""
-    have = set(
-        RiskPoint.objects.filter(household=hh, state__in=RiskPoint.UNRESOLVED).values_list(
-            "risk_type", flat=True
-        )
-    )
+    have = set(hh.risk_points.filter(state__in=RiskPoint.UNRESOLVED).values_list("risk_type", flat=True))
     found_on = timezone.localtime(case.created_at).date() if case.created_at else today
     for risk_type in case.risk_types:
         if risk_type in have:
@@ -517,7 +518,7 @@ def attachment_path(attachment: CaseAttachment) -> Path:
     return attachment_dir() / attachment.stored_name
 
 
-def case_attach(*, case: Case, actor, kind: str, upload) -> CaseAttachment:
+def case_attach(*, case: Case, actor: User, kind: str, upload) -> CaseAttachment:
     """Attach a signed consent, minutes, a notice photo… (jpg/png/pdf by content, ≤ 10 MB) to an open case: by
     whoever acts on its current step."""
     kind = _choice(AttachmentKind.choices, kind, "材料类型")
@@ -579,7 +580,7 @@ def case_attach(*, case: Case, actor, kind: str, upload) -> CaseAttachment:
 # --- batches -------------------------------------------------------------------------------------------------------
 
 
-def cases_batch(*, ids: list[int], actor, action: str, comment: str = "") -> list[dict]:
+def cases_batch(*, ids: list[int], actor: User, action: str, comment: str = "") -> list[dict]:
     """Act on up to 500 cases at once (a town or county's ticked list): each case found in the actor's
     jurisdiction, checked and audited on its own; one's refusal does not stop the others."""
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from fangfan.monitoring.models import RiskPoint
 from fangfan.registry.models import INCOME_FIELDS, Household, HouseholdSnapshot, Member
 
 INDICATORS = [
@@ -35,13 +34,11 @@ def snapshot_take(
             "labour_skill": m.labour_skill,
             "school_status": m.school_status,
         }
-        for m in Member.objects.filter(household=household, status=Member.Status.ACTIVE).order_by(
-            "-is_head", "id"
-        )
+        for m in household.members.filter(status=Member.Status.ACTIVE).order_by("-is_head", "id")
     ]
     risks = [
         {"risk_type": r.risk_type, "state": r.state, "found_on": r.found_on.isoformat()}
-        for r in RiskPoint.objects.filter(household=household).order_by("found_on", "id")
+        for r in household.risk_points.order_by("found_on", "id")
     ]
     data = {
         "income": {f: str(getattr(household, f)) for f in INCOME_FIELDS},

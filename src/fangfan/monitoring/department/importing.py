@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -38,6 +39,9 @@ from .columns import (
     source_label,
 )
 
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
+
 # --- matching ---------------------------------------------------------------------------------------------------
 
 
@@ -51,8 +55,10 @@ def match_members(indexes: Iterable[str]) -> dict[str, tuple[int, int, str, str]
     found: dict[str, tuple[int, int, str, str]] = {}
     for start in range(0, len(unique), MATCH_CHUNK):
         chunk = unique[start : start + MATCH_CHUNK]
-        for idx, member_id, household_id, region, name in Member.objects.filter(
-            id_index__in=chunk
+        # Unscoped: a department's rows are matched system-wide; rows of households outside the batch's region
+        # are kept as unmatched (``_import``), never shown with the household.
+        for idx, member_id, household_id, region, name in (
+            Member.objects.unscoped().filter(id_index__in=chunk)
         ).values_list("id_index", "id", "household_id", "household__region_id", "name"):
             found[idx] = (member_id, household_id, region, name)
     return found
@@ -68,12 +74,13 @@ def _root_region() -> Region:
     return roots[0]
 
 
-def _batch_region(actor, source: str, region_code: str | None) -> Region:
+def _batch_region(actor: User, source: str, region_code: str | None) -> Region:
     """Check who may import what, and the region the batch counts for."""
     if source not in SOURCE_COLUMNS:
         raise DomainError(f"未知的数据来源：{source}（可选：{'、'.join(SOURCE_COLUMNS)}）")
-    trusted = actor is None or getattr(actor, "role", "") == "system"
-    if not trusted:
+    if actor is None:
+        raise DomainError("导入部门数据须有办理账号（命令行为运维账号，接口为令牌的服务账号）")
+    if not actor.is_operator:
         if actor.role == "department" and actor.department != source:
             raise DomainError(
                 f"部门用户只能报送本部门（{actor.get_department_display()}）的数据，不能报送{source_label(source)}数据"
@@ -96,7 +103,7 @@ def _import(
     *,
     sheet: Sheet,
     source: str,
-    actor,
+    actor: User,
     dry_run: bool,
     channel: str,
     file_name: str,
@@ -106,7 +113,11 @@ def _import(
 ) -> BatchSummary:
     region = _batch_region(actor, source, region_code)
     if content_hash:
-        done = DepartmentBatch.objects.filter(source=source, region=region, content_hash=content_hash).first()
+        done = (
+            DepartmentBatch.objects.unscoped()  # the same file already imported for this region (checked above)
+            .filter(source=source, region=region, content_hash=content_hash)
+            .first()
+        )
         if done is not None:
             raise AlreadyImported(done)
     parsed = parse_sheet(sheet, source)
@@ -166,7 +177,11 @@ def _import(
             summary=summary, records=records, content_hash=content_hash,
         )  # fmt: skip
     except IntegrityError:  # the same content posted twice at once: the other post made the batch
-        done = DepartmentBatch.objects.filter(source=source, region=region, content_hash=content_hash).first()
+        done = (
+            DepartmentBatch.objects.unscoped()  # the same file already imported for this region (checked above)
+            .filter(source=source, region=region, content_hash=content_hash)
+            .first()
+        )
         if content_hash and done is not None:
             raise AlreadyImported(done) from None
         raise
@@ -181,7 +196,7 @@ def _import(
 
 
 def _write_batch(
-    *, source, region, actor, channel, file_name, note, summary, records, content_hash
+    *, source, region, actor: User, channel, file_name, note, summary, records, content_hash
 ) -> DepartmentBatch:
     with transaction.atomic():
         batch = DepartmentBatch.objects.create(
@@ -228,7 +243,7 @@ def department_import(
     *,
     source: str,
     path: Path | str,
-    actor,
+    actor: User,
     dry_run: bool = False,
     channel: str = "cli",
     display_name: str | None = None,
@@ -269,7 +284,7 @@ def department_import_rows(
     source: str,
     rows: list[dict],
     file_name: str,
-    actor,
+    actor: User,
     dry_run: bool = False,
     channel: str = "api",
     region_code: str | None = None,

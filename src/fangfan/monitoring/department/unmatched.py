@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from fangfan.core import audit
 from fangfan.core.xlsx import write_xlsx
@@ -27,6 +27,9 @@ from .columns import (
 )
 from .importing import match_members
 from .template import template_write
+
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
 
 # --- unmatched rows back to the department ----------------------------------------------------------------------
 
@@ -101,7 +104,7 @@ def unmatched_rows(batch: DepartmentBatch, *, limit: int | None = None) -> Itera
     yield from flush()
 
 
-def unmatched_export(*, batch: DepartmentBatch, actor, target: str | IO[bytes]) -> int:
+def unmatched_export(*, batch: DepartmentBatch, actor: User, target: str | IO[bytes]) -> int:
     """Write a batch's unmatched and name-mismatched rows to .xlsx: the department's columns plus 原因."""
     rows = list(unmatched_rows(batch))
     extra = sorted({k for row in rows for k in row["extra"]})
@@ -135,7 +138,7 @@ def unmatched_outside(rows: Iterable[dict]) -> int:
 
 
 def unmatched_shown_record(
-    *, batch: DepartmentBatch, rows: list[dict], actor, via: str, note: str = ""
+    *, batch: DepartmentBatch, rows: list[dict], actor: User, via: str, note: str = ""
 ) -> None:
     """Audit a page or answer that listed a batch's unmatched rows: the count of those registered elsewhere."""
     elsewhere_shown_record(

@@ -34,6 +34,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fangfan.core import cells as core_cells
 from fangfan.core.cells import text
@@ -71,13 +72,16 @@ from .read import Reading, size, subtable
 from .state import StateLoading
 from .write import Writing
 
+if TYPE_CHECKING:
+    from fangfan.accounts.models import User
+
 
 class HouseholdImport(Reading, Planning, StateLoading, Writing):
     def __init__(
         self,
         *,
         path: Path,
-        actor,
+        actor: User,
         dry_run: bool,
         display_name: str | None,
         progress: Progress | None,
@@ -94,8 +98,8 @@ class HouseholdImport(Reading, Planning, StateLoading, Writing):
         self.problems: list[Problem] = []
         self.today = date.today()
         self.stage_dir: str | None = None  # SQLite: where the slices stage their new rows (``staging``)
-        # The command-line operator (actor None) may import everywhere.
-        self.span = actor.jurisdiction_range() if actor is not None else ("000000000000", "999999999999~")
+        # The command-line operator's range is everything (``User.jurisdiction_range``).
+        self.span = actor.jurisdiction_range()
         # Cell parsers (plain functions: ``_column`` calls each once per distinct value of a column).
         self.p_text30 = core_cells.bounded(30)
         self.p_text50 = core_cells.bounded(50)
@@ -216,7 +220,7 @@ class HouseholdImport(Reading, Planning, StateLoading, Writing):
             self.stored_by_household.setdefault(m["household_id"], []).append(m)
         # Members elsewhere in the system: only then must an unknown ID be looked up (not on a first import, nor
         # on re-importing a whole county).
-        self.others_exist = Member.objects.count() > len(stored)
+        self.others_exist = Member.objects.unscoped().count() > len(stored)  # a count; ids are system-wide
         villages = {h["region"] for h in self.existing.values()}
         villages |= {
             v for v in self.silent_column(hh_table, "行政区划代码", text) if v in self.known_villages
@@ -300,7 +304,7 @@ def _workers_for(rows: int) -> int:
 def households_import(
     *,
     path: Path | str,
-    actor,
+    actor: User,
     dry_run: bool = False,
     display_name: str | None = None,
     progress: Progress | None = None,
@@ -310,8 +314,7 @@ def households_import(
     """Import the household workbook (DATA-FORMATS §2): an .xlsx with sheets 户信息 and 成员信息, a folder holding
     户信息.csv and 成员信息.csv (or any CSVs whose headers identify them), or one such CSV.
 
-    ``actor`` None is the command-line operator (every region); otherwise every village must lie in the actor's
-    jurisdiction. Raises ``ValidationFailed`` listing every problem, with nothing written; a dry run checks the
+    Every village must lie in the actor's jurisdiction (the command-line operator's is everything). Raises ``ValidationFailed`` listing every problem, with nothing written; a dry run checks the
     same and writes nothing. ``progress(done, total, message)`` is called every few thousand rows.
 
     An existing household's official status fields (``models.OFFICIAL_FIELDS``) are kept as stored and every
@@ -320,7 +323,9 @@ def households_import(
     ``job_id``. Only the town station and the county (``household.sync_national``) may choose it — the county
     imports only this way; anyone else is refused before the file is read.
     """
-    operator = actor is None or getattr(actor, "role", "") == "system"
+    if actor is None:
+        raise ValidationFailed("您的角色无权导入农户信息")
+    operator = actor.is_operator
     if sync_national and not operator and not actor.can("household.sync_national"):
         raise ValidationFailed(
             f"“{SYNC_SOURCE}”只能由镇扶贫工作站或市县审核的用户选择，您的角色不能选择；本次文件未导入任何数据"
@@ -331,7 +336,7 @@ def households_import(
                 raise ValidationFailed(f"您的角色只能以“{SYNC_SOURCE}”方式导入农户信息")
         else:
             raise ValidationFailed("您的角色无权导入农户信息")
-    if actor is not None and actor.jurisdiction_range() is None:
+    if actor.jurisdiction_range() is None:
         raise ValidationFailed("您的账号没有所属区划，无法导入")
     importer = HouseholdImport(
         path=Path(path),

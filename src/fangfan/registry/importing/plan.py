@@ -18,6 +18,7 @@ from fangfan.regions.codes import Level, level_of
 
 from .. import formats, rules
 from ..derive import derive
+from ..formats import NUMBER_TAKEN
 from ..idnumber import IdNumberError
 from ..models import Member
 from .cells import CellChecks, _household_number, _id_fast, fast_initials
@@ -436,19 +437,20 @@ class Planning(CellChecks):
             if old is None:
                 continue
             if not (lo <= old["region"] < hi):
-                self.problem(hh_table, row, "户编号", number, "该户编号已被其他辖区的农户使用")
+                # Nothing about where: the number is taken, as the web form says (``registry.forms``).
+                self.problem(hh_table, row, "户编号", number, NUMBER_TAKEN)
             elif old["cancelled"]:
                 self.problem(hh_table, row, "户编号", number, "该户已注销，不能再导入")
         for number, group in members.items():
             if number in households:
                 continue
             old = existing.get(number)
-            if old is None:
+            if old is None or not (lo <= old["region"] < hi):
+                # One message whether the number is unknown or another jurisdiction's: nothing about elsewhere.
                 for row, *_rest in group:
-                    self.problem(mem_table, row, "户编号", number, "户编号在“户信息”表和系统中都不存在")
-            elif not (lo <= old["region"] < hi):
-                for row, *_rest in group:
-                    self.problem(mem_table, row, "户编号", number, "该户不在您的管辖范围内")
+                    self.problem(
+                        mem_table, row, "户编号", number, "户编号在“户信息”表和您的管辖范围内都不存在"
+                    )
             elif old["cancelled"]:
                 for row, *_rest in group:
                     self.problem(mem_table, row, "户编号", number, "该户已注销，不能再导入成员")

@@ -26,7 +26,9 @@ class StateLoading:
         qn = connection.ops.quote_name
         table = qn(Household._meta.db_table)
         columns = ", ".join(qn(c) for c in bulkdb.columns_of(Household, names))
-        self.household_count = Household.objects.count()
+        # Unscoped: the importer matches 户编号 and ID numbers system-wide (both unique everywhere) and checks each
+        # matched row against the actor's jurisdiction itself (``plan``); these counts only choose a plan.
+        self.household_count = Household.objects.unscoped().count()
         if len(numbers) > 20_000 and len(numbers) * 2 > self.household_count:
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {columns} FROM {table}")  # noqa: S608
@@ -97,7 +99,7 @@ class StateLoading:
             return {}
         table = Member._meta.db_table
         wanted = set(indexes)
-        if len(indexes) > 20_000 and len(indexes) * 2 > Member.objects.count():
+        if len(indexes) > 20_000 and len(indexes) * 2 > Member.objects.unscoped().count():
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT id_index, household_id FROM {connection.ops.quote_name(table)}")  # noqa: S608
                 return {i: h for i, h in cursor.fetchall() if i in wanted}

@@ -25,10 +25,6 @@ from fangfan.regions.models import Region
 CHUNK = 2000
 
 
-def is_system(user) -> bool:
-    return user is None or getattr(user, "role", "") == "system"
-
-
 @dataclass
 class LedgerScope:
     """Who asks and for what: ``region`` (a code inside the user's jurisdiction — the whole jurisdiction when it is
@@ -56,7 +52,7 @@ class LedgerScope:
     def scoped(self, model, action: str, *, field: str | None = None) -> QuerySet:
         """``model``'s rows the user may read with ``action`` (all of them for the command-line account), inside
         the scope's region or village."""
-        qs = model.objects.all() if is_system(self.user) else model.objects.for_user(self.user, action)
+        qs = model.objects.for_user(self.user, action)
         span = self.span()
         if span is not None:
             column = field or model.region_field
@@ -112,10 +108,10 @@ class Ledger:
         return True
 
     def may_read(self, user) -> bool:
-        return is_system(user) or user.can(self.action)
+        return user.can(self.action)
 
     def may_export(self, user) -> bool:
-        return is_system(user) or (user.can(self.action) and user.can(self.export_action))
+        return user.can(self.action) and user.can(self.export_action)
 
     def count(self, scope: LedgerScope) -> int:
         raise NotImplementedError
@@ -259,12 +255,12 @@ def scope_build(
 
     today = today or timezone.localdate()
     region = (region or "").strip()
-    if not region and not is_system(user):
+    if not region and not user.is_operator:
         region = user.region_id or ""
     if region:
         if len(region) != 12 or not region.isdigit():
             raise DomainError(f"区划代码“{region}”无效，应为 12 位数字")
-        if not is_system(user):
+        if not user.is_operator:
             span = user.jurisdiction_range()
             if span is None or not (span[0] <= region < span[1]):
                 raise DomainError(f"区划 {region} 不在您的管辖范围内")

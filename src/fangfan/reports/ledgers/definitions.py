@@ -1,5 +1,7 @@
 """The ledgers of DATA-FORMATS §5, each a ``Ledger`` of ``base``: its query (scoped, ordered — monitored households
-first) and how a chunk of its rows is filled in with a few set-based queries."""
+first) and how a chunk of its rows is filled in with a few set-based queries. The query is scoped
+(``LedgerScope.scoped``); the queries that fill a chunk in read the children of its rows by their ids
+(``unscoped()``: rows of households, risk points already read under the user's scope)."""
 
 from __future__ import annotations
 
@@ -52,15 +54,15 @@ def heads(ids: list[int], reveal: bool) -> dict[int, str]:
     """Household id → its head's ID number, masked unless ``reveal``."""
     fields = ["household_id", "id_number" if reveal else "id_masked"]
     return dict(
-        Member.objects.filter(household_id__in=ids, is_head=True, status=Member.Status.ACTIVE).values_list(
-            *fields
-        )
+        Member.objects.unscoped()
+        .filter(household_id__in=ids, is_head=True, status=Member.Status.ACTIVE)
+        .values_list(*fields)
     )
 
 
 def risk_types(ids: list[int], scope: LedgerScope) -> dict[int, list[str]]:
     found = defaultdict(list)
-    qs = RiskPoint.objects.filter(household_id__in=ids)
+    qs = RiskPoint.objects.unscoped().filter(household_id__in=ids)
     if scope.after:
         qs = qs.filter(found_on__lt=scope.after)
     for household_id, risk in qs.order_by("found_on", "id").values_list("household_id", "risk_type"):
@@ -70,7 +72,7 @@ def risk_types(ids: list[int], scope: LedgerScope) -> dict[int, list[str]]:
 
 def measures_of(ids: list[int], scope: LedgerScope) -> dict[int, list[str]]:
     found = defaultdict(list)
-    qs = Measure.objects.filter(household_id__in=ids)
+    qs = Measure.objects.unscoped().filter(household_id__in=ids)
     if scope.after:
         qs = qs.filter(planned_on__lt=scope.after)
     for household_id, name in qs.order_by("planned_on", "id").values_list(
@@ -82,9 +84,9 @@ def measures_of(ids: list[int], scope: LedgerScope) -> dict[int, list[str]]:
 
 def helpers_of(ids: list[int]) -> dict[int, str]:
     return dict(
-        HelperAssignment.objects.filter(household_id__in=ids, ended_on__isnull=True).values_list(
-            "household_id", "helper__full_name"
-        )
+        HelperAssignment.objects.unscoped()
+        .filter(household_id__in=ids, ended_on__isnull=True)
+        .values_list("household_id", "helper__full_name")
     )
 
 
@@ -323,7 +325,8 @@ def _risks_query(scope: LedgerScope):
 def _risks_render(scope: LedgerScope, chunk: list[RiskPoint]) -> Iterable[list]:
     found = defaultdict(list)
     for risk_id, name in (
-        Measure.objects.filter(risk_id__in=[r.pk for r in chunk])
+        Measure.objects.unscoped()
+        .filter(risk_id__in=[r.pk for r in chunk])
         .order_by("planned_on", "id")
         .values_list("risk_id", "measure_type__name")
     ):
@@ -416,9 +419,11 @@ def _contacts_render(scope: LedgerScope, chunk: list) -> Iterable[list]:
     latest: dict[int, ContactRecord] = {}
     counts: dict[int, int] = defaultdict(int)
     if scope.first:
-        for record in ContactRecord.objects.filter(
-            household_id__in=ids, contacted_on__gte=scope.first, contacted_on__lt=scope.after
-        ).order_by("household_id", "-contacted_on", "-id"):
+        for record in (
+            ContactRecord.objects.unscoped()
+            .filter(household_id__in=ids, contacted_on__gte=scope.first, contacted_on__lt=scope.after)
+            .order_by("household_id", "-contacted_on", "-id")
+        ):
             counts[record.household_id] += 1
             latest.setdefault(record.household_id, record)
     helpers = helpers_of(ids)

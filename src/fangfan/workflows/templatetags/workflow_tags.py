@@ -7,7 +7,6 @@ from django import template
 from django.utils import timezone
 
 from ..forms import process_choices
-from ..models import Case
 
 register = template.Library()
 
@@ -18,11 +17,7 @@ def household_cases(context, household) -> dict:
     user = context["user"]
     if not user.can("case.view"):
         return {"show": False}
-    cases = list(
-        Case.objects.filter(household=household)
-        .select_related("process", "current_step")
-        .order_by("-created_at")[:20]
-    )
+    cases = list(household.cases.select_related("process", "current_step").order_by("-created_at")[:20])
     return {
         "show": True,
         "household": household,

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from fangfan.core.commands import DomainCommand
+from fangfan.core.scoping import unscoped_reads
 
 ADDR = re.compile(r"^(?:(?P<host>[^\s:]+|\[[0-9a-fA-F:]+\]):)?(?P<port>\d{1,5})$")
 
@@ -51,7 +52,8 @@ class Command(DomainCommand):
         if tty:
             self.stderr.write("正在准备数据库……", style_func=_plain)
         call_command("migrate", interactive=False, verbosity=0)
-        self.prepare(households=households, seed=options["seed"], tty=tty, options=options)
+        with unscoped_reads():  # the demo's data is the operator's system work
+            self.prepare(households=households, seed=options["seed"], tty=tty, options=options)
         self.print_accounts()
         if options["no_serve"]:
             return

@@ -32,7 +32,7 @@ class Command(DomainCommand):
         if not path.parent.exists():
             raise CommandError(f"目录不存在：{path.parent}")
         actor = self.actor(options)
-        if not (actor.role == "system" or actor.can("dashboard.view")):
+        if not actor.can("dashboard.view"):
             raise CommandError("账号无权查看统计报表")
         report = report_for(
             actor,
