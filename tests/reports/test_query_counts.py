@@ -4,7 +4,8 @@ per-process caches, which earlier tests may or may not have warmed), over a smal
 kind of work: monitored and exited households, a warning in its verification task, a risk point, a measure, a
 contact, a case. A changed count is fine when the change is meant: write the new figure and why. (−3 on every
 page: the session's last-seen time is written at most once a minute, no longer on every request; the county user
-reads its second-factor device, +1.)
+reads its second-factor device, +1. The inbox reads its page's ids one statement per step (each from its own index)
+and merges them, +7; the 措施落实 list reads its page's ids, then those rows, +1: issues 18/19's page targets.)
 Measured the same on SQLite and PostgreSQL (a broad search, which PostgreSQL plans without parallel workers, is not
 among these pages)."""
 
@@ -65,9 +66,9 @@ def _detail(home) -> str:
 PAGES = {
     "household_list": ("village_clerk", lambda home: reverse("registry:household_list"), 7),
     "household_detail": ("village_clerk", _detail, 27),
-    "case_inbox": ("village_clerk", lambda home: reverse("workflows:inbox"), 8),
+    "case_inbox": ("village_clerk", lambda home: reverse("workflows:inbox"), 15),
     "task_inbox": ("village_clerk", lambda home: reverse("monitoring:task_list"), 10),
-    "measure_list": ("town_station", lambda home: reverse("assistance:measure_list"), 11),
+    "measure_list": ("town_station", lambda home: reverse("assistance:measure_list"), 12),
     "ledger_monitored": ("town_station", lambda home: reverse("reports:ledger", args=["monitored"]), 15),
     "contact_ledger": ("town_station", lambda home: reverse("contacts:contact_ledger"), 8),
 }

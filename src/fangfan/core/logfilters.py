@@ -13,8 +13,11 @@ class ForbiddenOneLine(logging.Filter):
     and the action that was missing: ``Forbidden (403): /path action=household.edit``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "status_code", None) != 403:
+        # Once per record: logging configured twice in one process (a test that reconfigures it) would install the
+        # filter again, and a second pass, finding no exception left, would drop the action.
+        if getattr(record, "status_code", None) != 403 or getattr(record, "forbidden_one_line", False):
             return True
+        record.forbidden_one_line = True
         exc = record.exc_info[1] if record.exc_info else None
         request = getattr(record, "request", None)
         path = getattr(request, "path", "") if request is not None else ""
