@@ -169,3 +169,26 @@ def test_everybody_changes_their_own_password_from_the_navigation(client, users)
         user.refresh_from_db()
         assert user.check_password(NEW)
     assert Client().get(reverse("accounts:password_change")).status_code == 302  # signed out: to the login
+
+
+def test_a_department_tokens_service_account_gets_no_password_and_its_name_is_reserved(users):
+    """A department token acts as a service account (``dept-token-<id>``) that never signs in: the security
+    administrator cannot give it a password, and no one can open an account under that prefix."""
+    from fangfan.monitoring.models import DepartmentToken
+    from fangfan.monitoring.tokens import token_account
+
+    token = DepartmentToken.objects.create(
+        name="医保接口", source="medical", region_id=users["town_station"].region_id, token_hash="x" * 64
+    )
+    account = token_account(token)
+    assert account.is_service_account and not account.has_usable_password()
+    with pytest.raises(DomainError, match="服务账号不能设置密码"):
+        services.user_reset_password(actor=users["sec_admin"], user=account, password=NEW)
+    with pytest.raises(DomainError, match="dept-token-"):
+        services.user_create(
+            actor=users["sys_admin"],
+            username="dept-token-999",
+            password=NEW,
+            role="village_clerk",
+            region=users["village_clerk"].region,
+        )

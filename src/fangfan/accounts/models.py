@@ -13,6 +13,10 @@ from fangfan.regions.codes import code_range
 from .roles import ADMIN_ROLES, Department, Role, actions_for
 
 
+# The user name of a department token's service account: ``dept-token-<token id>``.
+SERVICE_ACCOUNT_PREFIX = "dept-token-"
+
+
 class FangfanUserManager(UserManager.from_queryset(ScopedQuerySet)):
     """Django's user manager with the jurisdiction door: ``User.objects.for_user(admin, "user.manage")``."""
 
@@ -78,6 +82,12 @@ class User(AbstractUser):
     @property
     def is_admin_role(self) -> bool:
         return self.role in ADMIN_ROLES
+
+    @property
+    def is_service_account(self) -> bool:
+        """A department token's service account (``monitoring.tokens.token_account``): it acts for the token over
+        the API and never signs in, so nobody may give it a password."""
+        return self.username.startswith(SERVICE_ACCOUNT_PREFIX)
 
     @property
     def is_operator(self) -> bool:

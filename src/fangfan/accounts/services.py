@@ -24,7 +24,7 @@ from fangfan.core.errors import DomainError
 from fangfan.regions.codes import LEVEL_LABELS, Level
 from fangfan.regions.models import Region
 
-from .models import User
+from .models import SERVICE_ACCOUNT_PREFIX, User
 from .roles import ADMIN_ROLES, ROLE_LEVELS, Department, Role
 
 # Roles a system administrator may hand out from the web: every working role and the three administrators.
@@ -107,6 +107,8 @@ def user_create(
         raise DomainError("账号只能由字母、数字、汉字和 @ . + - _ 组成") from None
     if len(username) > 150:
         raise DomainError("账号最多 150 个字符")
+    if username.lower().startswith(SERVICE_ACCOUNT_PREFIX):
+        raise DomainError(f"账号不能以“{SERVICE_ACCOUNT_PREFIX}”开头（部门接口服务账号专用）")
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(f"账号“{username}”已存在")
     department = _check_assignment(actor=actor, role=role, department=department, region=region)
@@ -185,6 +187,8 @@ def user_reset_password(*, actor, user: User, password: str) -> User:
         raise DomainError("只有安全管理员可以重置密码")
     if user.is_operator:
         raise DomainError("命令行账号不能在页面上修改")
+    if user.is_service_account:
+        raise DomainError("部门接口的服务账号不能设置密码，它只代表部门接口令牌，不能登录")
     if user.pk == getattr(actor, "pk", None):
         raise DomainError("不能重置自己的密码，请在“修改密码”中用原密码修改")
     if user.role == Role.SEC_ADMIN and not actor.is_operator:

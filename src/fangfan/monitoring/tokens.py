@@ -106,11 +106,11 @@ def token_account(token: DepartmentToken) -> User:
     token's region (``dept-token-<id>``, no password, never signs in). The department API imports and reads as
     this account, so the same role and jurisdiction checks apply as to a department's person on the web, and
     the audit log names the token's account."""
-    from fangfan.accounts.models import User
+    from fangfan.accounts.models import SERVICE_ACCOUNT_PREFIX, User
     from fangfan.accounts.roles import Role
 
     user, created = User.objects.get_or_create(
-        username=f"dept-token-{token.pk}",
+        username=f"{SERVICE_ACCOUNT_PREFIX}{token.pk}",
         defaults={
             "role": Role.DEPARTMENT,
             "department": token.source,
