@@ -12,7 +12,6 @@ from fangfan.regions.codes import code_range
 
 from .roles import ADMIN_ROLES, Department, Role, actions_for
 
-
 # The user name of a department token's service account: ``dept-token-<token id>``.
 SERVICE_ACCOUNT_PREFIX = "dept-token-"
 
