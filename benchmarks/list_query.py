@@ -34,6 +34,7 @@ import sys
 from common import (
     BENCH_DIR,
     bootstrap,
+    login,
     machine,
     measure,
     migrate,
@@ -366,7 +367,7 @@ def run(args, users, runs: int, explain: bool = False) -> dict:
     clients = {}
     for role, user in users.items():
         client = Client(HTTP_HOST="localhost")
-        client.force_login(user)
+        login(client, user)
         clients[role] = client
     url = reverse("registry:household_list")
     count_url = reverse("registry:household_count")
