@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import multiprocessing
 import os
 import time
@@ -35,6 +36,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from django.db import IntegrityError
 
 from fangfan.core import cells as core_cells
 from fangfan.core.cells import text
@@ -74,6 +77,16 @@ from .write import Writing
 
 if TYPE_CHECKING:
     from fangfan.accounts.models import User
+
+log = logging.getLogger(__name__)
+
+# A unique key taken meanwhile by another import: Django's error, or psycopg's own from the ``COPY`` that writes a
+# large import on PostgreSQL (a raw cursor, not wrapped by Django).
+_KEY_TAKEN: tuple[type[BaseException], ...] = (IntegrityError,)
+with contextlib.suppress(ImportError):
+    import psycopg
+
+    _KEY_TAKEN += (psycopg.IntegrityError,)
 
 
 class HouseholdImport(Reading, Planning, StateLoading, Writing):
@@ -353,6 +366,17 @@ def households_import(
     gc.disable()
     try:
         return importer.run()
+    except _KEY_TAKEN as exc:
+        # Another import wrote the same households (户编号) or members while this one was checking the file: its
+        # one transaction was rolled back, nothing of this file is written. Importing it again finds them and
+        # changes only what differs.
+        log.info(
+            "household import rolled back: another import wrote the same rows first (%s)", type(exc).__name__
+        )
+        raise ValidationFailed(
+            "另一个导入同时写入了本文件中的农户或成员，本次导入未写入任何数据；请稍后重新导入"
+            "（重新导入时已存在的农户只更新有变化的内容）"
+        ) from None
     finally:
         if was_enabled:
             gc.enable()
