@@ -39,6 +39,17 @@ def workbook(target: str | IO[bytes], **options: Any) -> xlsxwriter.Workbook:
     )
 
 
+class TemplateFormats:
+    """The cell formats of an import template (a 模板 users fill in): the header, a required column's header (red),
+    and a column kept as text (Excel's built-in "@", so ID numbers keep their digits)."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        header = {"bold": True, "bg_color": "#E8EEF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+        self.head = book.add_format(header)
+        self.head_required = book.add_format({**header, "font_color": "#C00000"})
+        self.as_text = book.add_format({"num_format": 49})
+
+
 def csv_cell(value: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula gets a leading ``'``; other values as they are
     (numbers, dates, and text that is a plain number such as ``-5.00``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from fangfan.core.xlsx import workbook
+from fangfan.core.xlsx import TemplateFormats, workbook
 
 from .formats import GUIDE_SHEET, HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET, Column
 
@@ -37,20 +37,8 @@ def households_template() -> bytes:
     """The template workbook as bytes (.xlsx)."""
     buffer = io.BytesIO()
     book = workbook(buffer, in_memory=True)
-    head = book.add_format(
-        {"bold": True, "bg_color": "#E8EEF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
-    )
-    head_required = book.add_format(
-        {
-            "bold": True,
-            "bg_color": "#E8EEF7",
-            "border": 1,
-            "font_color": "#C00000",
-            "text_wrap": True,
-            "valign": "vcenter",
-        }
-    )
-    as_text = book.add_format({"num_format": 49})  # Excel's built-in text format "@"
+    formats = TemplateFormats(book)
+    head, head_required, as_text = formats.head, formats.head_required, formats.as_text
     plain = book.add_format({})
     for sheet_name, columns in ((HOUSEHOLD_SHEET, HOUSEHOLD_COLUMNS), (MEMBER_SHEET, MEMBER_COLUMNS)):
         ws = book.add_worksheet(sheet_name)

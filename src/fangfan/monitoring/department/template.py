@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import IO
 
-from fangfan.core.xlsx import workbook
+from fangfan.core.xlsx import TemplateFormats, workbook
 
 from .columns import EXAMPLE_MARK, ID_ALIASES, ID_HEADER, NAME_HEADER, SOURCE_COLUMNS, Column, source_label
 
@@ -54,20 +54,8 @@ def template_write(*, source: str, target: str | IO[bytes]) -> None:
     """Write the template of ``source`` (.xlsx) to ``target``."""
     columns = SOURCE_COLUMNS[source]
     book = workbook(target)
-    head = book.add_format(
-        {"bold": True, "bg_color": "#E8EEF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
-    )
-    head_required = book.add_format(
-        {
-            "bold": True,
-            "bg_color": "#E8EEF7",
-            "border": 1,
-            "font_color": "#C00000",
-            "text_wrap": True,
-            "valign": "vcenter",
-        }
-    )
-    as_text = book.add_format({"num_format": 49})  # Excel's built-in text format "@"
+    formats = TemplateFormats(book)
+    head, head_required, as_text = formats.head, formats.head_required, formats.as_text
     example = book.add_format({"font_color": "#808080", "italic": True, "num_format": 49})
     ws = book.add_worksheet(data_sheet_name(source))
     ws.freeze_panes(1, 0)
