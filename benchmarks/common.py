@@ -328,3 +328,10 @@ def login(client, user) -> None:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.pop(second_factor.PENDING_KEY, None)
     session.save()
+
+
+def operator():
+    """The command-line operator (``User.objects.cli_account``): the actor of a benchmark's system work."""
+    from fangfan.accounts.models import User
+
+    return User.objects.cli_account("benchmark")

@@ -37,7 +37,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import BENCH_DIR, ROOT, machine, read_section, table, write_section  # noqa: E402
+from common import BENCH_DIR, ROOT, machine, operator, read_section, table, write_section  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -298,10 +298,10 @@ def timed_import(path: Path, *, empty: bool, profile: bool = False):
         import pstats
 
         profiler = cProfile.Profile()
-        summary = profiler.runcall(households_import, path=path, actor=None)
+        summary = profiler.runcall(households_import, path=path, actor=operator())
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
     else:
-        summary = households_import(path=path, actor=None)
+        summary = households_import(path=path, actor=operator())
     return time.perf_counter() - started, summary
 
 
@@ -516,7 +516,7 @@ def main(argv=None) -> int:
     migrate()
     from fangfan.regions.services import regions_import
 
-    regions_import(path=folder / "regions.csv", actor=None)
+    regions_import(path=folder / "regions.csv", actor=operator())
     members = sum(1 for _ in (folder / "csv" / "成员信息.csv").open(encoding="utf-8-sig")) - 1
     print(
         f"{db.label}: {args.households} households / {members} members, {repeat} run(s) each", file=sys.stderr

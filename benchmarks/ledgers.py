@@ -25,6 +25,7 @@ from common import (
     machine,
     measure,
     ms,
+    operator,
     read_section,
     replace_marked,
     table,
@@ -115,8 +116,8 @@ def main(argv=None) -> int:
     previous = month_back(first, 1)
     had_history = HouseholdMonth.objects.filter(month__in=[first, previous]).exists()
     if not had_history:
-        history_snapshot(actor=None, month=previous, today=today)
-        history_snapshot(actor=None, today=today)
+        history_snapshot(actor=operator(), month=previous, today=today)
+        history_snapshot(actor=operator(), today=today)
     try:
         report = [timed(lambda: monthly_report(system, region=county, first=first)) for _ in range(args.runs)]
     finally:

@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-from common import BENCH_DIR, bootstrap, machine, read_section, replace_marked, table, write_section
+from common import BENCH_DIR, bootstrap, machine, operator, read_section, replace_marked, table, write_section
 
 TARGET_S = 10.0
 
@@ -55,12 +55,14 @@ def main(argv=None) -> int:
     written = {}
     for _ in range(args.runs):
         clear()
-        first.append(timed(lambda: written.__setitem__("first", history_snapshot(actor=None).written)))
-        again.append(timed(lambda: written.__setitem__("again", history_snapshot(actor=None).written)))
+        first.append(timed(lambda: written.__setitem__("first", history_snapshot(actor=operator()).written)))
+        again.append(timed(lambda: written.__setitem__("again", history_snapshot(actor=operator()).written)))
         with transaction.atomic(), connection.cursor() as cur:
             # 1 % of the households: a different wage (then put back after the run).
             cur.execute("UPDATE registry_household SET wage_income = wage_income + 1 WHERE id % 100 = 7")
-        changed.append(timed(lambda: written.__setitem__("changed", history_snapshot(actor=None).written)))
+        changed.append(
+            timed(lambda: written.__setitem__("changed", history_snapshot(actor=operator()).written))
+        )
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute("UPDATE registry_household SET wage_income = wage_income - 1 WHERE id % 100 = 7")
     clear()

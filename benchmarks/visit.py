@@ -19,7 +19,17 @@ import time
 from datetime import date
 from decimal import Decimal
 
-from common import BENCH_DIR, bootstrap, machine, ms, read_section, replace_marked, table, write_section
+from common import (
+    BENCH_DIR,
+    bootstrap,
+    machine,
+    ms,
+    operator,
+    read_section,
+    replace_marked,
+    table,
+    write_section,
+)
 
 TARGET_MS = 50.0
 
@@ -69,11 +79,12 @@ def main(argv=None) -> int:
         return elapsed
 
     cpu: list[float] = []
+    OPERATOR = operator()  # noqa: N806 - the one operator of the run
 
     def rescreen(pk: int) -> float:
         household = Household.objects.get(pk=pk)
         c0, t0 = time.process_time(), time.perf_counter()
-        screening_after_visit(household=household, actor=None)
+        screening_after_visit(household=household, actor=OPERATOR)
         cpu.append((time.process_time() - c0) * 1000)
         return (time.perf_counter() - t0) * 1000
 

@@ -1,5 +1,5 @@
 """What the Content-Security-Policy needs of a page (issue 21.8): the header without 'unsafe-inline' (nor
-'unsafe-eval'), and HTML without a style attribute, a <style> block or an inline <script> (a nonce excepted; a
+'unsafe-eval'), and HTML without a style attribute, an inline event handler (onclick=…), a <style> block or an inline <script> (a nonce excepted; a
 JSON data block from ``json_script`` is not run and is allowed)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 STYLE_ATTRIBUTE = re.compile(r"<[a-zA-Z][^>]*\sstyle\s*=", re.S)
+EVENT_HANDLER = re.compile(r"<[a-zA-Z][^>]*\son[a-z]+\s*=", re.S)
 STYLE_BLOCK = re.compile(r"<style\b(?![^>]*\bnonce=)", re.I)
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.I)
 
@@ -24,6 +25,8 @@ def csp_problems(response) -> list[str]:
     html = response.content.decode("utf-8", "replace")
     if match := STYLE_ATTRIBUTE.search(html):
         problems.append(f"style attribute: {match.group(0)[:120]}")
+    if match := EVENT_HANDLER.search(html):
+        problems.append(f"inline event handler: {match.group(0)[:120]}")
     if STYLE_BLOCK.search(html):
         problems.append("<style> block")
     for attrs in SCRIPT_TAG.findall(html):

@@ -151,7 +151,7 @@ def seed() -> None:
 
     if not Region.objects.filter(code=VILLAGE).exists():
         regions_import(path=Path(__file__).resolve().parents[1] / "src/fangfan/regions/fixtures/demo_regions.csv",
-                       actor=None)  # fmt: skip
+                       actor=User.objects.cli_account(getpass.getuser()))  # fmt: skip
     User.objects.cli_account(getpass.getuser())
     if Household.objects.unscoped().filter(number="34152310420180001").exists():
         return

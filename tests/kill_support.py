@@ -54,7 +54,10 @@ def seed() -> dict:
     from fangfan.accounts.models import User
     from fangfan.regions.services import regions_import
 
-    regions_import(path=HERE.parent / "src/fangfan/regions/fixtures/demo_regions.csv", actor=None)
+    regions_import(
+        path=HERE.parent / "src/fangfan/regions/fixtures/demo_regions.csv",
+        actor=User.objects.cli_account("kill"),
+    )
     users = {
         "village_clerk": User.objects.create(
             username="kill-clerk", role="village_clerk", region_id=VILLAGE, full_name="村级经办"

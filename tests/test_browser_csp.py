@@ -26,7 +26,7 @@ from fangfan.accounts.models import User
 from fangfan.regions.services import regions_import
 from fangfan.registry.history import history_snapshot
 
-regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=None)
+regions_import(path=Path(fangfan.regions.__file__).parent / "fixtures/demo_regions.csv", actor=OPERATOR)
 User.objects.create_user(username="tx-station", password={PASSWORD!r}, role="town_station",
                          region_id="341523104000", full_name="桃溪镇工作站")
 User.objects.create_user(username="county-review", password={PASSWORD!r}, role="county_review",
@@ -35,7 +35,7 @@ for n in range(6):
     make_household(f"3415231042010{{n:05d}}", "341523104201", members=[(f"刘{{n}}号", date(1970 + n, 1, 1), "户主")],
                    monitoring_type="marginal", monitoring_state="monitoring", identified_month="202501",
                    income={{"wage_income": Decimal(9000 + 1000 * n)}}, phone="13800001234")
-history_snapshot(actor=None)
+history_snapshot(actor=OPERATOR)
 """
 
 # Recorded in the page before any of its scripts run (an init script is not subject to the page's policy).

@@ -48,6 +48,8 @@ def test_the_checker_finds_inline_styles_and_scripts():
     assert csp_problems(page('<script src="/static/x.js" defer></script>')) == []
     assert csp_problems(page('<div\n  class="x" style="width: 5%">')) != []
     assert csp_problems(page("<style>p { color: red }</style>")) != []
+    assert csp_problems(page('<input type="checkbox" onclick="tick(this)">')) != []
+    assert csp_problems(page('<input type="checkbox" data-check-all="f" aria-label="全选">')) == []
     assert csp_problems(page("<script>alert(1)</script>")) != []
     unsafe = page("")
     unsafe["Content-Security-Policy"] = "style-src 'self' 'unsafe-inline'"

@@ -175,12 +175,12 @@ def test_少数农户的增量筛查读成员子查询_与临时表结果一致(
 
     monkeypatch.setattr(screening, "FEW_HOUSEHOLDS", 0)
     with connection.execute_wrapper(seen):
-        screening_run(actor=None, household_ids=[h.pk for h in with_table])
+        screening_run(actor=operator(), household_ids=[h.pk for h in with_table])
     assert any("CREATE TEMPORARY TABLE screening_members" in sql for sql in statements)
     monkeypatch.setattr(screening, "FEW_HOUSEHOLDS", 50)
     statements.clear()
     with connection.execute_wrapper(seen):
-        screening_run(actor=None, household_ids=[h.pk for h in with_subquery])
+        screening_run(actor=operator(), household_ids=[h.pk for h in with_subquery])
     assert not any("screening_members" in sql for sql in statements)
     assert raised(with_table) == raised(with_subquery) and len(raised(with_table)) >= 3
 

@@ -56,7 +56,7 @@ def test_本月内信息变化_再次记录只更新变化的户(three):
 def test_本月再次记录_变化的户更新_新户补记_其余不动_与逐户比对一致(three):
     """The current month's run (changed rows updated, then missing rows inserted) leaves each household's row equal
     to its figures now, counts exactly the rows it wrote, and leaves the unchanged rows as they were."""
-    history_snapshot(actor=None, today=TODAY)
+    history_snapshot(actor=operator(), today=TODAY)
     before = {r.household_id: r.taken_at for r in HouseholdMonth.objects.all()}
     Household.objects.filter(pk=three[0].pk).update(region_id=OTHER_VILLAGE)  # moved village
     Household.objects.filter(pk=three[1].pk).update(size=5, exited_class="monitored")
@@ -65,7 +65,7 @@ def test_本月再次记录_变化的户更新_新户补记_其余不动_与逐�
     cancelled = make_household("H5", VILLAGE)
     Household.objects.filter(pk=cancelled.pk).update(cancelled=True)
 
-    result = history_snapshot(actor=None, today=TODAY)
+    result = history_snapshot(actor=operator(), today=TODAY)
 
     from fangfan.registry.history import MONTH_COLUMNS
 

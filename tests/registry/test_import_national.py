@@ -7,6 +7,7 @@ written."""
 from __future__ import annotations
 
 import pytest
+from conftest import operator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -170,9 +171,9 @@ def test_new_household_takes_its_status_from_the_file(tmp_path, users):
 
 def test_operator_syncs_only_when_asked(tmp_path, users, registered):
     path = _changed_file(tmp_path, registered)
-    households_import(path=path, actor=None)
+    households_import(path=path, actor=operator())
     assert _official(H1)["monitoring_state"] == ""
-    summary = households_import(path=path, actor=None, sync_national=True)
+    summary = households_import(path=path, actor=operator(), sync_national=True)
     assert summary.official_differences == EXPECTED and _official(H1)["monitoring_state"] == "monitoring"
 
 

@@ -45,12 +45,14 @@
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   });
   // Tick every box of a list: <input type="checkbox" data-check-all="helper-bulk"> ticks the boxes of that form
-  // (form="helper-bulk", name="ids"); [data-checked-count] inside the form shows how many are ticked.
+  // (inside it, or outside with form="helper-bulk"; name="ids"); [data-checked-count] inside the form shows how many
+  // are ticked.
   document.addEventListener("change", function (event) {
     var all = event.target.closest("[data-check-all]");
     var formId = all ? all.dataset.checkAll : event.target.getAttribute("form");
     if (!formId || !(all || event.target.name === "ids")) return;
-    var boxes = document.querySelectorAll('input[name=ids][form="' + formId + '"]');
+    var boxes = document.querySelectorAll(
+      '#' + formId + ' input[name=ids], input[name=ids][form="' + formId + '"]');
     if (all) boxes.forEach(function (box) { box.checked = all.checked; });
     var ticked = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
     document.querySelectorAll('#' + formId + ' [data-checked-count]').forEach(function (el) {
