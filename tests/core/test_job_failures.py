@@ -126,7 +126,9 @@ def test_purge_files_fails_a_job_running_too_long_and_deletes_failed_jobs_upload
     assert (summary.stale_jobs, summary.uploads) == (1, 1)
     assert "已标记为失败" in summary.describe()
 
-    later = purge_files(days=0, actor=operator(), now=timezone.now() + timedelta(seconds=5))  # its retention period is over
+    later = purge_files(
+        days=0, actor=operator(), now=timezone.now() + timedelta(seconds=5)
+    )  # its retention period is over
     stuck.refresh_from_db()
     assert not stuck_upload.exists() and stuck.input_file == "" and later.files == 1
 
