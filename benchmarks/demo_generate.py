@@ -22,6 +22,7 @@ from common import (
     bootstrap,
     machine,
     migrate,
+    operator,
     read_section,
     replace_marked,
     table,
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
         if db.vendor == "sqlite":
             connection.close()
         migrate()
-        summary = demo_generate(households=size, seed=seed)
+        summary = demo_generate(households=size, seed=seed, actor=operator())
         t = summary.timings
         rows.append(
             [

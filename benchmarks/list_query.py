@@ -39,6 +39,7 @@ from common import (
     measure,
     migrate,
     ms,
+    operator,
     read_section,
     replace_marked,
     stopwatch,
@@ -94,7 +95,7 @@ def prepare(db, households: int, seed: int) -> str:
             print(f"\r{message} {done}/{total}", end="", file=sys.stderr, flush=True)
 
     with stopwatch() as took:
-        summary = demo_generate(households=households, seed=seed, progress=progress)
+        summary = demo_generate(households=households, seed=seed, progress=progress, actor=operator())
     if tty:
         print(file=sys.stderr)
     timings = ", ".join(f"{k} {v:.0f} s" for k, v in summary.timings.items())

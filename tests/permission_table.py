@@ -216,6 +216,7 @@ PERMISSION_TABLE: dict[str, Row] = {
     "department:token_revoke": same(RUN_SCREENING),
     # 帮扶措施 (the catalogue page is read by all who read measures; adding and retiring entries is the county's)
     "assistance:measure_list": same(READ_MEASURES),
+    "assistance:measure_doubts": same(READ_MEASURES),
     "assistance:measure_export": same(READ_MEASURES),
     "assistance:measure_detail": same(READ_MEASURES),
     "assistance:evidence_file": same(READ_MEASURES),

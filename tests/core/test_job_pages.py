@@ -106,7 +106,7 @@ def test_job_detail_outside_jurisdiction_is_404(client, users, jobs):
 
 
 def _active_entry(response) -> list[str]:
-    return [item["label"] for item in response.context["nav_items"] if item["active"]]
+    return [item["label"] for item in response.context["nav_items"]() if item["active"]]
 
 
 def test_a_jobs_page_marks_后台任务_in_the_menu_not_工作台(client, users, jobs):

@@ -29,8 +29,9 @@ def test_inbox_lists_the_users_cases_by_due_date(users):
     with CaptureQueriesContext(connection) as seen:
         row = inbox_rows(county)[0]
         shown = (row.household.number, row.household.head_name, row.process.name, row.current_step.name)
-    steps = len(selectors._my_steps(county, "county"))
-    assert all(shown) and len(seen) == 2 + steps  # the steps, the ids of each step in order, the rows
+    assert len(selectors._my_steps(county, "county")) > 1
+    # the ids of every step in one statement, then the rows (the user's steps were read once, above)
+    assert all(shown) and len(seen) == 2
 
 
 def test_inbox_ids_merged_from_each_step_equal_the_plain_order(users):

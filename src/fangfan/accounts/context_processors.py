@@ -1,17 +1,30 @@
+from functools import cache
+
 from .navigation import items_for
 
 
 def navigation(request):
     """The menu, with the entry of the page being shown marked: the entry that names this view, else the one
-    whose address is the longest beginning of the path (工作台, at "/", only for itself)."""
+    whose address is the longest beginning of the path (工作台, at "/", only for itself).
+
+    Worked out only when a template shows it (the template engine calls a callable variable): a fragment that
+    htmx loads into a page renders no menu, and its counts (我的待办 …) would be queries for nothing."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     if getattr(request, "second_factor_pending", False):
         # Before the second factor the menu (and its counts of what is late) is not shown.
         return {"nav_items": [], "nav_menu": [], "second_factor_pending": True}
+
+    @cache
+    def items() -> list[dict]:
+        return _marked(request, items_for(user))
+
+    return {"nav_items": items, "nav_menu": lambda: menu(items())}
+
+
+def _marked(request, items: list[dict]) -> list[dict]:
     path = request.path
-    items = items_for(user)
     match = getattr(request, "resolver_match", None)
     view = match.view_name if match else ""
     best = next((i for i in items if view in i["also"]), None) or max(
@@ -21,7 +34,7 @@ def navigation(request):
     )
     for item in items:
         item["active"] = item is best
-    return {"nav_items": items, "nav_menu": menu(items)}
+    return items
 
 
 def menu(items: list[dict]) -> list[dict]:

@@ -6,9 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.utils import timezone
 
+from fangfan.core.scoping import counts_together
 from fangfan.monitoring.models import RiskPoint
 from fangfan.registry.choices import ExitedClass, MonitoringState
 from fangfan.registry.models import Household
@@ -50,11 +64,23 @@ def month_before(today: date) -> date:
 
 def _safety_net_only(user, households: QuerySet[Household]) -> QuerySet[Household]:
     """Of ``households``, those with labour capacity (not cancelled) that have a 兜底保障 measure in the user's
-    jurisdiction and no measure (未落实 aside) of another kind. Driven from the jurisdiction's 兜底保障 measures (a
-    few of its measures), each such household's other measures probed by ``measure_household_idx`` — only theirs:
-    as a condition on every measure of the town the probe ran for each of them (3.6 → 0.6 ms on SQLite)."""
-    safety_net = (
-        measures_for_user(user).exclude(state=MeasureState.FAILED).filter(measure_type__kind=Kind.SAFETY_NET)
+    jurisdiction and no measure (未落实 aside) of another kind. The candidates are read from the jurisdiction's
+    measures grouped by household — those whose measures here (未落实 aside) are all 兜底保障, from
+    ``measure_region_cover_idx`` — and only they are probed for a measure of another kind elsewhere (a household
+    that moved keeps its measures' places) by ``measure_household_idx``. Probing each household of every 兜底保障
+    measure took three times as long on PostgreSQL (docs/benchmarks.md, measures_list)."""
+    candidates = (
+        measures_for_user(user)
+        .exclude(state=MeasureState.FAILED)
+        .order_by()
+        .values("household_id")
+        .annotate(
+            all_safety_net=Min(
+                Case(When(measure_type__kind=Kind.SAFETY_NET, then=Value(1)), default=Value(0))
+            )
+        )
+        .filter(all_safety_net=1)
+        .values("household_id")
     )
     other_kind = (
         Measure.objects.unscoped()
@@ -62,9 +88,7 @@ def _safety_net_only(user, households: QuerySet[Household]) -> QuerySet[Househol
         .exclude(state=MeasureState.FAILED)
         .exclude(measure_type__kind=Kind.SAFETY_NET)
     )
-    return households.filter(
-        pk__in=safety_net.values("household_id"), has_labour=True, cancelled=False
-    ).exclude(Exists(other_kind))
+    return households.filter(pk__in=candidates, has_labour=True, cancelled=False).exclude(Exists(other_kind))
 
 
 def _safety_net_only_households(user) -> QuerySet[Household]:
@@ -91,19 +115,19 @@ def _doubt_q(user, doubt: str) -> Q | None:
 
 
 def doubt_counts(user, today: date | None = None) -> dict[str, int]:
-    """The three doubts, one query each over the whole jurisdiction (no loop over households)."""
+    """The three doubts over the whole jurisdiction (no loop over households), counted in one statement."""
     if not user.can("measure.view"):
         return {}
     measures = measures_for_user(user)
-    counts = {"done_without_evidence": measures.filter(_doubt_q(user, "done_without_evidence")).count()}
+    counts = {"done_without_evidence": measures.filter(_doubt_q(user, "done_without_evidence"))}
     if getattr(user, "role", "") != "department":  # its measures only: risk points are not assigned to it
         counts = {
             # the households of the jurisdiction's measures (whatever region the household has now)
-            "safety_net_only": _safety_net_only(user, Household.objects.unscoped()).count(),
-            "risk_without_measure": risks_without_measure(user, today).count(),
+            "safety_net_only": _safety_net_only(user, Household.objects.unscoped()),
+            "risk_without_measure": risks_without_measure(user, today),
             **counts,
         }
-    return counts
+    return counts_together(counts)
 
 
 @dataclass
@@ -138,9 +162,7 @@ def measure_list(user, filters: MeasureFilters, today: date | None = None) -> Qu
         q = _doubt_q(user, filters.doubt)
         if q is not None:
             qs = qs.filter(q)
-    return qs.select_related("household", "measure_type", "risk").order_by(
-        priority_order(), "planned_on", "id"
-    )
+    return qs.select_related("household", "measure_type", "risk").order_by("priority", "planned_on", "id")
 
 
 # What the 措施落实 page shows of a measure's household, risk point and catalogue entry (measure_list.html): the
@@ -161,24 +183,52 @@ LIST_ONLY = (
 
 class PagedByIds:
     """A list queryset that ``Paginator`` pages in two steps: the page's ids in the queryset's order, then only
-    those rows with their related ones (order kept). Sorting a town's 1 500 measures by the ``CASE`` with every
-    column of the measure, household, risk point and catalogue entry in the sorter cost 14 ms on SQLite; the ids
-    alone, read from ``measure_region_cover_idx`` joined to the households, ≈ 1 ms (docs/benchmarks.md)."""
+    those rows with their related ones (order kept). Sorting a town's measures with every column of the measure,
+    household, risk point and catalogue entry in the sorter was slow; the ids alone are read from
+    ``measure_region_order_idx`` (the household's priority is kept on the measure) (docs/benchmarks.md).
+
+    ``page(number, per_page)`` reads that page's ids with the total beside them (``COUNT(*) OVER ()``: the ids are
+    sorted among all the matching rows anyway), so the pager's count costs no statement of its own."""
 
     def __init__(self, queryset: QuerySet, *, only: tuple[str, ...] = ()) -> None:
         self.queryset = queryset
         self.only = only
+        self._count: int | None = None
+        self._ids: dict[int, tuple[int, list[int]]] = {}  # start → (stop, the ids read from there)
 
     def count(self) -> int:
-        return self.queryset.count()
+        if self._count is None:
+            self._count = self.queryset.count()
+        return self._count
 
     def __len__(self) -> int:
         return self.count()
 
+    def page(self, number: int | str | None, per_page: int):
+        """``Paginator(self, per_page).get_page(number)``, the page's ids and the total read together."""
+        from django.core.paginator import Paginator
+
+        n = int(number) if str(number or "").isdigit() and 0 < int(number) < 1_000_000 else 1
+        start = (n - 1) * per_page
+        window = list(
+            self.queryset.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")[
+                start : start + per_page
+            ]
+        )
+        if window:
+            self._count = window[0][1]
+            self._ids[start] = (start + per_page, [pk for pk, _total in window])
+        return Paginator(self, per_page).get_page(n)
+
     def __getitem__(self, key):
         if not isinstance(key, slice):
             return self[key : key + 1][0]
-        ids = list(self.queryset.values_list("pk", flat=True)[key])
+        start = key.start or 0
+        stop, ids = self._ids.get(start, (0, None))
+        if ids is not None and key.stop is not None and key.stop <= stop:
+            ids = ids[: key.stop - start]  # the last page: the pager asks up to the count
+        else:
+            ids = list(self.queryset.values_list("pk", flat=True)[key])
         rows = self.queryset.filter(pk__in=ids).order_by()
         if self.only:
             rows = rows.only(*self.only)

@@ -6,6 +6,7 @@ app_name = "assistance"
 urlpatterns = [
     path("", views.measure_list, name="measure_list"),
     path("todo/", views.measure_todo, name="measure_todo"),
+    path("doubts/", views.measure_doubts, name="measure_doubts"),
     path("export/", views.measure_export, name="measure_export"),
     path("measures/<int:pk>/", views.measure_detail, name="measure_detail"),
     path("measures/<int:pk>/progress/", views.measure_progress, name="measure_progress"),

@@ -206,3 +206,57 @@ def get_for_user_or_404(queryset: ScopedQuerySet, user: Any, action: str, **look
         return queryset.for_user(user, action).get(**lookup)
     except queryset.model.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def _statement(queryset: models.QuerySet) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL of a queryset about to be run as part of a larger statement, checked by the guard as if it were run
+    on its own; None for one that can match nothing (``none()``, an empty ``IN``)."""
+    from django.core.exceptions import EmptyResultSet
+
+    if isinstance(queryset, ScopedQuerySet):
+        queryset._check_scope()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return sql, tuple(params)
+
+
+def counts_together(querysets: dict[str, models.QuerySet]) -> dict[str, int]:
+    """The row count of each queryset, in one statement (``SELECT (SELECT COUNT(*) FROM (…)), …``): a page that
+    shows several counts pays one round trip to the database instead of one each."""
+    from django.db import connection
+
+    parts, params, counts = [], [], {}
+    for name, queryset in querysets.items():
+        statement = _statement(queryset.order_by())
+        if statement is None:
+            counts[name] = 0
+            continue
+        parts.append((name, f"(SELECT COUNT(*) FROM ({statement[0]}) AS c{len(parts)})"))
+        params.extend(statement[1])
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(sql for _name, sql in parts), params)
+            row = cursor.fetchone()
+        counts.update({name: int(n) for (name, _sql), n in zip(parts, row, strict=True)})
+    return {name: counts[name] for name in querysets}
+
+
+def rows_together(querysets: list[models.QuerySet]) -> list[tuple[Any, ...]]:
+    """The rows of several ``values_list`` querysets — each with its own ORDER BY and LIMIT — in one ``UNION ALL``
+    statement (one round trip); the caller orders what comes back."""
+    from django.db import connection
+
+    parts, params = [], []
+    for queryset in querysets:
+        statement = _statement(queryset)
+        if statement is None:
+            continue
+        parts.append(f"SELECT * FROM ({statement[0]}) AS u{len(parts)}")
+        params.extend(statement[1])
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return list(cursor.fetchall())

@@ -16,6 +16,7 @@ from fangfan.assistance.exporting import WIDTHS as MEASURE_WIDTHS
 from fangfan.assistance.exporting import measure_values
 from fangfan.assistance.models import ContactRecord, Measure
 from fangfan.assistance.selectors import priority_order
+from fangfan.core.lookups import Ids
 from fangfan.monitoring.choices import Channel, RiskType
 from fangfan.monitoring.models import RiskPoint
 from fangfan.registry.choices import ExitedClass, HouseholdType, MonitoringState, MonitoringType, Suggestion
@@ -55,14 +56,14 @@ def heads(ids: list[int], reveal: bool) -> dict[int, str]:
     fields = ["household_id", "id_number" if reveal else "id_masked"]
     return dict(
         Member.objects.unscoped()
-        .filter(household_id__in=ids, is_head=True, status=Member.Status.ACTIVE)
+        .filter(household_id__in_ids=Ids(ids), is_head=True, status=Member.Status.ACTIVE)
         .values_list(*fields)
     )
 
 
 def risk_types(ids: list[int], scope: LedgerScope) -> dict[int, list[str]]:
     found = defaultdict(list)
-    qs = RiskPoint.objects.unscoped().filter(household_id__in=ids)
+    qs = RiskPoint.objects.unscoped().filter(household_id__in_ids=Ids(ids))
     if scope.after:
         qs = qs.filter(found_on__lt=scope.after)
     for household_id, risk in qs.order_by("found_on", "id").values_list("household_id", "risk_type"):
@@ -72,7 +73,7 @@ def risk_types(ids: list[int], scope: LedgerScope) -> dict[int, list[str]]:
 
 def measures_of(ids: list[int], scope: LedgerScope) -> dict[int, list[str]]:
     found = defaultdict(list)
-    qs = Measure.objects.unscoped().filter(household_id__in=ids)
+    qs = Measure.objects.unscoped().filter(household_id__in_ids=Ids(ids))
     if scope.after:
         qs = qs.filter(planned_on__lt=scope.after)
     for household_id, name in qs.order_by("planned_on", "id").values_list(
@@ -85,7 +86,7 @@ def measures_of(ids: list[int], scope: LedgerScope) -> dict[int, list[str]]:
 def helpers_of(ids: list[int]) -> dict[int, str]:
     return dict(
         HelperAssignment.objects.unscoped()
-        .filter(household_id__in=ids, ended_on__isnull=True)
+        .filter(household_id__in_ids=Ids(ids), ended_on__isnull=True)
         .values_list("household_id", "helper__full_name")
     )
 
@@ -379,9 +380,7 @@ def _measures_query(scope: LedgerScope):
     qs = scope.scoped(Measure, "measure.view")
     if scope.first:  # planned by the month's end
         qs = qs.filter(planned_on__lt=scope.after)
-    return qs.select_related("household", "measure_type", "risk").order_by(
-        priority_order(), "planned_on", "id"
-    )
+    return qs.select_related("household", "measure_type", "risk").order_by("priority", "planned_on", "id")
 
 
 def _measures_render(scope: LedgerScope, chunk: list[Measure]) -> Iterable[list]:
@@ -421,7 +420,7 @@ def _contacts_render(scope: LedgerScope, chunk: list) -> Iterable[list]:
     if scope.first:
         for record in (
             ContactRecord.objects.unscoped()
-            .filter(household_id__in=ids, contacted_on__gte=scope.first, contacted_on__lt=scope.after)
+            .filter(household_id__in_ids=Ids(ids), contacted_on__gte=scope.first, contacted_on__lt=scope.after)
             .order_by("household_id", "-contacted_on", "-id")
         ):
             counts[record.household_id] += 1
