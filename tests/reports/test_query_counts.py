@@ -9,7 +9,9 @@ and merges them, +7; the 措施落实 list reads its page's ids, then those rows
 Then: the inbox reads every step's ids in one ``UNION ALL`` statement, its steps once per request and takes the
 badge from what it read, −9; the three doubts are counted in one statement, −2 on the start page; the 措施落实
 list reads its total with its page's ids and leaves the doubts to a request of their own, −4; the signed-in user
-is read with its region (the page header names it), −1 on every page; a fragment htmx loads renders no menu.)
+is read with its region (the page header names it), −1 on every page; a fragment htmx loads renders no menu; the
+监测对象台账 reads each head's masked ID number with the household's row, −1, and the catalogue's names once
+instead of joining each measure to them, +1.)
 Measured the same on SQLite and PostgreSQL (a broad search, which PostgreSQL plans without parallel workers, is not
 among these pages)."""
 

@@ -185,6 +185,9 @@ class Household(models.Model):
                     "size",
                     "per_capita_income",
                     "eliminated_month",
+                    # PostgreSQL's index holds no row id of its own: without ``id`` a county's 监测对象台账 read
+                    # every row from the table (SQLite's index carries the rowid anyway)
+                    "id",
                 ],
                 name="hh_monitored_idx",
                 condition=models.Q(cancelled=False) & ~models.Q(monitoring_type=""),
@@ -298,6 +301,15 @@ class Member(models.Model):
             models.Index(
                 fields=["name_initials", "status", "household_region", "household"],
                 name="member_initials_cover_idx",
+            ),
+            # The heads' masked ID numbers by household, from the index alone: the ledgers' 证件号码 column (a
+            # county's 监测对象台账 read each head's row from the table, a third of the time its rows took).
+            # (A condition on ``is_head`` alone: SQLite uses a partial index only when the query repeats its
+            # condition, and Django passes ``status = 'active'`` as a bound parameter, which never matches.)
+            models.Index(
+                fields=["household", "status", "id_masked"],
+                condition=models.Q(is_head=True),
+                name="member_head_masked_idx",
             ),
         ]
 

@@ -76,6 +76,18 @@ class LedgerScope:
     def village_of(self, village_code: str) -> str:
         return self.names().get(village_code, village_code)
 
+    def places(self) -> Callable[[str], tuple[str, str]]:
+        """``places(village_code)`` → (town name, village name), each village worked out once."""
+        known: dict[str, tuple[str, str]] = {}
+
+        def place(code: str) -> tuple[str, str]:
+            found = known.get(code)
+            if found is None:
+                found = known[code] = (self.town_of(code), self.village_of(code))
+            return found
+
+        return place
+
     @property
     def month_text(self) -> str:
         return f"{self.first:%Y年%m月}" if self.first else ""
