@@ -29,14 +29,14 @@ class InIds(Lookup):
     def get_prep_lookup(self) -> list[int]:
         return self.rhs.values if isinstance(self.rhs, Ids) else [int(v) for v in self.rhs]
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         ids = self.rhs
         if not ids:
-            return "1 = 0", list(lhs_params)  # an empty list matches nothing, as ``__in=[]`` does
+            return "1 = 0", tuple(lhs_params)  # an empty list matches nothing, as ``__in=[]`` does
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(map(str, ids)) + "}"]
-        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(ids)]
+            return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, "{" + ",".join(map(str, ids)) + "}")
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", (*lhs_params, json.dumps(ids))
 
 
 def register() -> None:

@@ -227,7 +227,9 @@ def counts_together(querysets: dict[str, models.QuerySet]) -> dict[str, int]:
     shows several counts pays one round trip to the database instead of one each."""
     from django.db import connection
 
-    parts, params, counts = [], [], {}
+    parts: list[tuple[str, str]] = []
+    params: list[Any] = []
+    counts: dict[str, int] = {}
     for name, queryset in querysets.items():
         statement = _statement(queryset.order_by())
         if statement is None:
@@ -248,7 +250,8 @@ def rows_together(querysets: list[models.QuerySet]) -> list[tuple[Any, ...]]:
     statement (one round trip); the caller orders what comes back."""
     from django.db import connection
 
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for queryset in querysets:
         statement = _statement(queryset)
         if statement is None:
