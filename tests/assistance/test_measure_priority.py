@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from db_triggers import trigger_names
 from django.db import connection
 from django.utils import timezone
 from factories import household, measure, monitored
@@ -41,13 +42,7 @@ def plain_priority(h: Household) -> int:
 def test_the_triggers_are_there_after_the_migrations():
     """A later migration that rebuilds the household or measure table on SQLite drops its triggers: it must create
     them again, or this fails."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        names = {row[0] for row in cursor.fetchall()}
-    assert names >= TRIGGERS[connection.vendor]
+    assert trigger_names() >= TRIGGERS[connection.vendor]
 
 
 def test_a_new_measure_takes_its_households_priority(users):

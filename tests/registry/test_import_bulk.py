@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import VILLAGE, operator
+from db_triggers import trigger_names
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -50,15 +51,6 @@ def index_names(table: str) -> set[str]:
         return {
             c for c, info in connection.introspection.get_constraints(cursor, table).items() if info["index"]
         }
-
-
-def trigger_names() -> set[str]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        return {row[0] for row in cursor.fetchall()}
 
 
 def test_paused_triggers_come_back_after_a_failed_load(committed_db, regions):

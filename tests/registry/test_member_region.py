@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import NEIGHBOUR_VILLAGE, OTHER_VILLAGE, VILLAGE, operator
-from django.db import connection, transaction
+from db_triggers import trigger_names
+from django.db import transaction
 from django.db.models import F
 from registry_factory import make_household, make_id
 
@@ -52,13 +53,7 @@ def home(regions):
 def test_every_trigger_is_there_after_the_migrations(db):
     """A later migration that rebuilds the member or household table on SQLite drops its triggers: it must
     create them again, or this fails."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        names = {row[0] for row in cursor.fetchall()}
-    assert names >= TRIGGERS
+    assert trigger_names() >= TRIGGERS
 
 
 def test_members_made_through_the_orm_carry_the_village(home):
