@@ -77,6 +77,9 @@ def install(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for sql in {"sqlite": SQLITE_UP, "postgresql": PG_UP}.get(vendor, []):
         schema_editor.execute(sql)
+    # Statistics for the new indexes: without them SQLite planned the 兜底保障 doubt through the wrong one (8 ms
+    # instead of 1 for a town of 1 500 measures).
+    schema_editor.execute(f"ANALYZE {MEASURE}")
 
 
 def uninstall(apps, schema_editor):
@@ -110,7 +113,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="measure",
             index=models.Index(
-                fields=["department", "region_code", "state", "priority", "planned_on", "id"],
+                fields=["department", "state", "region_code", "priority", "planned_on", "id"],
                 name="measure_department_idx",
             ),
         ),

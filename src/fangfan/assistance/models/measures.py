@@ -183,9 +183,10 @@ class Measure(models.Model):
                 fields=["region_code", "priority", "planned_on", "id", "state"],
                 name="measure_region_order_idx",
             ),
-            # A department's 待落实措施 in the same order, index only.
+            # A department's 待落实措施 (计划, 落实中: two ranges of the state) in the same order, index only; with
+            # the state after the region PostgreSQL read the department's measures from the table (2.9 → 0.7 ms).
             models.Index(
-                fields=["department", "region_code", "state", "priority", "planned_on", "id"],
+                fields=["department", "state", "region_code", "priority", "planned_on", "id"],
                 name="measure_department_idx",
             ),
             models.Index(fields=["household", "state"], name="measure_household_idx"),
