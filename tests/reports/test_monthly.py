@@ -229,3 +229,41 @@ def test_previous_month_tasks(world, users):
     report = monthly_report(users["town_station"], region=TOWN, first=month_back(first, 1))
     assert _section(report, "tasks")["上月"][0] == 0
     assert report.first.month == last.month
+
+
+def test_the_printed_report_renders_as_pages_a_person_can_read(world, users, tmp_path):
+    """The PDF as printed: every page rendered to PNG (test-artifacts/monthly-report-N.png, to be looked at), A4
+    with ink on it — a title at the top, the tables below it, nothing running off the right edge."""
+    import pypdfium2
+    from browser_support import ARTIFACTS
+
+    pdf = tmp_path / "m.pdf"
+    call_command("report", "monthly", "-o", str(pdf), "--region", TOWN)
+    document = pypdfium2.PdfDocument(str(pdf))
+    assert len(document) >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    for n, page in enumerate(document, start=1):
+        width, height = page.get_size()  # points
+        assert sorted((round(width), round(height))) == [595, 842]  # A4
+        image = page.render(scale=1.5).to_pil().convert("L")
+        image.save(ARTIFACTS / f"monthly-report-{n}.png")
+        w, h = image.size
+        inked = [x for x in image.getdata() if x < 128]
+        assert len(inked) > w * h * 0.001, f"page {n} is blank"
+        if n == 1:
+            top = image.crop((0, 0, w, h // 8))
+            assert min(top.getdata()) < 128, "no title at the top of the first page"
+        margin = image.crop(
+            (w - w // 40, 0, w, h)
+        )  # the outer 2.5 % on the right: the page margin stays white
+        assert min(margin.getdata()) > 200, f"page {n}: something runs off the right edge"
+    # every section heading is on the page of its table: none is the last thing on a page
+    from pypdf import PdfReader
+
+    for page in PdfReader(str(pdf)).pages:
+        lines = [
+            line for line in page.extract_text().splitlines() if line.strip() and not line.startswith("第")
+        ]
+        assert not lines[-1].startswith(("一、", "二、", "三、", "四、", "五、", "六、", "七、", "附：")), (
+            lines[-1]
+        )

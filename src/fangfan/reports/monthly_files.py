@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import IO
 
@@ -146,7 +147,10 @@ def write_monthly_pdf(report: MonthlyReport, target: str | Path | IO[bytes]) -> 
 
     font = _font()
     title_style = ParagraphStyle("title", fontName=font, fontSize=15, leading=20, alignment=1, spaceAfter=6)
-    head_style = ParagraphStyle("head", fontName=font, fontSize=11, leading=15, spaceBefore=8, spaceAfter=4)
+    # a section's heading stays on the page of its table (the last one was left alone at the foot of a page)
+    head_style = ParagraphStyle(
+        "head", fontName=font, fontSize=11, leading=15, spaceBefore=8, spaceAfter=4, keepWithNext=1
+    )
     text_style = ParagraphStyle("text", fontName=font, fontSize=9, leading=13)
     cell_style = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
     story = [Paragraph(report.title, title_style)]
@@ -156,7 +160,11 @@ def write_monthly_pdf(report: MonthlyReport, target: str | Path | IO[bytes]) -> 
         story.append(Paragraph(heading, head_style))
         first = 0.24 * width
         others = (width - first) / max(len(columns) - 1, 1)
-        header = [Paragraph(c, cell_style) for c in columns]  # long headers wrap inside their column
+        # long headers wrap inside their column, the unit on a line of its own ("风险已消除（" / "户）" read badly)
+        header = [
+            Paragraph(escape(c).replace("（", "<br/>（") if len(c) > 6 else escape(c), cell_style)
+            for c in columns
+        ]
         table = Table([header, *rows], colWidths=[first] + [others] * (len(columns) - 1), repeatRows=1)
         table.setStyle(
             TableStyle(
