@@ -44,3 +44,18 @@ def test_a_plain_request_id_is_kept(client, users, given):
 
 def test_without_one_a_fresh_id_is_made(client):
     assert FRESH.fullmatch(client.get(reverse("accounts:login"))["X-Request-Id"])
+
+
+@pytest.mark.django_db
+def test_a_form_refused_by_the_csrf_check_is_told_in_chinese(users):
+    """A form posted without its CSRF token (a page left open too long, another site's form): a 403 page in
+    Chinese saying what to do, never Django's English one, and nothing done."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["village_clerk"])
+    response = client.post(reverse("accounts:password_change"), {"old_password": "x"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "页面已过期或来源无法确认" in body and "刷新后重新填写" in body
+    assert "CSRF verification failed" not in body and "Forbidden" not in body

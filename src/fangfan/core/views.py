@@ -216,5 +216,19 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "403.html", status=403)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused by the CSRF check (settings.CSRF_FAILURE_VIEW): said in Chinese, with what to do — most
+    often a page left open past the session, or a form sent from another site. Django's own page was English."""
+    return render(
+        request,
+        "403.html",
+        {
+            "reason": "页面已过期或来源无法确认，提交未被接受",
+            "hint": "请返回上一页，刷新后重新填写提交；如多次出现，请重新登录。",
+        },
+        status=403,
+    )
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
