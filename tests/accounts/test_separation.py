@@ -192,3 +192,9 @@ def test_a_department_tokens_service_account_gets_no_password_and_its_name_is_re
             role="village_clerk",
             region=users["village_clerk"].region,
         )
+    # nor is it listed among the people the administrators manage
+    from fangfan.accounts.selectors import users_for_admin
+
+    for admin, action in (("sys_admin", "user.manage"), ("sec_admin", "user.reset_second_factor")):
+        listed = set(users_for_admin(users[admin], action=action).values_list("username", flat=True))
+        assert account.username not in listed and users["village_clerk"].username in listed

@@ -12,7 +12,7 @@ from django.utils import timezone
 from fangfan.regions.codes import code_range
 from fangfan.regions.models import Region
 
-from .models import User
+from .models import SERVICE_ACCOUNT_PREFIX, User
 
 
 def users_for_admin(
@@ -20,7 +20,12 @@ def users_for_admin(
 ) -> QuerySet[User]:
     """Users in the administrator's jurisdiction, filtered by role, region subtree, active flag and a search
     over username and name."""
-    qs = User.objects.for_user(admin, action).select_related("region")
+    # the department API's service accounts (dept-token-N) are no people: they are managed with their tokens
+    qs = (
+        User.objects.for_user(admin, action)
+        .exclude(username__startswith=SERVICE_ACCOUNT_PREFIX)
+        .select_related("region")
+    )
     if role:
         qs = qs.filter(role=role)
     if region:
