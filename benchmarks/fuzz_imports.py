@@ -112,55 +112,20 @@ def _bomb_spaces(path: Path, megabytes: int) -> Path:
 
 
 def _streamed(path: Path, rows) -> Path:
-    """An .xlsx whose one sheet (成员信息) is written from ``rows`` (XML strings) as they come."""
-    from xlsx_craft import workbook
+    from xlsx_craft import streamed_sheet
 
-    workbook(path, {"成员信息": "PLACEHOLDER"})
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if not info.filename.endswith("sheet1.xml"):
-                dst.writestr(info, src.read(info.filename))
-                continue
-            with dst.open(info.filename, "w", force_zip64=True) as out:
-                out.write(
-                    b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-                    b'spreadsheetml/2006/main"><sheetData>'
-                )
-                for row in rows:
-                    out.write(row.encode())
-                out.write(b"</sheetData></worksheet>")
-    tmp.replace(path)
-    return path
+    return streamed_sheet(path, rows)
 
 
 def _bomb_rows(path: Path, rows: int) -> Path:
     """A member sheet of ``rows`` identical rows of three short cells: a dense, highly compressible sheet."""
-    from xlsx_craft import workbook
 
     def body():
         yield '<row r="1"><c r="A1" t="inlineStr"><is><t>户编号</t></is></c><c r="B1" t="inlineStr"><is><t>证件号码</t></is></c><c r="C1" t="inlineStr"><is><t>姓名</t></is></c></row>'
         for r in range(2, rows + 2):
             yield f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>1</t></is></c><c r="B{r}" t="inlineStr"><is><t>2</t></is></c><c r="C{r}" t="inlineStr"><is><t>3</t></is></c></row>'
 
-    workbook(path, {"成员信息": "PLACEHOLDER"})
-    # Rewrite the sheet streamed (the XML of a million rows need not be held in memory here).
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if info.filename.endswith("sheet1.xml"):
-                with dst.open(info.filename, "w", force_zip64=True) as out:
-                    out.write(
-                        b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-                        b'spreadsheetml/2006/main"><sheetData>'
-                    )
-                    for line in body():
-                        out.write(line.encode())
-                    out.write(b"</sheetData></worksheet>")
-            else:
-                dst.writestr(info, src.read(info.filename))
-    tmp.replace(path)
-    return path
+    return _streamed(path, body())  # a million rows' XML need not be held in memory here
 
 
 def child_prepare(kind: str, folder: Path, rows: int) -> dict:

@@ -63,28 +63,9 @@ BOUND_MB = 300  # the reader's growth over a fresh process's; the benchmark stat
 
 
 def _streamed_sheet(path, rows):
-    """An .xlsx whose member sheet is written from ``rows`` (strings) as they come: never held in memory here."""
-    import zipfile
+    from xlsx_craft import streamed_sheet
 
-    from xlsx_craft import workbook
-
-    workbook(path, {"成员信息": "x"})
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if not info.filename.endswith("sheet1.xml"):
-                dst.writestr(info, src.read(info.filename))
-                continue
-            with dst.open(info.filename, "w", force_zip64=True) as out:
-                out.write(
-                    b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org'
-                )
-                out.write(b'/spreadsheetml/2006/main"><sheetData>')
-                for row in rows:
-                    out.write(row.encode())
-                out.write(b"</sheetData></worksheet>")
-    tmp.replace(path)
-    return path
+    return streamed_sheet(path, rows)
 
 
 def _probe(path):

@@ -65,6 +65,28 @@ def workbook(path: Path, sheets: dict[str, str], *, compression: int = zipfile.Z
     return path
 
 
+def streamed_sheet(path: Path, rows) -> Path:
+    """An .xlsx whose one sheet (成员信息) is written from ``rows`` (row XML strings) as they come — never held in
+    memory here: the zip bombs and dense sheets of the import fuzz test and benchmark."""
+    workbook(path, {"成员信息": "x"})
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if not info.filename.endswith("sheet1.xml"):
+                dst.writestr(info, src.read(info.filename))
+                continue
+            with dst.open(info.filename, "w", force_zip64=True) as out:
+                out.write(
+                    b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                    b'spreadsheetml/2006/main"><sheetData>'
+                )
+                for row in rows:
+                    out.write(row.encode())
+                out.write(b"</sheetData></worksheet>")
+    tmp.replace(path)
+    return path
+
+
 def attack_workbook(path: Path, sheet: str = "成员信息") -> Path:
     """The file of issue 16: a header row and one cell at XFD1048576, its dimension saying so (≈ 5 KB)."""
     rows = [
