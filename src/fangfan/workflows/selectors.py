@@ -100,9 +100,8 @@ def _waiting_ids(user, *, offset: int, limit: int) -> list[int]:
         for step in _my_steps(user, level)
     ]
     heads = sorted((_as_date(due), pk) for due, pk in rows_together(branches))
-    if (
-        offset + limit >= BADGE_CAP
-    ):  # each step read up to the cap: what was read answers the navigation's badge
+    # each step read up to the cap: what was read answers the navigation's badge on this request
+    if offset + limit >= BADGE_CAP:
         user.__dict__["_fangfan_waiting_seen"] = len(heads)
     return [pk for _due, pk in heads[offset : offset + limit]]
 
