@@ -509,9 +509,13 @@ def report(args, plan, rec, started_at: str, load_before: float) -> str:
         "pages.",
         "",
         f"Started {started_at}; {rec.duration:.0f} s; {total} requests ({total / rec.duration:.1f}/s); "
-        f"**{len(rec.errors)} errors**. Load average of the machine {load_before:.1f} before, {load_after:.1f} after: "
-        "**the machine (2 cores) was shared with other engineers' test runs and benchmarks during the run**, so "
-        "these times are upper bounds.",
+        f"**{len(rec.errors)} errors**. Load average of the machine {load_before:.1f} before, {load_after:.1f} after"
+        + (
+            ": **the machine was busy with other work before the run started**, so these times are upper bounds."
+            if load_before > (os.cpu_count() or 1) * 0.75
+            else " (nothing else was running: the load is this run's own — server, worker, database and the "
+            "load generator on the same cores)."
+        ),
         "",
         table(["page type", "requests", "p50 ms", "p95 ms", "max ms", "conflicts (clear answer)"], rows),
         "",
