@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain, islice
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
@@ -40,6 +41,13 @@ class LedgerScope:
     reveal_ids: bool = False
     today: date | None = None
     _names: dict[str, str] | None = field(default=None, repr=False)
+    _kept: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def kept(self, key: str, make: Callable[[], Any]) -> Any:
+        """``make()`` once per scope (one export, one page): a small table a ledger's chunks all look up."""
+        if key not in self._kept:
+            self._kept[key] = make()
+        return self._kept[key]
 
     @property
     def place(self) -> str:

@@ -82,10 +82,7 @@ def risk_types(ids: list[int], scope: LedgerScope) -> dict[int, list[str]]:
 
 def measure_names(scope: LedgerScope) -> dict[int, str]:
     """The catalogue's names (a few dozen entries), read once per ledger: no join per measure."""
-    names = scope.__dict__.get("_measure_names")
-    if names is None:
-        names = scope.__dict__["_measure_names"] = dict(MeasureType.objects.values_list("id", "name"))
-    return names
+    return scope.kept("measure_names", lambda: dict(MeasureType.objects.values_list("id", "name")))
 
 
 def measures_of(ids: list[int], scope: LedgerScope) -> dict[int, list[str]]:
@@ -245,10 +242,12 @@ def _edge_query(scope: LedgerScope):
 def _edge_render(scope: LedgerScope, chunk: list) -> Iterable[list]:
     ids = [h.id for h in chunk]
     risks, measures, helpers = risk_types(ids, scope), measures_of(ids, scope), helpers_of(ids)
+    states, places = texts(STATES), scope.places()
     for h in chunk:
+        town, village = places(h.region_id)
         yield [
-            scope.town_of(h.region_id),
-            scope.village_of(h.region_id),
+            town,
+            village,
             h.number,
             h.head_name,
             h.size,
@@ -257,7 +256,7 @@ def _edge_render(scope: LedgerScope, chunk: list) -> Iterable[list]:
             month_text(h.identified_month),
             helpers.get(h.id, ""),
             joined(measures.get(h.id, ())),
-            str(STATES.get(h.monitoring_state, "")),
+            states.get(h.monitoring_state, ""),
         ]
 
 
@@ -301,17 +300,19 @@ def _exited_query(scope: LedgerScope):
 
 def _exited_render(scope: LedgerScope, chunk: list) -> Iterable[list]:
     helpers = helpers_of([h.id for h in chunk])
+    classes, suggestions, places = texts(EXITED), texts(SUGGESTIONS), scope.places()
     for h in chunk:
+        town, village = places(h.region_id)
         yield [
-            scope.town_of(h.region_id),
-            scope.village_of(h.region_id),
+            town,
+            village,
             h.number,
             h.head_name,
             h.size,
             h.exit_year or "",
             money(h.income),
-            str(EXITED.get(h.exited_class, "未分类")),
-            str(SUGGESTIONS.get(h.suggestion, "")),
+            classes.get(h.exited_class, "未分类"),
+            suggestions.get(h.suggestion, ""),
             h.suggestion_reason,
             helpers.get(h.id, ""),
         ]
