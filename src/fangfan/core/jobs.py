@@ -101,32 +101,29 @@ def _worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _discard_input(job: Job) -> None:
-    """A failed job's upload holds personal data and serves nobody now: delete it (only under MEDIA_ROOT)."""
-    path = Job.objects.filter(pk=job.pk).values_list("input_file", flat=True).first()
+def _discard(job: Job, column: str) -> None:
+    """Delete the job's file in ``column`` (a file or a folder, only under MEDIA_ROOT) and forget it."""
+    path = Job.objects.filter(pk=job.pk).values_list(column, flat=True).first()
     if not path:
         return
-    upload = Path(path)
-    root = Path(settings.MEDIA_ROOT).resolve()
-    if root in upload.resolve().parents:
-        if upload.is_dir():
-            shutil.rmtree(upload, ignore_errors=True)
+    target = Path(path)
+    if Path(settings.MEDIA_ROOT).resolve() in target.resolve().parents:
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
         else:
-            upload.unlink(missing_ok=True)
-    Job.objects.filter(pk=job.pk).update(input_file="")
+            target.unlink(missing_ok=True)
+    Job.objects.filter(pk=job.pk).update(**{column: ""})
+
+
+def _discard_input(job: Job) -> None:
+    """A failed job's upload holds personal data and serves nobody now."""
+    _discard(job, "input_file")
 
 
 def _discard_output(job: Job) -> None:
-    """What a job that failed had begun to write (a ledger half written) serves nobody and may hold personal data:
-    delete it (only under MEDIA_ROOT)."""
-    path = Job.objects.filter(pk=job.pk).values_list("output_file", flat=True).first()
-    if not path:
-        return
-    output = Path(path)
-    root = Path(settings.MEDIA_ROOT).resolve()
-    if root in output.resolve().parents:
-        output.unlink(missing_ok=True)
-    Job.objects.filter(pk=job.pk).update(output_file="")
+    """What a job that failed had begun to write (a ledger half written) serves nobody and may hold personal
+    data."""
+    _discard(job, "output_file")
 
 
 STALE_MESSAGE = (
